@@ -1,0 +1,3 @@
+from computekyc.cli import main
+
+main()

@@ -33,6 +33,10 @@ from computekyc.cli import lists as _lists  # noqa: E402
 
 _lists.register(app)
 
+from computekyc.cli import chips as _chips  # noqa: E402
+
+_chips.register(app)
+
 
 def main() -> None:
     app()

@@ -1,0 +1,57 @@
+"""The accelerator catalogue: chips, what providers call them, and their ECCN classification.
+
+Public API (used by ``usage`` and ``ownership``):
+
+- :class:`Chip`, :func:`catalogue`, :func:`get_chip`
+- :func:`resolve` -> :class:`Allocation` (chip + count from an instance type, k8s label, Slurm
+  gres name or DCGM modelName); :class:`UnknownHardware` for names it does not know
+- :func:`classify` -> :class:`Classification` (3A090.a / 3A090.b / None, 4A090, flags, reasons)
+"""
+
+from __future__ import annotations
+
+from computekyc.chips.catalogue import CatalogueError, catalogue, find_chip, get_chip
+from computekyc.chips.model import (
+    PRECISION_BITS,
+    Allocation,
+    Chip,
+    Classification,
+    HardwareKind,
+    UnknownHardware,
+)
+from computekyc.chips.resolve import known_names, resolve
+from computekyc.chips.rules import (
+    FLAG_CONSUMER,
+    FLAG_GAIN_AI,
+    FLAG_GP10,
+    FLAG_IS_INFORMED,
+    FLAG_JAN_2026,
+    FLAG_PD_UNKNOWN,
+    RULES,
+    classify,
+    rule_in_force,
+)
+
+__all__ = [
+    "FLAG_CONSUMER",
+    "FLAG_GAIN_AI",
+    "FLAG_GP10",
+    "FLAG_IS_INFORMED",
+    "FLAG_JAN_2026",
+    "FLAG_PD_UNKNOWN",
+    "PRECISION_BITS",
+    "RULES",
+    "Allocation",
+    "CatalogueError",
+    "Chip",
+    "Classification",
+    "HardwareKind",
+    "UnknownHardware",
+    "catalogue",
+    "classify",
+    "find_chip",
+    "get_chip",
+    "known_names",
+    "resolve",
+    "rule_in_force",
+]

@@ -1,0 +1,223 @@
+"""Read list files: detect the layout from content, parse, and group OFAC companions into feeds.
+
+Public entry points: :func:`read_file`, :func:`read_files`, :func:`read_mirror`,
+:func:`parties_from`. Pure: no database, no network.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from computekyc.lists.formats import csl, dpl, ftm, ofac, tables, un
+from computekyc.lists.model import Party
+from computekyc.lists.parsing import ListFormatError, ParsedFile, Report, sha256_file
+
+KNOWN_LAYOUTS = (
+    "trade.gov CSL CSV, OFAC SDN/CONS CSV (+ALT/ADD/COMMENTS), BIS DPL TSV, UN consolidated XML, "
+    "FollowTheMoney JSON lines, DoD 1260H / FCC Covered List / OpenSanctions source CSV"
+)
+# Files in a mirror folder that are not lists (licences, notes).
+_NOT_LISTS = ("LICENSE", "README", "NOTICE")
+_OFAC_COMPANIONS = ("ofac-alt", "ofac-add", "ofac-comments")
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Older OFAC and BIS files are Windows-1252.
+        return data.decode("cp1252", errors="replace")
+
+
+def detect(path: str | Path, data: bytes | None = None) -> str:
+    """The layout of a file, from its content; raises :class:`ListFormatError` if none fits."""
+    raw = Path(path).read_bytes() if data is None else data
+    text = _decode(raw[:65536])
+    stripped = text.lstrip()
+    if not stripped:
+        raise ListFormatError(path, "empty file")
+    first_line = stripped.splitlines()[0]
+    if stripped.startswith("<"):
+        if "<CONSOLIDATED_LIST" in text:
+            return "un-xml"
+        raise ListFormatError(path, f"XML that is not the UN consolidated list ({KNOWN_LAYOUTS})")
+    if stripped.startswith("{") and ftm.matches(first_line):
+        return "ftm"
+    if "\t" in first_line and dpl.matches(first_line):
+        return "bis-dpl"
+    lines = stripped.splitlines()[:60]
+    try:
+        sample = list(csv.reader(io.StringIO("\n".join(lines[:-1] or lines))))
+    except csv.Error as exc:
+        raise ListFormatError(path, f"not a known list layout ({exc})") from exc
+    if sample and csl.matches(sample[0]):
+        return "csl"
+    if sample and (kind := tables.kind(sample[0])):
+        return kind
+    records = [r for r in sample if r and not (len(r) == 1 and r[0].strip() in ("\x1a", ""))]
+    if kind := ofac.sniff(records[:50]):
+        return kind
+    raise ListFormatError(path, f"matches no known list layout; expected one of: {KNOWN_LAYOUTS}")
+
+
+@dataclass(slots=True)
+class _Pending:
+    """An OFAC file read but not yet finished: companions must be merged first."""
+
+    parsed: ParsedFile
+    text: str
+    report: Report
+    primary: ofac.Primary | None = None
+
+
+def _finish(parsed: ParsedFile, report: Report, rows: int) -> ParsedFile:
+    report.check(rows)
+    parsed.rows = rows
+    parsed.problems = report.problems
+    parsed.bad_rows = report.bad_rows
+    name = parsed.name
+    for party in parsed.parties:
+        party.source_file = name
+    if not parsed.source_rows:
+        parsed.source_rows = dict(Counter(p.source for p in parsed.parties))
+    return parsed
+
+
+def _read_one(path: Path) -> ParsedFile | _Pending:
+    data = path.read_bytes()
+    fmt = detect(path, data)
+    parsed = ParsedFile(path=str(path), format=fmt, sha256=sha256_file(path))
+    report = Report(path)
+    if fmt == "un-xml":
+        parsed.feed = "un"
+        parsed.parties, rows = un.parse(data, report)
+        return _finish(parsed, report, rows)
+    text = _decode(data)
+    if fmt == "csl":
+        parsed.feed = "csl"
+        parsed.parties, rows, parsed.source_rows = csl.parse(text, report)
+    elif fmt == "bis-dpl":
+        parsed.feed = "bis-dpl"
+        parsed.parties, rows = dpl.parse(text, report)
+    elif fmt == "ftm":
+        parsed.feed = f"ftm:{path.name.split('.')[0]}"
+        parsed.parties, rows = ftm.parse(text, report)
+    elif fmt in ("dod-1260h", "fcc-covered", "cn-countersanctions", "opensanctions-table"):
+        parsed.parties, rows = tables.parse(fmt, text, report)
+        sources = sorted({p.programs[0] for p in parsed.parties if p.programs})
+        parsed.feed = fmt if fmt != "opensanctions-table" else "os:" + ",".join(sources).lower()
+    elif fmt == "ofac-prim":
+        primary = ofac.parse_primary(text, report)
+        parsed.format = "ofac-cons" if primary.cons else "ofac-sdn"
+        parsed.feed = parsed.format
+        return _Pending(parsed, text, report, primary)
+    else:
+        return _Pending(parsed, text, report)
+    return _finish(parsed, report, rows)
+
+
+def _ents(text: str) -> set[str]:
+    return {line.split(",", 1)[0] for line in text.splitlines() if "," in line}
+
+
+def read_files(paths: Iterable[str | Path]) -> list[ParsedFile]:
+    """Read several files; OFAC ALT/ADD/COMMENTS are merged into the primary they belong to.
+
+    A companion belongs to the primary (SDN or CONS_PRIM) read in the same call whose entity
+    numbers it shares most; one with no primary is refused (it has no parties of its own).
+    """
+    ordered = [str(Path(p)) for p in paths]
+    done: list[ParsedFile] = []
+    pending: list[_Pending] = []
+    for path in ordered:
+        item = _read_one(Path(path))
+        if isinstance(item, _Pending):
+            pending.append(item)
+        else:
+            done.append(item)
+    primaries = [p for p in pending if p.primary is not None]
+    companions = [p for p in pending if p.primary is None]
+    # Companion order does not matter: remarks are read only once all are merged.
+    for comp in companions:
+        ents = _ents(comp.text)
+        best = max(
+            primaries,
+            key=lambda p: len(ents & p.primary.parties.keys()) if p.primary else 0,
+            default=None,
+        )
+        if best is None or best.primary is None:
+            raise ListFormatError(
+                comp.parsed.path,
+                f"OFAC {comp.parsed.format} file needs its primary SDN.CSV or CONS_PRIM.CSV "
+                "in the same load",
+            )
+        rows = ofac.attach(
+            comp.parsed.format, comp.text, comp.report, best.primary, best.parsed.name
+        )
+        comp.parsed.feed = best.parsed.feed
+        done.append(_finish(comp.parsed, comp.report, rows))
+    for prim in primaries:
+        assert prim.primary is not None
+        for party in prim.primary.parties.values():
+            ofac.apply_remarks(party)
+        prim.parsed.parties = list(prim.primary.parties.values())
+        prim.parsed.source_rows = dict(prim.primary.per_source)
+        done.append(_finish(prim.parsed, prim.report, prim.primary.rows))
+    # Hand files back in the order they were given, whatever the merge order was.
+    order = {path: i for i, path in enumerate(ordered)}
+    return sorted(done, key=lambda item: order.get(item.path, len(order)))
+
+
+def read_file(path: str | Path) -> ParsedFile:
+    """Read one file alone (an OFAC companion alone yields rows but no parties)."""
+    item = _read_one(Path(path))
+    if isinstance(item, ParsedFile):
+        return item
+    if item.primary is not None:
+        return read_files([path])[0]
+    rows = sum(1 for _ in ofac.rows_of(item.text))
+    return _finish(item.parsed, item.report, rows)
+
+
+def mirror_files(directory: str | Path) -> list[Path]:
+    """The list files of a mirror folder (licences and notes skipped), in a stable order."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: not a folder")
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and not p.name.startswith(".")
+        and not p.name.upper().startswith(_NOT_LISTS)
+        and p.suffix.lower() != ".md"
+    )
+
+
+def read_mirror(directory: str | Path) -> list[ParsedFile]:
+    """Every list file of a folder laid out like ``shared/data/lists`` (OFAC files per feed)."""
+    return read_files(mirror_files(directory))
+
+
+def parties_from(parsed: Iterable[ParsedFile]) -> list[Party]:
+    """All parties of several parsed files; a party id seen twice keeps its first reading."""
+    seen: set[str] = set()
+    out: list[Party] = []
+    for item in parsed:
+        for party in item.parties:
+            if party.party_id not in seen:
+                seen.add(party.party_id)
+                out.append(party)
+    return out
+
+
+def feeds_of(parsed: Sequence[ParsedFile]) -> dict[str, list[ParsedFile]]:
+    feeds: dict[str, list[ParsedFile]] = {}
+    for item in parsed:
+        feeds.setdefault(item.feed, []).append(item)
+    return feeds

@@ -1,0 +1,626 @@
+"""The versioned list store: snapshots of feeds, party content deduplicated by hash.
+
+SQLAlchemy Core; SQLite by default (``computekyc.config.database_url()``), any SQLAlchemy URL
+(PostgreSQL) works: only portable SQL is used.
+
+Model. A *feed* is one logical source (``csl``, ``ofac-sdn`` = SDN+ALT+ADD+COMMENTS,
+``ofac-cons``, ``un``, ``dod-1260h``…). Each distinct content of a feed is stored once as a
+*feed version* (keyed by the hashes of its files). A *snapshot* is a set of feed versions: a
+load replaces the feeds it brings and carries the others over. The active snapshot is the
+newest. Party JSON is stored once per content hash, so a snapshot that changes one list costs
+only that list's changed parties.
+
+Safety. Everything a load writes happens in one transaction, after parsing and checks: a file
+refused, a drop refused or an error leaves the active snapshot as it was. Loading content that
+is already active creates nothing. A load in which a source list loses more than 20% of its
+parties is refused unless ``force=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Insert
+
+from computekyc import config
+from computekyc.lists.diff import ListDiff, PartyRef, compare
+from computekyc.lists.model import Address, Alias, Identifier, ParentRef, Party
+from computekyc.lists.parsing import ParsedFile, Problem, sha256_file
+from computekyc.lists.reader import feeds_of, mirror_files, read_files
+
+MAX_DROP = 0.20  # a source list may lose at most this share of its parties without force
+_CHUNK = 500
+
+metadata = MetaData()
+blobs = Table(
+    "lists_party_blobs",
+    metadata,
+    Column("content_hash", String(64), primary_key=True),
+    Column("body", Text, nullable=False),
+)
+feed_versions = Table(
+    "lists_feed_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feed", String(100), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("loaded_at", String(40), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("parties", Integer, nullable=False),
+    Column("source_rows", Text, nullable=False),  # JSON {code: rows}
+    UniqueConstraint("feed", "fingerprint", name="uq_lists_feed_fingerprint"),
+)
+feed_files = Table(
+    "lists_feed_files",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feed_version_id", Integer, ForeignKey("lists_feed_versions.id"), index=True),
+    Column("path", Text, nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("format", String(40), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("parties", Integer, nullable=False),
+    Column("problems", Integer, nullable=False),
+    Column("bad_rows", Integer, nullable=False),
+)
+feed_problems = Table(
+    "lists_feed_problems",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feed_version_id", Integer, ForeignKey("lists_feed_versions.id"), index=True),
+    Column("file", Text, nullable=False),
+    Column("line", Integer),
+    Column("field", String(100)),
+    Column("message", Text, nullable=False),
+    Column("severity", String(10), nullable=False),
+)
+feed_parties = Table(
+    "lists_feed_parties",
+    metadata,
+    Column("feed_version_id", Integer, ForeignKey("lists_feed_versions.id"), primary_key=True),
+    Column("party_id", String(200), primary_key=True),
+    Column("source", String(40), nullable=False),
+    Column("content_hash", String(64), ForeignKey("lists_party_blobs.content_hash")),
+    Column("source_file", String(255)),
+    Column("source_line", Integer),
+)
+snapshots = Table(
+    "lists_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", String(40), nullable=False),
+    Column("forced", Integer, nullable=False, default=0),
+    Column("note", Text),
+)
+snapshot_feeds = Table(
+    "lists_snapshot_feeds",
+    metadata,
+    Column("snapshot_id", Integer, ForeignKey("lists_snapshots.id"), primary_key=True),
+    Column("feed", String(100), primary_key=True),
+    Column("feed_version_id", Integer, ForeignKey("lists_feed_versions.id"), nullable=False),
+)
+
+
+class StoreError(RuntimeError):
+    """A load the store refused; nothing was changed."""
+
+
+class DropRefused(StoreError):
+    def __init__(self, drops: dict[str, tuple[int, int]]) -> None:
+        detail = ", ".join(
+            f"{code} {old} → {new} (-{(old - new) / old:.0%})" for code, (old, new) in drops.items()
+        )
+        super().__init__(
+            f"refused: the new files drop more than {MAX_DROP:.0%} of a list's parties: "
+            f"{detail}. Check the files; use --force (force=True) if the drop is real."
+        )
+        self.drops = drops
+
+
+@dataclass(slots=True)
+class FileInfo:
+    name: str
+    format: str
+    sha256: str
+    rows: int
+    parties: int
+    problems: int
+    bad_rows: int
+    path: str = ""
+
+
+@dataclass(slots=True)
+class FeedInfo:
+    feed: str
+    version_id: int
+    loaded_at: str
+    rows: int
+    parties: int
+    source_rows: dict[str, int]
+    files: list[FileInfo] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SnapshotInfo:
+    id: int
+    created_at: str
+    forced: bool
+    parties: int
+    feeds: dict[str, FeedInfo] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class LoadResult:
+    snapshot: SnapshotInfo
+    created: bool  # False: the content was already active, nothing was written
+    feeds_changed: list[str]
+    feeds_unchanged: list[str]
+    files: list[ParsedFile]
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for f in self.files for p in f.problems]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def fingerprint(files: Sequence[ParsedFile]) -> str:
+    """A feed's content identity: the hashes of its files, whatever they are called."""
+    return hashlib.sha256("\n".join(sorted(f.sha256 for f in files)).encode()).hexdigest()
+
+
+_PARTY_FIELDS = [f.name for f in fields(Party) if f.name not in ("source_file", "source_line")]
+
+
+_NESTED_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls)) for cls in (Alias, Address, Identifier, ParentRef)
+}
+
+
+def _content(party: Party) -> dict[str, Any]:
+    """``party.content()`` without empty fields, built directly (``asdict`` deep-copies and
+    was three quarters of the load time). Empty fields come back as defaults on read."""
+    out: dict[str, Any] = {}
+    for name in _PARTY_FIELDS:
+        value = getattr(party, name)
+        if value is None or value == "" or value == [] or value == {}:
+            continue
+        if name == "type":
+            value = str(value)
+        elif isinstance(value, list) and type(value[0]) in _NESTED_FIELDS:
+            value = [
+                {k: v for k in _NESTED_FIELDS[type(item)] if (v := getattr(item, k)) is not None}
+                for item in value
+            ]
+        out[name] = value
+    return out
+
+
+def _insert_id(conn: Connection, statement: Insert) -> int:
+    key = conn.execute(statement).inserted_primary_key
+    if key is None:
+        raise StoreError("the database returned no id for a new row")
+    return int(key[0])
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+class ListStore:
+    """Snapshots of restricted-party lists in a SQL database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    @classmethod
+    def open(cls, url: str | None = None) -> ListStore:
+        return cls(create_engine(url or config.database_url()))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- loading -------------------------------------------------------------------------
+
+    def load_mirror(self, directory: str | Path, force: bool = False) -> LoadResult:
+        return self.load_files(mirror_files(directory), force=force)
+
+    def load_files(self, paths: Iterable[str | Path], force: bool = False) -> LoadResult:
+        """Parse files and make them the active content of their feeds (one new snapshot)."""
+        files = [Path(p) for p in paths]
+        unchanged = self._already_active(files)
+        if unchanged is not None:
+            return unchanged
+        parsed = read_files(files)  # raises ListFormatError before anything is written
+        return self.load_parsed(parsed, force=force)
+
+    def _already_active(self, paths: list[Path]) -> LoadResult | None:
+        """Skip parsing when the files are byte for byte whole feeds of the active snapshot."""
+        hashes = {sha256_file(p) for p in paths}
+        with self.engine.connect() as conn:
+            active = self._active_id(conn)
+            if active is None:
+                return None
+            info = self._info(conn, active)
+        touched = [
+            feed for feed in info.feeds.values() if any(f.sha256 in hashes for f in feed.files)
+        ]
+        covered = {f.sha256 for feed in touched for f in feed.files}
+        if not touched or covered != hashes:
+            return None
+        return LoadResult(info, False, [], sorted(f.feed for f in touched), [])
+
+    def load_parsed(self, parsed: Sequence[ParsedFile], force: bool = False) -> LoadResult:
+        feeds = feeds_of(parsed)
+        if not feeds:
+            raise StoreError("no list files given")
+        with self.engine.begin() as conn:
+            active = self._active_id(conn)
+            current = self._feed_map(conn, active) if active is not None else {}
+            prints = {feed: fingerprint(files) for feed, files in feeds.items()}
+            old_prints = self._fingerprints(conn, current)
+            changed = sorted(f for f in feeds if old_prints.get(f) != prints[f])
+            unchanged = sorted(f for f in feeds if f not in changed)
+            if not changed and active is not None:
+                return LoadResult(self._info(conn, active), False, [], unchanged, list(parsed))
+            self._check_drops(conn, current, {f: feeds[f] for f in changed}, force)
+            new_map = dict(current)
+            for feed in changed:
+                new_map[feed] = self._feed_version(conn, feed, prints[feed], feeds[feed])
+            snap_id = _insert_id(
+                conn, insert(snapshots).values(created_at=_now(), forced=int(force))
+            )
+            conn.execute(
+                insert(snapshot_feeds),
+                [
+                    {"snapshot_id": snap_id, "feed": feed, "feed_version_id": version}
+                    for feed, version in sorted(new_map.items())
+                ],
+            )
+            return LoadResult(self._info(conn, snap_id), True, changed, unchanged, list(parsed))
+
+    def _check_drops(
+        self,
+        conn: Connection,
+        current: dict[str, int],
+        incoming: dict[str, list[ParsedFile]],
+        force: bool,
+    ) -> None:
+        drops: dict[str, tuple[int, int]] = {}
+        for feed, files in incoming.items():
+            if feed not in current:
+                continue
+            before = self._counts(conn, [current[feed]])
+            after: dict[str, int] = {}
+            for item in files:
+                for party in item.parties:
+                    after[party.source] = after.get(party.source, 0) + 1
+            for code, old in before.items():
+                new = after.get(code, 0)
+                if old and new < old * (1 - MAX_DROP):
+                    drops[code] = (old, new)
+        if drops and not force:
+            raise DropRefused(drops)
+
+    def _feed_version(
+        self, conn: Connection, feed: str, print_: str, files: list[ParsedFile]
+    ) -> int:
+        existing = conn.execute(
+            select(feed_versions.c.id).where(
+                feed_versions.c.feed == feed, feed_versions.c.fingerprint == print_
+            )
+        ).scalar()
+        if existing is not None:
+            return int(existing)  # this exact content was loaded before: reuse it
+        parties = [p for f in files for p in f.parties]
+        source_rows: dict[str, int] = {}
+        for item in files:
+            for code, count in item.source_rows.items():
+                source_rows[code] = source_rows.get(code, 0) + count
+        version = _insert_id(
+            conn,
+            insert(feed_versions).values(
+                feed=feed,
+                fingerprint=print_,
+                loaded_at=_now(),
+                rows=sum(f.rows for f in files),
+                parties=len(parties),
+                source_rows=json.dumps(source_rows, sort_keys=True),
+            ),
+        )
+        conn.execute(
+            insert(feed_files),
+            [
+                {
+                    "feed_version_id": version,
+                    "path": f.path,
+                    "name": f.name,
+                    "format": f.format,
+                    "sha256": f.sha256,
+                    "rows": f.rows,
+                    "parties": len(f.parties),
+                    "problems": len(f.problems),
+                    "bad_rows": f.bad_rows,
+                }
+                for f in files
+            ],
+        )
+        problems = [{"feed_version_id": version, **asdict(p)} for f in files for p in f.problems]
+        if problems:
+            conn.execute(insert(feed_problems), problems)
+        bodies: dict[str, str] = {}
+        rows: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for party in parties:
+            if party.party_id in seen:
+                continue  # the same listing in two files of a feed (FtM) is stored once
+            seen.add(party.party_id)
+            body = json.dumps(_content(party), sort_keys=True, ensure_ascii=False)
+            digest = hashlib.sha256(body.encode()).hexdigest()
+            bodies[digest] = body
+            rows.append(
+                {
+                    "feed_version_id": version,
+                    "party_id": party.party_id,
+                    "source": party.source,
+                    "content_hash": digest,
+                    "source_file": party.source_file,
+                    "source_line": party.source_line,
+                }
+            )
+        hashes = list(bodies)
+        known: set[str] = set()
+        for chunk in _chunks(hashes):
+            known.update(
+                conn.execute(
+                    select(blobs.c.content_hash).where(blobs.c.content_hash.in_(chunk))
+                ).scalars()
+            )
+        new_blobs = [{"content_hash": h, "body": bodies[h]} for h in hashes if h not in known]
+        if new_blobs:
+            conn.execute(insert(blobs), new_blobs)
+        if rows:
+            conn.execute(insert(feed_parties), rows)
+        return int(version)
+
+    # ---- reading -------------------------------------------------------------------------
+
+    @staticmethod
+    def _active_id(conn: Connection) -> int | None:
+        value = conn.execute(select(func.max(snapshots.c.id))).scalar()
+        return int(value) if value is not None else None
+
+    @staticmethod
+    def _feed_map(conn: Connection, snapshot_id: int) -> dict[str, int]:
+        rows = conn.execute(
+            select(snapshot_feeds.c.feed, snapshot_feeds.c.feed_version_id).where(
+                snapshot_feeds.c.snapshot_id == snapshot_id
+            )
+        )
+        return {feed: int(version) for feed, version in rows}
+
+    @staticmethod
+    def _fingerprints(conn: Connection, feed_map: dict[str, int]) -> dict[str, str]:
+        if not feed_map:
+            return {}
+        rows = conn.execute(
+            select(feed_versions.c.feed, feed_versions.c.fingerprint).where(
+                feed_versions.c.id.in_(list(feed_map.values()))
+            )
+        )
+        return {feed: str(fp) for feed, fp in rows}
+
+    @staticmethod
+    def _counts(conn: Connection, versions: list[int]) -> dict[str, int]:
+        if not versions:
+            return {}
+        rows = conn.execute(
+            select(feed_parties.c.source, func.count())
+            .where(feed_parties.c.feed_version_id.in_(versions))
+            .group_by(feed_parties.c.source)
+        )
+        return {str(source): int(count) for source, count in rows}
+
+    def _info(self, conn: Connection, snapshot_id: int) -> SnapshotInfo:
+        snap = conn.execute(select(snapshots).where(snapshots.c.id == snapshot_id)).one()
+        feed_map = self._feed_map(conn, snapshot_id)
+        info = SnapshotInfo(snapshot_id, snap.created_at, bool(snap.forced), 0)
+        if not feed_map:
+            return info
+        versions = conn.execute(
+            select(feed_versions).where(feed_versions.c.id.in_(list(feed_map.values())))
+        ).all()
+        files = conn.execute(
+            select(feed_files)
+            .where(feed_files.c.feed_version_id.in_(list(feed_map.values())))
+            .order_by(feed_files.c.id)
+        ).all()
+        for v in sorted(versions, key=lambda row: str(row.feed)):
+            info.feeds[v.feed] = FeedInfo(
+                feed=v.feed,
+                version_id=v.id,
+                loaded_at=v.loaded_at,
+                rows=v.rows,
+                parties=v.parties,
+                source_rows=json.loads(v.source_rows),
+                files=[
+                    FileInfo(
+                        f.name,
+                        f.format,
+                        f.sha256,
+                        f.rows,
+                        f.parties,
+                        f.problems,
+                        f.bad_rows,
+                        f.path,
+                    )
+                    for f in files
+                    if f.feed_version_id == v.id
+                ],
+            )
+            info.parties += v.parties
+        return info
+
+    def _resolve(self, conn: Connection, snapshot_id: int | None) -> int | None:
+        if snapshot_id is None:
+            return self._active_id(conn)
+        exists = conn.execute(select(snapshots.c.id).where(snapshots.c.id == snapshot_id)).scalar()
+        if exists is None:
+            raise StoreError(f"no snapshot {snapshot_id}")
+        return snapshot_id
+
+    def active_snapshot(self) -> SnapshotInfo | None:
+        with self.engine.connect() as conn:
+            active = self._active_id(conn)
+            return self._info(conn, active) if active is not None else None
+
+    def snapshot(self, snapshot_id: int) -> SnapshotInfo:
+        with self.engine.connect() as conn:
+            resolved = self._resolve(conn, snapshot_id)
+            assert resolved is not None
+            return self._info(conn, resolved)
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        with self.engine.connect() as conn:
+            ids = conn.execute(select(snapshots.c.id).order_by(snapshots.c.id)).scalars().all()
+            return [self._info(conn, int(i)) for i in ids]
+
+    def problems(self, snapshot_id: int | None = None) -> list[Problem]:
+        with self.engine.connect() as conn:
+            resolved = self._resolve(conn, snapshot_id)
+            if resolved is None:
+                return []
+            versions = list(self._feed_map(conn, resolved).values())
+            rows = conn.execute(
+                select(feed_problems)
+                .where(feed_problems.c.feed_version_id.in_(versions))
+                .order_by(feed_problems.c.id)
+            )
+            return [Problem(r.file, r.line, r.field, r.message, r.severity) for r in rows]
+
+    def source_counts(self, snapshot_id: int | None = None) -> dict[str, int]:
+        """Parties per source list code in a snapshot (the active one by default)."""
+        with self.engine.connect() as conn:
+            resolved = self._resolve(conn, snapshot_id)
+            if resolved is None:
+                return {}
+            counts = self._counts(conn, list(self._feed_map(conn, resolved).values()))
+            return dict(sorted(counts.items()))
+
+    def _party_rows(
+        self, conn: Connection, snapshot_id: int, sources: set[str] | None
+    ) -> dict[str, tuple[str, str, str | None, int | None]]:
+        versions = list(self._feed_map(conn, snapshot_id).values())
+        query = select(
+            feed_parties.c.party_id,
+            feed_parties.c.source,
+            feed_parties.c.content_hash,
+            feed_parties.c.source_file,
+            feed_parties.c.source_line,
+        ).where(feed_parties.c.feed_version_id.in_(versions))
+        if sources is not None:
+            query = query.where(feed_parties.c.source.in_(sorted(sources)))
+        query = query.order_by(feed_parties.c.feed_version_id, feed_parties.c.source_line)
+        return {
+            str(pid): (str(src), str(digest), sfile, sline)
+            for pid, src, digest, sfile, sline in conn.execute(query)
+        }
+
+    @staticmethod
+    def _bodies(conn: Connection, hashes: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = sorted(set(hashes))
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(wanted):
+            for digest, body in conn.execute(
+                select(blobs.c.content_hash, blobs.c.body).where(blobs.c.content_hash.in_(chunk))
+            ):
+                out[str(digest)] = json.loads(body)
+        return out
+
+    @staticmethod
+    def _party(body: dict[str, Any], source_file: str | None, line: int | None) -> Party:
+        party = Party.from_dict(body)
+        party.source_file, party.source_line = source_file, line
+        return party
+
+    def parties(
+        self, snapshot_id: int | None = None, sources: set[str] | None = None
+    ) -> list[Party]:
+        """The parties of a snapshot (the active one by default), optionally of some lists."""
+        with self.engine.connect() as conn:
+            resolved = self._resolve(conn, snapshot_id)
+            if resolved is None:
+                return []
+            rows = self._party_rows(conn, resolved, sources)
+            bodies = self._bodies(conn, (r[1] for r in rows.values()))
+            return [
+                self._party(bodies[digest], sfile, sline)
+                for _, digest, sfile, sline in rows.values()
+            ]
+
+    def diff(self, old_id: int, new_id: int) -> ListDiff:
+        """Parties added, removed and changed from snapshot ``old_id`` to ``new_id``."""
+        with self.engine.connect() as conn:
+            old_resolved = self._resolve(conn, old_id)
+            new_resolved = self._resolve(conn, new_id)
+            assert old_resolved is not None and new_resolved is not None
+            before = self._party_rows(conn, old_resolved, None)
+            after = self._party_rows(conn, new_resolved, None)
+            added = [k for k in after if k not in before]
+            removed = [k for k in before if k not in after]
+            touched = [k for k in after if k in before and after[k][1] != before[k][1]]
+            wanted = [after[k][1] for k in added + touched] + [before[k][1] for k in removed]
+            wanted += [before[k][1] for k in touched]
+            bodies = self._bodies(conn, wanted)
+        result = ListDiff(old_resolved, new_resolved)
+        result.added = [PartyRef(k, after[k][0], str(bodies[after[k][1]]["name"])) for k in added]
+        result.removed = [
+            PartyRef(k, before[k][0], str(bodies[before[k][1]]["name"])) for k in removed
+        ]
+        for key in touched:
+            change = compare(
+                Party.from_dict(bodies[before[key][1]]), Party.from_dict(bodies[after[key][1]])
+            )
+            if change:
+                result.changed.append(change)
+        return result
+
+    def previous_snapshot_id(self, snapshot_id: int | None = None) -> int | None:
+        with self.engine.connect() as conn:
+            current = self._resolve(conn, snapshot_id)
+            if current is None:
+                return None
+            value = conn.execute(
+                select(func.max(snapshots.c.id)).where(snapshots.c.id < current)
+            ).scalar()
+            return int(value) if value is not None else None

@@ -33,9 +33,17 @@ from computekyc.cli import lists as _lists  # noqa: E402
 
 _lists.register(app)
 
+from computekyc.cli import determine as _determine  # noqa: E402
+
+_determine.register(app)
+
 from computekyc.cli import chips as _chips  # noqa: E402
 
 _chips.register(app)
+
+from computekyc.cli import screen as _screen  # noqa: E402
+
+_screen.register(app)
 
 
 def main() -> None:

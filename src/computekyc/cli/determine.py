@@ -1,0 +1,99 @@
+"""``computekyc determine``: export-control determinations for customers in a JSONL file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+import typer
+
+from computekyc.ownership import (
+    DEFAULT_ITEM,
+    CachedScreener,
+    InputError,
+    determine,
+    load_rules,
+    read_customers,
+    resolve_item,
+)
+from computekyc.ownership.sources import (
+    build_graph,
+    engine_screener,
+    exact_screener,
+    load_list_data,
+)
+
+
+def _as_of(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from exc
+
+
+def determine_command(
+    customers: Path = typer.Option(..., "--customers", exists=True, dir_okay=False, help="JSONL"),
+    item: str = typer.Option(DEFAULT_ITEM, "--item", help="chip, instance type or label"),
+    as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD (default: today)"),
+    output: Path | None = typer.Option(None, "--output", help="write JSONL here"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON lines instead of a summary"),
+    lists: Path | None = typer.Option(
+        None, "--lists", help="list mirror folder (default: the active stored snapshot)"
+    ),
+    list_file: list[Path] = typer.Option([], "--list-file", help="extra list file (repeatable)"),
+    ownership: Path | None = typer.Option(
+        None, "--ownership", help="folder with gleif-api/ and gleif-golden-copy/"
+    ),
+    ftm: list[Path] = typer.Option([], "--ftm", help="FollowTheMoney JSONL file (repeatable)"),
+    rules_file: Path | None = typer.Option(None, "--rules", help="rule timeline YAML"),
+    matcher: str = typer.Option(
+        "engine", "--matcher", help="engine (fuzzy screening) or exact (names and identifiers)"
+    ),
+) -> None:
+    """Status per customer: blocked, license_required, review or clear, with rules and evidence."""
+    on = _as_of(as_of)
+    rules = load_rules(rules_file)
+    resolved = resolve_item(item, on)
+    try:
+        data = load_list_data(lists, list_file)
+    except LookupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    if matcher not in {"engine", "exact"}:
+        raise typer.BadParameter(f"--matcher must be engine or exact, got {matcher!r}")
+    screener = CachedScreener(
+        engine_screener(data, rules.possible_threshold)
+        if matcher == "engine"
+        else exact_screener(data)
+    )
+    graph = build_graph(data.parties, ownership, ftm)
+    sink: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
+    errors = 0
+    try:
+        for record in read_customers(customers):
+            if isinstance(record, InputError):
+                errors += 1
+                typer.echo(f"error: {record}", err=True)
+                if output or as_json:
+                    sink.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+                continue
+            result = determine(record, resolved, on, screener, rules, graph)
+            if output or as_json:
+                sink.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+            else:
+                typer.echo(f"{result.id}\t{result.status}\t{result.explanation}")
+    finally:
+        if output:
+            sink.close()
+    if errors:
+        typer.echo(f"{errors} bad customer line(s); see errors above", err=True)
+        raise typer.Exit(code=2)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("determine")(determine_command)

@@ -1,0 +1,151 @@
+"""The small screening protocol determinations depend on, and its adapters.
+
+Determinations only need "which listings does this name (or identifier) match, and how well".
+:class:`EngineScreener` wraps the real ``computekyc.screening`` engine; :class:`ExactScreener`
+matches exact normalised names and identifiers over a set of parties (no fuzzy logic) and serves
+unit tests and the identifier links of every run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from computekyc.lists.model import Party
+from computekyc.ownership.graph import identifier_key
+from computekyc.ownership.listgraph import norm
+from computekyc.ownership.model import ListEntry
+
+
+class Screener(Protocol):
+    snapshot_id: str | None
+
+    def screen(self, name: str, country: str | None, type: str | None) -> list[ListEntry]: ...
+
+    def by_identifier(self, scheme: str, value: str) -> list[ListEntry]: ...
+
+
+def _entry(party: Party, score: float, matched: str, how: str, snapshot: str | None) -> ListEntry:
+    return ListEntry(
+        party_id=party.party_id,
+        source=party.source,
+        name=party.name,
+        score=score,
+        matched_name=matched,
+        programs=tuple(party.programs),
+        snapshot_id=snapshot,
+        license_requirement=party.license_requirement,
+        license_policy=party.license_policy,
+        how=how,
+    )
+
+
+class PartyIndex:
+    """Parties by id, by exact normalised name/alias, and by identifier."""
+
+    def __init__(self, parties: Iterable[Party]) -> None:
+        self.by_id: dict[str, Party] = {}
+        self.by_name: dict[str, list[Party]] = defaultdict(list)
+        self.by_identifier: dict[str, list[Party]] = defaultdict(list)
+        for party in parties:
+            self.by_id[party.party_id] = party
+            for name in party.all_names():
+                key = norm(name)
+                if key and party not in self.by_name[key]:
+                    self.by_name[key].append(party)
+            for ident in party.identifiers:
+                self.by_identifier[identifier_key(ident.scheme, ident.value)].append(party)
+
+
+class ExactScreener:
+    """Exact normalised-name and identifier matching over parties (score 1.0 or nothing)."""
+
+    def __init__(self, parties: Iterable[Party] | PartyIndex, snapshot_id: str | None = None):
+        self.index = parties if isinstance(parties, PartyIndex) else PartyIndex(parties)
+        self.snapshot_id = snapshot_id
+
+    def screen(self, name: str, country: str | None, type: str | None) -> list[ListEntry]:
+        return [
+            _entry(p, 1.0, name, "name", self.snapshot_id)
+            for p in self.index.by_name.get(norm(name), [])
+        ]
+
+    def by_identifier(self, scheme: str, value: str) -> list[ListEntry]:
+        parties = self.index.by_identifier.get(identifier_key(scheme, value), [])
+        return [
+            _entry(p, 1.0, f"{scheme} {value}", "identifier", self.snapshot_id) for p in parties
+        ]
+
+
+def _field(hit: Any, *names: str) -> Any:
+    for name in names:
+        if isinstance(hit, dict) and name in hit:
+            return hit[name]
+        if hasattr(hit, name):
+            return getattr(hit, name)
+    return None
+
+
+class EngineScreener:
+    """Adapter over the real screening engine: ``engine.screen(name, country=, type=)``.
+
+    The engine returns Hit objects (party_id, name, matched_name, source, programs, score,
+    explanation); parties supply the licence fields the Affiliates Rule ranks owners by, and the
+    exact identifier links the engine does not offer.
+    """
+
+    def __init__(
+        self,
+        engine: Any,
+        parties: Iterable[Party] | PartyIndex,
+        snapshot_id: str | None = None,
+        limit: int = 10,
+        threshold: float | None = None,
+    ) -> None:
+        self.engine = engine
+        self.threshold = threshold
+        self.exact = ExactScreener(parties, snapshot_id)
+        self.snapshot_id = snapshot_id
+        self.limit = limit
+
+    def screen(self, name: str, country: str | None, type: str | None) -> list[ListEntry]:
+        hits: Sequence[Any] = self._call(name, country, type)
+        out: list[ListEntry] = []
+        for hit in hits[: self.limit]:
+            party_id = str(_field(hit, "party_id"))
+            score = float(_field(hit, "score") or 0.0)
+            score = score / 100.0 if score > 1.0 else score
+            party = self.exact.index.by_id.get(party_id)
+            if party is not None:
+                out.append(
+                    _entry(
+                        party,
+                        score,
+                        str(_field(hit, "matched_name") or name),
+                        "name",
+                        self.snapshot_id,
+                    )
+                )
+            else:
+                out.append(
+                    ListEntry(
+                        party_id=party_id,
+                        source=str(_field(hit, "source")),
+                        name=str(_field(hit, "name")),
+                        score=score,
+                        matched_name=str(_field(hit, "matched_name") or name),
+                        programs=tuple(_field(hit, "programs") or ()),
+                        snapshot_id=self.snapshot_id,
+                    )
+                )
+        return out
+
+    def _call(self, name: str, country: str | None, type: str | None) -> Sequence[Any]:
+        screen = getattr(self.engine, "screen", None) or self.engine
+        if self.threshold is None:
+            return list(screen(name, country=country, type=type))
+        return list(screen(name, country=country, type=type, threshold=self.threshold))
+
+    def by_identifier(self, scheme: str, value: str) -> list[ListEntry]:
+        return self.exact.by_identifier(scheme, value)

@@ -1,0 +1,110 @@
+"""Screening: find the listed parties a name may be, with a calibrated, explained score.
+
+Library API::
+
+    from computekyc.screening import ScreeningIndex, compare
+    index = ScreeningIndex.build(parties)            # any Iterable[Party]
+    hits = index.screen("海康威视", country="CN")     # list[Hit], best first
+    batch = index.screen_many([Query("Huawei"), "ZTE Corporation"])
+    result = compare("Siemens AG", "Siemens Aktiengesellschaft")   # MatchResult
+
+``screen`` / ``screen_many`` at module level use the index of the active list-store snapshot,
+built once per process (and cached on disk per snapshot under ``$COMPUTEKYC_HOME``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from computekyc.lists.model import Identifier, PartyType
+from computekyc.screening.evaluate import PairEvaluation, PairFileError, evaluate_pairs
+from computekyc.screening.index import Hit, Query, ScreeningIndex
+from computekyc.screening.scoring import (
+    DEFAULT_THRESHOLD,
+    Explanation,
+    MatchResult,
+    TokenMatch,
+    compare,
+)
+from computekyc.screening.text import Analysis, Token, analyze
+from computekyc.screening.vocab import VocabError
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "Analysis",
+    "Explanation",
+    "Hit",
+    "MatchResult",
+    "NoSnapshotError",
+    "PairEvaluation",
+    "PairFileError",
+    "Query",
+    "ScreeningIndex",
+    "Token",
+    "TokenMatch",
+    "VocabError",
+    "analyze",
+    "compare",
+    "evaluate_pairs",
+    "index_from_store",
+    "screen",
+    "screen_many",
+]
+
+
+class NoSnapshotError(RuntimeError):
+    """The list store has no active snapshot to screen against."""
+
+
+_lock = threading.Lock()
+_default: ScreeningIndex | None = None
+
+
+def index_from_store(url: str | None = None) -> ScreeningIndex:
+    """The index of the active list-store snapshot, cached on disk keyed by that snapshot."""
+    from computekyc import config
+    from computekyc.lists.store import ListStore
+
+    store = ListStore.open(url)
+    try:
+        info = store.active_snapshot()
+        if info is None:
+            raise NoSnapshotError("no list snapshot yet: run `computekyc lists update` first")
+        # Snapshot ids are per database: key the cache by database and creation time too.
+        ident = f"{url or config.database_url()}|{info.id}|{info.created_at}"
+        key = f"{info.id}-{hashlib.sha256(ident.encode()).hexdigest()[:12]}"
+        return ScreeningIndex.cached(config.home(), key, lambda: store.parties(info.id))
+    finally:
+        store.close()
+
+
+def _index() -> ScreeningIndex:
+    global _default
+    with _lock:
+        if _default is None:
+            _default = index_from_store()
+        return _default
+
+
+def screen(
+    name: str,
+    country: str | None = None,
+    type: str | PartyType | None = None,
+    date_of_birth: str | None = None,
+    identifiers: Mapping[str, str] | Sequence[Identifier] | None = None,
+    threshold: float | None = None,
+) -> list[Hit]:
+    """Screen one name against the active snapshot (see :meth:`ScreeningIndex.screen`)."""
+    return _index().screen(name, country, type, date_of_birth, identifiers, threshold)
+
+
+def screen_many(
+    queries: Iterable[Query | str],
+    threshold: float | None = None,
+    progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+) -> list[list[Hit]]:
+    """Screen many names against the active snapshot; results in input order."""
+    return _index().screen_many(queries, threshold, progress, workers)

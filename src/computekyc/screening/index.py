@@ -1,0 +1,533 @@
+"""The screening index: candidate generation over every listed name, scoring, explanations.
+
+Candidates come from an inverted index, never from a scan of all parties. Keys are
+
+* ``t:word``    every distinctive word of every reading of every listed name;
+* ``d:word``    its one-letter deletions (words of 5+ letters), so a one-edit typo still meets it;
+* ``s:skel``    consonant skeletons, for queries romanised from Arabic, Hebrew or Thai;
+* ``j:joined``  the whole name without spaces, for merged and split words (SiemensAG);
+* ``g:word``    the words of names made only of generic words (CETC's expansion);
+* ``i:value``   identifiers (USCC, LEI, ISIN …), which find a party whatever its name.
+
+Each query word votes for the names it meets, weighted by its rarity (rarest first; a word on
+hundreds of names only adds to names a rarer word met). Of the best-voted names, those whose
+score cannot reach the threshold whatever the fuzzy details (an upper bound from the votes) are
+dropped, and the rest, at most MAX_CANDIDATES parties, are scored in full. The index is
+read-only once built, so one instance can serve many threads; ``screen_many(workers=N)`` forks.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import heapq
+import math
+import multiprocessing as mp
+import os
+import pickle
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from computekyc.lists.model import Identifier, Party, PartyType
+from computekyc.screening.scoring import (
+    CONFLICT_COST,
+    CONFLICT_WEIGHT,
+    DEFAULT_THRESHOLD,
+    EXTRA_COST,
+    KIND_WEIGHT,
+    Explanation,
+    best_match,
+    explain,
+)
+from computekyc.screening.text import (
+    DISTINCTIVE,
+    LEGAL,
+    NAME,
+    NUMBER,
+    PATRONYMIC,
+    VOWEL_POOR,
+    Analysis,
+    Token,
+    analyze,
+)
+from computekyc.screening.vocab import extra_alias_path
+
+INDEX_FORMAT = 1
+MAX_CANDIDATES = 24
+MAX_EXAMINED = 4 * MAX_CANDIDATES
+MAX_POSTINGS = 4000  # keys on more names than this only vote when nothing rarer does
+COMMON_HIT = 300  # a word on more names than this only adds to names a rarer word met
+COMMON_DF = 20  # a word on more names than this starts to weigh less
+TYPE_FACTOR = 0.8
+COUNTRY_FACTOR = 0.9
+DOB_FACTOR = 0.75
+ID_CONFLICT_FACTOR = 0.7
+CONTEXT_MAX_RAISE = 0.05  # the most that country and birth date can add to a name score
+_WEIGHED = (NAME, PATRONYMIC)  # the kinds whose weight depends on rarity
+BOUND_MARGIN = 0.05  # slack for fuzzy matches whose two words weigh differently
+# The cheapest rates at which the scoring formula charges leftover distinctive words.
+_BOUND_CONFLICT = 2 * CONFLICT_COST * CONFLICT_WEIGHT[PATRONYMIC]
+_BOUND_EXTRA = EXTRA_COST[PATRONYMIC]
+
+_ID_CLEAN = re.compile(r"[\s\-./]")
+
+
+def _clean_id(value: str) -> str:
+    return _ID_CLEAN.sub("", value).upper()
+
+
+@dataclass(slots=True)
+class Hit:
+    party_id: str
+    name: str  # the party's primary listed name
+    matched_name: str  # the name or alias that matched
+    source: str
+    programs: list[str]
+    score: float
+    explanation: Explanation
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "party_id": self.party_id,
+            "name": self.name,
+            "matched_name": self.matched_name,
+            "source": self.source,
+            "programs": self.programs,
+            "score": self.score,
+            "explanation": self.explanation.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One name to screen, with whatever else the caller knows about it."""
+
+    name: str
+    country: str | None = None
+    type: str | None = None  # entity | individual
+    date_of_birth: str | None = None
+    identifiers: Mapping[str, str] | Sequence[Identifier] | None = None
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _id_values(identifiers: Mapping[str, str] | Sequence[Identifier] | None) -> dict[str, str]:
+    if not identifiers:
+        return {}
+    if isinstance(identifiers, Mapping):
+        return {_clean_id(v): k.lower() for k, v in identifiers.items() if v}
+    return {_clean_id(i.value): i.scheme.lower() for i in identifiers if i.value}
+
+
+def _vocab_digest() -> str:
+    digest = hashlib.sha256(str(INDEX_FORMAT).encode())
+    package = resources.files("computekyc.screening")
+    # The code that analyses and indexes names is part of the key too: a cache written by
+    # another version of it would hold other tokens, or other fields.
+    for name in ("text.py", "scoring.py", "index.py", "vocab.py"):
+        digest.update(package.joinpath(name).read_bytes())
+    data = package.joinpath("data")
+    for name in sorted(p.name for p in data.iterdir() if p.name.endswith(".csv")):
+        digest.update(data.joinpath(name).read_bytes())
+    extra = extra_alias_path()  # an analyst's own aliases change the index too
+    if extra is not None:
+        digest.update(extra.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(slots=True)
+class ScreeningIndex:
+    parties: list[Party]
+    names: list[tuple[int, str, Analysis]] = field(default_factory=list)  # party, name, analysis
+    postings: dict[str, list[int]] = field(default_factory=dict)
+    doc_freq: dict[str, int] = field(default_factory=dict)  # only words on > COMMON_DF names
+    weights: list[float] = field(default_factory=list)  # per name: its distinctive words' weight
+    snapshot_id: str | None = None
+
+    # -- building -------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, parties: Iterable[Party], snapshot_id: str | None = None) -> ScreeningIndex:
+        """Index every name and alias of ``parties`` (any iterable of :class:`Party`)."""
+        index = cls(parties=list(parties), snapshot_id=snapshot_id)
+        postings: dict[str, list[int]] = {}
+        freq: Counter[str] = Counter()
+
+        def post(key: str, entry: int) -> None:
+            bucket = postings.setdefault(key, [])
+            if not bucket or bucket[-1] != entry:
+                bucket.append(entry)
+
+        for p_idx, party in enumerate(index.parties):
+            first = len(index.names)
+            for name in party.all_names():
+                if not name or not name.strip():
+                    continue
+                analysis = analyze(name)
+                entry = len(index.names)
+                index.names.append((p_idx, name, analysis))
+                words: set[str] = set()
+                for form in analysis.forms:
+                    for key in index._keys(form.tokens):
+                        post(key, entry)
+                    words.update(t.text for t in form.tokens if t.kind in DISTINCTIVE)
+                freq.update(words)
+            if len(index.names) > first:
+                for ident in party.identifiers:
+                    if ident.value:
+                        post("i:" + _clean_id(ident.value), first)
+        index.postings = postings
+        index.doc_freq = {w: n for w, n in freq.items() if n > COMMON_DF}
+        index.weights = [
+            min(
+                sum(index._token_weight(t) for t in form.tokens if t.kind in _WEIGHED)
+                for form in analysis.forms
+            )
+            for _, _, analysis in index.names
+        ]
+        return index
+
+    @staticmethod
+    def _keys(tokens: tuple[Any, ...]) -> set[str]:
+        keys: set[str] = set()
+        distinctive = [t for t in tokens if t.kind in DISTINCTIVE and t.kind != NUMBER]
+        for t in distinctive:
+            keys.add("t:" + t.text)
+            if len(t.text) >= 5:
+                keys.update("d:" + d for d in _deletions(t.text))
+            if len(t.skel) >= 2:
+                keys.add("s:" + t.skel)
+        if not distinctive:
+            keys.update("g:" + t.text for t in tokens if t.kind != LEGAL)
+        joined = "".join(t.text.replace(" ", "") for t in tokens if t.kind != LEGAL)
+        if len(joined) >= 5:
+            keys.add("j:" + joined)
+        return keys
+
+    def rarity(self, word: str) -> float:
+        """1.0 for words on few listed names, down to 0.4 for the commonest (Mohammad, Ali)."""
+        n = self.doc_freq.get(word)
+        if n is None:
+            return 1.0
+        return max(0.4, 1.0 - 0.12 * math.log2(n / COMMON_DF))
+
+    # -- caching --------------------------------------------------------------------------------
+    @staticmethod
+    def cache_path(home: Path, snapshot_id: str) -> Path:
+        return home / "screening" / f"index-{snapshot_id}-{_vocab_digest()}.pickle"
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> ScreeningIndex:
+        with path.open("rb") as fh:
+            index = pickle.load(fh)  # our own cache file under $COMPUTEKYC_HOME
+        if not isinstance(index, cls):
+            raise TypeError(f"{path}: not a screening index")
+        return index
+
+    @classmethod
+    def cached(
+        cls, home: Path, snapshot_id: str, parties: Callable[[], Iterable[Party]]
+    ) -> ScreeningIndex:
+        """The index of a list snapshot, from the disk cache when present, else built and saved."""
+        path = cls.cache_path(home, snapshot_id)
+        if path.is_file():
+            try:
+                return cls.load(path)
+            except (OSError, pickle.UnpicklingError, TypeError, EOFError, AttributeError):
+                pass  # a stale or broken cache is rebuilt below
+        index = cls.build(parties(), snapshot_id=snapshot_id)
+        for stale in path.parent.glob(f"index-{snapshot_id}-*.pickle"):
+            stale.unlink(missing_ok=True)  # written by another version of the code or tables
+        index.save(path)
+        return index
+
+    # -- screening ------------------------------------------------------------------------------
+    def _token_weight(self, t: Token) -> float:
+        return KIND_WEIGHT[t.kind] * (self.rarity(t.text) if t.kind in (NAME, PATRONYMIC) else 1.0)
+
+    def _candidates(self, query: Analysis, ids: dict[str, str], limit: float = 0.0) -> list[int]:
+        votes: dict[int, float] = {}
+        per_form: list[tuple[float, float, dict[int, float]]] = []
+        forced: set[int] = set()  # met by the joined name or an identifier: always scored
+        postings = self.postings
+        for form in query.forms:
+            tokens = form.tokens
+            distinctive = [t for t in tokens if t.kind in DISTINCTIVE and t.kind != NUMBER]
+            groups: list[tuple[float, set[str]]] = []
+            for t in distinctive:
+                keys = {"t:" + t.text, "d:" + t.text}
+                exact = postings.get("t:" + t.text)
+                if len(t.text) >= 5 and (exact is None or len(exact) < COMMON_DF):
+                    # Typo neighbours only for words the lists do not already hold often: a
+                    # common word met exactly ("Mohammad") gains nothing from its variants.
+                    keys.update("d:" + d for d in _deletions(t.text))
+                    keys.update("t:" + d for d in _deletions(t.text))
+                if t.script in VOWEL_POOR and len(t.skel) >= 2:
+                    keys.add("s:" + t.skel)
+                groups.append((self._token_weight(t), keys))
+            if not distinctive:
+                groups.extend((0.5, {"g:" + t.text}) for t in tokens if t.kind != LEGAL)
+            joined = "".join(t.text.replace(" ", "") for t in tokens if t.kind != LEGAL)
+            with_legal = "".join(t.text.replace(" ", "") for t in tokens)
+            for key in ("j:" + joined, "j:" + with_legal):
+                forced.update(postings.get(key, ()))
+            form_votes: dict[int, float] = {}
+            skipped: list[tuple[float, set[int]]] = []
+            hits: list[tuple[float, set[int]]] = []
+            for weight, keys in groups:
+                hit: set[int] = set()
+                for key in keys:
+                    bucket = postings.get(key)
+                    if bucket is not None:
+                        hit.update(bucket)
+                if hit:
+                    hits.append((weight, hit))
+            # Rarest words first; a common word then only adds to names a rarer word already
+            # met, so "Mohammad" does not drag in thousands of names that lack the rest.
+            hits.sort(key=lambda wh: len(wh[1]))
+            for weight, hit in hits:
+                if len(hit) > MAX_POSTINGS:
+                    skipped.append((weight, hit))
+                elif form_votes and len(hit) > COMMON_HIT:
+                    for entry in form_votes.keys() & hit:
+                        form_votes[entry] += weight
+                else:
+                    for entry in hit:
+                        form_votes[entry] = form_votes.get(entry, 0.0) + weight
+            if not form_votes and skipped:
+                # Only very common words ("Mohammad Ali"): names that have several of them.
+                for weight, hit in skipped:
+                    for entry in hit:
+                        form_votes[entry] = form_votes.get(entry, 0.0) + weight
+                top = max(w for w, _ in skipped)
+                form_votes = {e: v for e, v in form_votes.items() if v > top}
+            w_query = sum(self._token_weight(t) for t in distinctive)
+            supporting = sum(
+                KIND_WEIGHT[t.kind] for t in tokens if t.kind not in (NAME, PATRONYMIC)
+            )
+            per_form.append((w_query, supporting, form_votes))
+            for entry, vote in form_votes.items():
+                votes[entry] = votes.get(entry, 0.0) + vote
+        for value in ids:
+            forced.update(postings.get("i:" + value, ()))
+        cut = limit - CONTEXT_MAX_RAISE - BOUND_MARGIN
+        for entry in forced:
+            votes[entry] = votes.get(entry, 0.0) + 10.0
+        # Only the best-voted names are examined: a name further down cannot outvote them.
+        # Among equal votes, names whose own weight is closest to the query's come first: of a
+        # party's many aliases, the one of the query's length is the likeliest to score best.
+        size = max((w for w, _, _ in per_form), default=0.0)
+        weights = self.weights
+        ranked = heapq.nlargest(
+            MAX_EXAMINED, votes.items(), key=lambda kv: (kv[1], -abs(weights[kv[0]] - size))
+        )
+        if not ranked:
+            return []
+        # Names met by only a small share of the best vote are not worth scoring; forced names
+        # (whole-name and identifier matches) are always scored and do not raise the floor.
+        floor = 0.2 * max((v for e, v in ranked if e not in forced), default=0.0)
+        chosen: list[int] = []
+        per_party: dict[int, int] = {}
+        for entry, vote in ranked:
+            if len(per_party) >= MAX_CANDIDATES:
+                break
+            if vote < floor and entry not in forced:
+                break  # forced names carry +10 and so all come first
+            if entry not in forced and self._bound(entry, per_form) < cut:
+                continue  # cannot reach the threshold whatever the fuzzy details
+            party = self.names[entry][0]
+            if per_party.get(party, 0) < 2:  # a party's two best-voted names are enough
+                per_party[party] = per_party.get(party, 0) + 1
+                chosen.append(entry)
+        return chosen
+
+    def _bound(self, entry: int, per_form: list[tuple[float, float, dict[int, float]]]) -> float:
+        """An upper bound of the name score from the votes alone, mirroring the scoring formula:
+        every voting query word matched perfectly, every supporting word (generic, place,
+        number, legal form) matched too, and only what must stay unmatched charged, at the
+        cheapest rates."""
+        best = 0.0
+        w_cand = self.weights[entry]
+        for w_query, supporting, form_votes in per_form:
+            matched = form_votes.get(entry, 0.0)
+            left_q = w_query - matched if w_query > matched else 0.0
+            left_c = w_cand - matched * 1.25 if w_cand > matched * 1.25 else 0.0
+            conflict = left_q if left_q < left_c else left_c
+            numerator = 2 * (matched + supporting)
+            denominator = (
+                numerator
+                + _BOUND_CONFLICT * conflict
+                + _BOUND_EXTRA * (left_q + left_c - 2 * conflict)
+            )
+            bound = numerator / denominator if denominator else 1.0
+            if bound > best:
+                best = bound
+        return best
+
+    def _context(
+        self, score: float, party: Party, query: Query, ids: dict[str, str], exp: Explanation
+    ) -> float:
+        """Adjust a name score with what both sides say about type, country, birth date, ids."""
+        for ident in party.identifiers:
+            value = _clean_id(ident.value)
+            if value in ids:
+                exp.raised_by.append(f"identifier {ident.scheme} {ident.value} matches")
+                return max(score, 0.99)
+        schemes = {i.scheme.lower(): _clean_id(i.value) for i in party.identifiers}
+        for value, scheme in ids.items():
+            if scheme in schemes and schemes[scheme] != value and scheme in ("uscc", "lei"):
+                score *= ID_CONFLICT_FACTOR
+                exp.lowered_by.append(f"{scheme} differs: {value} vs {schemes[scheme]}")
+                break
+        qtype = (query.type or "").lower()
+        ptype = str(party.type)
+        known = ("entity", "individual", "vessel")
+        if qtype in ("entity", "individual") and ptype in known and qtype != ptype:
+            score *= TYPE_FACTOR
+            exp.lowered_by.append(f"type differs: {qtype} vs listed {ptype}")
+        if query.country:
+            countries = party.all_countries()
+            if countries:
+                code = query.country.upper()
+                if code in countries:
+                    score = min(1.0, score + 0.02)
+                    exp.raised_by.append(f"country {code} agrees")
+                else:
+                    score *= COUNTRY_FACTOR
+                    exp.lowered_by.append(f"country {code} not in {','.join(countries)}")
+        if query.date_of_birth and party.dates_of_birth:
+            score = self._dob(score, query.date_of_birth, party.dates_of_birth, exp)
+        return score
+
+    @staticmethod
+    def _dob(score: float, dob: str, listed: list[str], exp: Explanation) -> float:
+        years = {d[:4] for d in listed if d[:4].isdigit()}
+        if dob in listed:
+            exp.raised_by.append(f"date of birth {dob} agrees")
+            return min(1.0, score + 0.05)
+        if dob[:4] in years:
+            exp.raised_by.append(f"year of birth {dob[:4]} agrees")
+            return min(1.0, score + 0.02)
+        if years and dob[:4].isdigit() and all(abs(int(y) - int(dob[:4])) > 1 for y in years):
+            exp.lowered_by.append(f"year of birth {dob[:4]} vs listed {','.join(sorted(years))}")
+            return score * DOB_FACTOR
+        return score
+
+    def screen_query(self, query: Query, threshold: float | None = None) -> list[Hit]:
+        limit = DEFAULT_THRESHOLD if threshold is None else threshold
+        analysis = analyze(query.name)
+        ids = _id_values(query.identifiers)
+        best: dict[int, tuple[float, int, Any]] = {}
+        for entry in self._candidates(analysis, ids, limit):
+            p_idx, _, cand = self.names[entry]
+            found = best_match(analysis, cand, self.rarity)
+            previous = best.get(p_idx)
+            if previous is None or found[0].score > previous[0]:
+                best[p_idx] = (found[0].score, entry, found)
+        hits: list[Hit] = []
+        for p_idx, (name_score, entry, (scored, qf, cf)) in best.items():
+            party = self.parties[p_idx]
+            if name_score + CONTEXT_MAX_RAISE < limit and not (
+                ids and any(_clean_id(i.value) in ids for i in party.identifiers)
+            ):
+                continue  # context cannot lift it to the threshold: skip the explanation work
+            exp = explain(scored, analysis, self.names[entry][2], qf, cf)
+            score = self._context(name_score, party, query, ids, exp)
+            if score < limit:
+                continue
+            common = [m.candidate for m in exp.matches if self.rarity(m.candidate) < 0.8]
+            if common and score < 1.0:
+                exp.lowered_by.append("common on the lists, weighs less: " + ", ".join(common))
+            matched = self.names[entry][1]
+            programs = list(party.programs)
+            hit = Hit(party.party_id, party.name, matched, party.source, programs, score, exp)
+            hit.score = round(score, 4)
+            hits.append(hit)
+        hits.sort(key=lambda h: (-h.score, h.party_id))
+        return hits
+
+    def screen(
+        self,
+        name: str,
+        country: str | None = None,
+        type: str | PartyType | None = None,
+        date_of_birth: str | None = None,
+        identifiers: Mapping[str, str] | Sequence[Identifier] | None = None,
+        threshold: float | None = None,
+    ) -> list[Hit]:
+        """Listed parties that ``name`` may be, best first, at or above ``threshold``."""
+        kind = str(type) if type is not None else None
+        return self.screen_query(Query(name, country, kind, date_of_birth, identifiers), threshold)
+
+    def screen_many(
+        self,
+        queries: Iterable[Query | str],
+        threshold: float | None = None,
+        progress: Callable[[int], None] | None = None,
+        workers: int = 1,
+    ) -> list[list[Hit]]:
+        """Screen many names; results in input order. ``progress(n)`` is called as queries
+        finish. ``workers > 1`` screens in that many forked processes (Linux/macOS), which share
+        this index copy-on-write; it pays off from a few thousand names."""
+        items = [q if isinstance(q, Query) else Query(q) for q in queries]
+        if workers > 1 and len(items) >= PARALLEL_MIN and "fork" in mp.get_all_start_methods():
+            return self._screen_forked(items, threshold, progress, workers)
+        out: list[list[Hit]] = []
+        for query in items:
+            out.append(self.screen_query(query, threshold))
+            if progress is not None:
+                progress(1)
+        return out
+
+    def _screen_forked(
+        self,
+        items: list[Query],
+        threshold: float | None,
+        progress: Callable[[int], None] | None,
+        workers: int,
+    ) -> list[list[Hit]]:
+        global _FORKED
+        chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+        out: list[list[Hit]] = []
+        with _FORK_LOCK:
+            _FORKED = (self, threshold)
+            # Frozen objects are skipped by the children's garbage collector, which would
+            # otherwise write to every object of the index and copy all of its memory pages.
+            gc.freeze()
+            try:
+                with mp.get_context("fork").Pool(workers) as pool:
+                    for result in pool.imap(_screen_chunk, chunks):  # imap keeps input order
+                        out.extend(result)
+                        if progress is not None:
+                            progress(len(result))
+            finally:
+                gc.unfreeze()
+                _FORKED = None
+        return out
+
+
+# The index handed to forked workers: set just before the fork, so children inherit it.
+_FORKED: tuple[ScreeningIndex, float | None] | None = None
+_FORK_LOCK = threading.Lock()
+PARALLEL_MIN = 2000
+CHUNK = 250
+
+
+def _screen_chunk(chunk: list[Query]) -> list[list[Hit]]:
+    assert _FORKED is not None, "worker started without an index"
+    index, threshold = _FORKED
+    return [index.screen_query(q, threshold) for q in chunk]

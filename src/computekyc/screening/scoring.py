@@ -1,0 +1,480 @@
+"""Pairwise name scoring with explanations.
+
+A score is a weighted token alignment:
+
+    score = Σ sim·(w_q + w_c) over aligned pairs  /  (Σ (w_q + w_c) + α·extras + β·conflicts)
+
+* token weights come from the token kind (generic words, places, particles and legal forms weigh
+  little) times a rarity factor from the list corpus when an index supplies one;
+* *extras* are tokens present on one side only (a middle name, "Hangzhou", "Digital"); they
+  lower the score gently, so a short brand still finds the full legal name and vice versa;
+* *conflicts* are words left unmatched on both sides, paired off (a different surname or
+  patronymic, another initial, another country in brackets); they lower the score hard, except
+  numbers (fund and vessel series), which only nudge it;
+* a match carried only by generic words, places or legal forms is capped below any threshold.
+
+The same formula serves people and companies, so a score means the same for both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from computekyc.screening.text import (
+    ALIAS,
+    DISTINCTIVE,
+    EXACT,
+    GENERIC,
+    INITIAL,
+    LEGAL,
+    LOCATION,
+    NAME,
+    NUMBER,
+    PARTICLE,
+    PATRONYMIC,
+    SYLLABIC,
+    VOWEL_POOR,
+    Analysis,
+    NameForm,
+    Token,
+    analyze,
+    skeleton,
+)
+from computekyc.screening.vocab import vocabulary
+
+# The alerting threshold: scores at or above it are reported as hits. Chosen on the labelled dev
+# pairs (see benchmarks/bench_screening.py) and kept the same for people and organisations.
+DEFAULT_THRESHOLD = 0.74
+
+KIND_WEIGHT = {NAME: 1.0, PATRONYMIC: 0.8, NUMBER: 0.6, INITIAL: 0.35, GENERIC: 0.3,
+               LOCATION: 0.35, PARTICLE: 0.25, LEGAL: 0.1}  # fmt: skip
+# How much a one-sided token costs, per kind (legal forms are judged by class instead).
+EXTRA_COST = {NAME: 0.6, PATRONYMIC: 0.3, NUMBER: 0.8, INITIAL: 0.3, GENERIC: 0.35,
+              LOCATION: 0.35, PARTICLE: 0.3, LEGAL: 0.0}  # fmt: skip
+# What an unmatched token weighs when the other side has an unmatched token too (two different
+# words in the same slot): a contradicting initial or place says more than its match weight.
+CONFLICT_WEIGHT = {NAME: 1.0, PATRONYMIC: 0.8, NUMBER: 0.1, INITIAL: 1.0, GENERIC: 0.6,
+                   LOCATION: 0.8, PARTICLE: 0.25, LEGAL: 0.0}  # fmt: skip
+CONFLICT_COST = 2.0
+NASAB_FACTOR = 0.7
+GENERIC_ONLY_CAP = 0.45
+LEGAL_CLASS_FACTOR = 0.72
+MIN_TOKEN_SIM = 0.75
+LENGTH_FACTOR = 0.9
+SKELETON_SIM = 0.85
+VARIANT_SIM = 0.97
+JOIN_MIN = 0.9
+STRONG_LEGAL = frozenset({"llc", "stock", "partnership", "bank", "nonprofit"})
+# First letters that romanisations swap freely (Catherine / Katherine, Wladimir / Vladimir).
+_FIRST_LETTER_EQUIV = frozenset(frozenset(p) for p in ("ck", "vw", "ie", "ou", "sz", "gk", "jy"))
+
+Rarity = Callable[[str], float]
+
+
+def _no_rarity(_: str) -> float:
+    return 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class TokenMatch:
+    query: str
+    candidate: str
+    how: str  # exact, fuzzy, transliterated, translated, alias-table, acronym, initial, joined …
+    similarity: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "candidate": self.candidate,
+            "how": self.how,
+            "similarity": round(self.similarity, 3),
+        }
+
+
+@dataclass(slots=True)
+class Explanation:
+    matches: list[TokenMatch] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # generic, legal-form, title, stop words
+    unmatched_query: list[str] = field(default_factory=list)
+    unmatched_candidate: list[str] = field(default_factory=list)
+    lowered_by: list[str] = field(default_factory=list)  # what lowered the score, and by how much
+    raised_by: list[str] = field(default_factory=list)
+    via: str | None = None  # alias-table / acronym rule used
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "matches": [m.to_dict() for m in self.matches],
+            "ignored": self.ignored,
+            "unmatched_query": self.unmatched_query,
+            "unmatched_candidate": self.unmatched_candidate,
+            "lowered_by": self.lowered_by,
+            "raised_by": self.raised_by,
+            "via": self.via,
+        }
+
+    def summary(self) -> str:
+        parts = [f"{m.query}~{m.candidate} ({m.how} {m.similarity:.2f})" for m in self.matches]
+        text = "; ".join(parts) or "no token matched"
+        if self.via:
+            text += f" | via {self.via}"
+        if self.ignored:
+            text += " | ignored: " + ", ".join(self.ignored)
+        if self.lowered_by:
+            text += " | lowered by: " + "; ".join(self.lowered_by)
+        if self.raised_by:
+            text += " | raised by: " + "; ".join(self.raised_by)
+        return text
+
+
+@dataclass(slots=True)
+class MatchResult:
+    score: float
+    explanation: Explanation
+    query_form: NameForm | None = None
+    candidate_form: NameForm | None = None
+
+    def is_match(self, threshold: float = DEFAULT_THRESHOLD) -> bool:
+        return self.score >= threshold
+
+
+_ENDINGS = re.compile(r"(?:iy|ii|ij|yi|yy|yj)$")
+
+
+def _romanised(word: str) -> str:
+    """Fold the spellings that Russian romanisation systems disagree on."""
+    return _ENDINGS.sub("y", word.replace("ks", "x"))
+
+
+def _first_letters_close(a: str, b: str) -> bool:
+    return a[0] == b[0] or frozenset((a[0], b[0])) in _FIRST_LETTER_EQUIV
+
+
+def token_similarity(a: Token, b: Token) -> tuple[float, str]:
+    """Similarity of two tokens in [0, 1] and how it was established (0 below the fuzzy floor)."""
+    if a.text == b.text:
+        if a.how == EXACT and b.how == EXACT:
+            return 1.0, EXACT
+        return 1.0, a.how if a.how != EXACT else b.how
+    if a.kind in (NUMBER, LEGAL) or b.kind in (NUMBER, LEGAL):
+        return 0.0, ""  # numbers and legal forms never match fuzzily
+    if a.kind == INITIAL or b.kind == INITIAL:
+        short, long_ = (a, b) if a.kind == INITIAL else (b, a)
+        if long_.kind != INITIAL and long_.text.startswith(short.text):
+            return 0.9, "initial"
+        return 0.0, ""
+    ta, tb = a.text, b.text
+    if _romanised(ta) == _romanised(tb):
+        # Arkadiy / Arkadii / Arkady, Aleksandr / Alexandr: one name in two romanisation systems.
+        origin = a.how if a.how != EXACT else b.how
+        return VARIANT_SIM, "variant" if origin == EXACT else f"{origin}+variant"
+    if a.script == b.script and a.script in SYLLABIC:
+        # One Han character or Hangul block is one syllable of the name: a different character is
+        # a different name, even when the romanisation happens to be close (习近平 vs 习近朋).
+        return 0.0, ""
+    if (a.script in VOWEL_POOR) != (b.script in VOWEL_POOR) and a.skel and b.skel:
+        # Arabic, Hebrew, Thai romanisations omit or guess vowels: compare consonants.
+        skel = 0.95 * Levenshtein.normalized_similarity(a.skel, b.skel)
+        if skel >= MIN_TOKEN_SIM:
+            return skel, f"{a.how if a.how != EXACT else b.how}+consonants"
+    if min(len(ta), len(tb)) <= 3:
+        # Short tokens get one edit at most (Jong-un / Jong-uun, Si / Xi) and never more.
+        if Levenshtein.distance(ta, tb) == 1 and min(len(ta), len(tb)) >= 2:
+            return 0.8, "fuzzy" if a.how == b.how == EXACT else f"{a.how}+fuzzy"
+        return 0.0, ""
+    # The blend below reaches MIN_TOKEN_SIM only if the edit similarity is at least 0.5: cut off
+    # there, which makes the common case (two unrelated words) cheap.
+    lev = Levenshtein.normalized_similarity(ta, tb, score_cutoff=0.5)
+    if not lev:
+        return 0.0, ""
+    sim = blend = 0.5 * (lev + JaroWinkler.similarity(ta, tb))
+    how = "fuzzy"
+    if a.phon and a.phon == b.phon and sim < 0.88 and lev >= 0.6:
+        sim, how = 0.88, "phonetic"
+    if not _first_letters_close(ta, tb):
+        sim *= 0.92
+    gap = abs(len(ta) - len(tb))
+    if gap and (ta[-1] == "s") != (tb[-1] == "s"):
+        gap -= 1  # Baltic and plural -s (Sergejs Lavrovs) is an ending, not another name
+    if gap:
+        # A typo rarely changes a name's length, while different names built on one stem often do
+        # (Lukashevich / Lukashenko, Albano / Albanese).
+        sim *= LENGTH_FACTOR ** min(gap, 3)
+    if (
+        sim < SKELETON_SIM
+        and blend >= 0.7
+        and len(a.skel) >= 3
+        and a.skel == b.skel
+        and ta[0] == tb[0]
+    ):
+        # Same consonants, other vowels: the usual spread of romanisations of one name
+        # (Husayn / Hussein, Joonng / Jong), which the length penalty must not throw out.
+        sim, how = SKELETON_SIM, "consonants"
+    if sim < MIN_TOKEN_SIM:
+        return 0.0, ""
+    if a.how != EXACT or b.how != EXACT:
+        how = f"{a.how if a.how != EXACT else b.how}+{how}"
+    return sim, how
+
+
+def _weight(t: Token, rarity: Rarity) -> float:
+    w = KIND_WEIGHT[t.kind]
+    return w * rarity(t.text) if t.kind in (NAME, PATRONYMIC) else w
+
+
+def _pair_joined(
+    left: list[Token],
+    other: list[Token],
+    pairs: list[tuple[Token, Token, float, str]],
+    swap: bool = False,
+) -> None:
+    """Pair two adjacent leftover words with one leftover word written joined on the other side
+    ("Patr ushev" ~ "Patrushev", "Mohammad Hasni" ~ "Mohammadhasni"). Mutates the lists."""
+    for i in range(len(left) - 1):
+        a, b = left[i], left[i + 1]
+        if a.kind not in DISTINCTIVE or b.kind not in DISTINCTIVE:
+            continue
+        merged = a.text + b.text
+        for o in other:
+            if o.kind not in DISTINCTIVE or abs(len(o.text) - len(merged)) > 2:
+                continue
+            sim = Levenshtein.normalized_similarity(merged, o.text)
+            if sim >= 0.85:
+                token = Token(merged, NAME, "joined", f"{a.orig} {b.orig}")
+                pairs.append((o, token, sim, "joined") if swap else (token, o, sim, "joined"))
+                left[i : i + 2] = []
+                other.remove(o)
+                return
+
+
+def _rare(t: Token, rarity: Rarity) -> float:
+    return rarity(t.text) if t.kind in (NAME, PATRONYMIC) else 1.0
+
+
+def _after_bin(tokens: tuple[Token, ...]) -> Token | None:
+    for i, t in enumerate(tokens[:-1]):
+        if t.kind == PARTICLE and t.text == "bin":
+            return tokens[i + 1]
+    return None
+
+
+def _nasab_differs(
+    q: tuple[Token, ...], c: tuple[Token, ...], pairs: list[tuple[Token, Token, float, str]]
+) -> bool:
+    """In Arabic names the word after bin/ibn is the father's: swapping it with the given name
+    (Salman bin Muhammad vs Muhammad bin Salman) names another person."""
+    fq, fc = _after_bin(q), _after_bin(c)
+    if fq is None or fc is None:
+        return False
+    first_q = next((t for t in q if t.distinctive), None)
+    first_c = next((t for t in c if t.distinctive), None)
+    paired = {(id(a), id(b)) for a, b, _, _ in pairs}
+    return (id(fq), id(first_c)) in paired and (id(first_q), id(fc)) in paired
+
+
+def _joined(tokens: tuple[Token, ...], with_legal: bool) -> str:
+    return "".join(t.text.replace(" ", "") for t in tokens if with_legal or t.kind != LEGAL)
+
+
+@dataclass(slots=True)
+class _Scored:
+    score: float
+    pairs: list[tuple[Token, Token, float, str]]
+    q_left: list[Token]
+    c_left: list[Token]
+    lowered: list[str]
+
+
+def _score_tokens(q: tuple[Token, ...], c: tuple[Token, ...], rarity: Rarity) -> _Scored:
+    sims: list[tuple[float, int, int, str]] = []
+    # A single letter stands for a given name only beside a name word ("V. Putin"); in "K M A"
+    # or "M&P Trading" the letters are an initialism and must not expand to anything.
+    q_initials = any(t.kind in (NAME, PATRONYMIC) for t in q)
+    c_initials = any(t.kind in (NAME, PATRONYMIC) for t in c)
+    for i, a in enumerate(q):
+        for j, b in enumerate(c):
+            if a.text != b.text and (
+                (a.kind == INITIAL and not q_initials) or (b.kind == INITIAL and not c_initials)
+            ):
+                continue
+            s, how = token_similarity(a, b)
+            if s > 0:
+                sims.append((s, i, j, how))
+    sims.sort(key=lambda x: -x[0])
+    used_q: set[int] = set()
+    used_c: set[int] = set()
+    pairs: list[tuple[Token, Token, float, str]] = []
+    for s, i, j, how in sims:
+        if i in used_q or j in used_c:
+            continue
+        used_q.add(i)
+        used_c.add(j)
+        pairs.append((q[i], c[j], s, how))
+    q_left = [t for i, t in enumerate(q) if i not in used_q]
+    c_left = [t for j, t in enumerate(c) if j not in used_c]
+    if q_left and c_left:
+        _pair_joined(q_left, c_left, pairs)
+        _pair_joined(c_left, q_left, pairs, swap=True)
+    # A word repeated on one side ("Sergey Sergey Shoigu") adds nothing once its twin matched,
+    # unless the other side has a different word in its place (Abdul Jan vs Mohammad Jan).
+    if not c_left:
+        q_seen = {a.text for a, _, _, _ in pairs}
+        q_left = [t for t in q_left if t.text not in q_seen]
+    if not q_left:
+        c_seen = {b.text for _, b, _, _ in pairs}
+        c_left = [t for t in c_left if t.text not in c_seen]
+    matched = full = 0.0
+    distinctive_matched = False
+    for a, b, s, _ in pairs:
+        w = _weight(a, rarity) + _weight(b, rarity)
+        matched += s * w
+        full += w
+        distinctive_matched |= a.distinctive or b.distinctive
+    lowered: list[str] = []
+    q_conf = sum(CONFLICT_WEIGHT[t.kind] * _rare(t, rarity) for t in q_left)
+    c_conf = sum(CONFLICT_WEIGHT[t.kind] * _rare(t, rarity) for t in c_left)
+    conflict = min(q_conf, c_conf)
+    extra = 0.0
+    for left, conf in ((q_left, q_conf), (c_left, c_conf)):
+        # The part of a side's leftovers that is paired off against the other side's leftovers is
+        # a contradiction (charged below at the conflict rate); the rest is one-sided.
+        one_sided = 1.0 - conflict / conf if conf > 0 else 1.0
+        extra += one_sided * sum(_weight(t, rarity) * EXTRA_COST[t.kind] for t in left)
+    if conflict > 0:
+        lowered.append(
+            "different words on both sides: "
+            + ", ".join(t.text for t in q_left if CONFLICT_WEIGHT[t.kind])
+            + " vs "
+            + ", ".join(t.text for t in c_left if CONFLICT_WEIGHT[t.kind])
+        )
+    denominator = full + extra + CONFLICT_COST * 2 * conflict
+    score = matched / denominator if denominator > 0 else 0.0
+    if full and matched < full - 1e-9:
+        lowered.append("fuzzy token matches")
+    if extra > 0:
+        lone = [t.text for t in q_left + c_left if EXTRA_COST[t.kind] > 0]
+        if lone:
+            lowered.append("words on one side only: " + ", ".join(lone))
+    any_distinctive = any(t.distinctive for t in q) or any(t.distinctive for t in c)
+    if pairs and not distinctive_matched and score > GENERIC_ONLY_CAP:
+        # Generic words, places and legal forms never carry a match. A name made only of them
+        # ("Digital Technologies LLC") matches only when every word of it is there on both sides.
+        leftover = [t for t in q_left + c_left if t.kind != LEGAL]
+        if any_distinctive or leftover:
+            score = GENERIC_ONLY_CAP
+            lowered.append("only generic words, places or legal forms matched")
+    if _nasab_differs(q, c, pairs):
+        score *= NASAB_FACTOR
+        lowered.append("the father's name (after bin/ibn) is in a different place")
+    q_classes = {t.legal_class for t in q if t.legal_class in STRONG_LEGAL}
+    c_classes = {t.legal_class for t in c if t.legal_class in STRONG_LEGAL}
+    if q_classes and c_classes and not q_classes & c_classes:
+        score *= LEGAL_CLASS_FACTOR
+        lowered.append(
+            f"legal forms differ ({'/'.join(sorted(q_classes))} vs {'/'.join(sorted(c_classes))})"
+        )
+    return _Scored(score, pairs, q_left, c_left, lowered)
+
+
+def _joined_score(q: tuple[Token, ...], c: tuple[Token, ...]) -> float:
+    """Similarity of the names written without spaces, for merged/split words (SiemensAG)."""
+    best = 0.0
+    if sorted(t.text for t in q if t.kind == NUMBER) != sorted(
+        t.text for t in c if t.kind == NUMBER
+    ):
+        return 0.0  # "Solutions II" vs "Solutions": a different number is not a spacing variant
+    for with_legal in (False, True):
+        jq, jc = _joined(q, with_legal), _joined(c, with_legal)
+        if len(jq) >= 5 and len(jc) >= 5:
+            best = max(best, Levenshtein.normalized_similarity(jq, jc))
+    if any(t.script in VOWEL_POOR for t in q) != any(t.script in VOWEL_POOR for t in c):
+        # عبد الله ~ Abdullah: compare the consonants of the whole name.
+        sq, sc = skeleton(_joined(q, False)), skeleton(_joined(c, False))
+        if len(sq) >= 3 and len(sc) >= 3:
+            best = max(best, 0.95 * Levenshtein.normalized_similarity(sq, sc))
+    return best
+
+
+def score_forms(q: NameForm, c: NameForm, rarity: Rarity = _no_rarity) -> _Scored:
+    result = _score_tokens(q.tokens, c.tokens, rarity)
+    q_core = [t for t in q.tokens if t.kind != LEGAL]
+    c_core = [t for t in c.tokens if t.kind != LEGAL]
+    if len(q.tokens) != len(c.tokens) and result.score < JOIN_MIN:
+        joined = _joined_score(q.tokens, c.tokens)
+        if joined >= JOIN_MIN and joined > result.score:
+            jq = " ".join(t.text for t in q_core)
+            jc = " ".join(t.text for t in c_core)
+            probe = Token(jq, NAME, "joined", jq)
+            result = _Scored(
+                joined,
+                [(probe, Token(jc, NAME, "joined", jc), joined, "joined")],
+                [],
+                [],
+                ["words merged or split"],
+            )
+    return result
+
+
+def best_match(
+    query: Analysis, candidate: Analysis, rarity: Rarity = _no_rarity
+) -> tuple[_Scored, NameForm, NameForm]:
+    best: tuple[_Scored, NameForm, NameForm] | None = None
+    for qf in query.forms:
+        for cf in candidate.forms:
+            scored = score_forms(qf, cf, rarity)
+            if best is None or scored.score > best[0].score:
+                best = (scored, qf, cf)
+    assert best is not None
+    return best
+
+
+def explain(
+    scored: _Scored, query: Analysis, candidate: Analysis, qf: NameForm, cf: NameForm
+) -> Explanation:
+    exp = Explanation()
+    for a, b, s, how in scored.pairs:
+        exp.matches.append(
+            TokenMatch(
+                a.orig if a.how != EXACT else a.text, b.orig if b.how != EXACT else b.text, how, s
+            )
+        )
+    for side, tokens in (("query", qf.tokens), ("candidate", cf.tokens)):
+        for t in tokens:
+            if t.kind == LEGAL:
+                exp.ignored.append(f"{t.orig if t.how != EXACT else t.text} (legal form, {side})")
+    for word, why in (*query.ignored, *candidate.ignored):
+        exp.ignored.append(f"{word} ({why})")
+    generic = [
+        (a, b)
+        for a, b, _, _ in scored.pairs
+        if not (a.distinctive or b.distinctive) and a.kind != LEGAL
+    ]
+    for a, _ in generic:
+        exp.ignored.append(f"{a.text} ({a.kind} word: supports, cannot carry a match)")
+    exp.unmatched_query = [t.text for t in scored.q_left if t.kind != LEGAL]
+    exp.unmatched_candidate = [t.text for t in scored.c_left if t.kind != LEGAL]
+    exp.lowered_by = list(scored.lowered)
+    exp.via = qf.via or cf.via or _alias_source(qf, cf)
+    return exp
+
+
+def _alias_source(*forms: NameForm) -> str | None:
+    """The alias-table row behind a brand token met inside Han text (海康威视 = Hikvision)."""
+    rows = {row.alias: row for row in vocabulary().aliases}
+    for form in forms:
+        for t in form.tokens:
+            row = rows.get(t.orig) if t.how == ALIAS else None
+            if row is not None:
+                return f"{row.kind} {row.alias} = {row.name} ({row.source})"
+    return None
+
+
+def compare(name1: str, name2: str, rarity: Rarity = _no_rarity) -> MatchResult:
+    """Score two names against each other, with the explanation. Symmetric up to rounding."""
+    q, c = analyze(name1), analyze(name2)
+    scored, qf, cf = best_match(q, c, rarity)
+    return MatchResult(round(scored.score, 4), explain(scored, q, c, qf, cf), qf, cf)

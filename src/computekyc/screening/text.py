@@ -1,0 +1,520 @@
+"""Name normalisation: scripts, folding, numbers, legal forms, generic words, Chinese segmentation.
+
+``analyze(name)`` turns a raw name in any script into one or more *forms* (readings), each a tuple
+of :class:`Token`. Every token remembers where it came from and how (exact, transliterated,
+translated, alias-table, acronym), so that a score can be explained token by token.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import jellyfish
+from anyascii import anyascii
+from opencc import OpenCC
+from pypinyin import Style, lazy_pinyin
+
+from computekyc.screening.vocab import Vocabulary, vocabulary
+
+# Token kinds. Only NAME/PATRONYMIC/NUMBER tokens are distinctive; the others can support a
+# match but never carry one.
+NAME = "name"
+PATRONYMIC = "patronymic"
+NUMBER = "number"
+INITIAL = "initial"
+GENERIC = "generic"
+LOCATION = "location"
+PARTICLE = "particle"
+LEGAL = "legal"
+DISTINCTIVE = frozenset({NAME, PATRONYMIC, NUMBER})
+
+# How a token was derived from the text the user typed.
+EXACT = "exact"
+TRANSLITERATED = "transliterated"
+TRANSLATED = "translated"
+ALIAS = "alias-table"
+ACRONYM = "acronym"
+
+# Scripts whose romanisation drops or guesses vowels: compare consonant skeletons instead.
+VOWEL_POOR = frozenset({"arabic", "hebrew", "thai"})
+# Scripts written one syllable per character.
+SYLLABIC = frozenset({"han", "hangul"})
+
+_T2S = OpenCC("t2s")
+_VOWELS = str.maketrans("", "", "aeiouyw")
+_DIGRAPHS = re.compile(r"(?<=[tp])h")
+_CONSONANT_FOLD = str.maketrans("pvzqc", "bfskk")
+_APOSTROPHES = re.compile(r"['’`ʼʻ‘´]")
+_POSSESSIVE = re.compile(r"['’]s\b")
+_INITIALISM = re.compile(r"(?<![a-z0-9])((?:[a-z]\.){2,}[a-z]?)(?![a-z])")
+_SPLIT = re.compile(r"[^a-z0-9]+")
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+_LEET = re.compile(r"(?<=[a-z])[013459]+(?=[a-z])")
+_LEET_MAP = str.maketrans("013459", "oieasg")
+_ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
+    "thirteenth": 13, "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17,
+    "eighteenth": 18, "nineteenth": 19,
+}  # fmt: skip
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "twentieth": 20, "thirtieth": 30,
+    "fortieth": 40, "fiftieth": 50,
+}  # fmt: skip
+_HAN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+               "七": 7, "八": 8, "九": 9}  # fmt: skip
+_HAN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_HAN_NUMBER = re.compile(r"第?[零〇一二两三四五六七八九十百千]+")
+_HAN_ADMIN = frozenset("市省区县")  # administrative suffixes after a place name (深圳市)
+# Short legal forms that are also ordinary words or initials: only legal at either end of a name.
+_AMBIGUOUS_LEGAL_MAX = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str  # folded comparison form
+    kind: str
+    how: str
+    orig: str  # the fragment of the input it came from
+    script: str = "latin"
+    legal_class: str | None = None
+    phon: str = ""  # metaphone key
+    skel: str = ""  # consonant skeleton
+
+    @property
+    def distinctive(self) -> bool:
+        return self.kind in DISTINCTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class NameForm:
+    tokens: tuple[Token, ...]
+    via: str | None = None  # None for the plain reading; else the alias/acronym rule applied
+
+    def core(self) -> tuple[Token, ...]:
+        return tuple(t for t in self.tokens if t.kind != LEGAL)
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    original: str
+    forms: tuple[NameForm, ...]
+    ignored: tuple[tuple[str, str], ...]  # (fragment, why) dropped before scoring
+
+    @property
+    def tokens(self) -> tuple[Token, ...]:
+        return self.forms[0].tokens
+
+
+def _script(ch: str) -> str:
+    cp = ord(ch)
+    if cp < 0x250 or 0x1E00 <= cp <= 0x1EFF:
+        return "latin"
+    if 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF:
+        return "han"
+    if 0x400 <= cp <= 0x52F:
+        return "cyrillic"
+    if 0x370 <= cp <= 0x3FF or 0x1F00 <= cp <= 0x1FFF:
+        return "greek"
+    if 0x600 <= cp <= 0x6FF or 0x750 <= cp <= 0x77F or 0xFB50 <= cp <= 0xFEFF:
+        return "arabic"
+    if 0x590 <= cp <= 0x5FF:
+        return "hebrew"
+    if 0xE00 <= cp <= 0xE7F:
+        return "thai"
+    if 0xAC00 <= cp <= 0xD7AF or 0x1100 <= cp <= 0x11FF:
+        return "hangul"
+    if 0x3040 <= cp <= 0x30FF:
+        return "kana"
+    if unicodedata.category(ch)[0] in "LM":
+        return "other"
+    return "latin"  # digits, spaces, punctuation: neutral
+
+
+def skeleton(text: str) -> str:
+    """Consonants only, doubled letters collapsed, sounds that abjads merge folded together:
+    'mohammed' -> 'mhmd', 'hassan' -> 'hsn', 'perez' -> 'brs' (Arabic has no p)."""
+    bare = (
+        _DIGRAPHS.sub(lambda m: m.group(0)[0], text).translate(_CONSONANT_FOLD).translate(_VOWELS)
+    )
+    out: list[str] = []
+    for ch in bare:
+        if not out or out[-1] != ch:
+            out.append(ch)
+    return "".join(out)
+
+
+def _roman(word: str) -> int | None:
+    if len(word) < 2 or any(c not in _ROMAN for c in word):
+        return None
+    total = 0
+    for i, c in enumerate(word):
+        value = _ROMAN[c]
+        nxt = _ROMAN[word[i + 1]] if i + 1 < len(word) else 0
+        total += -value if value < nxt else value
+    # Reject non-canonical strings ("ic", "vx") by round-tripping through the standard form.
+    return total if 0 < total < 90 and _to_roman(total) == word else None
+
+
+def _to_roman(n: int) -> str:
+    out = ""
+    for value, sym in ((50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while n >= value:
+            out += sym
+            n -= value
+    return out
+
+
+def fold_words(text: str) -> list[str]:
+    """Lower-case ASCII words of a Latin (or transliterated) text, punctuation folded."""
+    s = anyascii(unicodedata.normalize("NFKC", text)).lower()
+    s = _POSSESSIVE.sub("", s)
+    s = _APOSTROPHES.sub("", s)
+    s = _INITIALISM.sub(lambda m: m.group(1).replace(".", ""), s)
+    s = s.replace("&", " and ").replace("%", " percent ")
+    words = [_LEET.sub(lambda m: m.group(0).translate(_LEET_MAP), w) for w in _SPLIT.split(s) if w]
+    return _abdul(words)
+
+
+# "bd" is how Arabic عبد romanises without vowels.
+_ABD = frozenset({"abd", "bd", "abdel", "abdal", "abdol", "abdul", "abdoul", "abdu"})
+_ARTICLE = frozenset({"al", "el", "ul", "ar", "ur", "as", "ad", "an", "ash", "az", "at"})
+
+
+def _abdul(words: list[str]) -> list[str]:
+    """Fold the romanisations of Arabic 'abd al-' (servant of) to one word: Abd al-Aziz, Abdel
+    Aziz and Abdul Aziz all become 'abdul aziz'."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in _ABD:
+            out.append("abdul")
+            i += 2 if i + 1 < len(words) and words[i + 1] in _ARTICLE else 1
+            continue
+        out.append(w)
+        i += 1
+    return out
+
+
+def _numbers(words: list[str]) -> list[tuple[str, bool]]:
+    """Fold ordinals and number words to digits; returns (word, is_number) pairs."""
+    out: list[tuple[str, bool]] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        m = _ORDINAL.match(w)
+        if w.isdigit() or m:
+            out.append((str(int(m.group(1) if m else w)), True))
+            i += 1
+            continue
+        if w in _UNITS or w in _TENS:
+            value = 0
+            # "forty four", "forty-four", "Forty 4" all read 44.
+            while i < len(words) and _number_word(words[i], value):
+                word = words[i]
+                value += _UNITS.get(word, _TENS.get(word, int(word) if word.isdigit() else 0))
+                i += 1
+            out.append((str(value), True))
+            continue
+        roman = _roman(w) if out else None  # never the first word: "Vi", "Li"…
+        if roman is not None:
+            out.append((str(roman), True))
+        else:
+            out.append((w, False))
+        i += 1
+    return out
+
+
+def _number_word(word: str, so_far: int) -> bool:
+    if word in _UNITS or word in _TENS:
+        return True
+    return bool(so_far) and word.isdigit() and int(word) < 10
+
+
+def _is_legal(kind: tuple[str, str | None] | None) -> bool:
+    return kind is not None and kind[0] == LEGAL
+
+
+def _han_number(run: str) -> int | None:
+    if not run or any(c not in _HAN_DIGITS and c not in _HAN_UNITS for c in run):
+        return None
+    total, digit = 0, 0
+    for c in run:
+        if c in _HAN_DIGITS:
+            digit = _HAN_DIGITS[c]
+        else:
+            total += (digit or 1) * _HAN_UNITS[c]
+            digit = 0
+    return total + digit
+
+
+def _pinyin(run: str) -> list[str]:
+    return [anyascii(s).lower() for s in lazy_pinyin(run, style=Style.NORMAL, v_to_u=True)]
+
+
+class _Builder:
+    """Accumulates tokens from the segments of one name."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        self.raw: list[tuple[str, str, str, str, bool]] = []  # text, how, orig, script, number
+        self.fixed: dict[int, tuple[str, str]] = {}  # index -> (kind, legal class) pre-decided
+        self.ignored: list[tuple[str, str]] = []
+
+    def add_words(self, text: str, how: str, orig: str, script: str) -> None:
+        words = _numbers(fold_words(text))
+        # Explanations quote the typed word: pair folded words with the typed ones when they
+        # line up one to one, else quote the folded word itself.
+        typed = orig.split()
+        if how == EXACT or len(typed) != len(words):
+            typed = [w for w, _ in words]
+        for (word, is_number), shown in zip(words, typed, strict=True):
+            self.raw.append((word, how, shown, script, is_number))
+
+    def add_fixed(self, words: str, how: str, orig: str, kind: str, legal: str | None) -> None:
+        for word in words.split():
+            self.fixed[len(self.raw)] = (kind, legal or "")
+            self.raw.append((word, how, orig, "han", False))
+
+    def add_han(self, text: str, whole_name: bool) -> None:
+        text = _T2S.convert(text)
+        zh = self.vocab.zh_terms
+        brands = {a.alias: a for a in self.vocab.aliases if a.kind == "brand"}
+        longest = max((len(k) for k in (*zh, *brands)), default=1)
+        i, pending = 0, ""
+        last_kind = ""
+
+        def flush() -> None:
+            nonlocal pending
+            if not pending:
+                return
+            syllables = _pinyin(pending)
+            if whole_name and not self.raw and i >= len(text) and 2 <= len(pending) <= 3:
+                # A short all-Han name is a person: family name + joined given name (习近平).
+                parts = [(syllables[0], pending[0]), ("".join(syllables[1:]), pending[1:])]
+            else:
+                # Company words are written joined: 洪都 -> hongdu.
+                parts = [("".join(syllables), pending)]
+            for part, orig in parts:
+                self.raw.append((part, TRANSLITERATED, orig, "han", False))
+            pending = ""
+
+        while i < len(text):
+            if text[i] in _HAN_ADMIN and last_kind == LOCATION and not pending:
+                self.ignored.append((text[i], "administrative suffix"))
+                i += 1
+                continue
+            match = ""
+            for size in range(min(longest, len(text) - i), 0, -1):
+                piece = text[i : i + size]
+                if piece in zh or piece in brands:
+                    match = piece
+                    break
+            number_run = _HAN_NUMBER.match(text, i)
+            # Numerals are ordinals after 第 (第十五研究所) or carry a unit (十, 百); a bare digit
+            # character is usually part of a name (三一 = Sany).
+            if (
+                not match
+                and number_run
+                and (
+                    number_run.group(0)[0] == "第"
+                    or any(c in _HAN_UNITS for c in number_run.group(0))
+                )
+                and _han_number(number_run.group(0).lstrip("第"))
+            ):
+                flush()
+                value = _han_number(number_run.group(0).lstrip("第"))
+                self.raw.append((str(value), TRANSLATED, number_run.group(0), "han", True))
+                i += len(number_run.group(0))
+                last_kind = NUMBER
+                continue
+            if not match:
+                pending += text[i]
+                i += 1
+                continue
+            flush()
+            if match in brands:
+                row = brands[match]
+                for word in fold_words(row.name):
+                    self.raw.append((word, ALIAS, match, "han", False))
+                last_kind = NAME
+            else:
+                english, kind = zh[match]
+                how = TRANSLITERATED if kind == LOCATION else TRANSLATED
+                legal = self.vocab.legal_forms.get(tuple(english.split()))
+                if kind == "legal":
+                    self.add_fixed(english, how, match, LEGAL, legal or "weak")
+                else:
+                    self.add_fixed(english, how, match, kind, None)
+                last_kind = kind
+            i += len(match)
+        flush()
+
+    def build(self) -> tuple[Token, ...]:
+        vocab = self.vocab
+        n = len(self.raw)
+        kinds: list[tuple[str, str | None] | None] = [None] * n
+        words = [r[0] for r in self.raw]
+        for idx, (kind, legal) in self.fixed.items():
+            kinds[idx] = (kind, legal or None)
+        # Legal forms: longest phrase first, anywhere for multi-word or long forms, at either end
+        # for short ones (AG, SA, AS, CO could be ordinary words or initials).
+        i = 0
+        while i < n:
+            if kinds[i] is not None or self.raw[i][4]:
+                i += 1
+                continue
+            for size in range(min(vocab.max_legal_len, n - i), 0, -1):
+                phrase = tuple(words[i : i + size])
+                cls = vocab.legal_forms.get(phrase)
+                if cls is None:
+                    continue
+                short = size == 1 and len(phrase[0]) <= _AMBIGUOUS_LEGAL_MAX
+                at_end = (
+                    i == 0 or i + size == n or all(_is_legal(kinds[j]) for j in range(i + size, n))
+                )
+                if short and (n < 2 or not at_end) and phrase[0] not in ("ltd", "llc", "ooo"):
+                    continue
+                for j in range(i, i + size):
+                    kinds[j] = (LEGAL, cls)
+                break
+            i += 1
+        tokens: list[Token] = []
+        legal_run: list[int] = []
+        for idx, (word, how, orig, script, is_number) in enumerate(self.raw):
+            decided = kinds[idx]
+            if decided is not None and decided[0] == LEGAL:
+                legal_run.append(idx)
+                nxt = kinds[idx + 1] if idx + 1 < n else None
+                if nxt is not None and nxt[0] == LEGAL and nxt[1] == decided[1]:
+                    continue
+                form = " ".join(words[j] for j in legal_run)
+                legal_run = []
+                tokens.append(Token(form, LEGAL, how, orig, script, decided[1]))
+                continue
+            if is_number:
+                kind, text = NUMBER, word
+            elif decided is not None:
+                kind, text = decided[0], word
+            elif word in vocab.words:
+                text, kind = vocab.words[word]
+                if kind in ("stop", "title"):
+                    self.ignored.append((word, "title" if kind == "title" else "stop word"))
+                    continue
+            elif len(word) == 1:
+                kind, text = INITIAL, word
+            elif word.endswith(("ovich", "evich", "ovna", "evna", "ievich", "ovych", "ivna")):
+                kind, text = PATRONYMIC, word
+            else:
+                kind, text = NAME, word
+            tokens.append(
+                Token(
+                    text, kind, how, orig, script, None, jellyfish.metaphone(text), skeleton(text)
+                )
+            )
+        if not tokens and self.ignored:
+            # A name made only of stop words or titles ("The The") keeps them rather than vanish.
+            return tuple(Token(w, NAME, EXACT, w, "latin") for w, _ in self.ignored)
+        return tuple(tokens)
+
+
+def _tokens(name: str, vocab: Vocabulary) -> tuple[tuple[Token, ...], list[tuple[str, str]]]:
+    text = unicodedata.normalize("NFKC", name)
+    builder = _Builder(vocab)
+    segments: list[tuple[str, str]] = []
+    for ch in text:
+        script = _script(ch)
+        if segments and segments[-1][0] == script:
+            segments[-1] = (script, segments[-1][1] + ch)
+        else:
+            segments.append((script, ch))
+    only_han = all(s == "han" or not seg.strip() for s, seg in segments)
+    for script, segment in segments:
+        if script == "han":
+            builder.add_han(segment, whole_name=only_han)
+        elif script == "latin":
+            builder.add_words(segment, EXACT, segment, "latin")
+        elif script == "hangul":
+            # A Hangul block is a syllable: romanise them apart to align with "Kim Jong Un".
+            for word in segment.split():
+                builder.add_words(" ".join(word), TRANSLITERATED, word, script)
+        else:
+            builder.add_words(segment, TRANSLITERATED, segment, script)
+    return builder.build(), builder.ignored
+
+
+def _find(seq: list[str], sub: list[str]) -> int:
+    for i in range(len(seq) - len(sub) + 1):
+        if seq[i : i + len(sub)] == sub:
+            return i
+    return -1
+
+
+_Rule = tuple[list[str], tuple[Token, ...], str, str]
+
+
+@lru_cache(maxsize=4)
+def _alias_rules(vocab_id: int) -> dict[str, list[_Rule]]:
+    """Rewrite rules from the alias table, both directions, keyed by their first word:
+    (from words, to tokens, how, note)."""
+    vocab = vocabulary()
+    rules: dict[str, list[_Rule]] = {}
+    for row in vocab.aliases:
+        alias_tokens = tuple(t for t in _tokens(row.alias, vocab)[0] if t.kind != LEGAL)
+        name_tokens = tuple(t for t in _tokens(row.name, vocab)[0] if t.kind != LEGAL)
+        alias_words = [t.text for t in alias_tokens]
+        name_words = [t.text for t in name_tokens]
+        if not alias_words or not name_words or alias_words == name_words:
+            continue
+        how = ACRONYM if row.kind == "acronym" else ALIAS
+        note = f"{row.kind} {row.alias} = {row.name} ({row.source})"
+        rules.setdefault(alias_words[0], []).append((alias_words, name_tokens, how, note))
+        rules.setdefault(name_words[0], []).append((name_words, alias_tokens, how, note))
+    return rules
+
+
+def _rewrite(tokens: tuple[Token, ...], vocab: Vocabulary) -> list[NameForm]:
+    forms: list[NameForm] = []
+    core = [t for t in tokens if t.kind != LEGAL]
+    words = [t.text for t in core]
+    table = _alias_rules(id(vocab))
+    rules = [rule for word in dict.fromkeys(words) for rule in table.get(word, ())]
+    for src, dst, how, note in rules:
+        at = _find(words, src)
+        if at < 0:
+            continue
+        replaced = core[at : at + len(src)]
+        orig = " ".join(dict.fromkeys(t.orig for t in replaced))
+        new = [replace(t, how=how, orig=orig) for t in dst]
+        position = tokens.index(replaced[0])
+        before = [t for t in tokens[:position] if t not in replaced]
+        after = [t for t in tokens[position:] if t not in replaced]
+        forms.append(NameForm(tuple(before + new + after), note))
+        if len(forms) >= 3:
+            break
+    return forms
+
+
+@lru_cache(maxsize=200_000)
+def analyze(name: str) -> Analysis:
+    """All readings of ``name``: the plain one first, then alias-table and acronym rewrites."""
+    vocab = vocabulary()
+    tokens, ignored = _tokens(name, vocab)
+    forms = [NameForm(tokens), *_rewrite(tokens, vocab)]
+    return Analysis(name, tuple(forms), tuple(ignored))
+
+
+def clear_caches() -> None:
+    """Forget cached analyses (after the alias file changed)."""
+    analyze.cache_clear()
+    _alias_rules.cache_clear()

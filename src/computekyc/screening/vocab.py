@@ -1,0 +1,113 @@
+"""The reviewed vocabulary tables behind normalisation: legal forms, generic words, Chinese terms
+and the brand/acronym alias table.
+
+The tables are CSV files in ``screening/data`` so that analysts can review and extend them without
+code; an optional ``$COMPUTEKYC_HOME/brand_aliases.csv`` (same columns) adds local aliases.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from computekyc.config import HOME_ENV
+
+ALIAS_FILE = "brand_aliases.csv"
+
+
+class VocabError(ValueError):
+    """A vocabulary file is malformed; the message names the file, line and field."""
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRow:
+    alias: str
+    name: str
+    kind: str  # brand | acronym
+    source: str
+    origin: str  # file:line, for explanations and audits
+
+
+@dataclass(slots=True)
+class Vocabulary:
+    legal_forms: dict[tuple[str, ...], str] = field(default_factory=dict)  # words -> class
+    words: dict[str, tuple[str, str]] = field(default_factory=dict)  # word -> (canonical, kind)
+    zh_terms: dict[str, tuple[str, str]] = field(default_factory=dict)  # han -> (english, kind)
+    aliases: list[AliasRow] = field(default_factory=list)
+    max_legal_len: int = 1
+
+
+def _rows(text: str, origin: str, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """CSV rows with their line numbers, skipping ``#`` comment lines; checks required fields."""
+    lines = text.splitlines()
+    numbered = [(i + 1, line) for i, line in enumerate(lines) if not line.startswith("#")]
+    if not numbered:
+        return []
+    reader = csv.DictReader([line for _, line in numbered])
+    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    if missing:
+        raise VocabError(f"{origin}:{numbered[0][0]}: header lacks column(s) {', '.join(missing)}")
+    out: list[tuple[int, dict[str, str]]] = []
+    for (lineno, _), row in zip(numbered[1:], reader, strict=False):
+        for column in required:
+            if not (row.get(column) or "").strip():
+                raise VocabError(f"{origin}:{lineno}: field '{column}' is empty")
+        out.append((lineno, {k: (v or "").strip() for k, v in row.items() if k}))
+    return out
+
+
+def _read_packaged(name: str) -> str:
+    return (
+        resources.files("computekyc.screening").joinpath("data").joinpath(name).read_text("utf-8")
+    )
+
+
+def parse_aliases(text: str, origin: str) -> list[AliasRow]:
+    rows = _rows(text, origin, ("alias", "name", "kind", "source"))
+    out: list[AliasRow] = []
+    for lineno, row in rows:
+        if row["kind"] not in ("brand", "acronym"):
+            raise VocabError(
+                f"{origin}:{lineno}: field 'kind' is {row['kind']!r}; expected brand or acronym"
+            )
+        out.append(AliasRow(row["alias"], row["name"], row["kind"], row["source"], origin))
+    return out
+
+
+def extra_alias_path() -> Path | None:
+    configured = os.environ.get(HOME_ENV)
+    if not configured:
+        return None
+    path = Path(configured) / ALIAS_FILE
+    return path if path.is_file() else None
+
+
+@lru_cache(maxsize=4)
+def _load(extra: str | None) -> Vocabulary:
+    from computekyc.screening.text import fold_words  # local: text imports nothing from here
+
+    vocab = Vocabulary()
+    for lineno, row in _rows(_read_packaged("legal_forms.csv"), "legal_forms.csv", ("form",)):
+        words = tuple(row["form"].split())
+        if not row.get("class"):
+            raise VocabError(f"legal_forms.csv:{lineno}: field 'class' is empty")
+        vocab.legal_forms[words] = row["class"]
+    for _, row in _rows(_read_packaged("vocab.csv"), "vocab.csv", ("word", "canonical", "kind")):
+        vocab.words[row["word"]] = (row["canonical"], row["kind"])
+    for _, row in _rows(_read_packaged("zh_terms.csv"), "zh_terms.csv", ("zh", "english", "kind")):
+        vocab.zh_terms[row["zh"]] = (" ".join(fold_words(row["english"])), row["kind"])
+    vocab.max_legal_len = max((len(k) for k in vocab.legal_forms), default=1)
+    vocab.aliases = parse_aliases(_read_packaged(ALIAS_FILE), ALIAS_FILE)
+    if extra:
+        vocab.aliases += parse_aliases(Path(extra).read_text("utf-8"), extra)
+    return vocab
+
+
+def vocabulary() -> Vocabulary:
+    """The vocabulary in force: the packaged tables plus the home alias file, if any."""
+    extra = extra_alias_path()
+    return _load(str(extra) if extra else None)

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from computekyc.fastpickle import PositionalPickle
+
 
 class PartyType(StrEnum):
     ENTITY = "entity"
@@ -22,7 +24,7 @@ class PartyType(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Alias:
+class Alias(PositionalPickle):
     name: str
     alias_type: str = "aka"  # aka, fka, nka, brand, original-script, previous, weak-aka …
     strength: str | None = None  # "strong"/"weak" (OFAC), "good"/"low" (UN) where the source says
@@ -30,7 +32,7 @@ class Alias:
 
 
 @dataclass(frozen=True, slots=True)
-class Address:
+class Address(PositionalPickle):
     text: str = ""
     street: str | None = None
     city: str | None = None
@@ -41,7 +43,7 @@ class Address:
 
 
 @dataclass(frozen=True, slots=True)
-class Identifier:
+class Identifier(PositionalPickle):
     scheme: str  # uscc, lei, registration, passport, national-id, tax-id, imo, swift, …
     value: str
     country: str | None = None
@@ -49,7 +51,7 @@ class Identifier:
 
 
 @dataclass(frozen=True, slots=True)
-class ParentRef:
+class ParentRef(PositionalPickle):
     """A parent organisation named by the source (1260H `Parent Name`, FtM Ownership, EL text)."""
 
     name: str
@@ -60,7 +62,7 @@ class ParentRef:
 
 
 @dataclass(slots=True)
-class Party:
+class Party(PositionalPickle):
     party_id: str  # stable across snapshots: "<feed-prefix>-<source key>"
     source: str  # list code: EL, MEU, DPL, UVL, ISN, DTC, CMIC, SDN, SSI, UN, 1260H, FCC, FTM …
     name: str

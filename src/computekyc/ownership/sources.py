@@ -1,35 +1,30 @@
-"""IO at the edge: list parties, the screening engine and the ownership graph from files.
-
-The lists and screening packages are built beside this one; they are reached through their
-public functions (``computekyc.lists.read_mirror`` / ``ListStore``, ``computekyc.screening``)
-looked up at call time, so this package imports cleanly whichever lands first.
-"""
+"""IO at the edge: list parties, the screening engine and the ownership graph from files."""
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from computekyc import config
+from computekyc.lists import parties_from, read_file, read_mirror
 from computekyc.lists.model import Party
+from computekyc.lists.store import ListStore
 from computekyc.ownership.ftm import load_ftm
 from computekyc.ownership.gleif import load_gleif
 from computekyc.ownership.graph import OwnershipGraph
 from computekyc.ownership.listgraph import load_list_parents
 from computekyc.ownership.screener import EngineScreener, ExactScreener, PartyIndex, Screener
+from computekyc.screening import ScreeningIndex
 
 
 @dataclass(slots=True)
 class ListData:
     parties: list[Party]
     snapshot_id: str
-
-
-def _module(name: str) -> Any:
-    return importlib.import_module(name)
+    # Key of the screening-index disk cache: unique per database snapshot or per file content.
+    cache_key: str = ""
 
 
 def parties_digest(parties: Iterable[Party]) -> str:
@@ -42,40 +37,42 @@ def parties_digest(parties: Iterable[Party]) -> str:
 
 def load_list_data(mirror: Path | None = None, extra_files: Iterable[Path] = ()) -> ListData:
     """Parties from a mirror folder (or the active stored snapshot) plus extra list files."""
-    lists = _module("computekyc.lists")
     parties: list[Party] = []
     snapshot_id: str | None = None
+    cache_key = ""
     if mirror is not None:
-        parsed = lists.read_mirror(mirror)
-        parties.extend(_parties(lists, parsed))
+        parties.extend(parties_from(read_mirror(mirror)))
     else:
-        store = _module("computekyc.lists.store").ListStore.open()
-        snapshot = store.active_snapshot()
-        if snapshot is None:
-            raise LookupError(
-                "no list snapshot is loaded: run `computekyc lists update` or pass --lists DIR"
-            )
-        snapshot_id = f"snapshot-{snapshot.id}"
-        parties.extend(store.parties(snapshot.id))
-    for path in extra_files:
-        parties.extend(_parties(lists, [lists.read_file(path)]))
-    return ListData(parties=parties, snapshot_id=snapshot_id or parties_digest(parties))
-
-
-def _parties(lists: Any, parsed: Any) -> list[Party]:
-    helper = getattr(lists, "parties_from", None)
-    if helper is not None:
-        return list(helper(parsed))
-    items = parsed if isinstance(parsed, list | tuple) else [parsed]
-    return [p for item in items for p in item.parties]
+        store = ListStore.open()
+        try:
+            snapshot = store.active_snapshot()
+            if snapshot is None:
+                raise LookupError(
+                    "no list snapshot is loaded: run `computekyc lists update` or pass --lists DIR"
+                )
+            snapshot_id = f"snapshot-{snapshot.id}"
+            ident = f"{config.database_url()}|{snapshot.id}|{snapshot.created_at}"
+            cache_key = f"{snapshot.id}-{hashlib.sha256(ident.encode()).hexdigest()[:12]}"
+            parties.extend(store.parties(snapshot.id))
+        finally:
+            store.close()
+    extra = list(extra_files)
+    for path in extra:
+        parties.extend(parties_from([read_file(path)]))
+    if snapshot_id is None:
+        snapshot_id = parties_digest(parties)
+    if extra or not cache_key:
+        cache_key = parties_digest(parties)
+    return ListData(parties=parties, snapshot_id=snapshot_id, cache_key=cache_key)
 
 
 def engine_screener(data: ListData, threshold: float = 0.8) -> Screener:
-    """The real screening engine over the parties, behind the ownership Screener protocol."""
-    index_cls = getattr(_module("computekyc.screening"), "ScreeningIndex", None)
-    if index_cls is None:
-        index_cls = _module("computekyc.screening.index").ScreeningIndex
-    engine = index_cls.build(data.parties, snapshot_id=data.snapshot_id)
+    """The real screening engine over the parties, behind the ownership Screener protocol.
+
+    The index is cached on disk per snapshot (or per file content), so repeated
+    determinations do not rebuild it.
+    """
+    engine = ScreeningIndex.cached(config.home(), data.cache_key, lambda: data.parties)
     return EngineScreener(engine, PartyIndex(data.parties), data.snapshot_id, threshold=threshold)
 
 

@@ -232,8 +232,16 @@ class ScreeningIndex:
 
     @classmethod
     def load(cls, path: Path) -> ScreeningIndex:
-        with path.open("rb") as fh:
-            index = pickle.load(fh)  # our own cache file under $COMPUTEKYC_HOME
+        # Our own cache file under $COMPUTEKYC_HOME. The collector is paused while it loads:
+        # it would otherwise walk the growing heap of index objects many times over.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            with path.open("rb") as fh:
+                index = pickle.load(fh)
+        finally:
+            if was_enabled:
+                gc.enable()
         if not isinstance(index, cls):
             raise TypeError(f"{path}: not a screening index")
         return index

@@ -17,6 +17,7 @@ from anyascii import anyascii
 from opencc import OpenCC
 from pypinyin import Style, lazy_pinyin
 
+from computekyc.fastpickle import PositionalPickle
 from computekyc.screening.vocab import Vocabulary, vocabulary
 
 # Token kinds. Only NAME/PATRONYMIC/NUMBER tokens are distinctive; the others can support a
@@ -80,7 +81,7 @@ _AMBIGUOUS_LEGAL_MAX = 3
 
 
 @dataclass(frozen=True, slots=True)
-class Token:
+class Token(PositionalPickle):
     text: str  # folded comparison form
     kind: str
     how: str
@@ -96,7 +97,7 @@ class Token:
 
 
 @dataclass(frozen=True, slots=True)
-class NameForm:
+class NameForm(PositionalPickle):
     tokens: tuple[Token, ...]
     via: str | None = None  # None for the plain reading; else the alias/acronym rule applied
 
@@ -105,7 +106,7 @@ class NameForm:
 
 
 @dataclass(frozen=True, slots=True)
-class Analysis:
+class Analysis(PositionalPickle):
     original: str
     forms: tuple[NameForm, ...]
     ignored: tuple[tuple[str, str], ...]  # (fragment, why) dropped before scoring

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SHARED ?= ../shared
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test lint typecheck pytest bench bench-env clean
 
 $(BIN)/computekyc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,17 @@ pytest: install
 
 test: lint typecheck pytest
 
-bench: install
-	for script in benchmarks/*.py; do $(BIN)/python $$script; done
+# Benchmark-only tools (OpenSanctions' nomenklatura for the logic-v2 baseline) live in their own
+# venv so that they never become runtime dependencies.
+bench-env: $(VENV)-bench/bin/python
+
+$(VENV)-bench/bin/python: benchmarks/requirements-bench.txt
+	$(PYTHON) -m venv $(VENV)-bench
+	$(VENV)-bench/bin/pip install --quiet -r benchmarks/requirements-bench.txt
+	touch $@
+
+bench: install bench-env
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-bench .demo .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@ set -euo pipefail
 SHARED="${SHARED:-../shared}"
 export COMPUTEKYC_HOME="${COMPUTEKYC_HOME:-$PWD/.demo/home}"
 mkdir -p "$COMPUTEKYC_HOME"
+export COLUMNS="${COLUMNS:-150}"  # Rich tables: room for the explanations
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "Load the official restricted-party lists from the offline mirror"
@@ -14,3 +15,32 @@ step "Which rented chips are export-controlled?"
 for name in p5.48xlarge "NVIDIA H20" "RTX 4090D" Standard_ND96isr_H100_v5 "gres/gpu:a100"; do
   computekyc chips classify "$name" | sed -n 1,3p
 done
+
+step "Screen customer and owner names (Latin, Chinese, brand names, generic-word decoys)"
+computekyc screen "海康威视"
+computekyc screen --input examples/screen_names.csv --output .demo/screened.jsonl
+python3 - <<'PY'
+import json
+for line in open(".demo/screened.jsonl", encoding="utf-8"):
+    row = json.loads(line)
+    best = row["hits"][0] if row["hits"] else None
+    found = f'{best["source"]:<6} {best["score"]:.2f}  {best["name"]}' if best else "no hit"
+    print(f'{row["query"][:46]:<48} {found}')
+PY
+
+step "May we rent H100s to these customers today? (OFAC 50%, BIS Affiliates Rule, HQ test)"
+computekyc determine --customers examples/customers.jsonl --output .demo/determinations.jsonl
+
+step "What did each account really run? (generated FOCUS, CUR 2.0, sacct and DCGM files with planted training runs)"
+rm -rf .demo/usage-files && computekyc usage generate .demo/usage-files --seed 7
+computekyc usage ingest .demo/usage-files/{focus.csv,cur.parquet,sacct.txt,dcgm.csv}
+computekyc usage summary
+computekyc usage runs
+
+step "Which accounts are one real entity? (5,000 generated accounts with planted evaders, resellers, NAT noise)"
+python3 - <<'PY'
+from pathlib import Path
+from computekyc.linking.generate import write_population
+write_population(5000, Path(".demo/accounts.jsonl"), seed=7, truth_path=Path(".demo/accounts-truth.csv"))
+PY
+computekyc link --accounts .demo/accounts.jsonl --geoip "$SHARED/data/ip" --output .demo/entities.jsonl

@@ -320,4 +320,26 @@ def test_clear_customer_explains_itself(exact: ExactScreener, rules: RuleSet, h1
         "hq_advanced_computing",
         "shared_directors",
         "possible_matches",
+        "lapsed_listings",
     }
+
+
+def test_listing_removed_before_the_date_is_evidence_not_a_restriction(
+    exact: ExactScreener, rules: RuleSet, h100: Item
+) -> None:
+    # CRCC was on the 1260H list from 2021-06-03 until the 2025-01-07 tranche removed it; it stays
+    # on OFAC's NS-CMIC list. Whether the 1260H listing counts depends on the date asked about.
+    name = "China Railway Construction Corporation Limited"
+    record = owned(name, [], country="CN", headquarters_country="CN")
+    before = determine(parse_customer(record), h100, date(2024, 6, 1), exact, rules)
+    after = determine(parse_customer(record), h100, date(2026, 7, 1), exact, rules)
+
+    def sources(result: Determination, rule_name: str) -> set[str]:
+        return {e["source"] for e in rule(result, rule_name)["list_entries"]}
+
+    assert sources(before, "listed_customer") == {"1260H", "CMIC"}
+    assert sources(before, "lapsed_listings") == set()
+    assert sources(after, "listed_customer") == {"CMIC"}
+    lapsed = rule(after, "lapsed_listings")
+    assert {e["source"] for e in lapsed["list_entries"]} == {"1260H"}
+    assert lapsed["status"] == "clear" and "2025-01-07" in lapsed["reason"]

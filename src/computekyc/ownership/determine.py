@@ -74,7 +74,7 @@ class CachedScreener:
         return list(self._ident(scheme, value))
 
 
-def _screen_holder(holder: Holder, screener: Screener, rules: RuleSet) -> None:
+def _screen_holder(holder: Holder, screener: Screener, rules: RuleSet, on: date) -> None:
     seen: set[str] = set()
     found: list[ListEntry] = []
     for scheme, value in holder.identifiers.items():
@@ -86,6 +86,12 @@ def _screen_holder(holder: Holder, screener: Screener, rules: RuleSet) -> None:
         if entry.party_id in seen:
             continue
         seen.add(entry.party_id)
+        if not entry.in_force(on):
+            # Removed from the list (e.g. a 1260H tranche that ended, an expired ISN measure)
+            # or listed only later: evidence for the analyst, never a restriction on that date.
+            if entry.score >= rules.match_threshold:
+                holder.lapsed.append(entry)
+            continue
         if entry.score >= rules.match_threshold:
             listings.append(entry)
         elif entry.score >= rules.possible_threshold:
@@ -98,7 +104,8 @@ def _graph_keys(holder: Holder, graph: OwnershipGraph) -> list[str]:
     keys: list[str] = []
     for scheme, value in holder.identifiers.items():
         keys.extend(k for k in graph.find(scheme, value) if k not in keys)
-    for entry in holder.listings:
+    # Identity, not restriction: a listing that did not stand on the date still names the node.
+    for entry in [*holder.listings, *holder.lapsed]:
         key = party_key(entry.party_id)
         if key in graph.nodes and key not in keys:
             keys.append(key)
@@ -197,7 +204,7 @@ def build_tree(
     tree.directors = [(d, "declared by customer") for d in customer.root.directors]
 
     def visit(holder: Holder, depth: int, path: frozenset[str]) -> None:
-        _screen_holder(holder, screener, rules)
+        _screen_holder(holder, screener, rules, on)
         if graph is not None:
             keys = [k for k in _graph_keys(holder, graph) if k not in path]
             if depth == 0:
@@ -491,7 +498,32 @@ def _possible(tree: Tree) -> RuleResult:
     return result
 
 
-def _directors(tree: Tree, screener: Screener, rules: RuleSet) -> RuleResult:
+def _lapsed(tree: Tree, on: date) -> RuleResult:
+    """Listings that match but did not stand on the date: shown, never restricting."""
+    found = [(h, e) for h in _walk(tree.root) for e in h.lapsed]
+    result = RuleResult(
+        "lapsed_listings",
+        "1",
+        "Matches to listings not in force on the date (removed, expired or later)",
+        True,
+        "always applied (information only)",
+        False,
+        "clear",
+        "",
+    )
+    result.entries = [e for _, e in found]
+    result.reason = (
+        "; ".join(
+            f"{h.name!r} ~ {e.source} {e.party_id} {e.name!r}: listed {e.listed_on or '?'}, "
+            f"removed {e.delisted_on or '-'} (not in force on {on})"
+            for h, e in found
+        )
+        or "none"
+    )
+    return result
+
+
+def _directors(tree: Tree, screener: Screener, rules: RuleSet, on: date) -> RuleResult:
     result = RuleResult(
         "shared_directors",
         "1",
@@ -505,7 +537,7 @@ def _directors(tree: Tree, screener: Screener, rules: RuleSet) -> RuleResult:
     reasons: list[str] = []
     for name, evidence in tree.directors:
         for entry in screener.screen(name, None, "individual"):
-            if entry.score >= rules.match_threshold:
+            if entry.score >= rules.match_threshold and entry.in_force(on):
                 result.entries.append(entry)
                 reasons.append(f"director {name!r} ({evidence}) is {entry.source} {entry.party_id}")
     if reasons:
@@ -530,8 +562,9 @@ def determine(
         _ofac(tree, rules, as_of),
         _affiliates(tree, rules, as_of),
         _hq(tree, item, rules, as_of),
-        _directors(tree, screener, rules),
+        _directors(tree, screener, rules, as_of),
         _possible(tree),
+        _lapsed(tree, as_of),
     ]
     status = worst(*(r.status for r in results))
     findings = [f"{r.rule}: {r.reason}" for r in results if r.status != "clear"]

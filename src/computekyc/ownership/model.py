@@ -32,6 +32,15 @@ class ListEntry:
     license_requirement: str | None = None
     license_policy: str | None = None
     how: str = "name"  # name, identifier, graph
+    listed_on: str | None = None  # ISO dates as the list states them
+    delisted_on: str | None = None
+
+    def in_force(self, on: date) -> bool:
+        """Whether the listing stood on a date: listed by then and not yet removed."""
+        day = on.isoformat()
+        if self.listed_on and self.listed_on[:10] > day:
+            return False
+        return not (self.delisted_on and self.delisted_on[:10] <= day)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +52,8 @@ class ListEntry:
             "programs": list(self.programs),
             "snapshot_id": self.snapshot_id,
             "how": self.how,
+            "listed_on": self.listed_on,
+            "delisted_on": self.delisted_on,
         }
 
 
@@ -66,6 +77,7 @@ class Holder:
     evidence: str = ""  # where a non-declared edge came from
     listings: list[ListEntry] = field(default_factory=list)
     possible: list[ListEntry] = field(default_factory=list)
+    lapsed: list[ListEntry] = field(default_factory=list)  # matched, but not listed on the date
 
 
 @dataclass(slots=True)

@@ -38,6 +38,8 @@ def _entry(party: Party, score: float, matched: str, how: str, snapshot: str | N
         license_requirement=party.license_requirement,
         license_policy=party.license_policy,
         how=how,
+        listed_on=party.listed_on,
+        delisted_on=party.delisted_on,
     )
 
 

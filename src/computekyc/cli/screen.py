@@ -133,18 +133,21 @@ def _table(name: str, hits: list[Hit]) -> None:
         console.print(f"No listed party scores at or above the threshold for {name!r}.")
         return
     table = Table(title=f"Hits for {name!r}")
-    for column in ("score", "source", "party", "matched name", "programs", "why"):
+    for column in ("#", "score", "source", "listed party", "matched name", "programs"):
         table.add_column(column, overflow="fold")
-    for hit in hits:
+    for number, hit in enumerate(hits, 1):
         table.add_row(
+            str(number),
             f"{hit.score:.2f}",
             hit.source,
             f"{hit.name}\n[dim]{hit.party_id}[/]",
             hit.matched_name,
             ", ".join(hit.programs),
-            hit.explanation.summary(),
         )
     console.print(table)
+    # The explanations are long: one paragraph per hit under the table reads better than a column.
+    for number, hit in enumerate(hits, 1):
+        console.print(f"[bold]#{number}[/] {hit.explanation.summary()}", highlight=False)
 
 
 def screen_cmd(

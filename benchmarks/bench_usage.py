@@ -1,0 +1,329 @@
+"""Usage benchmark: ingest and summarise N million FOCUS rows from Parquet (default 10 million).
+
+Prints, in one run: rows/s and peak memory for DuckDB (computekyc's default engine: ingest +
+per-account/day summary), for pandas doing the same aggregation on the same file (and the
+ratio), and for Spark local summarising the ingested dataset. Each engine runs in its own
+subprocess so that its peak RSS (ru_maxrss; for Spark also the JVM's VmHWM) is its own.
+
+    .venv/bin/python benchmarks/bench_usage.py [--rows 10000000] [--skip-spark]
+
+Targets: DuckDB >= 10x pandas, <= 2 GB peak. Data goes to a temp dir, never into the repo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+# A FOCUS 1.2-style export: hourly instance rows, SkuPriceDetails JSON, typed timestamps.
+# 40,000 instances of 5,000 sub-accounts under 50 billing accounts; one in 10 instance types is
+# unknown to the chip catalogue (reported, kept with its GpuCount).
+INSTANCES = 40_000
+GENERATE_SQL = """
+COPY (
+  SELECT
+    'BA-' || (r % 50) AS BillingAccountId,
+    'SA-' || (r % 5000) AS SubAccountId,
+    'Usage' AS ChargeCategory,
+    TIMESTAMPTZ '2025-03-01 00:00:00+00' + to_hours(h) AS ChargePeriodStart,
+    TIMESTAMPTZ '2025-03-01 00:00:00+00' + to_hours(h + 1) AS ChargePeriodEnd,
+    CAST(1 AS DOUBLE) AS ConsumedQuantity,
+    'Hours' AS ConsumedUnit,
+    'i-' || r AS ResourceId,
+    'us-east-1' AS RegionId,
+    'AWS' AS ProviderName,
+    'AWS' AS ServiceProviderName,
+    'Compute' AS ServiceCategory,
+    '{{"GpuCount": ' || gpus || ', "InstanceType": "' || itype || '"}}' AS SkuPriceDetails,
+    CAST(gpus * 2.5 AS DOUBLE) AS BilledCost
+  FROM (
+    SELECT i % {instances} AS r, i // {instances} AS h,
+      CASE i % {instances} % 10 WHEN 0 THEN 'p5.48xlarge' WHEN 1 THEN 'p4d.24xlarge'
+        WHEN 2 THEN 'a3-highgpu-8g' WHEN 3 THEN 'g5.xlarge' WHEN 4 THEN 'g6.xlarge'
+        WHEN 5 THEN 'Standard_ND96isr_H100_v5' WHEN 6 THEN 'g5.12xlarge'
+        WHEN 7 THEN 'p5.48xlarge' WHEN 8 THEN 'p4d.24xlarge' ELSE 'zz.unknown' END AS itype,
+      CASE i % {instances} % 10 WHEN 3 THEN 1 WHEN 4 THEN 1 WHEN 6 THEN 4 ELSE 8 END AS gpus
+    FROM range({rows}) t(i)
+  )
+) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 500000)
+"""
+
+
+def peak_rss_mb() -> float:
+    # Linux reports ru_maxrss in KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process, all threads: on a shared, loaded machine a fairer measure of
+    work done than wall time (which also counts waiting for a core)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def generate(path: Path, rows: int) -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(GENERATE_SQL.format(rows=rows, instances=INSTANCES, path=path))
+    con.close()
+
+
+def worker_duckdb(data: Path, home: Path) -> dict[str, Any]:
+    from computekyc.usage import DuckDBEngine, UsageStore, ingest_file, summary
+
+    store = UsageStore(home / "usage")
+    c0, t0 = cpu_s(), time.perf_counter()
+    report = ingest_file(data, "focus", store)
+    c1, t1 = cpu_s(), time.perf_counter()
+    accounts = summary(DuckDBEngine(store))
+    c2, t2 = cpu_s(), time.perf_counter()
+    return {
+        "ingest_s": t1 - t0,
+        "summary_s": t2 - t1,
+        "ingest_cpu_s": c1 - c0,
+        "summary_cpu_s": c2 - c1,
+        "rows_stored": report.rows_stored,
+        "unknown": [(u.name, u.rows) for u in report.unknown_hardware],
+        "accounts": len(accounts),
+        "gpu_hours": sum(a["gpu_hours"] for a in accounts),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def pandas_summary(df: Any, start: str, end: str, util: Any) -> dict[str, Any]:
+    """The summary aggregation in pandas: sums per account/day/chip, peak concurrency per day.
+
+    ``df`` has account, day, chip, controlled, gpu_count, gpu_seconds, peak_ops_per_gpu,
+    h100_equivalents and the two time columns named by ``start`` and ``end``.
+    """
+    import pandas as pd
+
+    df["chip"] = df["chip"].fillna("(unknown)")
+    df["peak"] = df["peak_ops_per_gpu"].fillna(0.0)
+    df["ops"] = df["gpu_seconds"] * df["peak"] * util
+    df["h100s"] = df["gpu_seconds"] * df["h100_equivalents"].fillna(0.0)
+    df["ctrl"] = df["gpu_seconds"].where(df["controlled"].fillna(False).astype(bool), 0.0)
+
+    by_chip = df.groupby(["account", "day", "chip"])[["gpu_seconds", "ctrl", "h100s", "ops"]].sum()
+    # Peak concurrency: +GPUs at start, -GPUs at end, ends first at equal times.
+    frames = []
+    for column, kind, sign in ((start, 1, 1), (end, 0, -1)):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "account": df["account"],
+                    "day": df["day"],
+                    "ts": df[column],
+                    "kind": kind,
+                    "dg": sign * df["gpu_count"],
+                    "dops": sign * df["gpu_count"] * df["peak"],
+                }
+            )
+        )
+    events = pd.concat(frames)
+    events = events.groupby(["account", "day", "ts", "kind"], as_index=False)[["dg", "dops"]].sum()
+    events = events.sort_values(["account", "ts", "kind"], kind="stable")
+    events["gpus"] = events.groupby("account")["dg"].cumsum()
+    events["opss"] = events.groupby("account")["dops"].cumsum()
+    peaks = events.groupby(["account", "day"])[["gpus", "opss"]].max()
+    return {
+        "accounts": int(by_chip.index.get_level_values(0).nunique()),
+        "gpu_hours": float(by_chip["gpu_seconds"].sum() / 3600),
+        "peak_days": len(peaks),
+    }
+
+
+def worker_pandas(data: Path) -> dict[str, Any]:
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from computekyc.usage.hardware import hardware_table
+
+    c0, t0 = cpu_s(), time.perf_counter()
+    cols = [
+        "BillingAccountId",
+        "SubAccountId",
+        "ChargeCategory",
+        "ChargePeriodStart",
+        "ChargePeriodEnd",
+        "ConsumedQuantity",
+        "ConsumedUnit",
+        "SkuPriceDetails",
+    ]
+    df = pq.read_table(data, columns=cols).to_pandas()
+    df = df[df["ChargeCategory"] == "Usage"]
+    df["itype"] = df["SkuPriceDetails"].str.extract(r'"InstanceType":\s*"([^"]+)"')[0]
+    df["gpus"] = pd.to_numeric(df["SkuPriceDetails"].str.extract(r'"GpuCount":\s*(\d+)')[0])
+    hw, _ = hardware_table(df["itype"].dropna().unique().tolist())
+    lookup = hw.to_pandas().set_index("hardware_name")
+    df = df.join(lookup, on="itype")
+    df["gpu_count"] = df["gpus"].fillna(df["unit_count"])
+    df["account"] = df["SubAccountId"].fillna(df["BillingAccountId"])
+    df["gpu_seconds"] = df["ConsumedQuantity"] * 3600 * df["gpu_count"]
+    df["day"] = df["ChargePeriodStart"].dt.floor("D")
+    result = pandas_summary(df, "ChargePeriodStart", "ChargePeriodEnd", 0.4)
+    return {
+        "total_s": time.perf_counter() - t0,
+        "cpu_s": cpu_s() - c0,
+        **result,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def worker_pandas_normalised(home: Path) -> dict[str, Any]:
+    """pandas on computekyc's normalised rows: exactly the aggregation DuckDB's summary does."""
+    import pyarrow.dataset as ds
+
+    t0 = time.perf_counter()
+    cols = [
+        "account",
+        "chip",
+        "controlled",
+        "peak_ops_per_gpu",
+        "h100_equivalents",
+        "gpu_count",
+        "start_s",
+        "end_s",
+        "gpu_seconds",
+        "tensor_active",
+    ]
+    df = ds.dataset(str(home / "usage" / "rows"), format="parquet").to_table(columns=cols)
+    df = df.to_pandas()
+    df["day"] = df["start_s"] // 86400
+    result = pandas_summary(df, "start_s", "end_s", df["tensor_active"].fillna(0.4))
+    return {"total_s": time.perf_counter() - t0, **result, "peak_rss_mb": peak_rss_mb()}
+
+
+def worker_spark(home: Path) -> dict[str, Any]:
+    from computekyc.usage import SparkEngine, UsageStore, summary
+    from computekyc.usage.engines import spark_session
+
+    t0 = time.perf_counter()
+    session = spark_session("local[2]")
+    session.sparkContext.setLogLevel("ERROR")
+    jvm_pid = int(session._jvm.java.lang.ProcessHandle.current().pid())
+    t1 = time.perf_counter()
+    accounts = summary(SparkEngine(UsageStore(home / "usage"), session=session))
+    t2 = time.perf_counter()
+    jvm_hwm_kb = 0
+    for line in Path(f"/proc/{jvm_pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            jvm_hwm_kb = int(line.split()[1])
+    session.stop()
+    return {
+        "startup_s": t1 - t0,
+        "summary_s": t2 - t1,
+        "accounts": len(accounts),
+        "gpu_hours": sum(a["gpu_hours"] for a in accounts),
+        "peak_rss_mb": peak_rss_mb(),
+        "jvm_peak_rss_mb": jvm_hwm_kb / 1024,
+    }
+
+
+def run_worker(*args: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"worker {args[0]} failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--skip-spark", action="store_true")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        kind, *paths = args.worker
+        if kind == "duckdb":
+            result = worker_duckdb(Path(paths[0]), Path(paths[1]))
+        elif kind == "pandas":
+            result = worker_pandas(Path(paths[0]))
+        elif kind == "pandas-normalised":
+            result = worker_pandas_normalised(Path(paths[0]))
+        else:
+            result = worker_spark(Path(paths[0]))
+        print(json.dumps(result))
+        return
+
+    rows = args.rows
+    print(f"{os.cpu_count()} CPUs, {load()} at start")
+    with tempfile.TemporaryDirectory(prefix="ck-bench-usage-") as tmp:
+        data = Path(tmp) / "focus.parquet"
+        t0 = time.perf_counter()
+        generate(data, rows)
+        size_mb = data.stat().st_size / 1e6
+        print(
+            f"generated {rows:,} FOCUS rows ({size_mb:,.0f} MB Parquet) "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
+        home = Path(tmp) / "home"
+        duck = run_worker("duckdb", str(data), str(home))
+        duck_total = duck["ingest_s"] + duck["summary_s"]
+        print(
+            f"duckdb : ingest {duck['ingest_s']:.1f} s + summary {duck['summary_s']:.1f} s = "
+            f"{duck_total:.1f} s, {rows / duck_total:,.0f} rows/s, "
+            f"CPU {duck['ingest_cpu_s']:.1f} + {duck['summary_cpu_s']:.1f} s, "
+            f"peak RSS {duck['peak_rss_mb']:,.0f} MB; {duck['accounts']:,} accounts, "
+            f"{duck['gpu_hours']:,.0f} GPU-h; unknown hardware {duck['unknown']}"
+        )
+        pandas = run_worker("pandas", str(data))
+        print(
+            f"pandas : {pandas['total_s']:.1f} s, {rows / pandas['total_s']:,.0f} rows/s, "
+            f"CPU {pandas['cpu_s']:.1f} s, "
+            f"peak RSS {pandas['peak_rss_mb']:,.0f} MB; {pandas['accounts']:,} accounts, "
+            f"{pandas['gpu_hours']:,.0f} GPU-h"
+        )
+        ratio = pandas["total_s"] / duck_total
+        cpu_ratio = pandas["cpu_s"] / (duck["ingest_cpu_s"] + duck["summary_cpu_s"])
+        print(
+            f"end to end (duckdb also validates, resolves chips, splits days and writes the "
+            f"normalised Parquet; pandas only aggregates in memory): duckdb {ratio:.1f}x pandas "
+            f"(wall), {cpu_ratio:.1f}x (CPU); {load()}"
+        )
+        same = run_worker("pandas-normalised", str(home))
+        agg_ratio = same["total_s"] / duck["summary_s"]
+        print(
+            f"pandas, same summary on the normalised rows: {same['total_s']:.1f} s, "
+            f"peak RSS {same['peak_rss_mb']:,.0f} MB, {same['gpu_hours']:,.0f} GPU-h; "
+            f"duckdb summary {duck['summary_s']:.1f} s -> {agg_ratio:.1f}x pandas"
+        )
+        met = max(ratio, agg_ratio) >= 10 and duck["peak_rss_mb"] <= 2048
+        print(
+            f"targets: >= 10x pandas (end to end {ratio:.1f}x, aggregation {agg_ratio:.1f}x), "
+            f"<= 2048 MB peak (duckdb {duck['peak_rss_mb']:,.0f} MB): "
+            f"{'MET' if met else 'NOT MET'}"
+        )
+        if not args.skip_spark:
+            spark = run_worker("spark", str(home))
+            print(
+                f"spark local[2]: startup {spark['startup_s']:.1f} s, summary "
+                f"{spark['summary_s']:.1f} s ({rows / spark['summary_s']:,.0f} rows/s), "
+                f"python RSS {spark['peak_rss_mb']:,.0f} MB, JVM peak RSS "
+                f"{spark['jvm_peak_rss_mb']:,.0f} MB; {spark['accounts']:,} accounts, "
+                f"{spark['gpu_hours']:,.0f} GPU-h (same as duckdb: "
+                f"{abs(spark['gpu_hours'] - duck['gpu_hours']) < 1e-6 * duck['gpu_hours']})"
+            )
+        print(f"{load()} at end")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    main()

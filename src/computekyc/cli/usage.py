@@ -1,0 +1,214 @@
+"""``computekyc usage …``: ingest provider usage files, account for compute, list runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from computekyc.usage import (
+    Filters,
+    Settings,
+    UsageFormatError,
+    UsageStore,
+    generate,
+    ingest_file,
+    make_engine,
+    runs,
+    summary,
+)
+
+usage_app = typer.Typer(
+    help="Compute usage: ingest FOCUS/CUR/sacct/DCGM files, accounting, training runs.",
+    no_args_is_help=True,
+)
+console = Console()
+
+_ENGINE = typer.Option("duckdb", "--engine", help="duckdb (default) or spark")
+_MASTER = typer.Option(None, "--spark-master", help="Spark master URL (default local[2])")
+_UTIL = typer.Option(
+    0.4, "--default-utilisation", help="utilisation assumed where no tensor-active telemetry"
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(usage_app, name="usage")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"{option} {text!r} is not a date (YYYY-MM-DD)")
+    return None
+
+
+@usage_app.command("ingest")
+def ingest_cmd(
+    files: list[Path] = typer.Argument(..., help="usage files (CSV, Parquet, Prometheus text)"),
+    fmt: str = typer.Option("auto", "--format", help="focus|cur|sacct|dcgm|alibaba|auto"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Ingest files into $COMPUTEKYC_HOME/usage (idempotent; atomic per file)."""
+    if fmt not in ("auto", "focus", "cur", "sacct", "dcgm", "alibaba"):
+        _fail(f"--format {fmt!r}: use focus, cur, sacct, dcgm, alibaba or auto")
+    store = UsageStore()
+    reports: list[dict[str, Any]] = []
+    failed = False
+    for path in files:
+        try:
+            reports.append(ingest_file(path, fmt, store).to_dict())
+        except UsageFormatError as exc:
+            failed = True
+            reports.append({"source_file": str(path), "status": "error", "error": str(exc)})
+    if as_json:
+        typer.echo(json.dumps(reports, indent=2))
+    else:
+        for r in reports:
+            if r["status"] == "error":
+                console.print(f"[red]{r['error']}[/red]")
+                continue
+            console.print(
+                f"{r['source_file']}: {r['format']} {r['status']} — read {r['rows_read']}, "
+                f"stored {r['rows_stored']}, rejected {r['rows_rejected']}, "
+                f"{r['gpu_hours']:,.1f} GPU-h"
+            )
+            for why, n in sorted(r["rows_skipped"].items()):
+                console.print(f"  skipped {n}: {why}")
+            for rej in r["rejects"]:
+                console.print(f"  [yellow]line {rej['line']}: {rej['reason']}[/yellow]")
+            for u in r["unknown_hardware"]:
+                console.print(
+                    f"  [yellow]unknown hardware {u['name']!r}: {u['rows']} rows "
+                    f"({u['kept_rows']} kept with GPU count, chip unknown)[/yellow]"
+                )
+    if failed:
+        raise typer.Exit(1)
+
+
+@usage_app.command("summary")
+def summary_cmd(
+    account: str | None = typer.Option(None, "--account"),
+    first: str | None = typer.Option(None, "--from", help="first day (YYYY-MM-DD)"),
+    last: str | None = typer.Option(None, "--to", help="last day (YYYY-MM-DD)"),
+    as_json: bool = typer.Option(False, "--json"),
+    engine: str = _ENGINE,
+    spark_master: str | None = _MASTER,
+    default_utilisation: float = _UTIL,
+) -> None:
+    """Per account: GPU-hours, controlled GPU-hours, H100-eq hours, operations, peaks, by chip."""
+    filters = Filters(account, _day(first, "--from"), _day(last, "--to"))
+    eng = make_engine(engine, UsageStore(), spark_master)
+    result = summary(eng, Settings(default_utilisation=default_utilisation), filters)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    table = Table(title="Compute usage per account")
+    for col in (
+        "account",
+        "chip",
+        "GPU-h",
+        "controlled GPU-h",
+        "H100-eq h",
+        "est. ops",
+        "peak GPUs",
+        "peak ops/s",
+    ):
+        table.add_column(col)
+    for acct in result:
+        table.add_row(
+            acct["account"],
+            "all",
+            f"{acct['gpu_hours']:,.1f}",
+            f"{acct['controlled_gpu_hours']:,.1f}",
+            f"{acct['h100_equivalent_hours']:,.1f}",
+            f"{acct['estimated_operations']:.3g}",
+            f"{acct['peak_gpus']:g}",
+            f"{acct['peak_ops_per_second']:.3g}",
+        )
+        for chip, c in acct["by_chip"].items():
+            table.add_row(
+                "",
+                chip,
+                f"{c['gpu_hours']:,.1f}",
+                f"{c['controlled_gpu_hours']:,.1f}",
+                f"{c['h100_equivalent_hours']:,.1f}",
+                f"{c['estimated_operations']:.3g}",
+                "",
+                "",
+            )
+    console.print(table)
+
+
+@usage_app.command("runs")
+def runs_cmd(
+    account: str | None = typer.Option(None, "--account"),
+    as_json: bool = typer.Option(False, "--json"),
+    engine: str = _ENGINE,
+    spark_master: str | None = _MASTER,
+    default_utilisation: float = _UTIL,
+    gap: int = typer.Option(3600, "--gap", help="idle seconds that end a run"),
+) -> None:
+    """Runs (contiguous GPU use per account), classified, with thresholds and reasons."""
+    eng = make_engine(engine, UsageStore(), spark_master)
+    settings = Settings(default_utilisation=default_utilisation, run_gap_seconds=gap)
+    found = runs(eng, settings, Filters(account))
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in found], indent=2))
+        return
+    table = Table(title="Runs")
+    for col in (
+        "account",
+        "class",
+        "gpus",
+        "chip",
+        "start",
+        "end",
+        "est. ops",
+        "thresholds",
+        "reasons",
+    ):
+        table.add_column(col)
+    for r in found:
+        marks = [
+            f"{t['threshold']:.0e} {t['status']} {t['date'] or ''}".strip()
+            for t in r.thresholds
+            if t["status"] != "not reached"
+        ]
+        table.add_row(
+            r.account,
+            r.cls,
+            f"{r.gpus:g}",
+            r.chip,
+            r.start,
+            r.end,
+            f"{r.estimated_operations:.3g}",
+            "\n".join(marks),
+            "\n".join(r.reasons),
+        )
+    console.print(table)
+
+
+@usage_app.command("generate")
+def generate_cmd(
+    outdir: Path = typer.Argument(..., help="folder for the generated files"),
+    seed: int = typer.Option(0, "--seed"),
+    scale: float = typer.Option(1.0, "--scale", help="multiplies the background workload"),
+) -> None:
+    """Write realistic FOCUS, CUR, sacct and DCGM files with planted runs (truth.json)."""
+    made = generate(outdir, seed=seed, scale=scale)
+    for fmt, path in made.files.items():
+        typer.echo(f"{fmt}: {path}")
+    typer.echo(f"truth: {outdir / 'truth.json'} ({len(made.truth)} planted runs)")

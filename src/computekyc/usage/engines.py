@@ -1,0 +1,101 @@
+"""Query engines over the usage Parquet dataset: DuckDB (default) and Apache Spark.
+
+Both run the *same* SQL text: it is written once in DuckDB's dialect (:mod:`computekyc.usage.sql`)
+and SQLGlot transpiles it for Spark, so there is one definition of the accounting logic.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Protocol
+
+import duckdb
+import sqlglot
+
+from computekyc.usage.store import UsageStore
+
+SPARK_MASTER_ENV = "COMPUTEKYC_SPARK_MASTER"
+
+
+class Engine(Protocol):
+    """Runs DuckDB-dialect SQL over the view ``usage`` and returns rows as dicts."""
+
+    name: str
+
+    def query(self, sql: str) -> list[dict[str, Any]]: ...
+
+
+class DuckDBEngine:
+    """Embedded DuckDB over the Parquet files (bounded memory; spills to the store's tmp)."""
+
+    name = "duckdb"
+
+    def __init__(self, store: UsageStore, memory_limit: str = "1GB") -> None:
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        tmp = str(store.tmp_dir).replace("'", "''")
+        self.con.execute(f"SET temp_directory = '{tmp}'")
+        glob = store.rows_glob.replace("'", "''")
+        self.empty = not store.has_rows()
+        if not self.empty:
+            self.con.execute(f"CREATE VIEW usage AS SELECT * FROM read_parquet('{glob}')")
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        if self.empty:
+            return []
+        cursor = self.con.execute(sql)
+        names = [d[0] for d in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def to_spark_sql(sql: str) -> str:
+    """The Spark SQL text of a DuckDB-dialect statement."""
+    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+
+
+def spark_session(master: str | None = None) -> Any:
+    """A SparkSession: ``master`` or $COMPUTEKYC_SPARK_MASTER, else local[2]."""
+    from pyspark.sql import SparkSession
+
+    url = master or os.environ.get(SPARK_MASTER_ENV) or "local[2]"
+    return (
+        SparkSession.builder.master(url)
+        .appName("computekyc-usage")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.ansi.enabled", "false")
+        .getOrCreate()
+    )
+
+
+class SparkEngine:
+    """Apache Spark (local in tests, a cluster URL in production) over the same Parquet files."""
+
+    name = "spark"
+
+    def __init__(self, store: UsageStore, session: Any = None, master: str | None = None) -> None:
+        self.spark = session if session is not None else spark_session(master)
+        self.empty = not store.has_rows()
+        if not self.empty:
+            self.spark.read.parquet(str(store.rows_dir)).createOrReplaceTempView("usage")
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        if self.empty:
+            return []
+        return [row.asDict() for row in self.spark.sql(to_spark_sql(sql)).collect()]
+
+    def close(self) -> None:
+        """Sessions are shared (getOrCreate); the caller who started one stops it."""
+
+
+def make_engine(name: str, store: UsageStore, master: str | None = None) -> Engine:
+    if name == "duckdb":
+        return DuckDBEngine(store)
+    if name == "spark":
+        return SparkEngine(store, master=master)
+    raise ValueError(f"unknown engine {name!r} (duckdb or spark)")

@@ -1,0 +1,328 @@
+"""Ingest one provider file into the usage dataset: read, resolve chips, split by day, store.
+
+The whole pipeline is DuckDB SQL over the staged file, so memory stays bounded whatever the input
+size (DuckDB streams Parquet in row groups and spills to ``tmp/`` past its memory limit).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from computekyc.usage.hardware import hardware_table
+from computekyc.usage.readers import Staged, UsageFormatError, reader_sql, sql_literal, stage
+from computekyc.usage.schema import REJECT_SCHEMA, USAGE_SCHEMA
+from computekyc.usage.store import UsageStore, content_hash
+
+_MAX_REJECT_EXAMPLES = 20
+# Above this many distinct values a text column is written as plain text, not as an ENUM.
+_MAX_ENUM = 1000
+_DUCK_TYPES = {
+    "string": "VARCHAR",
+    "int64": "BIGINT",
+    "double": "DOUBLE",
+    "bool": "BOOLEAN",
+    "timestamp[us, tz=UTC]": "TIMESTAMPTZ",
+}
+_SKIP_UNKNOWN = "skip:hardware not in the chip catalogue and no GPU count in the file"
+
+
+@dataclass
+class UnknownName:
+    """A hardware name the chip catalogue does not know, and what happened to its rows."""
+
+    name: str
+    rows: int
+    kept_rows: int
+
+
+@dataclass
+class IngestReport:
+    """What ingesting one file did; stored as the file's manifest."""
+
+    source_file: str
+    content_hash: str
+    format: str
+    status: str  # "ingested" | "already ingested"
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_stored: int = 0
+    rows_rejected: int = 0
+    rows_skipped: dict[str, int] = field(default_factory=dict)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+    unknown_hardware: list[UnknownName] = field(default_factory=list)
+    # GPU-hours of allocation rows (billing/scheduler) and of telemetry rows (DCGM, Slurm steps).
+    gpu_hours: float = 0.0
+    telemetry_gpu_hours: float = 0.0
+    ingested_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IngestReport:
+        data = dict(data)
+        data["unknown_hardware"] = [UnknownName(**u) for u in data.get("unknown_hardware", [])]
+        return cls(**data)
+
+
+def _connect(store: UsageStore) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    # UTC session: naive timestamps in provider files are read as UTC, never as local time.
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET temp_directory = '{str(store.tmp_dir).replace(chr(39), '')}'")
+    con.execute("SET memory_limit = '1GB'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def _checked(raw_sql: str) -> str:
+    # Checks every format shares, applied on top of the reader's own reasons.
+    return f"""SELECT * REPLACE (CASE
+        WHEN reject_reason IS NOT NULL THEN reject_reason
+        WHEN end_s < start_s THEN 'ends before it starts'
+        WHEN usage_seconds < 0 OR gpu_seconds_direct < 0 THEN 'negative usage quantity'
+        WHEN gpu_count_hint < 0 THEN 'negative GPU count'
+      END AS reject_reason) FROM ({raw_sql})"""
+
+
+def _enum(values: Iterable[str | None]) -> str | None:
+    """The DuckDB ENUM type of ``values``, or None when there are none or too many.
+
+    Low-cardinality text is written as ENUM: Parquet stores it exactly like text (a dictionary-
+    encoded string column, so Spark and pyarrow read plain strings), but the writer takes the
+    dictionary from the type instead of hashing every value, several times cheaper per row."""
+    distinct = sorted({v for v in values if v is not None})
+    if not distinct or len(distinct) > _MAX_ENUM:
+        return None
+    return "ENUM(" + ", ".join(sql_literal(v) for v in distinct) + ")"
+
+
+def _register_hardware(
+    con: duckdb.DuckDBPyConnection, names: set[str], hw: pa.Table
+) -> dict[str, str]:
+    """Table ``hw``: every hardware name of the file's accepted rows (known or not) with its
+    catalogue facts; returns the ENUM types of its text columns, for the stored rows."""
+    con.register("hw_found", hw)
+    con.register("hw_names", pa.table({"name": pa.array(sorted(names), pa.string())}))
+    types = {
+        "hardware_name": _enum(names),
+        "chip": _enum(hw.column("chip").to_pylist()),
+        "eccn": _enum(hw.column("eccn").to_pylist()),
+    }
+    label, chip, eccn = (types[k] or "VARCHAR" for k in ("hardware_name", "chip", "eccn"))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE hw AS
+        SELECT n.name AS hw_key, CAST(n.name AS {label}) AS hw_label,
+          CAST(h.chip AS {chip}) AS chip, h.controlled, CAST(h.eccn AS {eccn}) AS eccn,
+          h.peak_ops_per_gpu, h.h100_equivalents, h.unit_count
+        FROM hw_names n LEFT JOIN hw_found h ON n.name = h.hardware_name"""
+    )
+    return {k: v for k, v in types.items() if v is not None}
+
+
+def _rows_sql(checked: str, fmt: str, source: str, enums: dict[str, str]) -> str:
+    """Accepted rows joined to the hardware table, split at UTC midnights, in USAGE_SCHEMA.
+
+    ``enums`` gives an ENUM type for text columns whose values are known in advance."""
+    # The name comes from the hardware table (same text, already an ENUM): no per-row cast.
+    joined = f"""SELECT r.* EXCLUDE (hardware_name), h.hw_label AS hardware_name, h.chip,
+        h.controlled, h.eccn, h.peak_ops_per_gpu, h.h100_equivalents,
+        coalesce(r.gpu_count_hint, h.unit_count) AS gpu_count
+      FROM {checked} r LEFT JOIN hw h ON r.hardware_name = h.hw_key
+      WHERE r.reject_reason IS NULL"""
+    costed = f"""SELECT *, coalesce(gpu_seconds_direct, usage_seconds * gpu_count) AS gpu_total
+      FROM ({joined}) WHERE gpu_count > 0"""
+    day_start = "greatest(k.start_s, k.d * 86400)"
+    day_end = "least(k.end_s, (k.d + 1) * 86400)"
+    share = (
+        f"CASE WHEN k.end_s > k.start_s THEN CAST({day_end} - {day_start} AS DOUBLE) "
+        f"/ (k.end_s - k.start_s) ELSE 1.0 END"
+    )
+    src_lit = sql_literal(source)
+    split = f"""SELECT '{fmt}' AS source_format, {src_lit} AS source_file, source_line, record_kind,
+        provider, account, billing_account, principal, resource, job_key, hardware_name, chip,
+        controlled, eccn, peak_ops_per_gpu, h100_equivalents, gpu_count,
+        nodes, to_timestamp({day_start}) AS start_time, to_timestamp({day_end}) AS end_time,
+        {day_start} AS start_s, {day_end} AS end_s, gpu_total * {share} AS gpu_seconds,
+        region, state, gpu_util, tensor_active, fb_used_frac, fb_used_cv, power_w,
+        interconnect_bytes_per_s
+      FROM (SELECT *, unnest(range(start_s // 86400,
+                                   greatest(end_s - 1, start_s) // 86400 + 1)) AS d
+            FROM ({costed})) k"""
+    # A SELECT-list unnest, not a lateral join: DuckDB plans the lateral form as a delim join
+    # that hashes every row on (start_s, end_s), which cost more than the rest of the split.
+    # Every file gets exactly USAGE_SCHEMA's types (an all-NULL column would otherwise be typed
+    # INTEGER in one file and VARCHAR in another, which Spark refuses to union).
+    types = {
+        "source_format": _enum([fmt]),
+        "source_file": _enum([source]),
+        "record_kind": _enum(["allocation", "telemetry"]),
+        **enums,
+    }
+    casts = ", ".join(
+        f"CAST({f.name} AS {types.get(f.name) or _DUCK_TYPES[str(f.type)]}) AS {f.name}"
+        for f in USAGE_SCHEMA
+    )
+    return f"SELECT {casts} FROM ({split})"
+
+
+def _product_is_map(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
+    if "product" not in staged.columns:
+        return False
+    described = con.execute(f"DESCRIBE SELECT product FROM {staged.from_sql}").fetchall()
+    return str(described[0][1]).upper().startswith("MAP")
+
+
+def _copy(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> None:
+    target = str(out).replace("'", "''")
+    con.execute(f"COPY ({sql}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+
+
+def ingest_file(path: Path, fmt: str = "auto", store: UsageStore | None = None) -> IngestReport:
+    """Ingest ``path``; a file whose bytes were ingested before changes nothing."""
+    store = store or UsageStore()
+    path = Path(path)
+    if not path.is_file():
+        raise UsageFormatError(f"{path}: no such file")
+    key = content_hash(path)
+    previous = store.manifest(key)
+    if previous is not None:
+        report = IngestReport.from_dict(previous)
+        report.status = "already ingested"
+        return report
+    workdir = Path(tempfile.mkdtemp(dir=store.tmp_dir, prefix="stage-"))
+    con = _connect(store)
+    try:
+        staged = stage(path, fmt, workdir)
+        raw = reader_sql(staged.format, staged, _product_is_map(con, staged))
+        report = IngestReport(str(path), key, staged.format, "ingested")
+        # Re-parsing the source in each pass below is cheaper than writing a parsed temp file:
+        # DuckDB parses a million FOCUS rows in well under a second, writing them costs more.
+        checked = f"({_checked(raw)})"
+        try:
+            # Provider and region ride along (few values per file) to type them as ENUMs.
+            grouped = con.execute(
+                f"""SELECT hardware_name,
+                  CASE WHEN reject_reason LIKE 'skip:%' THEN reject_reason
+                       WHEN reject_reason IS NOT NULL THEN '!reject' END AS outcome,
+                  count(*) AS n, count(gpu_count_hint) AS with_count, provider, region
+                FROM {checked} GROUP BY ALL"""
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise UsageFormatError(f"{path}: cannot read as {staged.format}: {exc}") from exc
+        tally = [row[:4] for row in grouped]
+        names = {str(name) for name, outcome, _, _ in tally if name is not None and outcome is None}
+        hw, unknown = hardware_table(names)
+        enums = _register_hardware(con, names, hw)
+        for pos, column in ((4, "provider"), (5, "region")):
+            typed = _enum(str(row[pos]) for row in grouped if row[pos] is not None)
+            if typed is not None:
+                enums[column] = typed
+        unknown_set = set(unknown)
+        unknown_rows: dict[str, list[int]] = {}
+        # Input records, counted on the staged file: DCGM readers aggregate samples per GPU.
+        counted = con.execute(f"SELECT count(*) FROM {staged.from_sql}").fetchall()
+        report.rows_read = int(counted[0][0])
+        for name, outcome, n, with_count in tally:
+            if outcome == "!reject":
+                continue
+            if outcome is not None:
+                report.rows_skipped[outcome[5:]] = report.rows_skipped.get(outcome[5:], 0) + n
+                continue
+            if name in unknown_set:
+                counts = unknown_rows.setdefault(name, [0, 0])
+                counts[0] += n
+                counts[1] += with_count
+                if n > with_count:
+                    label = _SKIP_UNKNOWN[5:]
+                    report.rows_skipped[label] = report.rows_skipped.get(label, 0) + n - with_count
+            report.rows_accepted += n if name not in unknown_set else with_count
+        report.unknown_hardware = [
+            UnknownName(name, counts[0], counts[1]) for name, counts in sorted(unknown_rows.items())
+        ]
+        untyped = sum(n for name, outcome, n, _ in tally if name is None and outcome is None)
+        if untyped:
+            report.unknown_hardware.append(
+                UnknownName("(no hardware name in the file)", untyped, untyped)
+            )
+        any_rejects = any(outcome == "!reject" for _, outcome, _, _ in tally)
+        _write_rejects(con, store, key, str(path), checked, staged, report, any_rejects)
+        rows_tmp = store.tmp_path(key, "rows")
+        _copy(con, _rows_sql(checked, staged.format, str(path), enums), rows_tmp)
+        meta = pq.read_metadata(rows_tmp)
+        report.rows_stored = meta.num_rows
+        report.gpu_hours, report.telemetry_gpu_hours = _gpu_hours(con, rows_tmp)
+        store.publish(rows_tmp, "rows", key)
+        report.ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
+        store.write_manifest(key, report.to_dict())
+        store.refresh_catalogue()
+        return report
+    finally:
+        con.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _gpu_hours(con: duckdb.DuckDBPyConnection, rows: Path) -> tuple[float, float]:
+    target = str(rows).replace("'", "''")
+    value = con.execute(
+        f"""SELECT coalesce(sum(gpu_seconds) FILTER (WHERE record_kind = 'allocation'), 0) / 3600,
+                   coalesce(sum(gpu_seconds) FILTER (WHERE record_kind = 'telemetry'), 0) / 3600
+            FROM '{target}'"""
+    ).fetchall()[0]
+    return round(float(value[0]), 6), round(float(value[1]), 6)
+
+
+def _write_rejects(
+    con: duckdb.DuckDBPyConnection,
+    store: UsageStore,
+    key: str,
+    source: str,
+    checked: str,
+    staged: Staged,
+    report: IngestReport,
+    any_rejects: bool,
+) -> None:
+    staged_rejects = pa.Table.from_pylist(
+        [{"source_file": source, "source_line": ln, "reason": why} for ln, why in staged.rejects],
+        schema=REJECT_SCHEMA,
+    )
+    con.register("staged_rejects", staged_rejects)
+    src_lit = sql_literal(source)
+    sql = "SELECT source_file, source_line, reason FROM staged_rejects"
+    if any_rejects:  # the tally saw rejected rows: one more pass over the source to list them
+        sql = f"""SELECT {src_lit} AS source_file, CAST(source_line AS BIGINT) AS source_line,
+          reject_reason AS reason FROM {checked}
+        WHERE reject_reason IS NOT NULL AND reject_reason NOT LIKE 'skip:%'
+        UNION ALL {sql}"""
+    tmp = store.tmp_path(key, "rejects")
+    _copy(con, sql, tmp)
+    report.rows_rejected = pq.read_metadata(tmp).num_rows
+    report.rows_read += len(staged.rejects)
+    target = str(tmp).replace("'", "''")
+    examples = con.execute(
+        f"SELECT source_line, reason FROM '{target}' "
+        f"ORDER BY source_line LIMIT {_MAX_REJECT_EXAMPLES}"
+    ).fetchall()
+    report.rejects = [{"file": source, "line": ln, "reason": why} for ln, why in examples]
+    store.publish(tmp, "rejects", key)
+
+
+def ingest(
+    paths: list[Path], fmt: str = "auto", store: UsageStore | None = None
+) -> list[IngestReport]:
+    """Ingest several files; each is atomic on its own."""
+    store = store or UsageStore()
+    return [ingest_file(Path(p), fmt, store) for p in paths]
+
+
+__all__ = ["USAGE_SCHEMA", "IngestReport", "UnknownName", "ingest", "ingest_file"]

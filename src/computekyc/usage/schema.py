@@ -1,0 +1,85 @@
+"""The normalised usage table every reader lands in, and the rejected-row table beside it."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+# One row = GPUs of one chip held by one account over [start_s, end_s), never crossing a UTC
+# midnight (readers split longer rows so per-day accounting is a plain GROUP BY on both engines).
+# Times are kept twice: as UTC timestamps for people and as epoch seconds for the shared SQL,
+# because epoch integers mean exactly the same thing in DuckDB and Spark (no session time zones).
+USAGE_SCHEMA = pa.schema(
+    [
+        ("source_format", pa.string()),
+        ("source_file", pa.string()),
+        ("source_line", pa.int64()),
+        # allocation = billing or scheduler record (counts GPU time); telemetry = DCGM samples or
+        # Slurm step usage (gives signals; counts GPU time only when no allocation has its job).
+        ("record_kind", pa.string()),
+        ("provider", pa.string()),
+        ("account", pa.string()),
+        ("billing_account", pa.string()),
+        ("principal", pa.string()),
+        ("resource", pa.string()),
+        ("job_key", pa.string()),
+        ("hardware_name", pa.string()),
+        ("chip", pa.string()),
+        ("controlled", pa.bool_()),
+        ("eccn", pa.string()),
+        ("peak_ops_per_gpu", pa.float64()),
+        ("h100_equivalents", pa.float64()),
+        ("gpu_count", pa.float64()),
+        ("nodes", pa.int64()),
+        ("start_time", pa.timestamp("us", tz="UTC")),
+        ("end_time", pa.timestamp("us", tz="UTC")),
+        ("start_s", pa.int64()),
+        ("end_s", pa.int64()),
+        ("gpu_seconds", pa.float64()),
+        ("region", pa.string()),
+        ("state", pa.string()),
+        ("gpu_util", pa.float64()),
+        ("tensor_active", pa.float64()),
+        ("fb_used_frac", pa.float64()),
+        ("fb_used_cv", pa.float64()),
+        ("power_w", pa.float64()),
+        ("interconnect_bytes_per_s", pa.float64()),
+    ]
+)
+
+USAGE_COLUMNS: tuple[str, ...] = tuple(USAGE_SCHEMA.names)
+
+# Columns a reader's SQL must produce before hardware resolution and day splitting.
+RAW_COLUMNS: tuple[str, ...] = (
+    "source_line",
+    "record_kind",
+    "provider",
+    "account",
+    "billing_account",
+    "principal",
+    "resource",
+    "job_key",
+    "hardware_name",
+    "gpu_count_hint",
+    "nodes",
+    "start_s",
+    "end_s",
+    "usage_seconds",
+    "gpu_seconds_direct",
+    "region",
+    "state",
+    "gpu_util",
+    "tensor_active",
+    "fb_used_frac",
+    "fb_used_cv",
+    "power_w",
+    "interconnect_bytes_per_s",
+    "reject_reason",
+)
+
+REJECT_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("source_line", pa.int64()),
+        ("reason", pa.string()),
+    ]
+)

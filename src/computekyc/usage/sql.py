@@ -1,0 +1,238 @@
+"""The accounting and run-segmentation SQL, written once in DuckDB's dialect.
+
+Spark gets the same text through SQLGlot (``engines.to_spark_sql``). Everything here works on
+epoch seconds and plain aggregates/window functions so that both engines mean the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlglot import exp
+
+_SIGNALS = (
+    "tensor_active",
+    "gpu_util",
+    "fb_used_frac",
+    "fb_used_cv",
+    "power_w",
+    "interconnect_bytes_per_s",
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    account: str | None = None
+    first_day: date | None = None
+    last_day: date | None = None
+
+
+def _day_number(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+def _where(filters: Filters) -> str:
+    parts = ["TRUE"]
+    if filters.account is not None:
+        parts.append(f"account = {exp.Literal.string(filters.account).sql('duckdb')}")
+    if filters.first_day is not None:
+        parts.append(f"day >= {_day_number(filters.first_day)}")
+    if filters.last_day is not None:
+        parts.append(f"day <= {_day_number(filters.last_day)}")
+    return " AND ".join(parts)
+
+
+def _weighted(column: str, prefix: str = "") -> str:
+    """GPU-second-weighted mean of a signal over the rows that have it."""
+    col = f"{prefix}{column}"
+    return (
+        f"sum({col} * gpu_seconds) / "
+        f"nullif(sum(CASE WHEN {col} IS NOT NULL THEN gpu_seconds END), 0)"
+    )
+
+
+def costed_cte(default_utilisation: float, filters: Filters) -> str:
+    """Allocation rows enriched with their jobs' telemetry, and the operations they imply.
+
+    Telemetry (DCGM samples, Slurm step usage) attaches to the allocation with the same job key;
+    telemetry with no allocation counts as usage on its own, so nothing is counted twice.
+    """
+    tel_cols = ",\n      ".join(f"{_weighted(s)} AS t_{s}" for s in _SIGNALS)
+    signal_cols = ", ".join(f"coalesce(a.{s}, t.t_{s}) AS {s}" for s in _SIGNALS)
+    own_cols = ", ".join(f"a.{s}" for s in _SIGNALS)
+    common = (
+        "coalesce(a.account, '(unattributed)') AS account, a.chip, "
+        "coalesce(a.controlled, FALSE) AS controlled, "
+        "coalesce(a.peak_ops_per_gpu, 0.0) AS peak_ops_per_gpu, "
+        "coalesce(a.h100_equivalents, 0.0) AS h100_equivalents, a.gpu_count, a.nodes, "
+        "a.start_s, a.end_s, a.gpu_seconds, a.source_file, a.source_line, a.job_key, a.state, "
+        "a.record_kind"
+    )
+    return f"""tel AS (
+    SELECT job_key,
+      {tel_cols}
+    FROM usage WHERE record_kind = 'telemetry' AND job_key IS NOT NULL GROUP BY job_key
+  ),
+  alloc_keys AS (
+    SELECT DISTINCT job_key FROM usage
+    WHERE record_kind = 'allocation' AND job_key IN (SELECT job_key FROM tel)
+  ),
+  enriched AS (
+    SELECT {common}, {signal_cols}
+    FROM usage a LEFT JOIN tel t ON a.job_key = t.job_key WHERE a.record_kind = 'allocation'
+    UNION ALL
+    SELECT {common}, {own_cols}
+    FROM usage a LEFT JOIN alloc_keys k ON a.job_key = k.job_key
+    WHERE a.record_kind = 'telemetry' AND k.job_key IS NULL
+  ),
+  dated AS (
+    SELECT *, CAST(floor(start_s / 86400) AS BIGINT) AS day,
+      gpu_seconds * peak_ops_per_gpu * coalesce(tensor_active, {float(default_utilisation)!r})
+        AS ops
+    FROM enriched
+  ),
+  costed AS (SELECT * FROM dated WHERE {_where(filters)})"""
+
+
+# Concurrency: +GPUs at each start, −GPUs at each end, summed per instant. Rows never cross
+# midnight, so both events of a row belong to the row's day. At one instant of one day the net
+# change is what counts: the value between its ends and its starts is never above the value
+# before it (starts add), so it cannot be a peak, and ends sorting first (back-to-back hourly
+# rows, midnight splits) is the same as netting them. At a midnight, the ending day's instant
+# sorts first. Spans shared by many rows (hourly billing of many instances) collapse before the
+# events are made, so the aggregation and the window handle far fewer rows.
+def _events(source: str, gpus: str = "gpu_count", ops: str = "gpu_count * peak_ops_per_gpu") -> str:
+    run_no = "run_no" if source == "numbered" else "CAST(0 AS BIGINT) AS run_no"
+    return f"""spans AS (
+    SELECT account, {run_no}, day, start_s, end_s, sum({gpus}) AS g, sum({ops}) AS o
+    FROM {source} GROUP BY account, run_no, day, start_s, end_s
+  ),
+  events AS (
+    SELECT account, run_no, day, start_s AS ts, g AS dg, o AS dops FROM spans
+    UNION ALL
+    SELECT account, run_no, day, end_s AS ts, -g AS dg, -o AS dops FROM spans
+  ),
+  instants AS (
+    SELECT account, run_no, day, ts, sum(dg) AS dg, sum(dops) AS dops
+    FROM events GROUP BY account, run_no, day, ts
+  ),
+  concurrency AS (
+    SELECT account, run_no, day,
+      sum(dg) OVER (PARTITION BY account ORDER BY ts, day, run_no ROWS UNBOUNDED PRECEDING)
+        AS gpus,
+      sum(dops) OVER (PARTITION BY account ORDER BY ts, day, run_no ROWS UNBOUNDED PRECEDING)
+        AS opss
+    FROM instants
+  )"""
+
+
+def _numbered(gap_seconds: int) -> str:
+    """Runs: islands of one account's rows with no idle gap longer than ``gap_seconds``."""
+    order = "ORDER BY start_s, end_s, source_file, source_line"
+    return f"""ordered AS (
+    SELECT *, max(end_s) OVER (PARTITION BY account {order}
+      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+    FROM costed
+  ),
+  flagged AS (
+    SELECT *, CASE WHEN prev_end IS NULL OR start_s > prev_end + {int(gap_seconds)} THEN 1 ELSE 0
+      END AS new_run
+    FROM ordered
+  ),
+  numbered AS (
+    SELECT *, sum(new_run) OVER (PARTITION BY account {order} ROWS UNBOUNDED PRECEDING) AS run_no
+    FROM flagged
+  )"""
+
+
+# Rows of one account, day and chip over the same span (hourly billing of many instances)
+# aggregate once; the per-chip totals and the concurrency events both start from these cells,
+# so only one aggregation reads every row.
+_CELLS = """cells AS (
+    SELECT account, day, coalesce(chip, '(unknown)') AS chip, start_s, end_s,
+      sum(gpu_seconds) AS gpu_seconds,
+      sum(CASE WHEN controlled THEN gpu_seconds ELSE 0.0 END) AS controlled_seconds,
+      sum(gpu_seconds * h100_equivalents) AS h100_seconds, sum(ops) AS ops,
+      sum(gpu_count) AS g, sum(gpu_count * peak_ops_per_gpu) AS o
+    FROM costed GROUP BY account, day, coalesce(chip, '(unknown)'), start_s, end_s
+  )"""
+
+
+def _head(default_utilisation: float, gap_seconds: int | None, filters: Filters) -> str:
+    """Shared CTEs; runs (``numbered``) only when ``gap_seconds`` is given."""
+    if gap_seconds is None:
+        return (
+            f"WITH {costed_cte(default_utilisation, filters)},\n  {_CELLS},\n"
+            f"  {_events('cells', 'g', 'o')}"
+        )
+    return (
+        f"WITH {costed_cte(default_utilisation, filters)},\n  {_numbered(gap_seconds)},\n"
+        f"  {_events('numbered')}"
+    )
+
+
+def summary_sql(default_utilisation: float, filters: Filters) -> str:
+    """Per account, day and chip: GPU-hours, controlled GPU-hours, H100-eq hours, operations;
+    with the account's peak concurrent GPUs and peak (theoretical) ops/s of that day."""
+    return f"""{_head(default_utilisation, None, filters)},
+  by_chip AS (
+    SELECT account, day, chip, sum(gpu_seconds) / 3600.0 AS gpu_hours,
+      sum(controlled_seconds) / 3600.0 AS controlled_gpu_hours,
+      sum(h100_seconds) / 3600.0 AS h100_equivalent_hours, sum(ops) AS estimated_operations
+    FROM cells GROUP BY account, day, chip
+  ),
+  peaks AS (
+    SELECT account, day, max(gpus) AS peak_gpus, max(opss) AS peak_ops_per_second
+    FROM concurrency GROUP BY account, day
+  )
+SELECT c.*, p.peak_gpus, p.peak_ops_per_second
+FROM by_chip c LEFT JOIN peaks p ON c.account = p.account AND c.day = p.day
+ORDER BY c.account, c.day, c.chip"""
+
+
+def runs_sql(default_utilisation: float, gap_seconds: int, filters: Filters) -> str:
+    """One row per run with the features its classification rests on."""
+    signals = ",\n  ".join(f"{_weighted(s)} AS {s}" for s in _SIGNALS)
+    return f"""{_head(default_utilisation, gap_seconds, filters)},
+  peaks AS (
+    SELECT account, run_no, max(gpus) AS peak_gpus, max(opss) AS peak_ops_per_second
+    FROM concurrency GROUP BY account, run_no
+  ),
+  agg AS (
+    SELECT account, run_no, min(start_s) AS start_s, max(end_s) AS end_s,
+      sum(gpu_seconds) AS gpu_seconds, sum(ops) AS estimated_operations,
+      sum(gpu_seconds * h100_equivalents) / 3600.0 AS h100_equivalent_hours,
+      sum(CASE WHEN controlled THEN gpu_seconds ELSE 0.0 END) / 3600.0 AS controlled_gpu_hours,
+      count(DISTINCT job_key) AS jobs, max(gpu_count) AS max_job_gpus, max(nodes) AS max_nodes,
+      sum(CASE WHEN tensor_active IS NOT NULL OR gpu_util IS NOT NULL THEN gpu_seconds
+        ELSE 0.0 END) / nullif(sum(gpu_seconds), 0) AS telemetry_coverage,
+      max(CASE WHEN state IN ('RUNNING', 'Running') THEN 1 ELSE 0 END) AS running,
+      sum(CASE WHEN state IS NULL THEN 1 ELSE 0 END) AS stateless_rows, count(*) AS row_count,
+      {signals}
+    FROM numbered GROUP BY account, run_no
+  )
+SELECT agg.*, peaks.peak_gpus, peaks.peak_ops_per_second,
+  (SELECT max(end_s) FROM usage) AS data_end
+FROM agg JOIN peaks ON agg.account = peaks.account AND agg.run_no = peaks.run_no
+ORDER BY agg.account, agg.run_no"""
+
+
+def run_days_sql(default_utilisation: float, gap_seconds: int, filters: Filters) -> str:
+    """Per run, day and chip: GPU-seconds and operations, with the run's peak ops/s that day
+    (for chip shares and threshold crossing dates)."""
+    return f"""{_head(default_utilisation, gap_seconds, filters)},
+  day_ops AS (
+    SELECT account, run_no, day, coalesce(chip, '(unknown)') AS chip,
+      sum(gpu_seconds) AS gpu_seconds, sum(ops) AS ops, max(end_s) AS last_end,
+      min(start_s) AS first_start
+    FROM numbered GROUP BY account, run_no, day, coalesce(chip, '(unknown)')
+  ),
+  day_peaks AS (
+    SELECT account, run_no, day, max(opss) AS peak_ops_per_second
+    FROM concurrency GROUP BY account, run_no, day
+  )
+SELECT d.*, coalesce(p.peak_ops_per_second, 0.0) AS peak_ops_per_second
+FROM day_ops d LEFT JOIN day_peaks p
+  ON d.account = p.account AND d.run_no = p.run_no AND d.day = p.day
+ORDER BY d.account, d.run_no, d.day, d.chip"""

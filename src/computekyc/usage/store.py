@@ -1,0 +1,94 @@
+"""Where ingested usage lives: a Parquet dataset and a DuckDB catalogue in $COMPUTEKYC_HOME/usage.
+
+Layout (one file per ingested source, keyed by the source's content hash):
+
+- ``rows/<hash>.parquet``      normalised usage rows (the dataset both engines read);
+- ``rejects/<hash>.parquet``   rejected rows: file, line, reason;
+- ``manifest/<hash>.json``     the ingest report; written last, so it marks a finished ingest;
+- ``usage.duckdb``             views ``usage`` and ``rejects`` over the Parquet files, for analysts.
+
+Each file is written to ``tmp/`` and renamed into place, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from computekyc import config
+
+
+class UsageStore:
+    """The usage dataset of one computekyc home."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root if root is not None else config.home() / "usage"
+        for sub in ("rows", "rejects", "manifest", "tmp"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    @property
+    def rows_dir(self) -> Path:
+        return self.root / "rows"
+
+    @property
+    def rows_glob(self) -> str:
+        return str(self.rows_dir / "*.parquet")
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.root / "tmp"
+
+    def has_rows(self) -> bool:
+        return any(self.rows_dir.glob("*.parquet"))
+
+    def manifest(self, key: str) -> dict[str, Any] | None:
+        path = self.root / "manifest" / f"{key}.json"
+        if not path.exists():
+            return None
+        loaded: dict[str, Any] = json.loads(path.read_text())
+        return loaded
+
+    def manifests(self) -> list[dict[str, Any]]:
+        return [json.loads(p.read_text()) for p in sorted((self.root / "manifest").glob("*.json"))]
+
+    def tmp_path(self, key: str, kind: str) -> Path:
+        return self.tmp_dir / f"{key}.{kind}.parquet"
+
+    def publish(self, tmp: Path, kind: str, key: str) -> Path:
+        """Move a finished temp file into ``rows``/``rejects`` atomically."""
+        final = self.root / kind / f"{key}.parquet"
+        os.replace(tmp, final)
+        return final
+
+    def write_manifest(self, key: str, report: dict[str, Any]) -> None:
+        tmp = self.tmp_dir / f"{key}.json"
+        tmp.write_text(json.dumps(report, indent=2, sort_keys=True))
+        os.replace(tmp, self.root / "manifest" / f"{key}.json")
+
+    def refresh_catalogue(self) -> None:
+        """(Re)create the DuckDB views over the Parquet files."""
+        con = duckdb.connect(str(self.root / "usage.duckdb"))
+        try:
+            for view, sub in (("usage", "rows"), ("rejects", "rejects")):
+                if any((self.root / sub).glob("*.parquet")):
+                    glob = str(self.root / sub / "*.parquet").replace("'", "''")
+                    con.execute(
+                        f"CREATE OR REPLACE VIEW {view} AS "
+                        f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
+                    )
+        finally:
+            con.close()
+
+
+def content_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes (streamed), the key that makes ingestion idempotent."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -41,6 +41,10 @@ from computekyc.cli import chips as _chips  # noqa: E402
 
 _chips.register(app)
 
+from computekyc.cli import link as _link  # noqa: E402
+
+_link.register(app)
+
 from computekyc.cli import usage as _usage  # noqa: E402
 
 _usage.register(app)

@@ -1,0 +1,148 @@
+"""``computekyc link …``: link cloud accounts into entities; explain why an account belongs.
+
+``link`` is both a command (``computekyc link --accounts FILE``) and a group with the
+``explain`` subcommand, so it is a Typer group whose callback runs the linking when no
+subcommand is given.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from computekyc.linking import (
+    AccountInputError,
+    NotLinked,
+    UsageInputError,
+    explain,
+    load_usage,
+    run,
+)
+from computekyc.linking.geoip import GeoIPNotFound
+from computekyc.linking.signals import usage_from_store
+
+link_app = typer.Typer(
+    help="Account linking: resolve cloud accounts to the entities behind them.",
+    invoke_without_command=True,
+)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _print_entity(entity: dict[str, Any]) -> None:
+    typer.echo(f"{entity['entity_id']}  {len(entity['accounts'])} accounts")
+    for signal in entity["signals"]:
+        typer.echo(f"    [{signal['severity']}] {signal['kind']}: {signal['summary']}")
+
+
+@link_app.callback()
+def link_command(
+    ctx: typer.Context,
+    accounts: Path | None = typer.Option(
+        None, "--accounts", help="Account records: JSON Lines (.jsonl) or CSV (.csv)."
+    ),
+    engine: str = typer.Option("duckdb", "--engine", help="duckdb (default) or spark."),
+    output: Path | None = typer.Option(
+        None, "--output", help="Write one JSON record per entity to this file."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON record per entity."),
+    usage: Path | None = typer.Option(
+        None,
+        "--usage",
+        help="Estimated operations per account (JSON: {account: ops} or the per-account "
+        "summaries of `computekyc usage summary --json`) for the structuring signal.",
+    ),
+    usage_store: bool = typer.Option(
+        False,
+        "--usage-store",
+        help="Take estimated operations from the usage data ingested in $COMPUTEKYC_HOME.",
+    ),
+    geoip: Path | None = typer.Option(
+        None,
+        "--geoip",
+        help="Folder of the IP→country database (else $COMPUTEKYC_GEOIP_DIR, else "
+        "/usr/share/tor/geoip).",
+    ),
+) -> None:
+    """Link the accounts in FILE into entities, with link evidence and signals."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if accounts is None:
+        typer.echo(ctx.get_help())
+        _fail("--accounts FILE is required (or use `computekyc link explain ACCOUNT_ID`)")
+        return
+    if engine not in ("duckdb", "spark"):
+        _fail(f"--engine must be duckdb or spark, got {engine!r}")
+    try:
+        ops = load_usage(usage) if usage is not None else None
+        if usage_store:
+            ops = {**usage_from_store(), **(ops or {})}
+        result = run(accounts, "spark" if engine == "spark" else "duckdb", ops, geoip)
+    except (AccountInputError, UsageInputError, GeoIPNotFound) as exc:
+        _fail(str(exc))
+        return
+    records = (entity.to_json() for entity in result.entities)
+    if output is not None:
+        with output.open("w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        records = (entity.to_json() for entity in result.entities)
+    if as_json:
+        for record in records:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    summary = result.summary()
+    typer.echo(
+        f"{summary['accounts']} accounts → {summary['entities']} entities "
+        f"({summary['multi_account_entities']} with several accounts)"
+    )
+    typer.echo(f"signals: {summary['signals'] or 'none'}")
+    if result.geoip is None:
+        typer.echo("access geography: skipped (no IP→country database found)")
+    else:
+        typer.echo(f"IP→country: {result.geoip['database']}, generated {result.geoip['generated']}")
+    flagged = [e for e in result.entities if e.signals][:20]
+    for entity in flagged:
+        _print_entity(entity.to_json())
+    if output is not None:
+        typer.echo(f"wrote {summary['entities']} entities to {output}")
+
+
+@link_app.command("explain")
+def explain_command(
+    account_id: str = typer.Argument(..., help="The account to explain."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Why ACCOUNT_ID belongs to its entity (from the last `computekyc link` run)."""
+    try:
+        answer = explain(account_id)
+    except NotLinked as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        typer.echo(json.dumps(answer, ensure_ascii=False, indent=1))
+        return
+    typer.echo(f"{account_id} → entity {answer['entity_id']} ({len(answer['accounts'])} accounts)")
+    if answer["alone"]:
+        typer.echo(
+            "  linked to no other account: no deterministic evidence and no Splink pair at "
+            "p ≥ 0.95 (values shared by many accounts are ignored as shared infrastructure)"
+        )
+    for link in answer["links"]:
+        typer.echo(f"  {link['a']} — {link['b']}  p={link['probability']}")
+        for item in link["evidence"]:
+            values = item.get("values", item.get("value"))
+            typer.echo(f"      {item['kind']}: {values}")
+    for signal in answer["signals"]:
+        typer.echo(f"  [{signal['severity']}] {signal['kind']}: {signal['summary']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(link_app, name="link")

@@ -1,0 +1,129 @@
+"""Account records: JSON Lines and CSV, strict validation naming file, line and field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from computekyc.linking.records import (
+    AccountInputError,
+    load_accounts,
+    looks_like_card_number,
+)
+
+GOOD = {
+    "account_id": "a-1",
+    "name": "Dragon AI Pte. Ltd.",
+    "type": "organization",
+    "country": "SG",
+    "emails": ["ops@dragon.sg", {"value": "ceo@dragon.sg", "verified": True}],
+    "phones": ["+65 6123 4567"],
+    "addresses": ["1 Raffles Place, Singapore 048616"],
+    "payment_fingerprints": ["tok_9f8e7d"],
+    "ip_log": [{"ip": "8.8.8.8", "ts": "2026-01-02T03:04:05Z", "action": "admin"}],
+    "beneficial_owners": ["Li Wei"],
+    "created_at": "2026-01-01",
+}
+
+
+def write_jsonl(path: Path, *records: dict[str, object]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_jsonl_round_trip(tmp_path: Path) -> None:
+    [record] = load_accounts(write_jsonl(tmp_path / "a.jsonl", GOOD))
+    assert record.account_id == "a-1"
+    assert record.emails[1].verified and not record.emails[0].verified
+    assert record.ip_log[0].action == "admin"
+    assert record.to_json()["emails"][1] == {"value": "ceo@dragon.sg", "verified": True}
+
+
+def test_csv_multi_values(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(
+        "account_id,name,country,emails,phones,ip_log,beneficial_owners,history,created_at\n"
+        "c-1,Acme Ltd,GB,a@acme.co.uk;verified:b@acme.co.uk,+44 20 7946 0000,"
+        "81.2.69.160|2026-01-02T00:00:00|login;81.2.69.161|2026-01-03T00:00:00|admin,"
+        "Jane Roe;John Doe,2026-01-05|name|Old Ltd|Acme Ltd,2026-01-01\n",
+        encoding="utf-8",
+    )
+    [record] = load_accounts(path)
+    assert [c.value for c in record.emails] == ["a@acme.co.uk", "b@acme.co.uk"]
+    assert record.emails[1].verified
+    assert [e.ip for e in record.ip_log] == ["81.2.69.160", "81.2.69.161"]
+    assert record.beneficial_owners == ("Jane Roe", "John Doe")
+    assert record.history[0].old == "Old Ltd"
+
+
+@pytest.mark.parametrize(
+    ("change", "line_field", "words"),
+    [
+        ({"country": "Singapore"}, "country", "alpha-2"),
+        ({"emails": ["not-an-email"]}, "emails[0]", "e-mail"),
+        ({"ip_log": [{"ip": "999.1.1.1", "ts": "2026-01-01"}]}, "ip_log[0].ip", "IP address"),
+        ({"ip_log": [{"ip": "8.8.8.8", "ts": "yesterday"}]}, "ip_log[0].ts", "ISO 8601"),
+        ({"type": "robot"}, "type", "one of"),
+        ({"nickname": "x"}, "nickname", "unknown field"),
+        ({"name": ""}, "name", "required"),
+    ],
+)
+def test_errors_name_file_line_field(
+    tmp_path: Path, change: dict[str, object], line_field: str, words: str
+) -> None:
+    path = write_jsonl(tmp_path / "bad.jsonl", {**GOOD, "account_id": "ok"}, {**GOOD, **change})
+    with pytest.raises(AccountInputError) as info:
+        load_accounts(path)
+    assert info.value.line == 2
+    assert info.value.field == line_field
+    assert str(path) in str(info.value) and words in str(info.value)
+
+
+def test_duplicate_account_id(tmp_path: Path) -> None:
+    with pytest.raises(AccountInputError, match="duplicate account_id"):
+        load_accounts(write_jsonl(tmp_path / "d.jsonl", GOOD, GOOD))
+
+
+@pytest.mark.parametrize(
+    "card", ["4111111111111111", "4111 1111 1111 1111", "5500-0000-0000-0004", "378282246310005"]
+)
+def test_raw_card_number_refused_and_never_echoed(tmp_path: Path, card: str) -> None:
+    path = write_jsonl(tmp_path / "c.jsonl", {**GOOD, "payment_fingerprints": ["tok_1", card]})
+    with pytest.raises(AccountInputError) as info:
+        load_accounts(path)
+    message = str(info.value)
+    digits = card.replace(" ", "").replace("-", "")
+    assert info.value.field == "payment_fingerprints[1]"
+    assert "raw card number" in message
+    assert digits not in message and card not in message and digits[:6] not in message
+    assert message.count(digits[-4:]) == 1  # only the last four, as receipts print them
+
+
+def test_card_lookalikes_that_fail_luhn_are_tokens() -> None:
+    assert not looks_like_card_number("4111111111111112")  # Luhn fails
+    assert not looks_like_card_number("411111111111")  # 12 digits
+    assert not looks_like_card_number("tok_4111111111111111")
+    assert looks_like_card_number("4012888888881881")
+
+
+def test_invalid_json_line(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_text(json.dumps(GOOD) + "\n{broken\n", encoding="utf-8")
+    with pytest.raises(AccountInputError, match=r"j\.jsonl:2: field '<json>'"):
+        load_accounts(path)
+
+
+def test_usage_shapes(tmp_path: Path) -> None:
+    from computekyc.linking import UsageInputError, load_usage, parse_usage
+
+    assert parse_usage({"a": 1e24}) == {"a": 1e24}
+    assert parse_usage({"estimated_operations": {"a": 2}}) == {"a": 2.0}
+    assert parse_usage({"accounts": [{"account_id": "a", "estimated_operations": 3}]}) == {"a": 3.0}
+    with pytest.raises(UsageInputError, match="non-negative"):
+        parse_usage({"a": "lots"})
+    bad = tmp_path / "u.json"
+    bad.write_text("{", encoding="utf-8")
+    with pytest.raises(UsageInputError, match=r"u\.json: invalid JSON"):
+        load_usage(bad)

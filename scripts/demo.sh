@@ -4,6 +4,7 @@ set -euo pipefail
 SHARED="${SHARED:-../shared}"
 export COMPUTEKYC_HOME="${COMPUTEKYC_HOME:-$PWD/.demo/home}"
 mkdir -p "$COMPUTEKYC_HOME"
+export COMPUTEKYC_GEOIP_DIR="${COMPUTEKYC_GEOIP_DIR:-$SHARED/data/ip}"  # offline IP→country (IPFire)
 export COLUMNS="${COLUMNS:-150}"  # Rich tables: room for the explanations
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -29,13 +30,24 @@ for line in open(".demo/screened.jsonl", encoding="utf-8"):
 PY
 
 step "May we rent H100s to these customers today? (OFAC 50%, BIS Affiliates Rule, HQ test)"
-computekyc determine --customers examples/customers.jsonl --output .demo/determinations.jsonl
+computekyc determine --customers examples/customers.jsonl
 
 step "What did each account really run? (generated FOCUS, CUR 2.0, sacct and DCGM files with planted training runs)"
 rm -rf .demo/usage-files && computekyc usage generate .demo/usage-files --seed 7
 computekyc usage ingest .demo/usage-files/{focus.csv,cur.parquet,sacct.txt,dcgm.csv}
-computekyc usage summary
-computekyc usage runs
+computekyc usage summary --from 2025-03-01 --to 2025-03-31
+echo "Runs classified as training (all runs: computekyc usage runs):"
+computekyc usage runs --json > .demo/runs.json
+python3 - <<'PY'
+import json
+runs = [r for r in json.load(open(".demo/runs.json")) if r["class"] == "training"]
+for run in sorted(runs, key=lambda r: -r["estimated_operations"]):
+    crossed = [f'{t["threshold"]:.0e} {t["status"]} {t["date"] or ""}'.strip()
+               for t in run["thresholds"] if t["status"] != "not reached"]
+    print(f'{run["account"]:<18} {run["gpus"]:>5.0f} x {run["chip"]:<10} {run["start"][:10]} → '
+          f'{run["end"][:10]}  {run["estimated_operations"]:.2e} ops  {"; ".join(crossed) or "-"}')
+    print(f'{"":<18} why: {"; ".join(run["reasons"])}')
+PY
 
 step "Which accounts are one real entity? (5,000 generated accounts with planted evaders, resellers, NAT noise)"
 python3 - <<'PY'
@@ -43,4 +55,4 @@ from pathlib import Path
 from computekyc.linking.generate import write_population
 write_population(5000, Path(".demo/accounts.jsonl"), seed=7, truth_path=Path(".demo/accounts-truth.csv"))
 PY
-computekyc link --accounts .demo/accounts.jsonl --geoip "$SHARED/data/ip" --output .demo/entities.jsonl
+computekyc link --accounts .demo/accounts.jsonl --output .demo/entities.jsonl

@@ -478,49 +478,51 @@ def _walk(holder: Holder) -> list[Holder]:
     return out
 
 
-def _possible(tree: Tree) -> RuleResult:
-    found = [(h, e) for h in _walk(tree.root) for e in h.possible]
+def _matches_result(
+    found: list[tuple[Holder, ListEntry]],
+    rule: str,
+    title: str,
+    why: str,
+    status_if_found: str,
+    describe: Callable[[Holder, ListEntry], str],
+    none: str,
+) -> RuleResult:
+    """A rule whose outcome is the list of matched nodes itself (red flag or information)."""
+    flagged = bool(found) and status_if_found != "clear"
     result = RuleResult(
-        "possible_matches",
-        "1",
-        "Possible list matches below the match threshold",
-        True,
-        "always applied",
-        bool(found),
-        "review" if found else "clear",
-        "",
+        rule, "1", title, True, why, flagged, status_if_found if found else "clear", ""
     )
     result.entries = [e for _, e in found]
-    result.reason = (
-        "; ".join(f"{h.name!r} ~ {e.source} {e.name!r} ({e.score:.2f})" for h, e in found)
-        or "no near matches"
-    )
+    result.reason = "; ".join(describe(h, e) for h, e in found) or none
     return result
+
+
+def _possible(tree: Tree) -> RuleResult:
+    return _matches_result(
+        [(h, e) for h in _walk(tree.root) for e in h.possible],
+        "possible_matches",
+        "Possible list matches below the match threshold",
+        "always applied",
+        "review",
+        lambda h, e: f"{h.name!r} ~ {e.source} {e.name!r} ({e.score:.2f})",
+        "no near matches",
+    )
 
 
 def _lapsed(tree: Tree, on: date) -> RuleResult:
     """Listings that match but did not stand on the date: shown, never restricting."""
-    found = [(h, e) for h in _walk(tree.root) for e in h.lapsed]
-    result = RuleResult(
+    return _matches_result(
+        [(h, e) for h in _walk(tree.root) for e in h.lapsed],
         "lapsed_listings",
-        "1",
         "Matches to listings not in force on the date (removed, expired or later)",
-        True,
         "always applied (information only)",
-        False,
         "clear",
-        "",
-    )
-    result.entries = [e for _, e in found]
-    result.reason = (
-        "; ".join(
+        lambda h, e: (
             f"{h.name!r} ~ {e.source} {e.party_id} {e.name!r}: listed {e.listed_on or '?'}, "
             f"removed {e.delisted_on or '-'} (not in force on {on})"
-            for h, e in found
-        )
-        or "none"
+        ),
+        "none",
     )
-    return result
 
 
 def _directors(tree: Tree, screener: Screener, rules: RuleSet, on: date) -> RuleResult:

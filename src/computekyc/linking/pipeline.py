@@ -126,7 +126,14 @@ def _link(
     features.arrow = None  # Splink is done with it: free it before clustering and signals
     lap("predict")
     links = merge_links(deterministic_links(features), probabilistic_links(features, pairs))
-    entities = cluster(features.account_ids, links, previous or {})
+    # Past this point only the account ids and the capped values are read. Dropping the scored
+    # pairs and the feature columns (over 1 GB at a million accounts) lets clustering and signals
+    # reuse that memory instead of growing the peak past it.
+    del pairs
+    account_ids, capped = features.account_ids, features.capped
+    del features
+    entities = cluster(account_ids, links, previous or {})
+    del links, account_ids
     lap("cluster")
     by_id = {r.account_id: r for r in records}
     attach_signals(entities, by_id, usage, geoip)
@@ -134,7 +141,7 @@ def _link(
     return LinkResult(
         entities,
         model,
-        features.capped,
+        capped,
         geoip.source.describe() if geoip is not None else None,
         timings,
     )

@@ -283,10 +283,15 @@ class _Checker:
             payment_fingerprints=self.payments(raw),
             ip_log=self.ip_log(raw),
             beneficial_owners=tuple(self.strings(raw, "beneficial_owners")),
-            declared_use=self.text(raw, "declared_use"),
+            declared_use=_interned(self.text(raw, "declared_use")),
             created_at=None if created in (None, "") else self.timestamp(created, "created_at"),
             history=self.history(raw),
         )
+
+
+def _interned(value: str | None) -> str | None:
+    # A handful of distinct declared uses repeat over millions of accounts: one copy each.
+    return None if value is None else intern(value)
 
 
 def parse_record(raw: Any, source: str = "<input>", line: int = 1) -> AccountRecord:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from computekyc.chips import classify, resolve
 
 DEFAULT_ITEM = "H100"  # without --item, assume an H100-class 3A090.a item (issue 4 §3)
 
@@ -39,19 +40,13 @@ class Item:
 def resolve_item(name: str = DEFAULT_ITEM, as_of: date | None = None) -> Item:
     """Resolve a chip, instance type or label through ``computekyc.chips``; classify it as of
     the determination date (the 3A090 parameters themselves changed over time)."""
-    # The chips package is built in parallel; reach its public functions at call time.
-    chips: Any = importlib.import_module("computekyc.chips")
-    allocation: Any = chips.resolve(name)
-    classification: Any = chips.classify(allocation, as_of)
-    chip = getattr(allocation, "chip", None)
-    chip_name = str(getattr(chip, "name", chip) or name)
-    flags = tuple(str(f) for f in (getattr(classification, "flags", None) or ()))
-    reasons = tuple(str(r) for r in (getattr(classification, "reasons", None) or ()))
+    allocation = resolve(name)
+    classification = classify(allocation, as_of)
     return Item(
         name=name,
-        chip=chip_name,
-        eccn=getattr(classification, "eccn", None),
-        count=int(getattr(allocation, "count", 1) or 1),
-        flags=flags,
-        reasons=reasons,
+        chip=allocation.chip.name,
+        eccn=classification.eccn,
+        count=allocation.count,
+        flags=tuple(classification.flags),
+        reasons=tuple(classification.reasons),
     )

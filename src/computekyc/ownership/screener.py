@@ -9,13 +9,14 @@ unit tests and the identifier links of every run.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 
 from computekyc.lists.model import Party
 from computekyc.ownership.graph import identifier_key
 from computekyc.ownership.listgraph import norm
 from computekyc.ownership.model import ListEntry
+from computekyc.screening import ScreeningIndex
 
 
 class Screener(Protocol):
@@ -80,15 +81,6 @@ class ExactScreener:
         ]
 
 
-def _field(hit: Any, *names: str) -> Any:
-    for name in names:
-        if isinstance(hit, dict) and name in hit:
-            return hit[name]
-        if hasattr(hit, name):
-            return getattr(hit, name)
-    return None
-
-
 class EngineScreener:
     """Adapter over the real screening engine: ``engine.screen(name, country=, type=)``.
 
@@ -99,7 +91,7 @@ class EngineScreener:
 
     def __init__(
         self,
-        engine: Any,
+        engine: ScreeningIndex,
         parties: Iterable[Party] | PartyIndex,
         snapshot_id: str | None = None,
         limit: int = 10,
@@ -112,42 +104,28 @@ class EngineScreener:
         self.limit = limit
 
     def screen(self, name: str, country: str | None, type: str | None) -> list[ListEntry]:
-        hits: Sequence[Any] = self._call(name, country, type)
+        if self.threshold is None:
+            hits = self.engine.screen(name, country=country, type=type)
+        else:
+            hits = self.engine.screen(name, country=country, type=type, threshold=self.threshold)
         out: list[ListEntry] = []
         for hit in hits[: self.limit]:
-            party_id = str(_field(hit, "party_id"))
-            score = float(_field(hit, "score") or 0.0)
-            score = score / 100.0 if score > 1.0 else score
-            party = self.exact.index.by_id.get(party_id)
+            party = self.exact.index.by_id.get(hit.party_id)
             if party is not None:
-                out.append(
-                    _entry(
-                        party,
-                        score,
-                        str(_field(hit, "matched_name") or name),
-                        "name",
-                        self.snapshot_id,
-                    )
-                )
-            else:
+                out.append(_entry(party, hit.score, hit.matched_name, "name", self.snapshot_id))
+            else:  # an index built from other parties than this screener's: keep the hit's own
                 out.append(
                     ListEntry(
-                        party_id=party_id,
-                        source=str(_field(hit, "source")),
-                        name=str(_field(hit, "name")),
-                        score=score,
-                        matched_name=str(_field(hit, "matched_name") or name),
-                        programs=tuple(_field(hit, "programs") or ()),
+                        party_id=hit.party_id,
+                        source=hit.source,
+                        name=hit.name,
+                        score=hit.score,
+                        matched_name=hit.matched_name,
+                        programs=tuple(hit.programs),
                         snapshot_id=self.snapshot_id,
                     )
                 )
         return out
-
-    def _call(self, name: str, country: str | None, type: str | None) -> Sequence[Any]:
-        screen = getattr(self.engine, "screen", None) or self.engine
-        if self.threshold is None:
-            return list(screen(name, country=country, type=type))
-        return list(screen(name, country=country, type=type, threshold=self.threshold))
 
     def by_identifier(self, scheme: str, value: str) -> list[ListEntry]:
         return self.exact.by_identifier(scheme, value)

@@ -185,7 +185,7 @@ class ScoredPair:
 def _duckdb_api() -> Iterator[DuckDBAPI]:
     """An in-memory connection per run, closed on exit. Closed explicitly because Splink's
     linker objects form reference cycles, and while linking pauses the cyclic collector
-    (records.gc_paused) they kept each connection's database alive to the end of the run."""
+    (computekyc.bulk.gc_paused) they kept each connection's database alive to the end of the run."""
     connection = duckdb.connect()
     # No progress bar on the user's terminal.
     connection.execute("SET enable_progress_bar = false")

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from computekyc import config
+from computekyc.bulk import gc_paused
 from computekyc.linking.cluster import (
     Entity,
     cluster,
@@ -24,7 +25,7 @@ from computekyc.linking.cluster import (
 from computekyc.linking.features import build_features
 from computekyc.linking.geoip import GeoIP, GeoIPNotFound, open_geoip
 from computekyc.linking.model import MATCH_THRESHOLD, Engine, predict, train
-from computekyc.linking.records import AccountRecord, gc_paused, load_accounts
+from computekyc.linking.records import AccountRecord, load_accounts
 from computekyc.linking.signals import attach_signals
 
 STATE_DIR = "linking"

@@ -10,17 +10,17 @@ stored or echoed: the product only ever holds tokenised payment fingerprints.
 from __future__ import annotations
 
 import csv
-import gc
 import ipaddress
 import json
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from sys import intern
 from typing import Any
+
+from computekyc.bulk import gc_paused
 
 ACCOUNT_TYPES = frozenset({"individual", "organization"})
 LIST_FIELDS = ("emails", "phones", "addresses", "payment_fingerprints", "beneficial_owners")
@@ -388,21 +388,8 @@ def iter_accounts(path: Path) -> Iterator[AccountRecord]:
             yield check_unique(parse_record(raw, source, number), number)
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while millions of acyclic objects (records,
-    feature lists, links) are built: each full collection rescans every live object, which made
-    loading and linking a million accounts superlinear. Nothing built here forms cycles."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def load_accounts(path: Path | str) -> list[AccountRecord]:
+    # Millions of acyclic records: see computekyc.bulk.gc_paused.
     with gc_paused():
         return list(iter_accounts(Path(path)))
 

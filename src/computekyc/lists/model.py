@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from computekyc.fastpickle import PositionalPickle
+from computekyc.bulk import PositionalPickle
 
 
 class PartyType(StrEnum):

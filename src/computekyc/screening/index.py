@@ -34,6 +34,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from computekyc.bulk import gc_paused
 from computekyc.lists.model import Identifier, Party, PartyType
 from computekyc.screening.scoring import (
     CONFLICT_COST,
@@ -234,14 +235,8 @@ class ScreeningIndex:
     def load(cls, path: Path) -> ScreeningIndex:
         # Our own cache file under $COMPUTEKYC_HOME. The collector is paused while it loads:
         # it would otherwise walk the growing heap of index objects many times over.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            with path.open("rb") as fh:
-                index = pickle.load(fh)
-        finally:
-            if was_enabled:
-                gc.enable()
+        with gc_paused(), path.open("rb") as fh:
+            index = pickle.load(fh)
         if not isinstance(index, cls):
             raise TypeError(f"{path}: not a screening index")
         return index

@@ -17,7 +17,7 @@ from anyascii import anyascii
 from opencc import OpenCC
 from pypinyin import Style, lazy_pinyin
 
-from computekyc.fastpickle import PositionalPickle
+from computekyc.bulk import PositionalPickle
 from computekyc.screening.vocab import Vocabulary, vocabulary
 
 # Token kinds. Only NAME/PATRONYMIC/NUMBER tokens are distinctive; the others can support a

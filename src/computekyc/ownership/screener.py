@@ -104,10 +104,8 @@ class EngineScreener:
         self.limit = limit
 
     def screen(self, name: str, country: str | None, type: str | None) -> list[ListEntry]:
-        if self.threshold is None:
-            hits = self.engine.screen(name, country=country, type=type)
-        else:
-            hits = self.engine.screen(name, country=country, type=type, threshold=self.threshold)
+        # threshold None: the engine's own alerting threshold.
+        hits = self.engine.screen(name, country=country, type=type, threshold=self.threshold)
         out: list[ListEntry] = []
         for hit in hits[: self.limit]:
             party = self.exact.index.by_id.get(hit.party_id)

@@ -16,7 +16,7 @@ from computekyc.ownership.gleif import load_gleif
 from computekyc.ownership.graph import OwnershipGraph
 from computekyc.ownership.listgraph import load_list_parents
 from computekyc.ownership.screener import EngineScreener, ExactScreener, PartyIndex, Screener
-from computekyc.screening import ScreeningIndex
+from computekyc.screening import ScreeningIndex, snapshot_cache_key
 
 
 @dataclass(slots=True)
@@ -51,18 +51,18 @@ def load_list_data(mirror: Path | None = None, extra_files: Iterable[Path] = ())
                     "no list snapshot is loaded: run `computekyc lists update` or pass --lists DIR"
                 )
             snapshot_id = f"snapshot-{snapshot.id}"
-            ident = f"{config.database_url()}|{snapshot.id}|{snapshot.created_at}"
-            cache_key = f"{snapshot.id}-{hashlib.sha256(ident.encode()).hexdigest()[:12]}"
+            cache_key = snapshot_cache_key(snapshot.id, snapshot.created_at)
             parties.extend(store.parties(snapshot.id))
         finally:
             store.close()
     extra = list(extra_files)
     for path in extra:
         parties.extend(parties_from([read_file(path)]))
-    if snapshot_id is None:
-        snapshot_id = parties_digest(parties)
-    if extra or not cache_key:
-        cache_key = parties_digest(parties)
+    if snapshot_id is None or extra:
+        # Parties read from files (or a snapshot plus extra files): their content is the id.
+        digest = parties_digest(parties)
+        snapshot_id = snapshot_id or digest
+        cache_key = digest
     return ListData(parties=parties, snapshot_id=snapshot_id, cache_key=cache_key)
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "index_from_store",
     "screen",
     "screen_many",
+    "snapshot_cache_key",
 ]
 
 
@@ -60,6 +61,15 @@ class NoSnapshotError(RuntimeError):
 
 _lock = threading.Lock()
 _default: ScreeningIndex | None = None
+
+
+def snapshot_cache_key(snapshot_id: int, created_at: str, url: str | None = None) -> str:
+    """The index-cache key of a stored list snapshot. Snapshot ids are per database: the key
+    includes the database URL and the snapshot's creation time too."""
+    from computekyc import config
+
+    ident = f"{url or config.database_url()}|{snapshot_id}|{created_at}"
+    return f"{snapshot_id}-{hashlib.sha256(ident.encode()).hexdigest()[:12]}"
 
 
 def index_from_store(url: str | None = None) -> ScreeningIndex:
@@ -72,9 +82,7 @@ def index_from_store(url: str | None = None) -> ScreeningIndex:
         info = store.active_snapshot()
         if info is None:
             raise NoSnapshotError("no list snapshot yet: run `computekyc lists update` first")
-        # Snapshot ids are per database: key the cache by database and creation time too.
-        ident = f"{url or config.database_url()}|{info.id}|{info.created_at}"
-        key = f"{info.id}-{hashlib.sha256(ident.encode()).hexdigest()[:12]}"
+        key = snapshot_cache_key(info.id, info.created_at, url)
         return ScreeningIndex.cached(config.home(), key, lambda: store.parties(info.id))
     finally:
         store.close()

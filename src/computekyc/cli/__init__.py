@@ -28,30 +28,12 @@ def _root(
     """computekyc: screening, ownership, chips, usage and account linking for GPU clouds."""
 
 
-# Each domain's commands live in their own module and register themselves on `app`.
-from computekyc.cli import lists as _lists  # noqa: E402
+# Each domain's commands live in their own module and register themselves on `app`,
+# in the order of the data flow (and of `computekyc --help`).
+from computekyc.cli import chips, determine, link, lists, screen, usage  # noqa: E402
 
-_lists.register(app)
-
-from computekyc.cli import determine as _determine  # noqa: E402
-
-_determine.register(app)
-
-from computekyc.cli import chips as _chips  # noqa: E402
-
-_chips.register(app)
-
-from computekyc.cli import link as _link  # noqa: E402
-
-_link.register(app)
-
-from computekyc.cli import usage as _usage  # noqa: E402
-
-_usage.register(app)
-
-from computekyc.cli import screen as _screen  # noqa: E402
-
-_screen.register(app)
+for _module in (lists, screen, chips, determine, usage, link):
+    _module.register(app)
 
 
 def main() -> None:

@@ -12,6 +12,8 @@ import pytest
 from computekyc.lists import ParsedFile, Party, read_mirror
 from computekyc.lists.store import ListStore
 
+from .postgres import PostgresServer, running_server
+
 
 @pytest.fixture(scope="session")
 def mirror(lists_dir: Path) -> list[ParsedFile]:
@@ -46,6 +48,19 @@ def mirror_store(ck_home: Path, loaded_db: Path) -> Iterator[ListStore]:
     store = ListStore.open()
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real throwaway PostgreSQL server for the session (tests/lists/postgres.py); tests that
+    use it carry ``xdist_group("postgres")`` so one xdist worker owns it."""
+    yield from running_server()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres: PostgresServer) -> str:
+    """SQLAlchemy URL of the session's database on the real server (postgresql+psycopg)."""
+    return postgres.create_database("computekyc")
 
 
 def _raw_rows(path: Path) -> list[list[str]]:

@@ -1,7 +1,13 @@
 """The versioned list store: snapshots of feeds, party content deduplicated by hash.
 
 SQLAlchemy Core; SQLite by default (``computekyc.config.database_url()``), any SQLAlchemy URL
-(PostgreSQL) works: only portable SQL is used.
+(PostgreSQL) works: only portable SQL is used. Values read from list files (party ids, file
+names, field names) are ``Text``: SQLite never enforced a ``VARCHAR(n)``, so on PostgreSQL a
+width would turn a file SQLite accepts into a failed load. On PostgreSQL, loads also take a
+transaction-level advisory lock: each load reads the active snapshot and writes the next, so two
+concurrent loaders must not build on the same base (the later would drop the earlier's feeds).
+Ids come from the database: on PostgreSQL a rolled-back load leaves a gap in the ids
+(sequences are not transactional) where SQLite reuses them.
 
 Model. A *feed* is one logical source (``csl``, ``ofac-sdn`` = SDN+ALT+ADD+COMMENTS,
 ``ofac-cons``, ``un``, ``dod-1260h``…). Each distinct content of a feed is stored once as a
@@ -52,6 +58,7 @@ from computekyc.lists.reader import feeds_of, mirror_files, read_files
 
 MAX_DROP = 0.20  # a source list may lose at most this share of its parties without force
 _CHUNK = 500
+_LOAD_LOCK = 0x636B6C73  # "ckls": the PostgreSQL advisory lock key of list loads
 
 metadata = MetaData()
 blobs = Table(
@@ -78,8 +85,8 @@ feed_files = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("feed_version_id", Integer, ForeignKey("lists_feed_versions.id"), index=True),
     Column("path", Text, nullable=False),
-    Column("name", String(255), nullable=False),
-    Column("format", String(40), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("format", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("rows", Integer, nullable=False),
     Column("parties", Integer, nullable=False),
@@ -93,7 +100,7 @@ feed_problems = Table(
     Column("feed_version_id", Integer, ForeignKey("lists_feed_versions.id"), index=True),
     Column("file", Text, nullable=False),
     Column("line", Integer),
-    Column("field", String(100)),
+    Column("field", Text),
     Column("message", Text, nullable=False),
     Column("severity", String(10), nullable=False),
 )
@@ -101,10 +108,10 @@ feed_parties = Table(
     "lists_feed_parties",
     metadata,
     Column("feed_version_id", Integer, ForeignKey("lists_feed_versions.id"), primary_key=True),
-    Column("party_id", String(200), primary_key=True),
-    Column("source", String(40), nullable=False),
+    Column("party_id", Text, primary_key=True),
+    Column("source", Text, nullable=False),
     Column("content_hash", String(64), ForeignKey("lists_party_blobs.content_hash")),
-    Column("source_file", String(255)),
+    Column("source_file", Text),
     Column("source_line", Integer),
 )
 snapshots = Table(
@@ -231,6 +238,13 @@ def _insert_id(conn: Connection, statement: Insert) -> int:
     return int(key[0])
 
 
+def _serialise(conn: Connection) -> None:
+    """On PostgreSQL, wait until no other transaction loads lists (or creates the schema);
+    the lock is released at commit or rollback. SQLite already serialises its writers."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_LOAD_LOCK)))
+
+
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
@@ -241,7 +255,9 @@ class ListStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        with engine.begin() as conn:
+            _serialise(conn)  # two processes opening a new PostgreSQL database at once
+            metadata.create_all(conn)
 
     @classmethod
     def open(cls, url: str | None = None) -> ListStore:
@@ -285,6 +301,7 @@ class ListStore:
         if not feeds:
             raise StoreError("no list files given")
         with self.engine.begin() as conn:
+            _serialise(conn)
             active = self._active_id(conn)
             current = self._feed_map(conn, active) if active is not None else {}
             prints = {feed: fingerprint(files) for feed, files in feeds.items()}
@@ -550,7 +567,12 @@ class ListStore:
         ).where(feed_parties.c.feed_version_id.in_(versions))
         if sources is not None:
             query = query.where(feed_parties.c.source.in_(sorted(sources)))
-        query = query.order_by(feed_parties.c.feed_version_id, feed_parties.c.source_line)
+        # SQLite's order, spelled out for PostgreSQL: NULL lines first, ties by party id.
+        query = query.order_by(
+            feed_parties.c.feed_version_id,
+            feed_parties.c.source_line.nulls_first(),
+            feed_parties.c.party_id,
+        )
         return {
             str(pid): (str(src), str(digest), sfile, sline)
             for pid, src, digest, sfile, sline in conn.execute(query)

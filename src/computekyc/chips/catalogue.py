@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from computekyc.bulk import load_yaml
 from computekyc.chips.model import PRECISION_BITS, Chip, UnknownHardware
 
 CATALOGUE_FILE = "accelerators.yaml"
@@ -43,7 +44,7 @@ def read_data_file(name: str) -> dict[str, Any]:
     """Parse one YAML file shipped in ``computekyc/chips/data``."""
     text = resources.files("computekyc.chips").joinpath("data", name).read_text(encoding="utf-8")
     try:
-        loaded = yaml.safe_load(text)
+        loaded = load_yaml(text)
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{name}: not valid YAML: {exc}") from exc
     if not isinstance(loaded, dict):

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+from computekyc.bulk import load_yaml
 
 DATA = "computekyc.ownership.data"
 
@@ -85,8 +85,8 @@ class RuleSet:
 def _read_yaml(path: Path | None, name: str) -> tuple[dict[str, Any], str]:
     if path is None:
         text = resources.files(DATA).joinpath(name).read_text(encoding="utf-8")
-        return yaml.safe_load(text), f"{DATA}/{name}"
-    return yaml.safe_load(path.read_text(encoding="utf-8")), str(path)
+        return load_yaml(text), f"{DATA}/{name}"
+    return load_yaml(path.read_text(encoding="utf-8")), str(path)
 
 
 def load_country_groups(path: Path | None = None) -> CountryGroups:

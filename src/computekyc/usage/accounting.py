@@ -92,49 +92,57 @@ _TOTALS = ("gpu_hours", "controlled_gpu_hours", "h100_equivalent_hours", "estima
 def summary(
     engine: Engine, settings: Settings | None = None, filters: sql.Filters | None = None
 ) -> list[dict[str, Any]]:
-    """Per account: totals, by chip, and per day, over the filtered range."""
+    """Per account: totals, by chip, and per day, over the filtered range.
+
+    Each figure the SQL returns is rounded once (:func:`_round`); only sums made here (a day over
+    its chips, an account over its days) are rounded again, so both engines agree to the digit."""
     settings = settings or Settings()
     filters = filters or sql.Filters()
-    rows = [_clean(r) for r in engine.query(sql.summary_sql(settings.default_utilisation, filters))]
+    rows = engine.query(sql.summary_sql(settings.default_utilisation, filters))
     accounts: dict[str, dict[str, Any]] = {}
     days: dict[tuple[str, int], dict[str, Any]] = {}
     for row in rows:
-        acct = accounts.get(row["account"])
+        account = row["account"]
+        acct = accounts.get(account)
         if acct is None:
-            acct = accounts[row["account"]] = _empty_account(row["account"])
-        day = days.get((row["account"], row["day"]))
+            acct = accounts[account] = _empty_account(account)
+        key = (account, row["day"])
+        day = days.get(key)
         if day is None:
-            day = days[(row["account"], row["day"])] = _empty_day(row["day"])
+            day = days[key] = _empty_day(row["day"])
         chip = row["chip"]
+        values = [_round(row[k]) for k in _TOTALS]
+        day["by_chip"][chip] = dict(zip(_TOTALS, values, strict=True))
+        _add(day, values)
         by_chip = acct["by_chip"].get(chip)
         if by_chip is None:
             by_chip = acct["by_chip"][chip] = dict.fromkeys(_TOTALS, 0.0)
-        day_chip = day["by_chip"].get(chip)
-        if day_chip is None:
-            day_chip = day["by_chip"][chip] = dict.fromkeys(_TOTALS, 0.0)
-        for key in _TOTALS:
-            value = row[key]
-            acct[key] += value
-            day[key] += value
-            by_chip[key] += value
-            day_chip[key] += value
-        day["peak_gpus"] = row["peak_gpus"] or 0.0
-        day["peak_ops_per_second"] = row["peak_ops_per_second"] or 0.0
+        _add(by_chip, values)
+        _add(acct, values)
+        day["peak_gpus"] = _round(row["peak_gpus"] or 0.0)
+        day["peak_ops_per_second"] = _round(row["peak_ops_per_second"] or 0.0)
     for (account, _), day in sorted(days.items()):
         acct = accounts[account]
+        if len(day["by_chip"]) > 1:
+            _round_totals(day)
         acct["days"].append(day)
         acct["peak_gpus"] = max(acct["peak_gpus"], day["peak_gpus"])
         acct["peak_ops_per_second"] = max(acct["peak_ops_per_second"], day["peak_ops_per_second"])
-    return [_round_tree(accounts[k]) for k in sorted(accounts)]
+    for acct in accounts.values():
+        _round_totals(acct)
+        for by_chip in acct["by_chip"].values():
+            _round_totals(by_chip)
+    return [accounts[k] for k in sorted(accounts)]
 
 
-def _round_tree(value: Any) -> Any:
-    kind = type(value)
-    if kind is dict:
-        return {k: _round_tree(v) for k, v in value.items()}
-    if kind is list:
-        return [_round_tree(v) for v in value]
-    return _round(value)
+def _add(totals: dict[str, Any], values: list[float]) -> None:
+    for key, value in zip(_TOTALS, values, strict=True):
+        totals[key] += value
+
+
+def _round_totals(totals: dict[str, Any]) -> None:
+    for key in _TOTALS:
+        totals[key] = _round(totals[key])
 
 
 def _empty_account(account: str) -> dict[str, Any]:

@@ -33,6 +33,8 @@ _DUCK_TYPES = {
     "bool": "BOOLEAN",
     "timestamp[us, tz=UTC]": "TIMESTAMPTZ",
 }
+# The UTC day number of a row's last second (a zero-length row belongs to its start day).
+_LAST_DAY = "greatest(end_s - 1, start_s) // 86400"
 _SKIP_UNKNOWN = "skip:hardware not in the chip catalogue and no GPU count in the file"
 
 
@@ -107,13 +109,23 @@ def _enum(values: Iterable[str | None]) -> str | None:
     return "ENUM(" + ", ".join(sql_literal(v) for v in distinct) + ")"
 
 
+def _load_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table, workdir: Path) -> None:
+    """Temp table ``name`` from a small Arrow table, through a Parquet file in ``workdir``.
+
+    Registering Arrow data with DuckDB's Python API imports pandas (a third of a second per
+    command); a tiny file is cheaper, and the ingest never needs pandas otherwise."""
+    path = workdir / f"{name}.parquet"
+    pq.write_table(table, path)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS FROM read_parquet(?)", [str(path)])
+
+
 def _register_hardware(
-    con: duckdb.DuckDBPyConnection, names: set[str], hw: pa.Table
+    con: duckdb.DuckDBPyConnection, names: set[str], hw: pa.Table, workdir: Path
 ) -> dict[str, str]:
     """Table ``hw``: every hardware name of the file's accepted rows (known or not) with its
     catalogue facts; returns the ENUM types of its text columns, for the stored rows."""
-    con.register("hw_found", hw)
-    con.register("hw_names", pa.table({"name": pa.array(sorted(names), pa.string())}))
+    _load_table(con, "hw_found", hw, workdir)
+    _load_table(con, "hw_names", pa.table({"name": pa.array(sorted(names), pa.string())}), workdir)
     types = {
         "hardware_name": _enum(names),
         "chip": _enum(hw.column("chip").to_pylist()),
@@ -130,10 +142,14 @@ def _register_hardware(
     return {k: v for k, v in types.items() if v is not None}
 
 
-def _rows_sql(checked: str, fmt: str, source: str, enums: dict[str, str]) -> str:
+def _rows_sql(
+    checked: str, fmt: str, source: str, enums: dict[str, str], crosses_midnight: bool = True
+) -> str:
     """Accepted rows joined to the hardware table, split at UTC midnights, in USAGE_SCHEMA.
 
-    ``enums`` gives an ENUM type for text columns whose values are known in advance."""
+    ``enums`` gives an ENUM type for text columns whose values are known in advance. When no
+    row of the file ``crosses_midnight`` (hourly billing, most telemetry) the split is skipped:
+    unnesting a one-day list per row costs a fifth of the whole ingest."""
     # The name comes from the hardware table (same text, already an ENUM): no per-row cast.
     joined = f"""SELECT r.* EXCLUDE (hardware_name), h.hw_label AS hardware_name, h.chip,
         h.controlled, h.eccn, h.peak_ops_per_gpu, h.h100_equivalents,
@@ -142,12 +158,17 @@ def _rows_sql(checked: str, fmt: str, source: str, enums: dict[str, str]) -> str
       WHERE r.reject_reason IS NULL"""
     costed = f"""SELECT *, coalesce(gpu_seconds_direct, usage_seconds * gpu_count) AS gpu_total
       FROM ({joined}) WHERE gpu_count > 0"""
-    day_start = "greatest(k.start_s, k.d * 86400)"
-    day_end = "least(k.end_s, (k.d + 1) * 86400)"
-    share = (
-        f"CASE WHEN k.end_s > k.start_s THEN CAST({day_end} - {day_start} AS DOUBLE) "
-        f"/ (k.end_s - k.start_s) ELSE 1.0 END"
-    )
+    if crosses_midnight:
+        day_start = "greatest(k.start_s, k.d * 86400)"
+        day_end = "least(k.end_s, (k.d + 1) * 86400)"
+        share = (
+            f"CASE WHEN k.end_s > k.start_s THEN CAST({day_end} - {day_start} AS DOUBLE) "
+            f"/ (k.end_s - k.start_s) ELSE 1.0 END"
+        )
+        days = f"""(SELECT *, unnest(range(start_s // 86400, {_LAST_DAY} + 1)) AS d
+            FROM ({costed}))"""
+    else:
+        day_start, day_end, share, days = "k.start_s", "k.end_s", "1.0", f"({costed})"
     src_lit = sql_literal(source)
     split = f"""SELECT '{fmt}' AS source_format, {src_lit} AS source_file, source_line, record_kind,
         provider, account, billing_account, principal, resource, job_key, hardware_name, chip,
@@ -156,9 +177,7 @@ def _rows_sql(checked: str, fmt: str, source: str, enums: dict[str, str]) -> str
         {day_start} AS start_s, {day_end} AS end_s, gpu_total * {share} AS gpu_seconds,
         region, state, gpu_util, tensor_active, fb_used_frac, fb_used_cv, power_w,
         interconnect_bytes_per_s
-      FROM (SELECT *, unnest(range(start_s // 86400,
-                                   greatest(end_s - 1, start_s) // 86400 + 1)) AS d
-            FROM ({costed})) k"""
+      FROM {days} k"""
     # A SELECT-list unnest, not a lateral join: DuckDB plans the lateral form as a delim join
     # that hashes every row on (start_s, end_s), which cost more than the rest of the split.
     # Every file gets exactly USAGE_SCHEMA's types (an all-NULL column would otherwise be typed
@@ -215,7 +234,8 @@ def ingest_file(path: Path, fmt: str = "auto", store: UsageStore | None = None) 
                 f"""SELECT hardware_name,
                   CASE WHEN reject_reason LIKE 'skip:%' THEN reject_reason
                        WHEN reject_reason IS NOT NULL THEN '!reject' END AS outcome,
-                  count(*) AS n, count(gpu_count_hint) AS with_count, provider, region
+                  count(*) AS n, count(gpu_count_hint) AS with_count, provider, region,
+                  count(*) FILTER (WHERE start_s // 86400 <> {_LAST_DAY}) AS crossing
                 FROM {checked} GROUP BY ALL"""
             ).fetchall()
         except duckdb.Error as exc:
@@ -223,7 +243,7 @@ def ingest_file(path: Path, fmt: str = "auto", store: UsageStore | None = None) 
         tally = [row[:4] for row in grouped]
         names = {str(name) for name, outcome, _, _ in tally if name is not None and outcome is None}
         hw, unknown = hardware_table(names)
-        enums = _register_hardware(con, names, hw)
+        enums = _register_hardware(con, names, hw, workdir)
         for pos, column in ((4, "provider"), (5, "region")):
             typed = _enum(str(row[pos]) for row in grouped if row[pos] is not None)
             if typed is not None:
@@ -256,9 +276,10 @@ def ingest_file(path: Path, fmt: str = "auto", store: UsageStore | None = None) 
                 UnknownName("(no hardware name in the file)", untyped, untyped)
             )
         any_rejects = any(outcome == "!reject" for _, outcome, _, _ in tally)
-        _write_rejects(con, store, key, str(path), checked, staged, report, any_rejects)
+        _write_rejects(con, store, key, str(path), checked, staged, report, any_rejects, workdir)
         rows_tmp = store.tmp_path(key, "rows")
-        _copy(con, _rows_sql(checked, staged.format, str(path), enums), rows_tmp)
+        crossing = any(row[6] for row in grouped)
+        _copy(con, _rows_sql(checked, staged.format, str(path), enums, crossing), rows_tmp)
         meta = pq.read_metadata(rows_tmp)
         report.rows_stored = meta.num_rows
         report.gpu_hours, report.telemetry_gpu_hours = _gpu_hours(con, rows_tmp)
@@ -291,12 +312,13 @@ def _write_rejects(
     staged: Staged,
     report: IngestReport,
     any_rejects: bool,
+    workdir: Path,
 ) -> None:
     staged_rejects = pa.Table.from_pylist(
         [{"source_file": source, "source_line": ln, "reason": why} for ln, why in staged.rejects],
         schema=REJECT_SCHEMA,
     )
-    con.register("staged_rejects", staged_rejects)
+    _load_table(con, "staged_rejects", staged_rejects, workdir)
     src_lit = sql_literal(source)
     sql = "SELECT source_file, source_line, reason FROM staged_rejects"
     if any_rejects:  # the tally saw rejected rows: one more pass over the source to list them

@@ -1,14 +1,16 @@
 """Usage benchmark: ingest and summarise N million FOCUS rows from Parquet (default 10 million).
 
 Prints, in one run: rows/s and peak memory for DuckDB (computekyc's default engine: ingest +
-per-account/day summary), for pandas doing the same aggregation on the same file (and the
-ratio), and for Spark local summarising the ingested dataset. Each engine runs in its own
-subprocess so that its peak RSS (ru_maxrss; for Spark also the JVM's VmHWM) is its own.
+per-account/day summary; on every core and on one thread), for pandas on the same file, and
+for Spark local summarising the ingested dataset. pandas runs three ways: the same job as
+computekyc (checks, chips, midnight split, normalised Parquet written, summary), aggregation
+only (the raw rows in memory, nothing checked or stored), and the summary alone on computekyc's
+normalised rows. Each engine runs in its own subprocess so that its peak RSS (ru_maxrss; for
+Spark also the JVM's VmHWM) is its own.
 
     .venv/bin/python benchmarks/bench_usage.py [--rows 10000000] [--skip-spark]
 
-Targets: DuckDB >= 10x pandas, <= 2 GB peak. Data goes to a temp dir, never into the repo.
-"""
+Targets: DuckDB >= 10x pandas, <= 2 GB peak. Data goes to a temp dir, never into the repo."""
 
 from __future__ import annotations
 
@@ -20,8 +22,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from computekyc.config import THREADS_ENV
 
 # A FOCUS 1.2-style export: hourly instance rows, SkuPriceDetails JSON, typed timestamps.
 # 40,000 instances of 5,000 sub-accounts under 50 billing accounts; one in 10 instance types is
@@ -171,7 +176,7 @@ def pandas_focus_frame(data: Path, extra: tuple[str, ...] = ()) -> Any:
     df["itype"] = df["SkuPriceDetails"].str.extract(r'"InstanceType":\s*"([^"]+)"')[0]
     df["gpus"] = pd.to_numeric(df["SkuPriceDetails"].str.extract(r'"GpuCount":\s*(\d+)')[0])
     hw, _ = hardware_table(df["itype"].dropna().unique().tolist())
-    lookup = hw.to_pandas().set_index("hardware_name")
+    lookup = pd.DataFrame([asdict(h) for h in hw]).set_index("name")
     df = df.join(lookup, on="itype")
     df["gpu_count"] = df["gpus"].fillna(df["unit_count"])
     df["account"] = df["SubAccountId"].fillna(df["BillingAccountId"])
@@ -350,9 +355,13 @@ def worker_spark(home: Path) -> dict[str, Any]:
     }
 
 
-def run_worker(*args: str) -> dict[str, Any]:
+def run_worker(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, check=False
+        [sys.executable, __file__, "--worker", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
     if out.returncode != 0:
         raise SystemExit(f"worker {args[0]} failed:\n{out.stderr[-3000:]}")
@@ -402,6 +411,15 @@ def main() -> None:
             f"peak RSS {duck['peak_rss_mb']:,.0f} MB; {duck['accounts']:,} accounts, "
             f"{duck['gpu_hours']:,.0f} GPU-h; unknown hardware {duck['unknown']}"
         )
+        # The same run on one thread: how much of the gap to pandas is parallelism (DuckDB uses
+        # every core, pandas one) and how much is per-core efficiency.
+        one = run_worker("duckdb", str(data), str(Path(tmp) / "home-1"), env={THREADS_ENV: "1"})
+        one_total = one["ingest_s"] + one["summary_s"]
+        print(
+            f"duckdb, 1 thread: ingest {one['ingest_s']:.1f} s + summary {one['summary_s']:.1f} s "
+            f"= {one_total:.1f} s, peak RSS {one['peak_rss_mb']:,.0f} MB; "
+            f"{os.cpu_count()} threads are {one_total / duck_total:.2f}x faster"
+        )
         full = run_worker("pandas-full", str(data), str(Path(tmp) / "pandas-rows.parquet"))
         print(
             f"pandas, the same job (checks, chips, day split, normalised Parquet written, "
@@ -431,6 +449,7 @@ def main() -> None:
             ),
             "summary alone": (same["total_s"] / duck["summary_s"], None),
         }
+        ratios["same job, duckdb on 1 thread"] = (full["total_s"] / one_total, None)
         for label, (wall, cpu) in ratios.items():
             cpu_text = f", {cpu:.1f}x by CPU time" if cpu is not None else ""
             print(f"ratio, {label}: duckdb {wall:.1f}x pandas (wall){cpu_text}")

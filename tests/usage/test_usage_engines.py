@@ -53,3 +53,15 @@ def test_engines_agree_on_hand_written_files(hand_store: UsageStore, spark: Any)
 @pytest.mark.xdist_group("spark")
 def test_engines_agree_on_generated_data(generated_store: UsageStore, spark: Any) -> None:
     _both(generated_store, spark, Settings(default_utilisation=0.35), Filters())
+
+
+def test_threads_setting_reaches_duckdb(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = UsageStore(tmp_path / "usage")
+    monkeypatch.setenv("COMPUTEKYC_THREADS", "1")
+    assert store.connect().execute("SELECT current_setting('threads')").fetchone() == (1,)
+    monkeypatch.setenv("COMPUTEKYC_THREADS", "0")
+    with pytest.raises(ValueError, match="at least 1"):
+        store.connect()
+    monkeypatch.setenv("COMPUTEKYC_THREADS", "two")
+    with pytest.raises(ValueError, match="whole number"):
+        store.connect()

@@ -7,22 +7,23 @@ import os
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
 from computekyc.usage import UsageFormatError, UsageStore, ingest_file
+from computekyc.usage.schema import USAGE_COLUMNS
 
 H100_PEAK = 989.4e12
 
 
 def rows(store: UsageStore, where: str = "TRUE") -> list[dict[str, Any]]:
-    con = duckdb.connect()
+    """The stored rows through the store's ``usage`` view (what analysts and engines read)."""
+    con = store.connect()
+    assert store.create_views(con)
     cur = con.execute(
-        f"SELECT * FROM read_parquet('{store.rows_glob}') WHERE {where} "
-        "ORDER BY source_file, source_line, start_s"
+        f"SELECT * FROM usage WHERE {where} ORDER BY source_file, source_line, start_s"
     )
     names = [d[0] for d in cur.description or []]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -63,6 +64,24 @@ def test_focus_1_0_csv(tmp_path: Path, usage_data: Path) -> None:
     assert by_line[5]["chip"] == "A100-SXM" and by_line[5]["controlled"] is True
     assert by_line[8]["chip"] is None and by_line[8]["hardware_name"] == "zz9.mystery"
     assert by_line[2]["provider"] == "AWS" and by_line[2]["region"] == "us-east-1"
+
+
+def test_all_null_columns_are_left_out_of_the_file_not_the_view(
+    tmp_path: Path, usage_data: Path
+) -> None:
+    store = UsageStore(tmp_path / "usage")
+    focus = ingest_file(usage_data / "focus_1_0.csv", "auto", store)
+    cur = ingest_file(usage_data / "cur2.csv", "auto", store)
+    focus_columns = set(pq.read_schema(store.rows_dir / f"{focus.content_hash}.parquet").names)
+    cur_columns = set(pq.read_schema(store.rows_dir / f"{cur.content_hash}.parquet").names)
+    # FOCUS 1.0 billing has no principal, no job state and no telemetry; CUR 2.0 has principals.
+    assert {"principal", "state", "tensor_active", "nodes"}.isdisjoint(focus_columns)
+    assert "principal" in cur_columns and "account" in focus_columns
+    stored = rows(store)
+    assert set(stored[0]) == set(USAGE_COLUMNS)
+    principals = {r["source_format"]: r["principal"] for r in stored if r["principal"]}
+    assert list(principals) == ["cur"]
+    assert all(r["principal"] is None for r in stored if r["source_format"] == "focus")
 
 
 def test_focus_1_3_csv_and_parquet_agree(tmp_path: Path, usage_data: Path) -> None:

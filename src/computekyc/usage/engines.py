@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from typing import Any, Protocol
 
-import duckdb
 import sqlglot
 
+from computekyc.usage.schema import spark_schema
 from computekyc.usage.store import UsageStore
 
 SPARK_MASTER_ENV = "COMPUTEKYC_SPARK_MASTER"
@@ -31,15 +31,8 @@ class DuckDBEngine:
     name = "duckdb"
 
     def __init__(self, store: UsageStore, memory_limit: str = "1GB") -> None:
-        self.con = duckdb.connect()
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute(f"SET memory_limit = '{memory_limit}'")
-        tmp = str(store.tmp_dir).replace("'", "''")
-        self.con.execute(f"SET temp_directory = '{tmp}'")
-        glob = store.rows_glob.replace("'", "''")
-        self.empty = not store.has_rows()
-        if not self.empty:
-            self.con.execute(f"CREATE VIEW usage AS SELECT * FROM read_parquet('{glob}')")
+        self.con = store.connect(memory_limit)
+        self.empty = not store.create_views(self.con)
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         if self.empty:
@@ -82,7 +75,9 @@ class SparkEngine:
         self.spark = session if session is not None else spark_session(master)
         self.empty = not store.has_rows()
         if not self.empty:
-            self.spark.read.parquet(str(store.rows_dir)).createOrReplaceTempView("usage")
+            # The full schema, given: a file that leaves out an all-NULL column reads as NULL.
+            reader = self.spark.read.schema(spark_schema())
+            reader.parquet(str(store.rows_dir)).createOrReplaceTempView("usage")
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         if self.empty:

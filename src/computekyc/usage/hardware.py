@@ -10,24 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import pyarrow as pa
-
 # Accounting precision: the BIS thresholds count dense operations; BF16 is what large training
 # runs use (regulatory.md §compute thresholds computes its H100-hour equivalents the same way).
 ACCOUNTING_PRECISIONS: tuple[str, ...] = ("bf16", "fp16", "tf32", "fp32")
-
-HARDWARE_SCHEMA = pa.schema(
-    [
-        ("hardware_name", pa.string()),
-        ("chip", pa.string()),
-        ("unit_count", pa.float64()),
-        ("controlled", pa.bool_()),
-        ("eccn", pa.string()),
-        ("peak_ops_per_gpu", pa.float64()),
-        ("h100_equivalents", pa.float64()),
-        ("matched", pa.string()),
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -75,25 +60,15 @@ def resolve(name: str) -> Hardware | None:
     )
 
 
-def hardware_table(names: Iterable[str]) -> tuple[pa.Table, list[str]]:
-    """Resolve distinct ``names``; returns the join table and the names the catalogue lacks."""
-    rows: list[dict[str, object]] = []
+def hardware_table(names: Iterable[str]) -> tuple[list[Hardware], list[str]]:
+    """Resolve distinct ``names``; returns the catalogue's answers (sorted by name) and the names
+    the catalogue lacks. Plain records, not an Arrow table: building one imports pandas."""
+    known: list[Hardware] = []
     unknown: list[str] = []
     for name in sorted({n for n in names if n}):
         hw = resolve(name)
         if hw is None:
             unknown.append(name)
-            continue
-        rows.append(
-            {
-                "hardware_name": name,
-                "chip": hw.chip,
-                "unit_count": float(hw.unit_count),
-                "controlled": hw.controlled,
-                "eccn": hw.eccn,
-                "peak_ops_per_gpu": hw.peak_ops_per_gpu,
-                "h100_equivalents": hw.h100_equivalents,
-                "matched": hw.matched,
-            }
-        )
-    return pa.Table.from_pylist(rows, schema=HARDWARE_SCHEMA), unknown
+        else:
+            known.append(hw)
+    return known, unknown

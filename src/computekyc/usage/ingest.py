@@ -8,31 +8,26 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from computekyc.usage.hardware import hardware_table
+from computekyc.usage.hardware import Hardware, hardware_table
 from computekyc.usage.readers import Staged, UsageFormatError, reader_sql, sql_literal, stage
-from computekyc.usage.schema import REJECT_SCHEMA, USAGE_SCHEMA
+from computekyc.usage.schema import OPTIONAL_COLUMNS, USAGE_COLUMNS, USAGE_SCHEMA, duckdb_type
 from computekyc.usage.store import UsageStore, content_hash
 
 _MAX_REJECT_EXAMPLES = 20
+# Rows per INSERT of the small tables built from Python (hardware names, staged rejects).
+_INSERT_CHUNK = 500
 # Above this many distinct values a text column is written as plain text, not as an ENUM.
 _MAX_ENUM = 1000
-_DUCK_TYPES = {
-    "string": "VARCHAR",
-    "int64": "BIGINT",
-    "double": "DOUBLE",
-    "bool": "BOOLEAN",
-    "timestamp[us, tz=UTC]": "TIMESTAMPTZ",
-}
 # The UTC day number of a row's last second (a zero-length row belongs to its start day).
 _LAST_DAY = "greatest(end_s - 1, start_s) // 86400"
 _SKIP_UNKNOWN = "skip:hardware not in the chip catalogue and no GPU count in the file"
@@ -78,11 +73,7 @@ class IngestReport:
 
 
 def _connect(store: UsageStore) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    # UTC session: naive timestamps in provider files are read as UTC, never as local time.
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET temp_directory = '{str(store.tmp_dir).replace(chr(39), '')}'")
-    con.execute("SET memory_limit = '1GB'")
+    con = store.connect()
     con.execute("SET preserve_insertion_order = false")
     return con
 
@@ -109,27 +100,50 @@ def _enum(values: Iterable[str | None]) -> str | None:
     return "ENUM(" + ", ".join(sql_literal(v) for v in distinct) + ")"
 
 
-def _load_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table, workdir: Path) -> None:
-    """Temp table ``name`` from a small Arrow table, through a Parquet file in ``workdir``.
+def _load_rows(
+    con: duckdb.DuckDBPyConnection, name: str, columns: str, rows: Sequence[Sequence[Any]]
+) -> None:
+    """Temp table ``name`` (``columns`` is its SQL column list) holding a few Python rows.
 
-    Registering Arrow data with DuckDB's Python API imports pandas (a third of a second per
-    command); a tiny file is cheaper, and the ingest never needs pandas otherwise."""
-    path = workdir / f"{name}.parquet"
-    pq.write_table(table, path)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS FROM read_parquet(?)", [str(path)])
+    Plain SQL parameters, not Arrow: registering or even building Arrow data from Python objects
+    imports pandas, a third of a second per command that the ingest otherwise never needs."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
+    width = len(columns.split(","))
+    placeholders = "(" + ", ".join("?" * width) + ")"
+    for first in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[first : first + _INSERT_CHUNK]
+        values = ", ".join(placeholders for _ in chunk)
+        con.execute(f"INSERT INTO {name} VALUES {values}", [v for row in chunk for v in row])
 
 
 def _register_hardware(
-    con: duckdb.DuckDBPyConnection, names: set[str], hw: pa.Table, workdir: Path
+    con: duckdb.DuckDBPyConnection, names: set[str], known: list[Hardware]
 ) -> dict[str, str]:
     """Table ``hw``: every hardware name of the file's accepted rows (known or not) with its
     catalogue facts; returns the ENUM types of its text columns, for the stored rows."""
-    _load_table(con, "hw_found", hw, workdir)
-    _load_table(con, "hw_names", pa.table({"name": pa.array(sorted(names), pa.string())}), workdir)
+    _load_rows(
+        con,
+        "hw_found",
+        "name VARCHAR, chip VARCHAR, controlled BOOLEAN, eccn VARCHAR, "
+        "peak_ops_per_gpu DOUBLE, h100_equivalents DOUBLE, unit_count DOUBLE",
+        [
+            (
+                h.name,
+                h.chip,
+                h.controlled,
+                h.eccn,
+                h.peak_ops_per_gpu,
+                h.h100_equivalents,
+                float(h.unit_count),
+            )
+            for h in known
+        ],
+    )
+    _load_rows(con, "hw_names", "name VARCHAR", [(n,) for n in sorted(names)])
     types = {
         "hardware_name": _enum(names),
-        "chip": _enum(hw.column("chip").to_pylist()),
-        "eccn": _enum(hw.column("eccn").to_pylist()),
+        "chip": _enum(h.chip for h in known),
+        "eccn": _enum(h.eccn for h in known),
     }
     label, chip, eccn = (types[k] or "VARCHAR" for k in ("hardware_name", "chip", "eccn"))
     con.execute(
@@ -137,19 +151,25 @@ def _register_hardware(
         SELECT n.name AS hw_key, CAST(n.name AS {label}) AS hw_label,
           CAST(h.chip AS {chip}) AS chip, h.controlled, CAST(h.eccn AS {eccn}) AS eccn,
           h.peak_ops_per_gpu, h.h100_equivalents, h.unit_count
-        FROM hw_names n LEFT JOIN hw_found h ON n.name = h.hardware_name"""
+        FROM hw_names n LEFT JOIN hw_found h ON n.name = h.name"""
     )
     return {k: v for k, v in types.items() if v is not None}
 
 
 def _rows_sql(
-    checked: str, fmt: str, source: str, enums: dict[str, str], crosses_midnight: bool = True
+    checked: str,
+    fmt: str,
+    source: str,
+    enums: dict[str, str],
+    crosses_midnight: bool = True,
+    absent: frozenset[str] = frozenset(),
 ) -> str:
     """Accepted rows joined to the hardware table, split at UTC midnights, in USAGE_SCHEMA.
 
     ``enums`` gives an ENUM type for text columns whose values are known in advance. When no
     row of the file ``crosses_midnight`` (hourly billing, most telemetry) the split is skipped:
-    unnesting a one-day list per row costs a fifth of the whole ingest."""
+    unnesting a one-day list per row costs a fifth of the whole ingest. Columns ``absent`` from
+    every row are left out of the file (see ``OPTIONAL_COLUMNS``)."""
     # The name comes from the hardware table (same text, already an ENUM): no per-row cast.
     joined = f"""SELECT r.* EXCLUDE (hardware_name), h.hw_label AS hardware_name, h.chip,
         h.controlled, h.eccn, h.peak_ops_per_gpu, h.h100_equivalents,
@@ -189,8 +209,9 @@ def _rows_sql(
         **enums,
     }
     casts = ", ".join(
-        f"CAST({f.name} AS {types.get(f.name) or _DUCK_TYPES[str(f.type)]}) AS {f.name}"
-        for f in USAGE_SCHEMA
+        f"CAST({name} AS {types.get(name) or duckdb_type(name)}) AS {name}"
+        for name in USAGE_COLUMNS
+        if name not in absent
     )
     return f"SELECT {casts} FROM ({split})"
 
@@ -228,60 +249,38 @@ def ingest_file(path: Path, fmt: str = "auto", store: UsageStore | None = None) 
         # Re-parsing the source in each pass below is cheaper than writing a parsed temp file:
         # DuckDB parses a million FOCUS rows in well under a second, writing them costs more.
         checked = f"({_checked(raw)})"
-        try:
-            # Provider and region ride along (few values per file) to type them as ENUMs.
-            grouped = con.execute(
-                f"""SELECT hardware_name,
-                  CASE WHEN reject_reason LIKE 'skip:%' THEN reject_reason
-                       WHEN reject_reason IS NOT NULL THEN '!reject' END AS outcome,
-                  count(*) AS n, count(gpu_count_hint) AS with_count, provider, region,
-                  count(*) FILTER (WHERE start_s // 86400 <> {_LAST_DAY}) AS crossing
-                FROM {checked} GROUP BY ALL"""
-            ).fetchall()
-        except duckdb.Error as exc:
-            raise UsageFormatError(f"{path}: cannot read as {staged.format}: {exc}") from exc
-        tally = [row[:4] for row in grouped]
-        names = {str(name) for name, outcome, _, _ in tally if name is not None and outcome is None}
+        survey = _query(con, _SURVEY.format(raw=raw, last_day=_LAST_DAY), path, staged.format)
+        # Every name in the file, rejected rows' too: a superset only widens the ENUM types.
+        names = {str(row[0]) for row in survey if row[0] is not None}
         hw, unknown = hardware_table(names)
-        enums = _register_hardware(con, names, hw, workdir)
-        for pos, column in ((4, "provider"), (5, "region")):
-            typed = _enum(str(row[pos]) for row in grouped if row[pos] is not None)
+        enums = _register_hardware(con, names, hw)
+        for pos, column in ((1, "provider"), (2, "region")):
+            typed = _enum(str(row[pos]) for row in survey if row[pos] is not None)
             if typed is not None:
                 enums[column] = typed
-        unknown_set = set(unknown)
-        unknown_rows: dict[str, list[int]] = {}
+        crossing = any(row[4] for row in survey)
+        absent = frozenset(
+            name
+            for pos, name in enumerate(OPTIONAL_COLUMNS, start=5)
+            if not any(row[pos] for row in survey)
+        )
+        rows_tmp = store.tmp_path(key, "rows")
+        rows_sql = _rows_sql(checked, staged.format, str(path), enums, crossing, absent)
+        with _reading(path, staged.format):
+            _copy(con, rows_sql, rows_tmp)
+        report.rows_stored = pq.read_metadata(rows_tmp).num_rows
+        if not crossing and report.rows_stored == sum(row[3] for row in survey):
+            # One stored row per reader row: nothing was rejected or skipped, so the survey is
+            # the tally and the source is not parsed again (a seventh of a clean file's ingest).
+            tally = [(row[0], None, row[3], row[3]) for row in survey]
+        else:
+            tally = _query(con, _TALLY.format(checked=checked), path, staged.format)
         # Input records, counted on the staged file: DCGM readers aggregate samples per GPU.
         counted = con.execute(f"SELECT count(*) FROM {staged.from_sql}").fetchall()
         report.rows_read = int(counted[0][0])
-        for name, outcome, n, with_count in tally:
-            if outcome == "!reject":
-                continue
-            if outcome is not None:
-                report.rows_skipped[outcome[5:]] = report.rows_skipped.get(outcome[5:], 0) + n
-                continue
-            if name in unknown_set:
-                counts = unknown_rows.setdefault(name, [0, 0])
-                counts[0] += n
-                counts[1] += with_count
-                if n > with_count:
-                    label = _SKIP_UNKNOWN[5:]
-                    report.rows_skipped[label] = report.rows_skipped.get(label, 0) + n - with_count
-            report.rows_accepted += n if name not in unknown_set else with_count
-        report.unknown_hardware = [
-            UnknownName(name, counts[0], counts[1]) for name, counts in sorted(unknown_rows.items())
-        ]
-        untyped = sum(n for name, outcome, n, _ in tally if name is None and outcome is None)
-        if untyped:
-            report.unknown_hardware.append(
-                UnknownName("(no hardware name in the file)", untyped, untyped)
-            )
+        _account(report, tally, set(unknown))
         any_rejects = any(outcome == "!reject" for _, outcome, _, _ in tally)
-        _write_rejects(con, store, key, str(path), checked, staged, report, any_rejects, workdir)
-        rows_tmp = store.tmp_path(key, "rows")
-        crossing = any(row[6] for row in grouped)
-        _copy(con, _rows_sql(checked, staged.format, str(path), enums, crossing), rows_tmp)
-        meta = pq.read_metadata(rows_tmp)
-        report.rows_stored = meta.num_rows
+        _write_rejects(con, store, key, str(path), checked, staged, report, any_rejects)
         report.gpu_hours, report.telemetry_gpu_hours = _gpu_hours(con, rows_tmp)
         store.publish(rows_tmp, "rows", key)
         report.ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -291,6 +290,64 @@ def ingest_file(path: Path, fmt: str = "auto", store: UsageStore | None = None) 
     finally:
         con.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# Before the rows are written: every hardware name, provider and region of the file (for the
+# hardware table and the ENUM types), the reader's row count, whether any row crosses a UTC
+# midnight, and which optional columns have values (DuckDB folds a count of constant NULLs).
+# Reject reasons are not computed, so this reads only the columns it names.
+_SURVEY = f"""SELECT hardware_name, provider, region, count(*) AS n,
+  count(*) FILTER (WHERE start_s // 86400 <> {{last_day}}) AS crossing,
+  {", ".join(f"count({name})" for name in OPTIONAL_COLUMNS)}
+FROM ({{raw}}) GROUP BY ALL"""
+
+# What happened to each row, when some were not stored: (name, outcome, rows, rows with a count).
+_TALLY = """SELECT hardware_name,
+  CASE WHEN reject_reason LIKE 'skip:%' THEN reject_reason
+       WHEN reject_reason IS NOT NULL THEN '!reject' END AS outcome,
+  count(*) AS n, count(gpu_count_hint) AS with_count
+FROM {checked} GROUP BY ALL"""
+
+
+@contextmanager
+def _reading(path: Path, fmt: str) -> Iterator[None]:
+    """DuckDB failing on the source (a type it cannot read, a broken file) is the file's fault."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        raise UsageFormatError(f"{path}: cannot read as {fmt}: {exc}") from exc
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str, path: Path, fmt: str) -> list[tuple[Any, ...]]:
+    with _reading(path, fmt):
+        return con.execute(sql).fetchall()
+
+
+def _account(report: IngestReport, tally: list[tuple[Any, ...]], unknown_set: set[str]) -> None:
+    """Accepted and skipped rows, and unknown hardware names, from the tally."""
+    unknown_rows: dict[str, list[int]] = {}
+    for name, outcome, n, with_count in tally:
+        if outcome == "!reject":
+            continue
+        if outcome is not None:
+            report.rows_skipped[outcome[5:]] = report.rows_skipped.get(outcome[5:], 0) + n
+            continue
+        if name in unknown_set:
+            counts = unknown_rows.setdefault(name, [0, 0])
+            counts[0] += n
+            counts[1] += with_count
+            if n > with_count:
+                label = _SKIP_UNKNOWN[5:]
+                report.rows_skipped[label] = report.rows_skipped.get(label, 0) + n - with_count
+        report.rows_accepted += n if name not in unknown_set else with_count
+    report.unknown_hardware = [
+        UnknownName(name, counts[0], counts[1]) for name, counts in sorted(unknown_rows.items())
+    ]
+    untyped = sum(n for name, outcome, n, _ in tally if name is None and outcome is None)
+    if untyped:
+        report.unknown_hardware.append(
+            UnknownName("(no hardware name in the file)", untyped, untyped)
+        )
 
 
 def _gpu_hours(con: duckdb.DuckDBPyConnection, rows: Path) -> tuple[float, float]:
@@ -312,13 +369,13 @@ def _write_rejects(
     staged: Staged,
     report: IngestReport,
     any_rejects: bool,
-    workdir: Path,
 ) -> None:
-    staged_rejects = pa.Table.from_pylist(
-        [{"source_file": source, "source_line": ln, "reason": why} for ln, why in staged.rejects],
-        schema=REJECT_SCHEMA,
+    _load_rows(
+        con,
+        "staged_rejects",
+        "source_file VARCHAR, source_line BIGINT, reason VARCHAR",
+        [(source, line, why) for line, why in staged.rejects],
     )
-    _load_table(con, "staged_rejects", staged_rejects, workdir)
     src_lit = sql_literal(source)
     sql = "SELECT source_file, source_line, reason FROM staged_rejects"
     if any_rejects:  # the tally saw rejected rows: one more pass over the source to list them

@@ -48,6 +48,59 @@ USAGE_SCHEMA = pa.schema(
 
 USAGE_COLUMNS: tuple[str, ...] = tuple(USAGE_SCHEMA.names)
 
+# Columns a file's rows may all lack (a format without IAM principals, telemetry or job states).
+# A rows file leaves out those that are NULL in every row: writing ten million NULLs per column
+# costs as much as writing numbers, and the views put them back as NULL (``usage_select``).
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "provider",
+    "billing_account",
+    "principal",
+    "resource",
+    "job_key",
+    "nodes",
+    "region",
+    "state",
+    "gpu_util",
+    "tensor_active",
+    "fb_used_frac",
+    "fb_used_cv",
+    "power_w",
+    "interconnect_bytes_per_s",
+)
+
+_DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "int64": "BIGINT",
+    "double": "DOUBLE",
+    "bool": "BOOLEAN",
+    "timestamp[us, tz=UTC]": "TIMESTAMPTZ",
+}
+_SPARK_TYPES = {
+    "VARCHAR": "STRING",
+    "BIGINT": "BIGINT",
+    "DOUBLE": "DOUBLE",
+    "BOOLEAN": "BOOLEAN",
+    "TIMESTAMPTZ": "TIMESTAMP",
+}
+
+
+def duckdb_type(column: str) -> str:
+    return _DUCKDB_TYPES[str(USAGE_SCHEMA.field(column).type)]
+
+
+def usage_select(present: set[str]) -> str:
+    """The SELECT list giving every usage column, NULL where no rows file has it."""
+    return ", ".join(
+        name if name in present else f"CAST(NULL AS {duckdb_type(name)}) AS {name}"
+        for name in USAGE_COLUMNS
+    )
+
+
+def spark_schema() -> str:
+    """USAGE_SCHEMA as a Spark DDL string: Spark reads a column a file lacks as NULL."""
+    return ", ".join(f"{name} {_SPARK_TYPES[duckdb_type(name)]}" for name in USAGE_COLUMNS)
+
+
 # Columns a reader's SQL must produce before hardware resolution and day splitting.
 RAW_COLUMNS: tuple[str, ...] = (
     "source_line",

@@ -96,12 +96,13 @@ def costed_cte(default_utilisation: float, filters: Filters) -> str:
 
 
 # Concurrency: +GPUs at each start, −GPUs at each end, summed per instant. Rows never cross
-# midnight, so both events of a row belong to the row's day. At one instant of one day the net
-# change is what counts: the value between its ends and its starts is never above the value
-# before it (starts add), so it cannot be a peak, and ends sorting first (back-to-back hourly
-# rows, midnight splits) is the same as netting them. At a midnight, the ending day's instant
-# sorts first. Spans shared by many rows (hourly billing of many instances) collapse before the
-# events are made, so the aggregation and the window handle far fewer rows.
+# midnight, so both events of a row belong to the row's day and each day's running sum starts
+# from zero: the sweep runs per account and day (smaller sorts, no float residue carried from
+# one day to the next). At one instant of one day the net change is what counts: the value
+# between its ends and its starts is never above the value before it (starts add), so it cannot
+# be a peak, and ends sorting first (back-to-back hourly rows, midnight splits) is the same as
+# netting them. Spans shared by many rows (hourly billing of many instances) collapse before
+# the events are made, so the aggregation and the window handle far fewer rows.
 def _events(source: str, gpus: str = "gpu_count", ops: str = "gpu_count * peak_ops_per_gpu") -> str:
     run_no = "run_no" if source == "numbered" else "CAST(0 AS BIGINT) AS run_no"
     return f"""spans AS (
@@ -119,9 +120,9 @@ def _events(source: str, gpus: str = "gpu_count", ops: str = "gpu_count * peak_o
   ),
   concurrency AS (
     SELECT account, run_no, day,
-      sum(dg) OVER (PARTITION BY account ORDER BY ts, day, run_no ROWS UNBOUNDED PRECEDING)
+      sum(dg) OVER (PARTITION BY account, day ORDER BY ts, run_no ROWS UNBOUNDED PRECEDING)
         AS gpus,
-      sum(dops) OVER (PARTITION BY account ORDER BY ts, day, run_no ROWS UNBOUNDED PRECEDING)
+      sum(dops) OVER (PARTITION BY account, day ORDER BY ts, run_no ROWS UNBOUNDED PRECEDING)
         AS opss
     FROM instants
   )"""

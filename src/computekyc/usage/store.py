@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from computekyc import config
+from computekyc.usage.schema import usage_select
 
 
 class UsageStore:
@@ -36,12 +37,32 @@ class UsageStore:
         return self.root / "rows"
 
     @property
+    def rejects_dir(self) -> Path:
+        return self.root / "rejects"
+
+    @property
     def rows_glob(self) -> str:
         return str(self.rows_dir / "*.parquet")
 
     @property
     def tmp_dir(self) -> Path:
         return self.root / "tmp"
+
+    def connect(self, memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection set up for this store's data.
+
+        UTC session (naive timestamps in provider files are UTC, never local time); bounded
+        memory, spilling to ``tmp/``; no progress bar, which would write into --json output;
+        ``$COMPUTEKYC_THREADS`` threads when set."""
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET temp_directory = '{str(self.tmp_dir).replace(chr(39), chr(39) * 2)}'")
+        con.execute("SET enable_progress_bar = false")
+        threads = config.threads()
+        if threads is not None:
+            con.execute(f"SET threads = {threads}")
+        return con
 
     def has_rows(self) -> bool:
         return any(self.rows_dir.glob("*.parquet"))
@@ -70,19 +91,30 @@ class UsageStore:
         tmp.write_text(json.dumps(report, indent=2, sort_keys=True))
         os.replace(tmp, self.root / "manifest" / f"{key}.json")
 
+    def create_views(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """Views ``usage`` (every usage column, NULL where a file leaves one out) and ``rejects``
+        over the Parquet files, on ``con``; False when nothing is ingested yet."""
+        if any(self.rejects_dir.glob("*.parquet")):
+            glob = _sql_text(str(self.rejects_dir / "*.parquet"))
+            con.execute(f"CREATE OR REPLACE VIEW rejects AS SELECT * FROM read_parquet({glob})")
+        if not self.has_rows():
+            return False
+        source = f"read_parquet({_sql_text(self.rows_glob)}, union_by_name = true)"
+        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        con.execute(f"CREATE OR REPLACE VIEW usage AS SELECT {usage_select(present)} FROM {source}")
+        return True
+
     def refresh_catalogue(self) -> None:
-        """(Re)create the DuckDB views over the Parquet files."""
+        """(Re)create the views in ``usage.duckdb``, the database analysts open."""
         con = duckdb.connect(str(self.root / "usage.duckdb"))
         try:
-            for view, sub in (("usage", "rows"), ("rejects", "rejects")):
-                if any((self.root / sub).glob("*.parquet")):
-                    glob = str(self.root / sub / "*.parquet").replace("'", "''")
-                    con.execute(
-                        f"CREATE OR REPLACE VIEW {view} AS "
-                        f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
-                    )
+            self.create_views(con)
         finally:
             con.close()
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def content_hash(path: Path) -> str:

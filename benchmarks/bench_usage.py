@@ -309,6 +309,8 @@ def worker_pandas_normalised(home: Path) -> dict[str, Any]:
     """pandas on computekyc's normalised rows: exactly the aggregation DuckDB's summary does."""
     import pyarrow.dataset as ds
 
+    from computekyc.usage.schema import USAGE_SCHEMA
+
     t0 = time.perf_counter()
     cols = [
         "account",
@@ -322,8 +324,9 @@ def worker_pandas_normalised(home: Path) -> dict[str, Any]:
         "gpu_seconds",
         "tensor_active",
     ]
-    df = ds.dataset(str(home / "usage" / "rows"), format="parquet").to_table(columns=cols)
-    df = df.to_pandas()
+    # The full schema: a rows file leaves out columns that are NULL in all its rows.
+    dataset = ds.dataset(str(home / "usage" / "rows"), format="parquet", schema=USAGE_SCHEMA)
+    df = dataset.to_table(columns=cols).to_pandas()
     df["day"] = df["start_s"] // 86400
     result = pandas_summary(df, "start_s", "end_s", df["tensor_active"].fillna(0.4))
     return {"total_s": time.perf_counter() - t0, **result, "peak_rss_mb": peak_rss_mb()}

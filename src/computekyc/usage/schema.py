@@ -48,17 +48,14 @@ USAGE_SCHEMA = pa.schema(
 
 USAGE_COLUMNS: tuple[str, ...] = tuple(USAGE_SCHEMA.names)
 
-# Columns a file's rows may all lack (a format without IAM principals, telemetry or job states).
-# A rows file leaves out those that are NULL in every row: writing ten million NULLs per column
-# costs as much as writing numbers, and the views put them back as NULL (``usage_select``).
+# Columns a whole file often lacks (no IAM principals, no job states, no telemetry). A rows file
+# leaves out those that are NULL in every row: writing ten million NULLs costs about as much as
+# writing numbers, and the views put them back as NULL (``usage_select``). Only columns a reader
+# leaves as a constant NULL when its format lacks them: counting those is free, counting real
+# text columns (accounts, resources) would cost a pass over their values.
 OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "provider",
-    "billing_account",
     "principal",
-    "resource",
-    "job_key",
     "nodes",
-    "region",
     "state",
     "gpu_util",
     "tensor_active",

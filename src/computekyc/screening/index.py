@@ -26,6 +26,7 @@ import multiprocessing as mp
 import os
 import pickle
 import re
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -226,10 +227,13 @@ class ScreeningIndex:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
+        # A temp name of its own: two commands building the same snapshot's index at once
+        # (a batch job and an analyst) must not rename each other's half-written file.
+        with tempfile.NamedTemporaryFile(
+            "wb", dir=path.parent, prefix=path.stem + ".", suffix=".tmp", delete=False
+        ) as fh:
             pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        os.replace(fh.name, path)
 
     @classmethod
     def load(cls, path: Path) -> ScreeningIndex:

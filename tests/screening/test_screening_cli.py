@@ -70,8 +70,11 @@ def test_screen_batch_in_input_order_with_bad_rows(loaded_home: Path, tmp_path: 
     assert "type: 'company'" in rows[3]["error"]
     assert "customers.csv:3: name: empty" in result.output
     for hit in rows[0]["hits"]:
+        # The hits are grouped per listed entity (screening.grouping): each keeps the hit keys
+        # and adds its entity key and member rows.
         assert set(hit) == {
-            "party_id", "name", "matched_name", "source", "programs", "score", "explanation"
+            "party_id", "name", "matched_name", "source", "programs", "score", "explanation",
+            "entity_key", "members",
         }  # fmt: skip
 
 

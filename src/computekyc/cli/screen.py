@@ -16,14 +16,17 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from computekyc.lists.model import Party
 from computekyc.screening import (
     DEFAULT_THRESHOLD,
     Hit,
+    HitGroup,
     NoSnapshotError,
     PairFileError,
     Query,
     ScreeningIndex,
     evaluate_pairs,
+    group_hits,
     index_from_store,
 )
 
@@ -91,8 +94,15 @@ def _parse_row(path: Path, line: int, record: dict[str, str | None]) -> _Row:
     return _Row(line, ident, Query(name, country, kind, dob), None)
 
 
-def _hits_json(hits: list[Hit]) -> list[dict[str, Any]]:
-    return [h.to_dict() for h in hits]
+def _party_map(index: ScreeningIndex) -> dict[str, Party]:
+    """Party id → party, so each group member shows its listing and delisting dates."""
+    return {party.party_id: party for party in index.parties}
+
+
+def _hits_json(hits: list[Hit], parties: dict[str, Party]) -> list[dict[str, Any]]:
+    # One record per listed entity (see screening.grouping): the best hit's keys, unchanged for
+    # existing consumers, plus "entity_key" and every listed row as "members".
+    return [group.to_dict() for group in group_hits(hits, parties)]
 
 
 def _batch(input_file: Path, output: Path, threshold: float | None) -> None:
@@ -109,6 +119,7 @@ def _batch(input_file: Path, output: Path, threshold: float | None) -> None:
             workers=os.cpu_count() or 1,  # forked workers only for large files
         )
     results = {row.line: hits for row, hits in zip(good, found, strict=True)}
+    parties = _party_map(index)
     alerted = 0
     with output.open("w", encoding="utf-8") as out:
         for row in rows:
@@ -118,7 +129,7 @@ def _batch(input_file: Path, output: Path, threshold: float | None) -> None:
                 err.print(f"[yellow]skipped[/] {row.error}", highlight=False)
             else:
                 record["query"] = row.query.name
-                record["hits"] = _hits_json(results[row.line])
+                record["hits"] = _hits_json(results[row.line], parties)
                 alerted += bool(record["hits"])
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     bad = len(rows) - len(good)
@@ -128,26 +139,40 @@ def _batch(input_file: Path, output: Path, threshold: float | None) -> None:
     )
 
 
-def _table(name: str, hits: list[Hit]) -> None:
-    if not hits:
+def _listed_rows(group: HitGroup) -> str:
+    """Every listed row of a group, one per line, with its delisting date when it lapsed."""
+    return "\n".join(
+        f"{m.party_id} (delisted {m.delisted_on})" if m.delisted_on else m.party_id
+        for m in group.members
+    )
+
+
+def _table(name: str, groups: list[HitGroup]) -> None:
+    if not groups:
         console.print(f"No listed party scores at or above the threshold for {name!r}.")
         return
     table = Table(title=f"Hits for {name!r}")
     for column in ("#", "score", "source", "listed party", "matched name", "programs"):
         table.add_column(column, overflow="fold")
-    for number, hit in enumerate(hits, 1):
+    for number, group in enumerate(groups, 1):
+        hit = group.best
         table.add_row(
             str(number),
             f"{hit.score:.2f}",
             hit.source,
-            f"{hit.name}\n[dim]{hit.party_id}[/]",
+            f"{hit.name}\n[dim]{_listed_rows(group)}[/]",
             hit.matched_name,
             ", ".join(hit.programs),
         )
     console.print(table)
     # The explanations are long: one paragraph per hit under the table reads better than a column.
-    for number, hit in enumerate(hits, 1):
-        console.print(f"[bold]#{number}[/] {hit.explanation.summary()}", highlight=False)
+    for number, group in enumerate(groups, 1):
+        rows = len(group.members)
+        tranches = f", tranches {', '.join(group.tranches)}" if group.tranches else ""
+        listed = f" [dim]({rows} listed rows{tranches})[/]" if rows > 1 else ""
+        console.print(
+            f"[bold]#{number}[/] {group.best.explanation.summary()}{listed}", highlight=False
+        )
 
 
 def screen_cmd(
@@ -179,11 +204,12 @@ def screen_cmd(
         raise typer.Exit(2)
     index = _load_index()
     hits = index.screen(name, country=country, type=kind, threshold=threshold)
+    parties = _party_map(index)
     if as_json:
-        sys.stdout.write(json.dumps({"query": name, "hits": _hits_json(hits)}, ensure_ascii=False))
-        sys.stdout.write("\n")
+        record = {"query": name, "hits": _hits_json(hits, parties)}
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     else:
-        _table(name, hits)
+        _table(name, group_hits(hits, parties))
 
 
 @eval_app.command("pairs")

@@ -7,6 +7,7 @@ Library API::
     hits = index.screen("海康威视", country="CN")     # list[Hit], best first
     batch = index.screen_many([Query("Huawei"), "ZTE Corporation"])
     result = compare("Siemens AG", "Siemens Aktiengesellschaft")   # MatchResult
+    groups = group_hits(hits)   # list[HitGroup]: one per listed entity, for display only
 
 ``screen`` / ``screen_many`` at module level use the index of the active list-store snapshot,
 built once per process (and cached on disk per snapshot under ``$COMPUTEKYC_HOME``).
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from computekyc.lists.model import Identifier, PartyType
 from computekyc.screening.evaluate import PairEvaluation, PairFileError, evaluate_pairs
+from computekyc.screening.grouping import GroupMember, HitGroup, entity_key, group_hits
 from computekyc.screening.index import Hit, Query, ScreeningIndex
 from computekyc.screening.scoring import (
     DEFAULT_THRESHOLD,
@@ -35,7 +37,9 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "Analysis",
     "Explanation",
+    "GroupMember",
     "Hit",
+    "HitGroup",
     "MatchResult",
     "NoSnapshotError",
     "PairEvaluation",
@@ -47,7 +51,9 @@ __all__ = [
     "VocabError",
     "analyze",
     "compare",
+    "entity_key",
     "evaluate_pairs",
+    "group_hits",
     "index_from_store",
     "screen",
     "screen_many",

@@ -65,3 +65,17 @@ def test_threads_setting_reaches_duckdb(tmp_path: Any, monkeypatch: pytest.Monke
     monkeypatch.setenv("COMPUTEKYC_THREADS", "two")
     with pytest.raises(ValueError, match="whole number"):
         store.connect()
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_usage_spark_session_can_also_link(spark: Any) -> None:
+    # One session per process: the one usage starts must carry what linking needs (Splink's
+    # similarity jar), or linking on Spark after usage fails (it did, in that test order).
+    from splink.internals.spark.jar_location import similarity_jar_location
+
+    from computekyc.spark import spark_session
+
+    assert similarity_jar_location() in spark.sparkContext.getConf().get("spark.jars")
+    assert spark_session() is spark
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"

@@ -41,6 +41,7 @@ from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.comparison_creator import ComparisonCreator
 
 from computekyc.linking.features import ARRAY_FEATURES, Features
+from computekyc.spark import spark_session
 
 Engine = Literal["duckdb", "spark"]
 SEED = 20260625
@@ -203,20 +204,7 @@ def _duckdb_api() -> Iterator[DuckDBAPI]:
 
 
 def _spark_session() -> Any:
-    from pyspark.sql import SparkSession
-    from splink.internals.spark.jar_location import similarity_jar_location
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("computekyc-link")
-        .config("spark.jars", similarity_jar_location())
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", "2g")
-        .getOrCreate()
-    )
+    session = spark_session()
     # Splink breaks long query lineages with checkpoints, which need a folder.
     checkpoints = tempfile.mkdtemp(prefix="computekyc-spark-")
     atexit.register(shutil.rmtree, checkpoints, ignore_errors=True)

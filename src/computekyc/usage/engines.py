@@ -6,15 +6,13 @@ and SQLGlot transpiles it for Spark, so there is one definition of the accountin
 
 from __future__ import annotations
 
-import os
 from typing import Any, Protocol
 
 import sqlglot
 
+from computekyc.spark import spark_session
 from computekyc.usage.schema import spark_schema
 from computekyc.usage.store import UsageStore
-
-SPARK_MASTER_ENV = "COMPUTEKYC_SPARK_MASTER"
 
 
 class Engine(Protocol):
@@ -48,22 +46,6 @@ class DuckDBEngine:
 def to_spark_sql(sql: str) -> str:
     """The Spark SQL text of a DuckDB-dialect statement."""
     return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
-
-
-def spark_session(master: str | None = None) -> Any:
-    """A SparkSession: ``master`` or $COMPUTEKYC_SPARK_MASTER, else local[2]."""
-    from pyspark.sql import SparkSession
-
-    url = master or os.environ.get(SPARK_MASTER_ENV) or "local[2]"
-    return (
-        SparkSession.builder.master(url)
-        .appName("computekyc-usage")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.ansi.enabled", "false")
-        .getOrCreate()
-    )
 
 
 class SparkEngine:

@@ -212,7 +212,7 @@ def worker_pandas_full(data: Path, out: Path) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from computekyc.usage.schema import USAGE_SCHEMA
+    from computekyc.usage.schema import SIGNAL_COLUMNS, USAGE_SCHEMA
 
     c0, t0 = cpu_s(), time.perf_counter()
     df = pandas_focus_frame(data, ("ResourceId", "RegionId", "ServiceProviderName"))
@@ -275,17 +275,7 @@ def worker_pandas_full(data: Path, out: Path) -> dict[str, Any]:
             "gpu_seconds": df["gpu_total"],
             "region": df["RegionId"],
             "state": none_text,
-            **{
-                name: nan
-                for name in (
-                    "gpu_util",
-                    "tensor_active",
-                    "fb_used_frac",
-                    "fb_used_cv",
-                    "power_w",
-                    "interconnect_bytes_per_s",
-                )
-            },
+            **dict.fromkeys(SIGNAL_COLUMNS, nan),
         }
     )
     table = pa.Table.from_pandas(rows, schema=USAGE_SCHEMA, preserve_index=False)
@@ -333,8 +323,8 @@ def worker_pandas_normalised(home: Path) -> dict[str, Any]:
 
 
 def worker_spark(home: Path) -> dict[str, Any]:
+    from computekyc.spark import spark_session
     from computekyc.usage import SparkEngine, UsageStore, summary
-    from computekyc.usage.engines import spark_session
 
     t0 = time.perf_counter()
     session = spark_session("local[2]")

@@ -56,7 +56,7 @@ def hand_store(tmp_path_factory: pytest.TempPathFactory) -> UsageStore:
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     """One local Spark session for the whole run (startup is the expensive part)."""
-    from computekyc.usage.engines import spark_session
+    from computekyc.spark import spark_session
 
     session = spark_session("local[2]")
     session.sparkContext.setLogLevel("ERROR")

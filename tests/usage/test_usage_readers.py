@@ -21,7 +21,7 @@ H100_PEAK = 989.4e12
 def rows(store: UsageStore, where: str = "TRUE") -> list[dict[str, Any]]:
     """The stored rows through the store's ``usage`` view (what analysts and engines read)."""
     con = store.connect()
-    assert store.create_views(con)
+    assert store.create_usage_view(con)
     cur = con.execute(
         f"SELECT * FROM usage WHERE {where} ORDER BY source_file, source_line, start_s"
     )

@@ -30,7 +30,7 @@ class DuckDBEngine:
 
     def __init__(self, store: UsageStore, memory_limit: str = "1GB") -> None:
         self.con = store.connect(memory_limit)
-        self.empty = not store.create_views(self.con)
+        self.empty = not store.create_usage_view(self.con)
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         if self.empty:

@@ -19,8 +19,14 @@ import duckdb
 import pyarrow.parquet as pq
 
 from computekyc.usage.hardware import Hardware, hardware_table
-from computekyc.usage.readers import Staged, UsageFormatError, reader_sql, sql_literal, stage
-from computekyc.usage.schema import OPTIONAL_COLUMNS, USAGE_COLUMNS, USAGE_SCHEMA, duckdb_type
+from computekyc.usage.readers import Staged, UsageFormatError, reader_sql, stage
+from computekyc.usage.schema import (
+    OPTIONAL_COLUMNS,
+    USAGE_COLUMNS,
+    USAGE_SCHEMA,
+    duckdb_type,
+    sql_literal,
+)
 from computekyc.usage.store import UsageStore, content_hash
 
 _MAX_REJECT_EXAMPLES = 20
@@ -224,8 +230,7 @@ def _product_is_map(con: duckdb.DuckDBPyConnection, staged: Staged) -> bool:
 
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> None:
-    target = str(out).replace("'", "''")
-    con.execute(f"COPY ({sql}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+    con.execute(f"COPY ({sql}) TO {sql_literal(str(out))} (FORMAT parquet, COMPRESSION zstd)")
 
 
 def ingest_file(path: Path, fmt: str = "auto", store: UsageStore | None = None) -> IngestReport:
@@ -351,11 +356,10 @@ def _account(report: IngestReport, tally: list[tuple[Any, ...]], unknown_set: se
 
 
 def _gpu_hours(con: duckdb.DuckDBPyConnection, rows: Path) -> tuple[float, float]:
-    target = str(rows).replace("'", "''")
     value = con.execute(
         f"""SELECT coalesce(sum(gpu_seconds) FILTER (WHERE record_kind = 'allocation'), 0) / 3600,
                    coalesce(sum(gpu_seconds) FILTER (WHERE record_kind = 'telemetry'), 0) / 3600
-            FROM '{target}'"""
+            FROM {sql_literal(str(rows))}"""
     ).fetchall()[0]
     return round(float(value[0]), 6), round(float(value[1]), 6)
 
@@ -387,9 +391,8 @@ def _write_rejects(
     _copy(con, sql, tmp)
     report.rows_rejected = pq.read_metadata(tmp).num_rows
     report.rows_read += len(staged.rejects)
-    target = str(tmp).replace("'", "''")
     examples = con.execute(
-        f"SELECT source_line, reason FROM '{target}' "
+        f"SELECT source_line, reason FROM {sql_literal(str(tmp))} "
         f"ORDER BY source_line LIMIT {_MAX_REJECT_EXAMPLES}"
     ).fetchall()
     report.rejects = [{"file": source, "line": ln, "reason": why} for ln, why in examples]

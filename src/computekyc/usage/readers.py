@@ -20,7 +20,7 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from computekyc.usage.schema import RAW_COLUMNS
+from computekyc.usage.schema import RAW_COLUMNS, SIGNAL_COLUMNS, sql_literal
 
 FORMATS: tuple[str, ...] = ("focus", "cur", "sacct", "dcgm", "alibaba")
 
@@ -50,10 +50,6 @@ class Staged:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,14 +297,7 @@ def _select(fields: dict[str, str], src: str, where: str = "") -> str:
 
 
 def _signals_null() -> dict[str, str]:
-    return {
-        "gpu_util": "CAST(NULL AS DOUBLE)",
-        "tensor_active": "CAST(NULL AS DOUBLE)",
-        "fb_used_frac": "CAST(NULL AS DOUBLE)",
-        "fb_used_cv": "CAST(NULL AS DOUBLE)",
-        "power_w": "CAST(NULL AS DOUBLE)",
-        "interconnect_bytes_per_s": "CAST(NULL AS DOUBLE)",
-    }
+    return dict.fromkeys(SIGNAL_COLUMNS, "CAST(NULL AS DOUBLE)")
 
 
 # Time units FOCUS providers put in ConsumedUnit for instance usage, in seconds.

@@ -1,4 +1,4 @@
-"""The normalised usage table every reader lands in, and the rejected-row table beside it."""
+"""The normalised usage table every reader lands in, and the SQL that names its columns."""
 
 from __future__ import annotations
 
@@ -48,15 +48,8 @@ USAGE_SCHEMA = pa.schema(
 
 USAGE_COLUMNS: tuple[str, ...] = tuple(USAGE_SCHEMA.names)
 
-# Columns a whole file often lacks (no IAM principals, no job states, no telemetry). A rows file
-# leaves out those that are NULL in every row: writing ten million NULLs costs about as much as
-# writing numbers, and the views put them back as NULL (``usage_select``). Only columns a reader
-# leaves as a constant NULL when its format lacks them: counting those is free, counting real
-# text columns (accounts, resources) would cost a pass over their values.
-OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "principal",
-    "nodes",
-    "state",
+# Utilisation signals: from telemetry (DCGM, Slurm step usage) when a file has them.
+SIGNAL_COLUMNS: tuple[str, ...] = (
     "gpu_util",
     "tensor_active",
     "fb_used_frac",
@@ -64,6 +57,19 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "power_w",
     "interconnect_bytes_per_s",
 )
+
+
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal (DuckDB and Spark SQL alike)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+# Columns a whole file often lacks (no IAM principals, no job states, no telemetry). A rows file
+# leaves out those that are NULL in every row: writing ten million NULLs costs about as much as
+# writing numbers, and the views put them back as NULL (``usage_select``). Only columns a reader
+# leaves as a constant NULL when its format lacks them: counting those is free, counting real
+# text columns (accounts, resources) would cost a pass over their values.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("principal", "nodes", "state", *SIGNAL_COLUMNS)
 
 _DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -124,12 +130,4 @@ RAW_COLUMNS: tuple[str, ...] = (
     "power_w",
     "interconnect_bytes_per_s",
     "reject_reason",
-)
-
-REJECT_SCHEMA = pa.schema(
-    [
-        ("source_file", pa.string()),
-        ("source_line", pa.int64()),
-        ("reason", pa.string()),
-    ]
 )

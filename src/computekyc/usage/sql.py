@@ -11,14 +11,7 @@ from datetime import date
 
 from sqlglot import exp
 
-_SIGNALS = (
-    "tensor_active",
-    "gpu_util",
-    "fb_used_frac",
-    "fb_used_cv",
-    "power_w",
-    "interconnect_bytes_per_s",
-)
+from computekyc.usage.schema import SIGNAL_COLUMNS as _SIGNALS
 
 
 @dataclass(frozen=True)

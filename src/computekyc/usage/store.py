@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from computekyc import config
-from computekyc.usage.schema import usage_select
+from computekyc.usage.schema import sql_literal, usage_select
 
 
 class UsageStore:
@@ -57,7 +57,7 @@ class UsageStore:
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute(f"SET temp_directory = '{str(self.tmp_dir).replace(chr(39), chr(39) * 2)}'")
+        con.execute(f"SET temp_directory = {sql_literal(str(self.tmp_dir))}")
         con.execute("SET enable_progress_bar = false")
         threads = config.threads()
         if threads is not None:
@@ -91,30 +91,27 @@ class UsageStore:
         tmp.write_text(json.dumps(report, indent=2, sort_keys=True))
         os.replace(tmp, self.root / "manifest" / f"{key}.json")
 
-    def create_views(self, con: duckdb.DuckDBPyConnection) -> bool:
-        """Views ``usage`` (every usage column, NULL where a file leaves one out) and ``rejects``
-        over the Parquet files, on ``con``; False when nothing is ingested yet."""
-        if any(self.rejects_dir.glob("*.parquet")):
-            glob = _sql_text(str(self.rejects_dir / "*.parquet"))
-            con.execute(f"CREATE OR REPLACE VIEW rejects AS SELECT * FROM read_parquet({glob})")
+    def create_usage_view(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """View ``usage`` on ``con``: every usage column, NULL where a rows file leaves one out;
+        False when nothing is ingested yet."""
         if not self.has_rows():
             return False
-        source = f"read_parquet({_sql_text(self.rows_glob)}, union_by_name = true)"
+        source = f"read_parquet({sql_literal(self.rows_glob)}, union_by_name = true)"
         present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
         con.execute(f"CREATE OR REPLACE VIEW usage AS SELECT {usage_select(present)} FROM {source}")
         return True
 
     def refresh_catalogue(self) -> None:
-        """(Re)create the views in ``usage.duckdb``, the database analysts open."""
+        """(Re)create the views ``usage`` and ``rejects`` in ``usage.duckdb``, the database
+        analysts open."""
         con = duckdb.connect(str(self.root / "usage.duckdb"))
         try:
-            self.create_views(con)
+            self.create_usage_view(con)
+            if any(self.rejects_dir.glob("*.parquet")):
+                glob = sql_literal(str(self.rejects_dir / "*.parquet"))
+                con.execute(f"CREATE OR REPLACE VIEW rejects AS SELECT * FROM read_parquet({glob})")
         finally:
             con.close()
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def content_hash(path: Path) -> str:

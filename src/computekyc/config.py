@@ -1,40 +1,28 @@
-"""Where computekyc keeps its local state."""
+"""Where computekyc keeps its local state: shortcuts over :class:`computekyc.settings.Settings`.
+
+New code takes a ``Settings`` passed in; these helpers serve the modules that still read the
+process settings themselves.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-HOME_ENV = "COMPUTEKYC_HOME"
+from computekyc.settings import HOME_ENV, THREADS_ENV, Settings
+
+__all__ = ["HOME_ENV", "THREADS_ENV", "database_url", "home", "threads"]
 
 
 def home() -> Path:
     """The state folder: ``$COMPUTEKYC_HOME`` or ~/.local/share/computekyc; made on demand."""
-    configured = os.environ.get(HOME_ENV)
-    path = Path(configured) if configured else Path.home() / ".local" / "share" / "computekyc"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return Settings.from_env().ensure_home()
 
 
 def database_url() -> str:
     """SQLAlchemy URL of the state database: ``$COMPUTEKYC_DATABASE_URL`` or SQLite in the home."""
-    return os.environ.get("COMPUTEKYC_DATABASE_URL") or f"sqlite:///{home() / 'computekyc.db'}"
-
-
-THREADS_ENV = "COMPUTEKYC_THREADS"
+    return Settings.from_env().sqlalchemy_url
 
 
 def threads() -> int | None:
-    """Worker threads for the embedded engines: ``$COMPUTEKYC_THREADS``, else None (one per core).
-
-    Set it on a host shared with other work; the usage benchmark sets it to measure scaling."""
-    configured = os.environ.get(THREADS_ENV)
-    if not configured:
-        return None
-    try:
-        value = int(configured)
-    except ValueError:
-        raise ValueError(f"${THREADS_ENV} must be a whole number, not {configured!r}") from None
-    if value < 1:
-        raise ValueError(f"${THREADS_ENV} must be at least 1, not {value}")
-    return value
+    """Worker threads: ``$COMPUTEKYC_THREADS``, else None (one per core)."""
+    return Settings.from_env().threads

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from computekyc.exc import ConfigError
 from computekyc.usage import (
     DuckDBEngine,
     Filters,
@@ -60,10 +61,10 @@ def test_threads_setting_reaches_duckdb(tmp_path: Any, monkeypatch: pytest.Monke
     monkeypatch.setenv("COMPUTEKYC_THREADS", "1")
     assert store.connect().execute("SELECT current_setting('threads')").fetchone() == (1,)
     monkeypatch.setenv("COMPUTEKYC_THREADS", "0")
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ConfigError, match="at least 1"):
         store.connect()
     monkeypatch.setenv("COMPUTEKYC_THREADS", "two")
-    with pytest.raises(ValueError, match="whole number"):
+    with pytest.raises(ConfigError, match="whole number"):
         store.connect()
 
 

@@ -12,6 +12,7 @@ import yaml
 
 from computekyc.bulk import load_yaml
 from computekyc.chips.model import PRECISION_BITS, Chip, UnknownHardware
+from computekyc.exc import InputError
 
 CATALOGUE_FILE = "accelerators.yaml"
 REFERENCE_CHIP = "H100-SXM"  # the unit of "H100 equivalents"
@@ -36,7 +37,7 @@ _KNOWN_KEYS = {
 }
 
 
-class CatalogueError(ValueError):
+class CatalogueError(InputError, ValueError):
     """The catalogue data file is malformed; the message names the file, chip and field."""
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from computekyc.exc import InputError
+
 # Bit length of the multiply's inputs, per precision (Technical Note 1 to 3A090: "bit length of
 # the operation" = the largest input bit length). TF32 inputs are carried in 32-bit registers; on
 # every catalogued chip TF32 x 32 ties the 16-bit figure, so the choice never changes the max.
@@ -39,7 +41,7 @@ _ACCOUNTING_FALLBACK: dict[str, str] = {"bf16": "fp16"}
 HardwareKind = Literal["chip", "instance_type", "k8s_label", "gres", "dcgm_model"]
 
 
-class UnknownHardware(LookupError):
+class UnknownHardware(InputError, LookupError):
     """A name that is not a catalogued chip, instance type, label, gres type or DCGM model."""
 
 

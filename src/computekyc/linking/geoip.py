@@ -19,6 +19,8 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
+from computekyc.exc import StateError
+
 GEOIP_ENV = "COMPUTEKYC_GEOIP_DIR"
 DEBIAN_V4 = Path("/usr/share/tor/geoip")
 DEBIAN_V6 = Path("/usr/share/tor/geoip6")
@@ -26,7 +28,7 @@ _GENERATED = re.compile(r"^#\s*Generated:\s*(.+?)\s*$")
 _VENDOR = re.compile(r"^#\s*Vendor:\s*(.+?)\s*$")
 
 
-class GeoIPNotFound(FileNotFoundError):
+class GeoIPNotFound(StateError, FileNotFoundError):
     pass
 
 

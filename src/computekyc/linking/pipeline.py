@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from computekyc import config
 from computekyc.bulk import gc_paused
+from computekyc.exc import NotFoundError
 from computekyc.linking.cluster import (
     Entity,
     cluster,
@@ -197,7 +198,7 @@ def run(
     return result
 
 
-class NotLinked(LookupError):
+class NotLinked(NotFoundError):
     pass
 
 

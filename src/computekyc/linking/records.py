@@ -21,6 +21,7 @@ from sys import intern
 from typing import Any
 
 from computekyc.bulk import gc_paused
+from computekyc.exc import InputError
 
 ACCOUNT_TYPES = frozenset({"individual", "organization"})
 LIST_FIELDS = ("emails", "phones", "addresses", "payment_fingerprints", "beneficial_owners")
@@ -49,14 +50,14 @@ _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = re.compile(rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$")
 
 
-class AccountInputError(ValueError):
+class AccountInputError(InputError, ValueError):
     """Bad account input: names the file, the line (1-based) and the field."""
 
     def __init__(self, source: str, line: int, field_name: str, message: str) -> None:
+        super().__init__(f"{source}:{line}: field '{field_name}': {message}")
         self.source = source
         self.line = line
         self.field = field_name
-        super().__init__(f"{source}:{line}: field '{field_name}': {message}")
 
 
 @dataclass(frozen=True, slots=True)

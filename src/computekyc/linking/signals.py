@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from computekyc.exc import InputError
 from computekyc.linking.cluster import Entity
 from computekyc.linking.geoip import GeoIP
 from computekyc.linking.records import AccountRecord
@@ -24,7 +25,7 @@ CHURN_ACTIONS = frozenset({"name_change", "owner_change", "rename"})
 RESELLER_MIN_SUBACCOUNTS = 3
 
 
-class UsageInputError(ValueError):
+class UsageInputError(InputError, ValueError):
     pass
 
 

@@ -27,6 +27,7 @@ from rich.progress import (
 )
 
 from computekyc import config
+from computekyc.exc import StateError
 from computekyc.lists.store import ListStore, LoadResult
 
 MIRROR_ENV = "COMPUTEKYC_LISTS_MIRROR_URL"
@@ -47,7 +48,7 @@ OFFICIAL: dict[str, str] = {
 }
 
 
-class DownloadError(RuntimeError):
+class DownloadError(StateError, RuntimeError):
     """A list file could not be fetched; nothing was loaded."""
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from computekyc.exc import InputError
 from computekyc.lists.model import Party
 
 # A file with more than this share of malformed rows is refused whole: it is not the layout we
@@ -18,7 +19,7 @@ from computekyc.lists.model import Party
 MAX_BAD_SHARE = 0.5
 
 
-class ListFormatError(ValueError):
+class ListFormatError(InputError, ValueError):
     """A file refused whole: no known layout, or mostly malformed."""
 
     def __init__(self, path: str | Path, message: str) -> None:

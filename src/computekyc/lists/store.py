@@ -51,6 +51,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
 from computekyc import config
+from computekyc.exc import StateError
 from computekyc.lists.diff import ListDiff, PartyRef, compare
 from computekyc.lists.model import Address, Alias, Identifier, ParentRef, Party
 from computekyc.lists.parsing import ParsedFile, Problem, sha256_file
@@ -131,7 +132,7 @@ snapshot_feeds = Table(
 )
 
 
-class StoreError(RuntimeError):
+class StoreError(StateError, RuntimeError):
     """A load the store refused; nothing was changed."""
 
 

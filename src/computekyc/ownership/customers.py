@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from computekyc import exc
 from computekyc.ownership.model import Customer, Holder, InputError
 
 TYPES = {"entity", "individual"}
 
 
-class RecordError(ValueError):
+class RecordError(exc.InputError, ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
@@ -114,7 +115,11 @@ def read_customers(path: Path) -> Iterator[Customer | InputError]:
             except RecordError as exc:
                 cid = data.get("id") if isinstance(data, dict) else None
                 yield InputError(
-                    str(path), number, exc.field, exc.message, None if cid is None else str(cid)
+                    str(path),
+                    number,
+                    exc.field or "<record>",
+                    exc.message,
+                    None if cid is None else str(cid),
                 )
                 continue
             customer.line = number

@@ -19,6 +19,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from computekyc.exc import StateError
 from computekyc.lists.model import Identifier, PartyType
 from computekyc.screening.evaluate import PairEvaluation, PairFileError, evaluate_pairs
 from computekyc.screening.grouping import GroupMember, HitGroup, entity_key, group_hits
@@ -61,7 +62,7 @@ __all__ = [
 ]
 
 
-class NoSnapshotError(RuntimeError):
+class NoSnapshotError(StateError, RuntimeError):
     """The list store has no active snapshot to screen against."""
 
 

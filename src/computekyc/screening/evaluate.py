@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from computekyc.exc import InputError
 from computekyc.screening.scoring import DEFAULT_THRESHOLD, compare
 
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
 
-class PairFileError(ValueError):
+class PairFileError(InputError, ValueError):
     """The pairs file cannot be used at all (missing file or columns)."""
 
 

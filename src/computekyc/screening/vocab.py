@@ -15,11 +15,12 @@ from importlib import resources
 from pathlib import Path
 
 from computekyc.config import HOME_ENV
+from computekyc.exc import InputError
 
 ALIAS_FILE = "brand_aliases.csv"
 
 
-class VocabError(ValueError):
+class VocabError(InputError, ValueError):
     """A vocabulary file is malformed; the message names the file, line and field."""
 
 

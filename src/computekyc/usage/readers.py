@@ -20,6 +20,7 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from computekyc.exc import InputError
 from computekyc.usage.schema import RAW_COLUMNS, SIGNAL_COLUMNS, sql_literal
 
 FORMATS: tuple[str, ...] = ("focus", "cur", "sacct", "dcgm", "alibaba")
@@ -31,7 +32,7 @@ ALIBABA_EPOCH_S = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp())
 _BATCH_ROWS = 65_536
 
 
-class UsageFormatError(ValueError):
+class UsageFormatError(InputError, ValueError):
     """A file that is not in a usage format we read, or that breaks its format."""
 
 

@@ -1,0 +1,104 @@
+"""One settings object for the whole process: state folder, database, threads, data paths.
+
+Read once from the environment at the edge (the CLI, the server) with :meth:`Settings.from_env`
+and passed in; domain code takes what it needs as arguments. Values are checked here, so a bad
+variable is one clear :class:`~computekyc.exc.ConfigError` naming it, not a traceback later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from computekyc.exc import ConfigError
+
+HOME_ENV = "COMPUTEKYC_HOME"
+DATABASE_URL_ENV = "COMPUTEKYC_DATABASE_URL"
+THREADS_ENV = "COMPUTEKYC_THREADS"
+GEOIP_ENV = "COMPUTEKYC_GEOIP_DIR"
+
+
+def default_home() -> Path:
+    return Path.home() / ".local" / "share" / "computekyc"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where state lives and how the embedded engines run."""
+
+    home: Path
+    database_url: str | None = None  # None: SQLite ``computekyc.db`` in the home
+    threads: int | None = None  # None: one per core
+    geoip_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        home = Path(env[HOME_ENV]).expanduser() if env.get(HOME_ENV) else default_home()
+        geoip = env.get(GEOIP_ENV)
+        settings = cls(
+            home=home,
+            database_url=env.get(DATABASE_URL_ENV) or None,
+            threads=_threads(env.get(THREADS_ENV)),
+            geoip_dir=Path(geoip).expanduser() if geoip else None,
+        )
+        settings.check()
+        return settings
+
+    def with_home(self, home: Path) -> Settings:
+        return replace(self, home=home)
+
+    def check(self) -> None:
+        """Refuse settings that cannot work, naming the variable."""
+        if self.home.exists() and not self.home.is_dir():
+            raise ConfigError(f"${HOME_ENV} is {self.home}, which is a file, not a folder")
+        if self.database_url is not None:
+            _check_database_url(self.database_url)
+
+    def ensure_home(self) -> Path:
+        """The state folder, made on demand."""
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"${HOME_ENV}: cannot create {self.home}: {exc.strerror}") from exc
+        return self.home
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The state database: ``$COMPUTEKYC_DATABASE_URL`` or SQLite in the home."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.ensure_home() / 'computekyc.db'}"
+
+
+def _threads(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        threads = int(value)
+    except ValueError:
+        raise ConfigError(f"${THREADS_ENV} must be a whole number, not {value!r}") from None
+    if threads < 1:
+        raise ConfigError(f"${THREADS_ENV} must be at least 1, not {threads}")
+    return threads
+
+
+def _check_database_url(url: str) -> None:
+    # SQLAlchemy's URL parser only: drivers are checked when the database is opened.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"${DATABASE_URL_ENV} is not a database URL (e.g. sqlite:///path/computekyc.db "
+            "or postgresql+psycopg://user@host/db)"
+        ) from None
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigError(
+            f"${DATABASE_URL_ENV}: {parsed.get_backend_name()!r} is not supported "
+            "(sqlite or postgresql)"
+        )

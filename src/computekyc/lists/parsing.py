@@ -6,7 +6,7 @@ import csv
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -105,29 +105,37 @@ class Report:
             )
 
 
-def csv_records(
-    text: str, path: str | Path, delimiter: str = ","
-) -> Iterator[tuple[int, list[str]]]:
+def csv_records(text: str, report: Report, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
     """(first line, cells) per CSV record: a quoted field may span lines.
 
     A field over the csv module's limit (128 KiB: a quote left open swallows the rest of the
-    file) or a file ending inside quotes is refused whole, naming the line the record starts on.
+    file) is refused whole, naming the line the record starts on. A file that ends inside an
+    open quote, with no line break, was cut off: ``report.truncated_at`` says where.
     """
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
-    start = 1
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(lines, delimiter=delimiter)
+    start = last = 1
     while True:
         try:
             row = next(reader)
         except StopIteration:
-            return
+            break
         except csv.Error as exc:
             raise ListFormatError(
-                path,
+                report.file,
                 f"unreadable CSV record ({exc}): a quote left open, or a damaged file",
                 line=start,
             ) from exc
+        last = start
         yield start, row
         start = reader.line_num + 1
+    if lines and not text.endswith(("\n", "\r", "\x1a")):
+        # The csv module closes a quote left open at the end silently; strict mode does not.
+        try:
+            list(csv.reader(lines[last - 1 :], delimiter=delimiter, strict=True))
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                report.truncated_at = last
 
 
 TRUNCATED = (
@@ -144,13 +152,27 @@ def mark_truncated(text: str, report: Report, line: int) -> None:
         report.truncated_at = line
 
 
+def require_columns(
+    header: Iterable[str], required: Iterable[str], report: Report, line: int
+) -> None:
+    """Refuse a file whose header lacks a column the parser reads (a damaged header would
+    otherwise read as empty values: a lost end date is a listing wrongly in force, or not)."""
+    present = set(header)
+    missing = [c for c in required if c not in present]
+    if missing:
+        raise ListFormatError(
+            report.file, f"the header lacks the column(s) {', '.join(missing)}", line=line
+        )
+
+
 def header_records(
-    text: str, report: Report, delimiter: str = ","
+    text: str, report: Report, delimiter: str = ",", required: Iterable[str] = ()
 ) -> list[tuple[int, dict[str, str]]]:
     """Records of a file with a header line, as dicts; a row of the wrong width is reported."""
-    records = csv_records(text, report.file, delimiter)
-    _, header = next(records, (0, []))
+    records = csv_records(text, report, delimiter)
+    start, header = next(records, (1, []))
     header = [c.strip() for c in header]
+    require_columns(header, required, report, start)
     out: list[tuple[int, dict[str, str]]] = []
     last_bad = 0
     for line, row in records:

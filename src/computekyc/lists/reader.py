@@ -10,7 +10,7 @@ import csv
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,15 +214,32 @@ def _read_one(path: Path) -> ParsedFile | _Pending:
     return _finish(parsed, report, rows)
 
 
+def _attach(comp: _Pending, primary: _Pending) -> ParsedFile:
+    assert primary.primary is not None
+    rows = ofac.attach(
+        comp.parsed.format, comp.text, comp.report, primary.primary, primary.parsed.name
+    )
+    comp.parsed.feed = primary.parsed.feed
+    return _finish(comp.parsed, comp.report, rows)
+
+
 def _ents(text: str) -> set[str]:
     return {line.split(",", 1)[0] for line in text.splitlines() if "," in line}
 
 
-def read_files(paths: Iterable[str | Path]) -> list[ParsedFile]:
+# Given an OFAC feed and the companion formats read with its primary: companion files to add.
+CompanionSource = Callable[[str, set[str]], list[Path]]
+
+
+def read_files(
+    paths: Iterable[str | Path], more_companions: CompanionSource | None = None
+) -> list[ParsedFile]:
     """Read several files; OFAC ALT/ADD/COMMENTS are merged into the primary they belong to.
 
     A companion belongs to the primary (SDN or CONS_PRIM) read in the same call whose entity
     numbers it shares most; one with no primary is refused (it has no parties of its own).
+    ``more_companions`` is asked, per primary, for the companions the call lacks (the store
+    answers with the active feed's files); they are read and merged into that primary.
     """
     kept, copies = distinct_files(paths)
     ordered = [str(p) for p in kept]
@@ -250,11 +267,14 @@ def read_files(paths: Iterable[str | Path]) -> list[ParsedFile]:
                 f"OFAC {comp.parsed.format} file needs its primary SDN.CSV or CONS_PRIM.CSV "
                 "in the same load",
             )
-        rows = ofac.attach(
-            comp.parsed.format, comp.text, comp.report, best.primary, best.parsed.name
-        )
-        comp.parsed.feed = best.parsed.feed
-        done.append(_finish(comp.parsed, comp.report, rows))
+        done.append(_attach(comp, best))
+    for prim in primaries if more_companions is not None else []:
+        given = {c.parsed.format for c in companions if c.parsed.feed == prim.parsed.feed}
+        for extra in more_companions(prim.parsed.feed, given) if more_companions else []:
+            item = _read_one(extra)
+            if not isinstance(item, _Pending) or item.primary is not None:
+                raise ListFormatError(extra, "is not an OFAC ALT, ADD or COMMENTS file")
+            done.append(_attach(item, prim))
     for prim in primaries:
         assert prim.primary is not None
         for party in prim.primary.parties.values():
@@ -279,7 +299,7 @@ def read_file(path: str | Path) -> ParsedFile:
         return item
     if item.primary is not None:
         return read_files([path])[0]
-    rows = sum(1 for _ in ofac.rows_of(item.text, item.parsed.path))
+    rows = sum(1 for _ in ofac.rows_of(item.text, item.report))
     return _finish(item.parsed, item.report, rows)
 
 

@@ -315,6 +315,41 @@ def _partial_feeds(
     return out
 
 
+def _active_companions(
+    active: SnapshotInfo | None, feed: str, given: set[str], force: bool, notes: list[str]
+) -> list[Path]:
+    """The companion files of the active ``feed`` that a load lacks, still at their recorded
+    path with the same content; a note per file. One that cannot be found refuses the load
+    (its aliases, addresses or remarks would be lost) unless forced."""
+    current = active.feeds.get(feed) if active is not None else None
+    if current is None:
+        return []
+    found: list[Path] = []
+    lost: list[str] = []
+    for item in current.files:
+        if item.format not in COMPANION_FORMATS or item.format in given:
+            continue
+        path = Path(item.path)
+        if path.is_file() and sha256_file(path) == item.sha256:
+            found.append(path)
+            notes.append(
+                f"{feed}: merged {item.name} ({item.format}) from the active feed version "
+                f"{current.version_id}: {path}"
+            )
+        else:
+            lost.append(f"{item.name} ({item.format}, was {item.path})")
+    if lost and not force:
+        raise PartialFeedRefused(
+            f"refused: the {feed} files given lack {', '.join(lost)}, which the active {feed} "
+            "feed has and which is no longer at that path with the same content; its aliases, "
+            "addresses or remarks would be lost. Give the feed's files together (sdn.csv "
+            "alt.csv add.csv sdn_comments.csv, or the cons_* files); use --force (force=True) "
+            "to load it without them."
+        )
+    notes += [f"{feed}: loaded without {name} (forced)" for name in lost]
+    return found
+
+
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
@@ -369,49 +404,17 @@ class ListStore:
         if unchanged is not None:
             unchanged.notes = notes
             return unchanged
-        parsed = read_files(files)  # raises ListFormatError before anything is written
-        companions, merged = self._missing_companions(parsed, force)
-        if companions:
-            parsed = read_files([*files, *companions])
-            notes += merged
-        result = self.load_parsed(parsed, force=force)
-        result.notes = notes + result.notes
-        return result
+        active = self.active_snapshot()
+        merged: list[str] = []
 
-    def _missing_companions(
-        self, parsed: Sequence[ParsedFile], force: bool
-    ) -> tuple[list[Path], list[str]]:
-        """Companion files of the active OFAC feeds that the load does not bring: their paths
-        (still there, same content) and a note per file; refused when one cannot be found."""
-        with self.engine.connect() as conn:
-            active = self._active_id(conn)
-            if active is None:
-                return [], []
-            info = self._info(conn, active)
-        found: list[Path] = []
-        notes: list[str] = []
-        for feed, missing in _partial_feeds(info, feeds_of(parsed)).items():
-            lost: list[str] = []
-            for item in missing:
-                path = Path(item.path)
-                if path.is_file() and sha256_file(path) == item.sha256:
-                    found.append(path)
-                    notes.append(
-                        f"{feed}: merged {item.name} ({item.format}) from the active feed "
-                        f"version {info.feeds[feed].version_id}: {path}"
-                    )
-                else:
-                    lost.append(f"{item.name} ({item.format}, was {item.path})")
-            if lost and not force:
-                raise PartialFeedRefused(
-                    f"refused: the {feed} files given lack {', '.join(lost)}, which the active "
-                    f"{feed} feed has and which is no longer at that path with the same content; "
-                    "its aliases, addresses or remarks would be lost. Give the feed's files "
-                    "together (sdn.csv alt.csv add.csv sdn_comments.csv, or the cons_* files); "
-                    "use --force (force=True) to load it without them."
-                )
-            notes += [f"{feed}: loaded without {name} (forced)" for name in lost]
-        return found, notes
+        def companions(feed: str, given: set[str]) -> list[Path]:
+            return _active_companions(active, feed, given, force, merged)
+
+        # raises ListFormatError (or PartialFeedRefused) before anything is written
+        parsed = read_files(files, more_companions=companions)
+        result = self.load_parsed(parsed, force=force)
+        result.notes = notes + merged + result.notes
+        return result
 
     def _already_active(self, paths: list[Path]) -> LoadResult | None:
         """Skip parsing when the files are byte for byte whole feeds of the active snapshot."""

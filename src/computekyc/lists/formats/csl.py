@@ -20,6 +20,7 @@ from computekyc.lists.parsing import (
     iso_date,
     mark_truncated,
     name_key,
+    require_columns,
     split_multi,
     unique_ids,
 )
@@ -57,6 +58,8 @@ COLUMNS = [
 ]
 # Kept as they are in ``extra``: the row hash, order flag and vessel fields.
 _EXTRA = ("_id", "standard_order", *COLUMNS[14:20], "source_information_url")
+# Read by name in every row (the others with ``rec.get``).
+_REQUIRED = [c for c in COLUMNS if c not in (*_EXTRA, "entity_number", "ids")]
 _TYPES = {
     "individual": PartyType.INDIVIDUAL,
     "entity": PartyType.ENTITY,
@@ -226,13 +229,15 @@ def parse(text: str, report: Report) -> tuple[list[Party], int, dict[str, int]]:
     rows = 0
     last = last_bad = 0
     header: list[str] | None = None
-    for line, row in csv_records(text, report.file):
+    for line, row in csv_records(text, report):
         if not row or not any(cell.strip() for cell in row):
             continue
         if header is None or row == header:
             # The 2023 CSL download repeats its header line: a second header is skipped, noted.
             if header is not None:
                 report.note(line, None, "repeated header line skipped")
+            else:
+                require_columns(row, _REQUIRED, report, line)
             header = row
             continue
         last = line

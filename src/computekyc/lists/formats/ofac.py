@@ -32,9 +32,9 @@ CONS_PROGRAMS = {"CMIC-EO13959", "NS-PLC", "UKRAINE-EO13662", "561-Related"}
 _AKA = re.compile(r"\b([afn])\.k\.a\.,? '(.+?)'(?=[;.,]|\s*$)")
 
 
-def rows_of(text: str, path: str) -> Iterator[tuple[int, list[str]]]:
+def rows_of(text: str, report: Report) -> Iterator[tuple[int, list[str]]]:
     """(line, cells) per record; the Ctrl-Z end-of-file marker is dropped."""
-    for line, row in csv_records(text, path):
+    for line, row in csv_records(text, report):
         if row and not (len(row) == 1 and row[0].strip() in ("\x1a", "")):
             yield line, row
 
@@ -122,7 +122,7 @@ class Primary:
 
 def parse_primary(text: str, report: Report) -> Primary:
     out = Primary()
-    records = list(rows_of(text, report.file))
+    records = list(rows_of(text, report))
     if records and len(records[-1][1]) != PRIMARY_COLUMNS:
         mark_truncated(text, report, records[-1][0])
     program_rows = [_programs(r[3]) for _, r in records if len(r) == PRIMARY_COLUMNS]
@@ -192,7 +192,7 @@ def attach(kind: str, text: str, report: Report, primary: Primary, primary_name:
     rows = 0
     width = {"ofac-alt": 5, "ofac-add": 6, "ofac-comments": 2}[kind]
     last = last_bad = 0
-    for line, row in rows_of(text, report.file):
+    for line, row in rows_of(text, report):
         last = line
         if len(row) != width or not row[0].strip().isdigit():
             report.bad(line, None, f"expected {width} columns starting with ent_num")

@@ -37,10 +37,13 @@ def _feeds(store: ListStore) -> dict[str, int]:
     return {} if info is None else {k: v.parties for k, v in info.feeds.items()}
 
 
-def _cli(home: Path, *args: str) -> subprocess.Popen[str]:
-    """The real command line in its own process, on this checkout's sources."""
+def _cli(home: Path, *args: str, database: str | None = None) -> subprocess.Popen[str]:
+    """The real command line in its own process, on this checkout's sources (on the home's
+    SQLite database, or on ``database``)."""
     env = {**os.environ, "COMPUTEKYC_HOME": str(home), "PYTHONPATH": str(REPO / "src")}
     env.pop("COMPUTEKYC_DATABASE_URL", None)
+    if database is not None:
+        env["COMPUTEKYC_DATABASE_URL"] = database
     return subprocess.Popen(
         [sys.executable, "-m", "computekyc", "lists", *args],
         env=env,
@@ -106,28 +109,34 @@ def test_concurrent_loads_in_threads_keep_both_feeds(
     store.close()
 
 
-def test_concurrent_cli_loads_into_an_empty_home(
-    ck_home: Path, lists_dir: Path, archive_dir: Path, tmp_path: Path
+def concurrent_cli_loads(
+    home: Path, lists_dir: Path, archive_dir: Path, tmp_path: Path, database: str | None = None
 ) -> None:
-    # Two `lists update` of the same folder and one `lists load` of another feed, at once,
-    # into a home with no database yet: all succeed, nothing is lost, nothing is doubled.
+    """Two `lists update` of the same folder and one `lists load` of another feed, at once,
+    into a store with no schema yet: all succeed, nothing is lost, nothing is doubled."""
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     shutil.copy(lists_dir / "opensanctions-sources" / "us_fcc_covered_list.csv", mirror)
     procs = [
-        _cli(ck_home, "update", "--from", str(mirror)),
-        _cli(ck_home, "update", "--from", str(mirror)),
-        _cli(ck_home, "load", str(archive_dir / "us_bis_mieu.csv")),
+        _cli(home, "update", "--from", str(mirror), database=database),
+        _cli(home, "update", "--from", str(mirror), database=database),
+        _cli(home, "load", str(archive_dir / "us_bis_mieu.csv"), database=database),
     ]
     outputs = [p.communicate(timeout=300) for p in procs]
     for proc, (out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, out + err
         assert "Traceback" not in err and "error" not in err
     assert sum("already active" in out for out, _ in outputs[:2]) == 1
-    store = ListStore.open()
+    store = ListStore.open(database)
     assert set(_feeds(store)) == {"fcc-covered", "os:us-bis-mieu"}
     assert len(store.snapshots()) == 2
     store.close()
+
+
+def test_concurrent_cli_loads_into_an_empty_home(
+    ck_home: Path, lists_dir: Path, archive_dir: Path, tmp_path: Path
+) -> None:
+    concurrent_cli_loads(ck_home, lists_dir, archive_dir, tmp_path)
 
 
 # ---- partial OFAC feeds, alias drops ---------------------------------------------------------

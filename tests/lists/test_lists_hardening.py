@@ -437,7 +437,9 @@ def test_square_brackets_are_printed_as_text(
     refused = runner.invoke(app, ["lists", "load", str(bad)])
     assert refused.exit_code == EXIT_INPUT and f"error: {bad}: matches no known" in refused.output
     problems = runner.invoke(app, ["lists", "problems", "--severity", "[/all]"])
-    assert problems.exit_code == 0 and "(severity: [/all])" in problems.output
+    assert problems.exit_code == EXIT_INPUT and "--severity '[/all]': use one of" in problems.output
+    notes = runner.invoke(app, ["lists", "problems", "--severity", "all"])
+    assert notes.exit_code == 0 and "problems (severity: all)" in notes.output
     drop = runner.invoke(app, ["lists", "diff"])
     assert drop.exit_code == EXIT_STATE and "no earlier snapshot" in drop.output
 

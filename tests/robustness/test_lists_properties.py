@@ -162,11 +162,14 @@ def test_truncation_changes_only_the_last_record(name: str, cut: float, tmp_path
 
 
 @pytest.fixture()
-def store(ck_home: Path, lists_dir: Path, archive_dir: Path) -> Iterator[ListStore]:
-    """A store holding two small real feeds."""
+def store(ck_home: Path, tmp_path: Path) -> Iterator[ListStore]:
+    """A store holding the undamaged slices: a damaged one replaces its feed, or is refused."""
     opened = ListStore.open()
-    opened.load_files([lists_dir / "opensanctions-sources" / "us_fcc_covered_list.csv"])
-    opened.load_files([archive_dir / "us_bis_mieu.csv"])
+    intact = tmp_path / "intact"
+    intact.mkdir()
+    for name in ("consolidated.csv", "sdn.csv", "us_dod_1260h.csv", "zala.ftm.json"):
+        (intact / name).write_bytes(HEADS[name])
+    opened.load_mirror(intact)
     yield opened
     opened.close()
 
@@ -177,7 +180,8 @@ def test_refused_load_changes_nothing(
     sample: tuple[str, bytes], force: bool, store: ListStore, tmp_path: Path
 ) -> None:
     name, data = sample
-    path = tmp_path / name
+    path = tmp_path / "damaged" / name
+    path.parent.mkdir(exist_ok=True)
     path.write_bytes(data)
     before = store.active_snapshot()
     try:

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from computekyc.cli import report_error
-from computekyc.exc import ComputekycError
+from computekyc.exc import ComputekycError, OptionError
 from computekyc.lists.diff import ListDiff
 from computekyc.lists.download import update
 from computekyc.lists.store import ListStore, LoadResult, SnapshotInfo, StoreError
@@ -152,6 +152,9 @@ def snapshots_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON
     console.print(table)
 
 
+_SEVERITIES = ("error", "warning", "note", "all")
+
+
 @lists_app.command("problems")
 def problems_cmd(
     severity: str = typer.Option(
@@ -160,6 +163,8 @@ def problems_cmd(
     limit: int = typer.Option(50, "--limit", help="Rows shown."),
 ) -> None:
     """Rows and fields of the active snapshot's files that were reported (file, line, field)."""
+    if severity not in _SEVERITIES:
+        raise OptionError(f"--severity {severity!r}: use one of {', '.join(_SEVERITIES)}")
     with _store() as store:
         found = [p for p in store.problems() if severity == "all" or p.severity == severity]
     console.print(f"{len(found):,} problems (severity: {severity})")

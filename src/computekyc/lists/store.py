@@ -297,20 +297,20 @@ def _begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _lacking(current: FeedInfo | None, given: set[str]) -> list[FileInfo]:
+    """The companion files (ALT, ADD, COMMENTS) of an active feed that a load does not bring."""
+    if current is None:
+        return []
+    return [f for f in current.files if f.format in COMPANION_FORMATS and f.format not in given]
+
+
 def _partial_feeds(
     active: SnapshotInfo, incoming: dict[str, list[ParsedFile]]
 ) -> dict[str, list[FileInfo]]:
     """Per incoming feed, the companion files its active version has and the load lacks."""
     out: dict[str, list[FileInfo]] = {}
     for feed, files in incoming.items():
-        current = active.feeds.get(feed)
-        if current is None:
-            continue
-        given = {f.format for f in files}
-        missing = [
-            f for f in current.files if f.format in COMPANION_FORMATS and f.format not in given
-        ]
-        if missing:
+        if missing := _lacking(active.feeds.get(feed), {f.format for f in files}):
             out[feed] = missing
     return out
 
@@ -322,13 +322,10 @@ def _active_companions(
     path with the same content; a note per file. One that cannot be found refuses the load
     (its aliases, addresses or remarks would be lost) unless forced."""
     current = active.feeds.get(feed) if active is not None else None
-    if current is None:
-        return []
     found: list[Path] = []
     lost: list[str] = []
-    for item in current.files:
-        if item.format not in COMPANION_FORMATS or item.format in given:
-            continue
+    for item in _lacking(current, given):
+        assert current is not None
         path = Path(item.path)
         if path.is_file() and sha256_file(path) == item.sha256:
             found.append(path)

@@ -168,6 +168,8 @@ def _measures(party: Party) -> None:
 # printed after it, before the next citation.
 _FR_CITATION = re.compile(r"\b(\d{1,3})\s*FR\s*\d+|\bVol\.\s*(\d{1,3}),\s*No\.")
 _FR_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})\b")
+# BIS lists whose rows carry no start_date: the Federal Register citations are their dates.
+_FR_DATED = ("EL", "MEU")
 _FR_FIRST_YEAR = 1935  # volume 1 of the Federal Register is 1936: volume v is year 1935 + v
 
 
@@ -199,12 +201,15 @@ def fr_listing_date(notice: str) -> tuple[str | None, str | None]:
 
 
 def _listing_date(party: Party, report: Report) -> None:
-    """Rows without ``start_date`` (the Entity List, MEU): the earliest Federal Register date.
+    """Rows without ``start_date`` (the Entity List, MEU, some ISN): the earliest Federal
+    Register date of their citations.
 
     Where none can be read the listing stays in force on every date and says so:
     ``extra["listing_date"] = "unknown"`` (:attr:`Party.listing_date_unknown`) and a note."""
     if party.listed_on is not None:
         return
+    if not party.federal_register and party.source not in _FR_DATED:
+        return  # a list that dates its rows otherwise (or not at all): nothing to read here
     date, reason = fr_listing_date("; ".join(party.federal_register))
     if date is not None:
         party.listed_on = date

@@ -427,10 +427,13 @@ def test_square_brackets_are_printed_as_text(
     folder = tmp_path / "[red]lists["  # with the file name below: "…[/b]dpl[bold].txt"
     folder.mkdir()
     path = folder / "b]dpl[bold].txt"
-    shutil.copy(archive_dir / "dpl_2023-11-30.txt", path)
+    # The real DPL plus one malformed row: its problem line names the path, "[/b]" and all
+    # (Rich read it as a closing tag and crashed after the snapshot was saved).
+    path.write_bytes((archive_dir / "dpl_2023-11-30.txt").read_bytes() + b"broken\trow\n")
     loaded = runner.invoke(app, ["lists", "load", str(path)])
     assert loaded.exit_code == 0, loaded.output
-    assert "dpl[bold].txt" in loaded.output
+    assert "b]dpl[bold].txt" in loaded.output
+    assert f"skipped {path}:667: expected 12 fields, found 2" in loaded.output.replace("\n", "")
     assert runner.invoke(app, ["lists", "status"]).output.count("dpl[bold].txt") == 1
     bad = folder / "x] bad.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from computekyc.cli import app
+from computekyc.exc import EXIT_INPUT, EXIT_STATE
 from computekyc.lists import download
 from computekyc.lists.download import OFFICIAL, DownloadError
 from computekyc.lists.store import ListStore
@@ -75,7 +76,7 @@ def test_cli_update_from_mirror_status_and_load(mirror_store: ListStore, lists_d
 def test_cli_drop_refused_then_forced_and_diff(mirror_store: ListStore, archive_dir: Path) -> None:
     subset = str(archive_dir / "csl_2023-11-30_subset.csv")
     refused = runner.invoke(app, ["lists", "load", subset])
-    assert refused.exit_code == 1
+    assert refused.exit_code == EXIT_STATE  # DropRefused is a StoreError, a StateError
     assert "refused" in refused.output and "Nothing was changed" in refused.output
     forced = runner.invoke(app, ["lists", "load", subset, "--force"])
     assert forced.exit_code == 0, forced.output
@@ -100,11 +101,11 @@ def test_cli_errors_are_clear(
     odd = tmp_path / "odd.csv"
     odd.write_text("x,y\n1,2\n", encoding="utf-8")
     result = runner.invoke(app, ["lists", "load", str(odd)])
-    assert result.exit_code == 1 and "matches no known list layout" in result.output
+    assert result.exit_code == EXIT_INPUT and "matches no known list layout" in result.output
     empty = runner.invoke(app, ["lists", "status", "--json"])
     assert json.loads(empty.output) == {"snapshot": None, "sources": {}}
     monkeypatch.setenv(download.MIRROR_ENV, "http://127.0.0.1:9/")
     offline = runner.invoke(app, ["lists", "update"])
-    assert offline.exit_code == 1 and "Nothing was changed" in offline.output
+    assert offline.exit_code == EXIT_STATE and "Nothing was changed" in offline.output
     no_diff = runner.invoke(app, ["lists", "diff"])
-    assert no_diff.exit_code == 1
+    assert no_diff.exit_code == EXIT_STATE

@@ -8,6 +8,7 @@ the server (``--dist loadgroup``).
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -21,9 +22,10 @@ from typer.testing import CliRunner
 from computekyc.cli import app
 from computekyc.lists import ListFormatError, ParsedFile, read_files
 from computekyc.lists import store as store_mod
-from computekyc.lists.store import DropRefused, ListStore
+from computekyc.lists.store import DropRefused, ListStore, PartialFeedRefused
 
 from .postgres import PostgresServer
+from .test_lists_hardening import concurrent_cli_loads
 from .test_lists_store import _count, _ents
 
 pytestmark = pytest.mark.xdist_group("postgres")
@@ -209,6 +211,42 @@ def test_concurrent_loads_are_serialised(
     counts, base = pg_store.source_counts(), pg_store.source_counts(1)
     added = {code: n for f in read_files([first, second]) for code, n in f.source_rows.items()}
     assert counts["CN-CS"] == added["CN-CS"] and counts["DPL"] == base["DPL"] + added["DPL"]
+
+
+def test_concurrent_cli_loads_into_an_empty_database(
+    postgres: PostgresServer, ck_home: Path, lists_dir: Path, archive_dir: Path, tmp_path: Path
+) -> None:
+    # Real processes at once on a database with no schema yet, as on SQLite.
+    concurrent_cli_loads(ck_home, lists_dir, archive_dir, tmp_path, postgres.new_database())
+
+
+def test_partial_feed_and_alias_drop_refused_like_sqlite(
+    postgres: PostgresServer, ck_home: Path, lists_dir: Path, tmp_path: Path
+) -> None:
+    cons = tmp_path / "cons"
+    cons.mkdir()
+    for path in (lists_dir / "ofac").glob("cons_*.csv"):
+        shutil.copy(path, cons / path.name)
+    stores = [ListStore.open(postgres.new_database()), ListStore.open()]
+    for store in stores:
+        store.load_mirror(cons)
+    lines = (cons / "cons_alt.csv").read_bytes().splitlines(keepends=True)
+    (cons / "cons_alt.csv").write_bytes(b"".join(lines[::2]))
+    drops = []
+    for store in stores:
+        with pytest.raises(DropRefused) as err:
+            store.load_mirror(cons)
+        drops.append(err.value.drops)
+    assert drops[0] == drops[1] and any(k.endswith(" aliases") for k in drops[0])
+    (cons / "cons_alt.csv").unlink()
+    prim = (cons / "cons_prim.csv").read_bytes().splitlines(keepends=True)
+    newer = tmp_path / "cons_prim.csv"
+    newer.write_bytes(b"".join(prim[:50] + prim[51:]))
+    for store in stores:
+        with pytest.raises(PartialFeedRefused, match=r"cons_alt\.csv"):
+            store.load_files([newer])
+        assert store.active_snapshot() is not None and store.active_snapshot().id == 1
+        store.close()
 
 
 def test_cli_load_and_status_on_postgres_like_sqlite(

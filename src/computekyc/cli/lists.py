@@ -11,31 +11,34 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from computekyc.cli import report_error
+from computekyc.exc import ComputekycError, OptionError
 from computekyc.lists.diff import ListDiff
-from computekyc.lists.download import DownloadError, update
-from computekyc.lists.parsing import ListFormatError
+from computekyc.lists.download import update
 from computekyc.lists.store import ListStore, LoadResult, SnapshotInfo, StoreError
 
 lists_app = typer.Typer(
     help="Restricted-party lists: load, update, status, diff.", no_args_is_help=True
 )
-console = Console()
-errors = Console(stderr=True)
+# markup=False: names, paths, options and cells may hold square brackets ("[red]x/dpl.txt").
+console = Console(markup=False, highlight=False)
 
 
 @contextmanager
 def _store(writes: bool = False) -> Iterator[ListStore]:
-    """Open the store; turn the errors a user can act on into a message and exit code 1."""
+    """Open the store; a refused write says, after the error, that nothing was changed."""
     store: ListStore | None = None
     try:
         store = ListStore.open()
         yield store
-    except (ListFormatError, StoreError, DownloadError, FileNotFoundError) as exc:
-        errors.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
-        if writes:
-            errors.print("Nothing was changed.", highlight=False)
-        raise typer.Exit(1) from exc
+    except ComputekycError as exc:
+        if not writes:
+            raise
+        report_error(exc)
+        typer.echo("Nothing was changed.", err=True)
+        raise typer.Exit(exc.exit_code) from exc
     finally:
         if store is not None:
             store.close()
@@ -43,6 +46,8 @@ def _store(writes: bool = False) -> Iterator[ListStore]:
 
 def _print_load(result: LoadResult) -> None:
     snap = result.snapshot
+    for note in result.notes:
+        console.print(Text.assemble(("note ", "cyan"), note), soft_wrap=True)
     if not result.created:
         console.print(f"Unchanged: the files are already active in snapshot {snap.id}.")
     else:
@@ -65,7 +70,7 @@ def _print_load(result: LoadResult) -> None:
         )
     console.print(table)
     for problem in [p for p in result.problems if p.severity == "error"][:20]:
-        console.print(f"[yellow]skipped[/] {problem}", highlight=False)
+        console.print(Text.assemble(("skipped ", "yellow"), str(problem)))
 
 
 @lists_app.command("update")
@@ -147,6 +152,9 @@ def snapshots_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON
     console.print(table)
 
 
+_SEVERITIES = ("error", "warning", "note", "all")
+
+
 @lists_app.command("problems")
 def problems_cmd(
     severity: str = typer.Option(
@@ -155,13 +163,13 @@ def problems_cmd(
     limit: int = typer.Option(50, "--limit", help="Rows shown."),
 ) -> None:
     """Rows and fields of the active snapshot's files that were reported (file, line, field)."""
+    if severity not in _SEVERITIES:
+        raise OptionError(f"--severity {severity!r}: use one of {', '.join(_SEVERITIES)}")
     with _store() as store:
         found = [p for p in store.problems() if severity == "all" or p.severity == severity]
     console.print(f"{len(found):,} problems (severity: {severity})")
     for problem in found[:limit]:
-        console.print(
-            f"[{problem.severity}] {problem}", highlight=False, markup=False, soft_wrap=True
-        )
+        console.print(f"[{problem.severity}] {problem}", soft_wrap=True)
 
 
 def _diff_table(diff: ListDiff, limit: int) -> None:

@@ -87,6 +87,12 @@ class Party(PositionalPickle):
     source_line: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def listing_date_unknown(self) -> bool:
+        """The source gives no readable listing date (``listed_on`` is None for that reason):
+        the listing counts as in force on every date; say "listing date unknown"."""
+        return self.extra.get("listing_date") == "unknown"
+
     def all_names(self) -> list[str]:
         names = [self.name]
         for alias in self.aliases:

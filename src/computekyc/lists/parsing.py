@@ -6,7 +6,7 @@ import csv
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -20,10 +20,12 @@ MAX_BAD_SHARE = 0.5
 
 
 class ListFormatError(InputError, ValueError):
-    """A file refused whole: no known layout, or mostly malformed."""
+    """A file refused whole: no known layout, unreadable, empty, or mostly malformed."""
 
-    def __init__(self, path: str | Path, message: str) -> None:
-        super().__init__(f"{path}: {message}")
+    def __init__(
+        self, path: str | Path, message: str, line: int | None = None, field: str | None = None
+    ) -> None:
+        super().__init__(message, file=path, line=line, field=field)
         self.path = str(path)
         self.reason = message
 
@@ -61,6 +63,7 @@ class ParsedFile:
     problems: list[Problem] = field(default_factory=list)
     feed: str = ""
     bad_rows: int = 0
+    truncated_at: int | None = None  # see mark_truncated: the store refuses it unless forced
     # Rows per source code before any merge (the CSL prints one row per country of an entry).
     source_rows: dict[str, int] = field(default_factory=dict)
 
@@ -76,6 +79,7 @@ class Report:
         self.file = str(path)
         self.problems: list[Problem] = []
         self.bad_rows = 0
+        self.truncated_at: int | None = None  # the line of an incomplete last record
 
     def bad(self, line: int | None, field: str | None, message: str) -> None:
         """A row that cannot be used: reported and skipped."""
@@ -101,30 +105,86 @@ class Report:
             )
 
 
-def csv_records(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
-    """(first line, cells) per CSV record: a quoted field may span lines."""
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
-    start = 1
-    for row in reader:
+def csv_records(text: str, report: Report, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) per CSV record: a quoted field may span lines.
+
+    A field over the csv module's limit (128 KiB: a quote left open swallows the rest of the
+    file) is refused whole, naming the line the record starts on. A file that ends inside an
+    open quote, with no line break, was cut off: ``report.truncated_at`` says where.
+    """
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(lines, delimiter=delimiter)
+    start = last = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ListFormatError(
+                report.file,
+                f"unreadable CSV record ({exc}): a quote left open, or a damaged file",
+                line=start,
+            ) from exc
+        last = start
         yield start, row
         start = reader.line_num + 1
+    if lines and not text.endswith(("\n", "\r", "\x1a")):
+        # The csv module closes a quote left open at the end silently; strict mode does not.
+        try:
+            list(csv.reader(lines[last - 1 :], delimiter=delimiter, strict=True))
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                report.truncated_at = last
+
+
+TRUNCATED = (
+    "the last record is incomplete and the file ends without a line break: "
+    "the file looks truncated (an interrupted download?)"
+)
+
+
+def mark_truncated(text: str, report: Report, line: int) -> None:
+    """Called when a file's last record is malformed: if the file also ends without a line
+    break it was cut off. The reader still yields the complete records (screening may read
+    such a file), but the store refuses to load it without ``force``."""
+    if text and not text.endswith(("\n", "\r", "\x1a")):
+        report.truncated_at = line
+
+
+def require_columns(
+    header: Iterable[str], required: Iterable[str], report: Report, line: int
+) -> None:
+    """Refuse a file whose header lacks a column the parser reads (a damaged header would
+    otherwise read as empty values: a lost end date is a listing wrongly in force, or not)."""
+    present = set(header)
+    missing = [c for c in required if c not in present]
+    if missing:
+        raise ListFormatError(
+            report.file, f"the header lacks the column(s) {', '.join(missing)}", line=line
+        )
 
 
 def header_records(
-    text: str, report: Report, delimiter: str = ","
+    text: str, report: Report, delimiter: str = ",", required: Iterable[str] = ()
 ) -> list[tuple[int, dict[str, str]]]:
     """Records of a file with a header line, as dicts; a row of the wrong width is reported."""
-    records = csv_records(text, delimiter)
-    _, header = next(records, (0, []))
+    records = csv_records(text, report, delimiter)
+    start, header = next(records, (1, []))
     header = [c.strip() for c in header]
+    require_columns(header, required, report, start)
     out: list[tuple[int, dict[str, str]]] = []
+    last_bad = 0
     for line, row in records:
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(header):
             report.bad(line, None, f"expected {len(header)} fields, found {len(row)}")
+            last_bad = line
             continue
         out.append((line, {k: v.strip() for k, v in zip(header, row, strict=True)}))
+    if last_bad and (not out or out[-1][0] < last_bad):
+        mark_truncated(text, report, last_bad)
     return out
 
 

@@ -7,15 +7,17 @@ Public entry points: :func:`read_file`, :func:`read_files`, :func:`read_mirror`,
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from computekyc.exc import InputError
 from computekyc.lists.formats import csl, dpl, ftm, ofac, tables, un
 from computekyc.lists.model import Party
-from computekyc.lists.parsing import ListFormatError, ParsedFile, Report, sha256_file
+from computekyc.lists.parsing import ListFormatError, ParsedFile, Problem, Report, sha256_file
 
 KNOWN_LAYOUTS = (
     "trade.gov CSL CSV, OFAC SDN/CONS CSV (+ALT/ADD/COMMENTS), BIS DPL TSV, UN consolidated XML, "
@@ -26,18 +28,50 @@ _NOT_LISTS = ("LICENSE", "README", "NOTICE")
 _OFAC_COMPANIONS = ("ofac-alt", "ofac-add", "ofac-comments")
 
 
-def _decode(data: bytes) -> str:
+# Older OFAC and BIS files are Windows-1252; every other layout is UTF-8 by definition.
+_CP1252_FORMATS = ("ofac-prim", "ofac-alt", "ofac-add", "ofac-comments", "bis-dpl")
+# Formats that carry no parties of their own (they enrich their primary's).
+COMPANION_FORMATS = ("ofac-alt", "ofac-add", "ofac-comments")
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _decode(data: bytes, path: str | Path, fmt: str) -> str:
+    """The text of a file; a byte that is not text in its layout's encoding refuses it whole
+    (a silently replaced character would change a name)."""
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Older OFAC and BIS files are Windows-1252.
-        return data.decode("cp1252", errors="replace")
+    except UnicodeDecodeError as exc:
+        bad = exc
+    where = f"byte 0x{data[bad.start]:02x} at offset {bad.start}"
+    if fmt in _CP1252_FORMATS:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise ListFormatError(
+                path,
+                f"neither UTF-8 nor Windows-1252 text (byte 0x{data[exc.start]:02x})",
+                line=_line_at(data, exc.start),
+            ) from exc
+    raise ListFormatError(
+        path,
+        f"not UTF-8 text ({where}); this layout ({fmt}) is UTF-8: save the file as UTF-8",
+        line=_line_at(data, bad.start),
+    )
 
 
 def detect(path: str | Path, data: bytes | None = None) -> str:
     """The layout of a file, from its content; raises :class:`ListFormatError` if none fits."""
-    raw = Path(path).read_bytes() if data is None else data
-    text = _decode(raw[:65536])
+    raw = _read_bytes(Path(path)) if data is None else data
+    if b"\x00" in raw:
+        at = raw.index(b"\x00")
+        raise ListFormatError(
+            path, "binary data (a NUL byte), not a text list file", line=_line_at(raw, at)
+        )
+    # Sniffing only: a character cut at the 64 KiB boundary must not fail the detection.
+    text = raw[:65536].decode("utf-8-sig", errors="replace")
     stripped = text.lstrip()
     if not stripped:
         raise ListFormatError(path, "empty file")
@@ -65,6 +99,57 @@ def detect(path: str | Path, data: bytes | None = None) -> str:
     raise ListFormatError(path, f"matches no known list layout; expected one of: {KNOWN_LAYOUTS}")
 
 
+def _read_bytes(path: Path) -> bytes:
+    """A list file's bytes; a folder, a missing or unreadable file is a clear input error."""
+    if path.is_dir():
+        raise ListFormatError(
+            path,
+            "is a folder, not a list file: load a mirror folder with "
+            f"`computekyc lists update --from {path}`",
+        )
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ListFormatError(path, "no such file") from exc
+    except OSError as exc:
+        raise ListFormatError(path, f"cannot read the file: {exc.strerror or exc}") from exc
+
+
+def _content_hash(path: Path) -> str:
+    if path.is_dir() or not path.is_file():
+        _read_bytes(path)  # raises the clear error for a folder or a missing file
+    try:
+        return sha256_file(path)
+    except OSError as exc:
+        raise ListFormatError(path, f"cannot read the file: {exc.strerror or exc}") from exc
+
+
+def distinct_files(paths: Iterable[str | Path]) -> tuple[list[Path], dict[str, list[str]]]:
+    """The files to read, each content once: a file given twice (or a copy of one) would count
+    its parties twice. Returns the kept paths and, per kept path, the paths skipped as copies."""
+    kept: list[Path] = []
+    first: dict[str, Path] = {}
+    copies: dict[str, list[str]] = {}
+    for item in paths:
+        path = Path(item)
+        digest = _content_hash(path)
+        if digest in first:
+            copies.setdefault(str(first[digest]), []).append(str(path))
+            continue
+        first[digest] = path
+        kept.append(path)
+    return kept, copies
+
+
+def copy_notes(copies: dict[str, list[str]]) -> list[str]:
+    """One line per file skipped because its content was given already."""
+    return [
+        f"{copy}: same content as {Path(kept).name}, read once"
+        for kept, skipped in copies.items()
+        for copy in skipped
+    ]
+
+
 @dataclass(slots=True)
 class _Pending:
     """An OFAC file read but not yet finished: companions must be merged first."""
@@ -77,9 +162,17 @@ class _Pending:
 
 def _finish(parsed: ParsedFile, report: Report, rows: int) -> ParsedFile:
     report.check(rows)
+    if not parsed.parties and parsed.format not in COMPANION_FORMATS:
+        # A header-only file (or a UN XML without entries) would become a list of no parties.
+        raise ListFormatError(
+            parsed.path,
+            f"no list entries ({rows} rows, 0 parties): a header-only or empty list is refused; "
+            "check the download",
+        )
     parsed.rows = rows
     parsed.problems = report.problems
     parsed.bad_rows = report.bad_rows
+    parsed.truncated_at = report.truncated_at
     name = parsed.name
     for party in parsed.parties:
         party.source_file = name
@@ -89,15 +182,15 @@ def _finish(parsed: ParsedFile, report: Report, rows: int) -> ParsedFile:
 
 
 def _read_one(path: Path) -> ParsedFile | _Pending:
-    data = path.read_bytes()
+    data = _read_bytes(path)
     fmt = detect(path, data)
-    parsed = ParsedFile(path=str(path), format=fmt, sha256=sha256_file(path))
+    parsed = ParsedFile(path=str(path), format=fmt, sha256=hashlib.sha256(data).hexdigest())
     report = Report(path)
     if fmt == "un-xml":
         parsed.feed = "un"
         parsed.parties, rows = un.parse(data, report)
         return _finish(parsed, report, rows)
-    text = _decode(data)
+    text = _decode(data, path, fmt)
     if fmt == "csl":
         parsed.feed = "csl"
         parsed.parties, rows, parsed.source_rows = csl.parse(text, report)
@@ -121,17 +214,35 @@ def _read_one(path: Path) -> ParsedFile | _Pending:
     return _finish(parsed, report, rows)
 
 
+def _attach(comp: _Pending, primary: _Pending) -> ParsedFile:
+    assert primary.primary is not None
+    rows = ofac.attach(
+        comp.parsed.format, comp.text, comp.report, primary.primary, primary.parsed.name
+    )
+    comp.parsed.feed = primary.parsed.feed
+    return _finish(comp.parsed, comp.report, rows)
+
+
 def _ents(text: str) -> set[str]:
     return {line.split(",", 1)[0] for line in text.splitlines() if "," in line}
 
 
-def read_files(paths: Iterable[str | Path]) -> list[ParsedFile]:
+# Given an OFAC feed and the companion formats read with its primary: companion files to add.
+CompanionSource = Callable[[str, set[str]], list[Path]]
+
+
+def read_files(
+    paths: Iterable[str | Path], more_companions: CompanionSource | None = None
+) -> list[ParsedFile]:
     """Read several files; OFAC ALT/ADD/COMMENTS are merged into the primary they belong to.
 
     A companion belongs to the primary (SDN or CONS_PRIM) read in the same call whose entity
     numbers it shares most; one with no primary is refused (it has no parties of its own).
+    ``more_companions`` is asked, per primary, for the companions the call lacks (the store
+    answers with the active feed's files); they are read and merged into that primary.
     """
-    ordered = [str(Path(p)) for p in paths]
+    kept, copies = distinct_files(paths)
+    ordered = [str(p) for p in kept]
     done: list[ParsedFile] = []
     pending: list[_Pending] = []
     for path in ordered:
@@ -156,11 +267,14 @@ def read_files(paths: Iterable[str | Path]) -> list[ParsedFile]:
                 f"OFAC {comp.parsed.format} file needs its primary SDN.CSV or CONS_PRIM.CSV "
                 "in the same load",
             )
-        rows = ofac.attach(
-            comp.parsed.format, comp.text, comp.report, best.primary, best.parsed.name
-        )
-        comp.parsed.feed = best.parsed.feed
-        done.append(_finish(comp.parsed, comp.report, rows))
+        done.append(_attach(comp, best))
+    for prim in primaries if more_companions is not None else []:
+        given = {c.parsed.format for c in companions if c.parsed.feed == prim.parsed.feed}
+        for extra in more_companions(prim.parsed.feed, given) if more_companions else []:
+            item = _read_one(extra)
+            if not isinstance(item, _Pending) or item.primary is not None:
+                raise ListFormatError(extra, "is not an OFAC ALT, ADD or COMMENTS file")
+            done.append(_attach(item, prim))
     for prim in primaries:
         assert prim.primary is not None
         for party in prim.primary.parties.values():
@@ -168,6 +282,11 @@ def read_files(paths: Iterable[str | Path]) -> list[ParsedFile]:
         prim.parsed.parties = list(prim.primary.parties.values())
         prim.parsed.source_rows = dict(prim.primary.per_source)
         done.append(_finish(prim.parsed, prim.report, prim.primary.rows))
+    for item in done:
+        for copy in copies.get(item.path, []):
+            item.problems.append(
+                Problem(item.name, None, None, f"{copy} has the same content: read once", "note")
+            )
     # Hand files back in the order they were given, whatever the merge order was.
     order = {path: i for i, path in enumerate(ordered)}
     return sorted(done, key=lambda item: order.get(item.path, len(order)))
@@ -180,7 +299,7 @@ def read_file(path: str | Path) -> ParsedFile:
         return item
     if item.primary is not None:
         return read_files([path])[0]
-    rows = sum(1 for _ in ofac.rows_of(item.text))
+    rows = sum(1 for _ in ofac.rows_of(item.text, item.report))
     return _finish(item.parsed, item.report, rows)
 
 
@@ -188,8 +307,8 @@ def mirror_files(directory: str | Path) -> list[Path]:
     """The list files of a mirror folder (licences and notes skipped), in a stable order."""
     root = Path(directory)
     if not root.is_dir():
-        raise FileNotFoundError(f"{root}: not a folder")
-    return sorted(
+        raise InputError("not a folder (a mirror laid out like csl/, ofac/, un/)", file=root)
+    found = sorted(
         p
         for p in root.rglob("*")
         if p.is_file()
@@ -197,6 +316,9 @@ def mirror_files(directory: str | Path) -> list[Path]:
         and not p.name.upper().startswith(_NOT_LISTS)
         and p.suffix.lower() != ".md"
     )
+    if not found:
+        raise InputError("no list files in this folder", file=root)
+    return found
 
 
 def read_mirror(directory: str | Path) -> list[ParsedFile]:

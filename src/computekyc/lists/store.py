@@ -6,6 +6,9 @@ names, field names) are ``Text``: SQLite never enforced a ``VARCHAR(n)``, so on 
 width would turn a file SQLite accepts into a failed load. On PostgreSQL, loads also take a
 transaction-level advisory lock: each load reads the active snapshot and writes the next, so two
 concurrent loaders must not build on the same base (the later would drop the earlier's feeds).
+On SQLite the same holds through ``BEGIN IMMEDIATE``: a load takes the write lock before it reads
+the active snapshot (Python's sqlite3 would otherwise read outside any transaction), and waits
+up to :data:`BUSY_TIMEOUT` seconds for another load to finish.
 Ids come from the database: on PostgreSQL a rolled-back load leaves a gap in the ids
 (sequences are not transactional) where SQLite reuses them.
 
@@ -19,7 +22,10 @@ only that list's changed parties.
 Safety. Everything a load writes happens in one transaction, after parsing and checks: a file
 refused, a drop refused or an error leaves the active snapshot as it was. Loading content that
 is already active creates nothing. A load in which a source list loses more than 20% of its
-parties is refused unless ``force=True``.
+parties or of its aliases is refused unless ``force=True``. A file given twice is read once. An
+OFAC primary (SDN.CSV, CONS_PRIM.CSV) given without companions the active feed has (ALT, ADD,
+COMMENTS) is merged with those files when they are still at their recorded path with the same
+content, and refused otherwise: the feed would silently lose its aliases and addresses.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,23 +50,35 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    event,
     func,
     insert,
     select,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
 
 from computekyc import config
 from computekyc.exc import StateError
 from computekyc.lists.diff import ListDiff, PartyRef, compare
 from computekyc.lists.model import Address, Alias, Identifier, ParentRef, Party
-from computekyc.lists.parsing import ParsedFile, Problem, sha256_file
-from computekyc.lists.reader import feeds_of, mirror_files, read_files
+from computekyc.lists.parsing import TRUNCATED, ListFormatError, ParsedFile, Problem, sha256_file
+from computekyc.lists.reader import (
+    COMPANION_FORMATS,
+    copy_notes,
+    distinct_files,
+    feeds_of,
+    mirror_files,
+    parties_from,
+    read_files,
+)
 
 MAX_DROP = 0.20  # a source list may lose at most this share of its parties without force
 _CHUNK = 500
 _LOAD_LOCK = 0x636B6C73  # "ckls": the PostgreSQL advisory lock key of list loads
+BUSY_TIMEOUT = 600  # seconds a SQLite load waits for another to finish (a mirror load: ~30 s)
+_WRITE = "computekyc_lists_write"  # execution option: this transaction writes (BEGIN IMMEDIATE)
 
 metadata = MetaData()
 blobs = Table(
@@ -137,15 +156,21 @@ class StoreError(StateError, RuntimeError):
 
 
 class DropRefused(StoreError):
+    """``drops`` maps a list code (parties) or ``"<code> aliases"`` to (before, after)."""
+
     def __init__(self, drops: dict[str, tuple[int, int]]) -> None:
         detail = ", ".join(
             f"{code} {old} → {new} (-{(old - new) / old:.0%})" for code, (old, new) in drops.items()
         )
         super().__init__(
-            f"refused: the new files drop more than {MAX_DROP:.0%} of a list's parties: "
-            f"{detail}. Check the files; use --force (force=True) if the drop is real."
+            f"refused: the new files drop more than {MAX_DROP:.0%} of a list's parties or "
+            f"aliases: {detail}. Check the files; use --force (force=True) if the drop is real."
         )
         self.drops = drops
+
+
+class PartialFeedRefused(StoreError):
+    """An OFAC primary given without companion files its active feed has."""
 
 
 @dataclass(slots=True)
@@ -190,6 +215,8 @@ class LoadResult:
     feeds_changed: list[str]
     feeds_unchanged: list[str]
     files: list[ParsedFile]
+    # What the load did beyond the files given: copies read once, companions merged.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
@@ -241,9 +268,83 @@ def _insert_id(conn: Connection, statement: Insert) -> int:
 
 def _serialise(conn: Connection) -> None:
     """On PostgreSQL, wait until no other transaction loads lists (or creates the schema);
-    the lock is released at commit or rollback. SQLite already serialises its writers."""
+    the lock is released at commit or rollback. On SQLite the transaction began with
+    ``BEGIN IMMEDIATE`` (:func:`_sqlite_transactions`): it holds the write lock already."""
     if conn.dialect.name == "postgresql":
         conn.execute(select(func.pg_advisory_xact_lock(_LOAD_LOCK)))
+
+
+def _sqlite_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy, not Python's sqlite3, begin SQLite transactions (sqlite3 runs SELECTs
+    outside any transaction), and begin writing ones with ``BEGIN IMMEDIATE`` so a load holds
+    the write lock from before it reads the active snapshot. Readers use a plain ``BEGIN``."""
+    if engine.dialect.name != "sqlite" or event.contains(engine, "begin", _begin):
+        return
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _begin)
+    engine.dispose()  # connections opened before the listeners would keep sqlite3's own mode
+
+
+def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # autocommit: SQLAlchemy emits BEGIN itself
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT * 1000}")
+    cursor.close()
+
+
+def _begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _lacking(current: FeedInfo | None, given: set[str]) -> list[FileInfo]:
+    """The companion files (ALT, ADD, COMMENTS) of an active feed that a load does not bring."""
+    if current is None:
+        return []
+    return [f for f in current.files if f.format in COMPANION_FORMATS and f.format not in given]
+
+
+def _partial_feeds(
+    active: SnapshotInfo, incoming: dict[str, list[ParsedFile]]
+) -> dict[str, list[FileInfo]]:
+    """Per incoming feed, the companion files its active version has and the load lacks."""
+    out: dict[str, list[FileInfo]] = {}
+    for feed, files in incoming.items():
+        if missing := _lacking(active.feeds.get(feed), {f.format for f in files}):
+            out[feed] = missing
+    return out
+
+
+def _active_companions(
+    active: SnapshotInfo | None, feed: str, given: set[str], force: bool, notes: list[str]
+) -> list[Path]:
+    """The companion files of the active ``feed`` that a load lacks, still at their recorded
+    path with the same content; a note per file. One that cannot be found refuses the load
+    (its aliases, addresses or remarks would be lost) unless forced."""
+    current = active.feeds.get(feed) if active is not None else None
+    found: list[Path] = []
+    lost: list[str] = []
+    for item in _lacking(current, given):
+        assert current is not None
+        path = Path(item.path)
+        if path.is_file() and sha256_file(path) == item.sha256:
+            found.append(path)
+            notes.append(
+                f"{feed}: merged {item.name} ({item.format}) from the active feed version "
+                f"{current.version_id}: {path}"
+            )
+        else:
+            lost.append(f"{item.name} ({item.format}, was {item.path})")
+    if lost and not force:
+        raise PartialFeedRefused(
+            f"refused: the {feed} files given lack {', '.join(lost)}, which the active {feed} "
+            "feed has and which is no longer at that path with the same content; its aliases, "
+            "addresses or remarks would be lost. Give the feed's files together (sdn.csv "
+            "alt.csv add.csv sdn_comments.csv, or the cons_* files); use --force (force=True) "
+            "to load it without them."
+        )
+    notes += [f"{feed}: loaded without {name} (forced)" for name in lost]
+    return found
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -256,9 +357,26 @@ class ListStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        with engine.begin() as conn:
-            _serialise(conn)  # two processes opening a new PostgreSQL database at once
+        _sqlite_transactions(engine)
+        with self._writing() as conn:  # two processes opening a new database at once
             metadata.create_all(conn)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """One writing transaction, serialised with every other load of the store."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{_WRITE: True})
+                with conn.begin():
+                    _serialise(conn)
+                    yield conn
+        except OperationalError as exc:
+            if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+                raise StoreError(
+                    f"the list store is busy: another load held it for over {BUSY_TIMEOUT} s; "
+                    "nothing was changed, try again"
+                ) from exc
+            raise
 
     @classmethod
     def open(cls, url: str | None = None) -> ListStore:
@@ -273,13 +391,27 @@ class ListStore:
         return self.load_files(mirror_files(directory), force=force)
 
     def load_files(self, paths: Iterable[str | Path], force: bool = False) -> LoadResult:
-        """Parse files and make them the active content of their feeds (one new snapshot)."""
-        files = [Path(p) for p in paths]
+        """Parse files and make them the active content of their feeds (one new snapshot).
+
+        A file given twice is read once; an OFAC primary given without the companions its
+        active feed has gets them merged back (see the module notes); ``notes`` says so."""
+        files, copies = distinct_files(paths)
+        notes = copy_notes(copies)
         unchanged = self._already_active(files)
         if unchanged is not None:
+            unchanged.notes = notes
             return unchanged
-        parsed = read_files(files)  # raises ListFormatError before anything is written
-        return self.load_parsed(parsed, force=force)
+        active = self.active_snapshot()
+        merged: list[str] = []
+
+        def companions(feed: str, given: set[str]) -> list[Path]:
+            return _active_companions(active, feed, given, force, merged)
+
+        # raises ListFormatError (or PartialFeedRefused) before anything is written
+        parsed = read_files(files, more_companions=companions)
+        result = self.load_parsed(parsed, force=force)
+        result.notes = notes + merged + result.notes
+        return result
 
     def _already_active(self, paths: list[Path]) -> LoadResult | None:
         """Skip parsing when the files are byte for byte whole feeds of the active snapshot."""
@@ -301,8 +433,7 @@ class ListStore:
         feeds = feeds_of(parsed)
         if not feeds:
             raise StoreError("no list files given")
-        with self.engine.begin() as conn:
-            _serialise(conn)
+        with self._writing() as conn:
             active = self._active_id(conn)
             current = self._feed_map(conn, active) if active is not None else {}
             prints = {feed: fingerprint(files) for feed, files in feeds.items()}
@@ -311,7 +442,26 @@ class ListStore:
             unchanged = sorted(f for f in feeds if f not in changed)
             if not changed and active is not None:
                 return LoadResult(self._info(conn, active), False, [], unchanged, list(parsed))
+            if active is not None and not force:
+                partial = _partial_feeds(self._info(conn, active), {f: feeds[f] for f in changed})
+                if partial:
+                    raise PartialFeedRefused(
+                        "refused: "
+                        + "; ".join(
+                            f"the {feed} files lack {', '.join(i.name for i in items)} "
+                            "(the active feed has them)"
+                            for feed, items in partial.items()
+                        )
+                        + ". Load the feed's files together, or use --force (force=True)."
+                    )
             self._check_drops(conn, current, {f: feeds[f] for f in changed}, force)
+            cut = [f for f in parsed if f.truncated_at is not None and f.feed in changed]
+            if cut and not force:
+                raise ListFormatError(
+                    cut[0].path,
+                    f"refused: {TRUNCATED}. Use --force (force=True) to load its complete records.",
+                    line=cut[0].truncated_at,
+                )
             new_map = dict(current)
             for feed in changed:
                 new_map[feed] = self._feed_version(conn, feed, prints[feed], feeds[feed])
@@ -338,17 +488,35 @@ class ListStore:
         for feed, files in incoming.items():
             if feed not in current:
                 continue
-            before = self._counts(conn, [current[feed]])
+            before = self._party_alias_counts(conn, current[feed])
             after: dict[str, int] = {}
-            for item in files:
-                for party in item.parties:
-                    after[party.source] = after.get(party.source, 0) + 1
+            for party in parties_from(files):
+                after[party.source] = after.get(party.source, 0) + 1
+                if party.aliases:
+                    key = f"{party.source} aliases"
+                    after[key] = after.get(key, 0) + len(party.aliases)
             for code, old in before.items():
                 new = after.get(code, 0)
                 if old and new < old * (1 - MAX_DROP):
                     drops[code] = (old, new)
         if drops and not force:
             raise DropRefused(drops)
+
+    def _party_alias_counts(self, conn: Connection, version: int) -> dict[str, int]:
+        """Parties per list code and aliases per ``"<code> aliases"`` of a feed version."""
+        counts: dict[str, int] = {}
+        rows = conn.execute(
+            select(feed_parties.c.source, blobs.c.body)
+            .join(blobs, blobs.c.content_hash == feed_parties.c.content_hash)
+            .where(feed_parties.c.feed_version_id == version)
+        )
+        for source, body in rows:
+            counts[source] = counts.get(source, 0) + 1
+            aliases = len(json.loads(body).get("aliases", ()))
+            if aliases:
+                key = f"{source} aliases"
+                counts[key] = counts.get(key, 0) + aliases
+        return counts
 
     def _feed_version(
         self, conn: Connection, feed: str, print_: str, files: list[ParsedFile]
@@ -360,7 +528,7 @@ class ListStore:
         ).scalar()
         if existing is not None:
             return int(existing)  # this exact content was loaded before: reuse it
-        parties = [p for f in files for p in f.parties]
+        parties = parties_from(files)
         source_rows: dict[str, int] = {}
         for item in files:
             for code, count in item.source_rows.items():
@@ -398,11 +566,7 @@ class ListStore:
             conn.execute(insert(feed_problems), problems)
         bodies: dict[str, str] = {}
         rows: list[dict[str, Any]] = []
-        seen: set[str] = set()
         for party in parties:
-            if party.party_id in seen:
-                continue  # the same listing in two files of a feed (FtM) is stored once
-            seen.add(party.party_id)
             body = json.dumps(_content(party), sort_keys=True, ensure_ascii=False)
             digest = hashlib.sha256(body.encode()).hexdigest()
             bodies[digest] = body

@@ -18,7 +18,9 @@ from computekyc.lists.parsing import (
     Report,
     csv_records,
     iso_date,
+    mark_truncated,
     name_key,
+    require_columns,
     split_multi,
     unique_ids,
 )
@@ -56,6 +58,8 @@ COLUMNS = [
 ]
 # Kept as they are in ``extra``: the row hash, order flag and vessel fields.
 _EXTRA = ("_id", "standard_order", *COLUMNS[14:20], "source_information_url")
+# Read by name in every row (the others with ``rec.get``).
+_REQUIRED = [c for c in COLUMNS if c not in (*_EXTRA, "entity_number", "ids")]
 _TYPES = {
     "individual": PartyType.INDIVIDUAL,
     "entity": PartyType.ENTITY,
@@ -159,6 +163,61 @@ def _measures(party: Party) -> None:
         party.delisted_on = max(ends)
 
 
+# "84 FR 54004, 10/9/19. 85 FR 44161, 7/22/20" (BIS) or "Vol. 79, No. 184, 09/23/14, Federal
+# Register" (State): each Federal Register citation (its volume) and the publication date
+# printed after it, before the next citation.
+_FR_CITATION = re.compile(r"\b(\d{1,3})\s*FR\s*\d+|\bVol\.\s*(\d{1,3}),\s*No\.")
+_FR_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})\b")
+# BIS lists whose rows carry no start_date: the Federal Register citations are their dates.
+_FR_DATED = ("EL", "MEU")
+_FR_FIRST_YEAR = 1935  # volume 1 of the Federal Register is 1936: volume v is year 1935 + v
+
+
+def fr_listing_date(notice: str) -> tuple[str | None, str | None]:
+    """The earliest publication date of the citations in a ``federal_register_notice``, and
+    why there is none (``None, reason``) when it cannot be read safely.
+
+    A citation printed without a date ("86 FR 67319") is dated only by its volume's year: if
+    that year is not after the earliest date read, the listing may be older than that date, so
+    no date is given (a late ``listed_on`` would clear a party for days it was listed)."""
+    citations = list(_FR_CITATION.finditer(notice))
+    dates: list[str] = []
+    undated_years: list[int] = []
+    for index, citation in enumerate(citations):
+        end = citations[index + 1].start() if index + 1 < len(citations) else len(notice)
+        found = _FR_DATE.search(notice, citation.end(), end)
+        value = iso_date(found.group(0)) if found else None
+        if value:
+            dates.append(value)
+        else:
+            undated_years.append(_FR_FIRST_YEAR + int(citation.group(1) or citation.group(2)))
+    if not dates:
+        reason = "no Federal Register citation" if not citations else "no date after a citation"
+        return None, f"{reason} in federal_register_notice {notice!r}"
+    earliest = min(dates)
+    if any(year <= int(earliest[:4]) for year in undated_years):
+        return None, f"an undated citation may be earlier than {earliest} in {notice!r}"
+    return earliest, None
+
+
+def _listing_date(party: Party, report: Report) -> None:
+    """Rows without ``start_date`` (the Entity List, MEU, some ISN): the earliest Federal
+    Register date of their citations.
+
+    Where none can be read the listing stays in force on every date and says so:
+    ``extra["listing_date"] = "unknown"`` (:attr:`Party.listing_date_unknown`) and a note."""
+    if party.listed_on is not None:
+        return
+    if not party.federal_register and party.source not in _FR_DATED:
+        return  # a list that dates its rows otherwise (or not at all): nothing to read here
+    date, reason = fr_listing_date("; ".join(party.federal_register))
+    if date is not None:
+        party.listed_on = date
+        return
+    party.extra["listing_date"] = "unknown"
+    report.note(party.source_line, "federal_register_notice", f"listing date unknown: {reason}")
+
+
 def _countries(*values: str) -> list[str]:
     codes: list[str] = []
     for value in values:
@@ -173,18 +232,23 @@ def parse(text: str, report: Report) -> tuple[list[Party], int, dict[str, int]]:
     parties: list[Party] = []
     per_source: Counter[str] = Counter()
     rows = 0
+    last = last_bad = 0
     header: list[str] | None = None
-    for line, row in csv_records(text):
+    for line, row in csv_records(text, report):
         if not row or not any(cell.strip() for cell in row):
             continue
         if header is None or row == header:
             # The 2023 CSL download repeats its header line: a second header is skipped, noted.
             if header is not None:
                 report.note(line, None, "repeated header line skipped")
+            else:
+                require_columns(row, _REQUIRED, report, line)
             header = row
             continue
+        last = line
         if len(row) != len(header):
             report.bad(line, None, f"expected {len(header)} columns, found {len(row)}")
+            last_bad = line
             continue
         rec = dict(zip(header, row, strict=True))
         name = rec["name"].strip()
@@ -230,8 +294,11 @@ def parse(text: str, report: Report) -> tuple[list[Party], int, dict[str, int]]:
                 extra=extra,
             )
         )
+    if last_bad and last_bad == last:
+        mark_truncated(text, report, last)
     for party in parties:
         _subordinate_alias(party)
         _measures(party)
+        _listing_date(party, report)
     unique_ids(parties)
     return parties, rows, dict(per_source)

@@ -15,7 +15,7 @@ from typing import Any
 
 from computekyc.lists.countries import country_code
 from computekyc.lists.model import Address, Alias, Identifier, ParentRef, Party, PartyType
-from computekyc.lists.parsing import Report, iso_date
+from computekyc.lists.parsing import Report, iso_date, mark_truncated
 
 THINGS = {
     "Person": PartyType.INDIVIDUAL,
@@ -44,7 +44,7 @@ _ID_PROPS = {
 def matches(first_line: str) -> bool:
     try:
         data = json.loads(first_line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(data, dict) and {"id", "schema", "properties"} <= data.keys()
 
@@ -62,30 +62,90 @@ def _share(props: dict[str, list[str]]) -> float | None:
         return None
 
 
+def _properties(raw: Any, line: int, report: Report) -> dict[str, list[str]]:
+    """FtM properties as lists of strings. A property written as one string is one value (not
+    one value per letter); numbers, objects and other types are reported and left out."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        report.warn(line, "properties", f"expected an object, found {type(raw).__name__}: ignored")
+        return {}
+    out: dict[str, list[str]] = {}
+    for key, value in raw.items():
+        if isinstance(value, str):
+            values = [value]
+        elif isinstance(value, list):
+            values = [v for v in value if isinstance(v, str)]
+            if len(values) != len(value):
+                odd = next(type(v).__name__ for v in value if not isinstance(v, str))
+                report.warn(line, f"properties.{key}", f"values that are not text ({odd}) left out")
+        else:
+            report.warn(
+                line,
+                f"properties.{key}",
+                f"expected a list of strings, found {type(value).__name__}: ignored",
+            )
+            continue
+        values = [v.strip() for v in values if v.strip()]
+        if values:
+            out[str(key)] = values
+    return out
+
+
+def _entity(raw: str, line: int, report: Report) -> dict[str, Any] | None:
+    """One JSON line as a checked entity (``properties`` normalised), or None (reported)."""
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        report.bad(line, None, f"not JSON: {exc}")
+        return None
+    except RecursionError:
+        report.bad(line, None, "not a FollowTheMoney entity: JSON nested too deeply")
+        return None
+    if not isinstance(data, dict) or "id" not in data or "schema" not in data:
+        report.bad(line, "schema", "not a FollowTheMoney entity (no id/schema)")
+        return None
+    for key in ("id", "schema"):
+        if not isinstance(data[key], str) or not data[key].strip():
+            report.bad(line, key, f"expected a non-empty string, found {data[key]!r:.60}")
+            return None
+    caption = data.get("caption")
+    if caption is not None and not isinstance(caption, str):
+        report.warn(line, "caption", f"expected a string, found {type(caption).__name__}: ignored")
+        caption = None
+    return {
+        **data,
+        "caption": (caption or "").strip(),
+        "properties": _properties(data.get("properties"), line, report),
+    }
+
+
 def parse(text: str, report: Report) -> tuple[list[Party], int]:
     entities: dict[str, tuple[int, dict[str, Any]]] = {}
-    rows = 0
-    for line, raw in enumerate(text.splitlines(), start=1):
+    rows = last_bad = 0
+    lines = text.splitlines()
+    for line, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            report.bad(line, None, f"not JSON: {exc}")
-            continue
-        if not isinstance(data, dict) or "id" not in data or "schema" not in data:
-            report.bad(line, "schema", "not a FollowTheMoney entity (no id/schema)")
+        data = _entity(raw, line, report)
+        if data is None:
+            last_bad = line
             continue
         rows += 1
         entities[data["id"]] = (line, data)
+    if last_bad and last_bad == len(lines):
+        mark_truncated(text, report, last_bad)
     parties: dict[str, Party] = {}
     for ent_id, (line, data) in entities.items():
         ptype = THINGS.get(data["schema"])
         if ptype is None:
             continue
-        props: dict[str, list[str]] = data.get("properties", {})
-        names = props.get("name") or [data.get("caption", "")]
-        name = data.get("caption") or names[0]
+        props: dict[str, list[str]] = data["properties"]
+        names = props.get("name") or [data["caption"]]
+        name = data["caption"] or names[0]
+        if not name:
+            report.bad(line, "name", f"{data['schema']} {ent_id}: no name nor caption")
+            continue
         aliases = [Alias(n) for n in names if n != name]
         aliases += [Alias(n) for n in props.get("alias", []) if n != name]
         aliases += [Alias(n, alias_type="previous") for n in props.get("previousName", [])]
@@ -117,7 +177,7 @@ def parse(text: str, report: Report) -> tuple[list[Party], int]:
             extra={"schema": data["schema"], "target": bool(data.get("target"))},
         )
     for ent_id, (line, data) in entities.items():
-        props = data.get("properties", {})
+        props = data["properties"]
         schema = data["schema"]
         if schema == "Ownership":
             owner_id, asset_id = _first(props, "owner"), _first(props, "asset")
@@ -165,12 +225,12 @@ def parse(text: str, report: Report) -> tuple[list[Party], int]:
                 )
     for ent_id, party in parties.items():
         _, data = entities[ent_id]
-        for addr_id in data.get("properties", {}).get("addressEntity", []):
+        for addr_id in data["properties"].get("addressEntity", []):
             addr = entities.get(addr_id)
             if addr is None:
                 continue
-            full = _first(addr[1].get("properties", {}), "full")
+            full = _first(addr[1]["properties"], "full")
             if full and all(a.text != full for a in party.addresses):
-                country = country_code(_first(addr[1].get("properties", {}), "country"))
+                country = country_code(_first(addr[1]["properties"], "country"))
                 party.addresses.append(Address(text=full, country=country))
     return list(parties.values()), rows

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from computekyc.lists.countries import country_code
 from computekyc.lists.identifiers import from_remark
 from computekyc.lists.model import Address, Alias, Party, PartyType
-from computekyc.lists.parsing import Report, clean, csv_records, iso_date
+from computekyc.lists.parsing import Report, clean, csv_records, iso_date, mark_truncated
 
 PRIMARY_COLUMNS = 12
 _TYPES = {
@@ -32,9 +32,9 @@ CONS_PROGRAMS = {"CMIC-EO13959", "NS-PLC", "UKRAINE-EO13662", "561-Related"}
 _AKA = re.compile(r"\b([afn])\.k\.a\.,? '(.+?)'(?=[;.,]|\s*$)")
 
 
-def rows_of(text: str) -> Iterator[tuple[int, list[str]]]:
+def rows_of(text: str, report: Report) -> Iterator[tuple[int, list[str]]]:
     """(line, cells) per record; the Ctrl-Z end-of-file marker is dropped."""
-    for line, row in csv_records(text):
+    for line, row in csv_records(text, report):
         if row and not (len(row) == 1 and row[0].strip() in ("\x1a", "")):
             yield line, row
 
@@ -122,7 +122,9 @@ class Primary:
 
 def parse_primary(text: str, report: Report) -> Primary:
     out = Primary()
-    records = list(rows_of(text))
+    records = list(rows_of(text, report))
+    if records and len(records[-1][1]) != PRIMARY_COLUMNS:
+        mark_truncated(text, report, records[-1][0])
     program_rows = [_programs(r[3]) for _, r in records if len(r) == PRIMARY_COLUMNS]
     cons_rows = sum(1 for progs in program_rows if CONS_PROGRAMS & set(progs))
     out.cons = bool(program_rows) and cons_rows > len(program_rows) / 2
@@ -189,9 +191,12 @@ def attach(kind: str, text: str, report: Report, primary: Primary, primary_name:
     """Merge one companion file into its primary's parties; returns the rows read."""
     rows = 0
     width = {"ofac-alt": 5, "ofac-add": 6, "ofac-comments": 2}[kind]
-    for line, row in rows_of(text):
+    last = last_bad = 0
+    for line, row in rows_of(text, report):
+        last = line
         if len(row) != width or not row[0].strip().isdigit():
             report.bad(line, None, f"expected {width} columns starting with ent_num")
+            last_bad = line
             continue
         rows += 1
         party = primary.parties.get(row[0].strip())
@@ -229,4 +234,6 @@ def attach(kind: str, text: str, report: Report, primary: Primary, primary_name:
                 )
         else:
             party.remarks = join_comment(party.remarks or "", row[1])
+    if last_bad and last_bad == last:
+        mark_truncated(text, report, last)
     return rows

@@ -160,11 +160,26 @@ _BUILDERS: dict[str, Callable[[int, dict[str, str], Report], Party | None]] = {
 }
 
 
+# The columns each builder reads by name (others with ``rec.get``).
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "dod-1260h": (
+        "Name", "Clean Name", "Alias", "Previous Name", "Parent Name", "Note", "Start date",
+        "End date", "Source Url",
+    ),
+    "fcc-covered": ("covered_equipment_or_services", "date_of_inclusion_on_covered_list"),
+    "cn-countersanctions": (
+        "Type", "Name", "Alias", "Chinese name", "Country", "List", "Body", "Date", "End date",
+        "Summary", "Chinese summary", "Source URL",
+    ),
+    "opensanctions-table": ("Type", "Name", "Program"),
+}  # fmt: skip
+
+
 def parse(fmt: str, text: str, report: Report) -> tuple[list[Party], int]:
     build = _BUILDERS[fmt]
     parties: list[Party] = []
     rows = 0
-    for line, rec in header_records(text, report):
+    for line, rec in header_records(text, report, required=_REQUIRED[fmt]):
         party = build(line, rec, report)
         rows += 1
         if party is not None:

@@ -74,6 +74,9 @@ def parse(data: bytes, report: Report) -> tuple[list[Party], int]:
     except ET.ParseError as exc:
         report.bad(exc.position[0], None, f"XML not well-formed: {exc}")
         return [], 0
+    except ValueError as exc:  # e.g. an encoding the declaration names but Python lacks
+        report.bad(None, None, f"XML not readable: {exc}")
+        return [], 0
     # ElementTree keeps no line numbers: find each listing's line from its reference number,
     # so every party still points at its place in the file.
     lines: dict[str, int] = {}

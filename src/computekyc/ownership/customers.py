@@ -184,26 +184,21 @@ def read_customers(path: Path) -> Iterator[Customer | InputError]:
             except RecursionError:
                 yield InputError(str(path), number, "<json>", "nested too deeply to read")
                 continue
+            raw_id = data.get("id") if isinstance(data, dict) else None
+            cid = None if raw_id is None or isinstance(raw_id, dict | list) else str(raw_id)
             try:
+                if cid is not None and cid in first_line:
+                    earlier = first_line[cid]
+                    raise RecordError("id", f"duplicate id {cid!r}: first on line {earlier}")
+                if cid is not None:
+                    first_line[cid] = number  # also when this line is bad: the id is taken
                 customer = parse_customer(data)
-                if customer.id in first_line:
-                    raise RecordError(
-                        "id",
-                        f"duplicate id {customer.id!r}: first on line {first_line[customer.id]}",
-                    )
-                first_line[customer.id] = number
             except RecursionError:
-                yield InputError(str(path), number, "owners", "owners nested too deeply to read")
+                too_deep = "owners nested too deeply to read"
+                yield InputError(str(path), number, "owners", too_deep, cid)
                 continue
             except RecordError as exc:
-                cid = data.get("id") if isinstance(data, dict) else None
-                yield InputError(
-                    str(path),
-                    number,
-                    exc.field or "<record>",
-                    exc.message,
-                    None if cid is None else str(cid),
-                )
+                yield InputError(str(path), number, exc.field or "<record>", exc.message, cid)
                 continue
             customer.line = number
             customer.source_file = str(path)

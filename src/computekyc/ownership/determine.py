@@ -571,14 +571,15 @@ def ultimate_parent(tree: Tree) -> tuple[Holder, list[dict[str, Any]]]:
 
 
 def _home(holder: Holder) -> tuple[str | None, str]:
-    """Where a holder is headquartered (or, lacking that, incorporated/a national of)."""
+    """Where a holder is headquartered (else incorporated; a person: a national of), and the
+    words that say so."""
     if holder.type == "individual":
-        return holder.country, "a national of"
+        return holder.country, f"a national of {holder.country}"
     if holder.headquarters_country:
-        return holder.headquarters_country, "headquartered in"
+        return holder.headquarters_country, f"headquartered in {holder.headquarters_country}"
     if holder.country:
-        return holder.country, "incorporated in (no headquarters given)"
-    return None, ""
+        return holder.country, f"incorporated in {holder.country} (no headquarters given)"
+    return None, "of unknown headquarters"
 
 
 def _d5_held(node: Holder, countries: set[str]) -> tuple[float, list[str]]:
@@ -612,7 +613,7 @@ def _hq_flags(
         top = climb.top
         if top is not root:
             home, how = _home(top)
-            text = f"ultimate parent {top.name} {how} {home}"
+            text = f"ultimate parent {top.name} {how}"
             presumed = "".join(f"; {p}" for p in climb.presumed)
             if home is None:
                 flags.append(f"headquarters of the ultimate parent {top.name!r} unknown{presumed}")
@@ -627,15 +628,16 @@ def _hq_flags(
                 mid_home, mid_how = _home(middle)
                 if mid_home in countries:
                     flags.append(
-                        f"intermediate parent {middle.name} {mid_how} {mid_home}: verify that "
+                        f"intermediate parent {middle.name} {mid_how}: verify that "
                         f"{top.name!r} is the ultimate parent; if not, {consequence}"
                     )
         person = climb.person
         if person is not None and person.country in countries:
+            stake = "no share stated" if person.share is None else f"{person.share:g}%"
             flags.append(
-                f"individual {person.name!r} ({person.share if person.share is not None else '?'}"
-                f"%, a national of {person.country}) controls {top.name!r}: the headquarters "
-                "test covers entities, a D:5/Macau national in control is a red flag to review"
+                f"individual {person.name!r} ({stake}, a national of {person.country}) controls "
+                f"{top.name!r}: the headquarters test covers entities only; a D:5/Macau national "
+                "in control is a red flag to review"
             )
     for node in nodes:
         declared = node.headquarters_country
@@ -699,7 +701,7 @@ def _hq(tree: Tree, item: Item, rules: RuleSet, on: date) -> RuleResult:
         if home is None:
             flags.append("the customer's headquarters and country are unknown")
         elif home in countries:
-            hits.append(f"customer {how} {home}")
+            hits.append(f"customer {how}")
         if too_many:
             flags.append(f"more than {MAX_CLIMBS} possible ways up to an ultimate parent")
         more_hits, more_flags = _hq_flags(found, countries, consequence)

@@ -154,20 +154,27 @@ def test_a_cycle_in_graph_data_is_reported_not_followed(
 # ----------------------------------------------------------------- impossible graph data
 
 
+def alpha_owned(tmp_path: Path, stakes: list[tuple[str, str, str]]) -> Any:
+    """A graph where Alpha Holdings (INN 7700000001) has the given (statement, owner, percent)
+    stakes from Beta and Gamma Holdings (or itself), and the determination of its 100% child."""
+    ftm = write_ftm(
+        tmp_path / "alpha.ftm.json",
+        [company("a", "Alpha Holdings Ltd", "gb", "7700000001"),
+         company("b", "Beta Holdings Ltd", "gb"), company("c", "Gamma Holdings Ltd", "gb"),
+         *(ownership(eid, owner, "a", percent) for eid, owner, percent in stakes)],
+    )  # fmt: skip
+    return build_graph([], None, [ftm])
+
+
+ALPHA = {"name": "Alpha Holdings Ltd", "share": 100, "identifiers": {"inn": "7700000001"},
+         "headquarters_country": "GB"}  # fmt: skip
+
+
 def test_impossible_ftm_shares_and_self_ownership_are_red_flags(
     tmp_path: Path, exact: ExactScreener, rules: RuleSet, h100: Item
 ) -> None:
-    ftm = write_ftm(
-        tmp_path / "bad.ftm.json",
-        [company("a", "Alpha Holdings Ltd", "gb", "7700000001"),
-         company("b", "Beta Holdings Ltd", "gb"), company("c", "Gamma Holdings Ltd", "gb"),
-         ownership("o1", "b", "a", "-300"), ownership("o2", "c", "a", "5000"),
-         ownership("o3", "a", "a", "10")],
-    )  # fmt: skip
-    graph = build_graph([], None, [ftm])
-    owner = {"name": "Alpha Holdings Ltd", "share": 100, "identifiers": {"inn": "7700000001"},
-             "headquarters_country": "GB"}  # fmt: skip
-    result = run(customer([owner]), h100, exact, rules, graph)
+    graph = alpha_owned(tmp_path, [("o1", "b", "-300"), ("o2", "c", "5000"), ("o3", "a", "10")])
+    result = run(customer([ALPHA]), h100, exact, rules, graph)
     flags = rule(result, "ownership_data")["red_flags"]
     assert result.status == "review"
     assert any("o1" in f and "'-300' outside 0..100%" in f for f in flags)
@@ -178,14 +185,8 @@ def test_impossible_ftm_shares_and_self_ownership_are_red_flags(
 def test_graph_stakes_adding_up_to_more_than_100_percent_are_a_review(
     tmp_path: Path, exact: ExactScreener, rules: RuleSet, h100: Item
 ) -> None:
-    ftm = write_ftm(
-        tmp_path / "sum.ftm.json",
-        [company("a", "Alpha Holdings Ltd", "gb", "7700000001"),
-         company("b", "Beta Holdings Ltd", "gb"), company("c", "Gamma Holdings Ltd", "gb"),
-         ownership("o1", "b", "a", "70"), ownership("o2", "c", "a", "60")],
-    )  # fmt: skip
-    owner = {"name": "Alpha Holdings Ltd", "share": 100, "identifiers": {"inn": "7700000001"}}
-    result = run(customer([owner]), h100, exact, rules, build_graph([], None, [ftm]))
+    graph = alpha_owned(tmp_path, [("o1", "b", "70"), ("o2", "c", "60")])
+    result = run(customer([ALPHA]), h100, exact, rules, graph)
     assert result.status == "review"
     assert "add up to 130%" in rule(result, "ownership_data")["reason"]
 

@@ -27,23 +27,17 @@ def errors(path: Path) -> list[tuple[int, str, str]]:
     return [(e.line, e.field, e.message) for e in read_customers(path) if isinstance(e, InputError)]
 
 
+WORDS = {
+    PartyType.ENTITY: "organization organisation company entity legal_entity LegalEntity "
+    "PublicBody Organization",
+    PartyType.INDIVIDUAL: "person Person individual",
+    PartyType.VESSEL: "Vessel",
+    PartyType.AIRCRAFT: "Airplane",
+}
+
+
 @pytest.mark.parametrize(
-    ("word", "expected"),
-    [
-        ("organization", PartyType.ENTITY),
-        ("organisation", PartyType.ENTITY),
-        ("company", PartyType.ENTITY),
-        ("entity", PartyType.ENTITY),
-        ("legal_entity", PartyType.ENTITY),
-        ("LegalEntity", PartyType.ENTITY),
-        ("PublicBody", PartyType.ENTITY),
-        ("Organization", PartyType.ENTITY),
-        ("person", PartyType.INDIVIDUAL),
-        ("Person", PartyType.INDIVIDUAL),
-        ("individual", PartyType.INDIVIDUAL),
-        ("Vessel", PartyType.VESSEL),
-        ("Airplane", PartyType.AIRCRAFT),
-    ],
+    ("word", "expected"), [(w, kind) for kind, words in WORDS.items() for w in words.split()]
 )
 def test_one_vocabulary_for_party_types(word: str, expected: PartyType) -> None:
     assert party_type(word) is expected

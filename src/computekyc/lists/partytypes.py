@@ -45,7 +45,7 @@ def party_type(
     field: str | None = None,
 ) -> PartyType:
     """The product's party type for a word from any input; InputError for an unknown word."""
-    found = _WORDS.get(_fold(word)) if isinstance(word, str) else None
+    found = (_WORDS.get(word) or _WORDS.get(_fold(word))) if isinstance(word, str) else None
     if found is None:
         raise exc.InputError(
             f"unknown party type {word!r}; accepted: {ACCEPTED}", file=file, line=line, field=field

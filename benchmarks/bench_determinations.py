@@ -64,7 +64,7 @@ def company_name(rng: random.Random) -> str:
 
 
 def owners(
-    rng: random.Random, depth: int, pool: list[str], listed: list[str]
+    rng: random.Random, depth: int, pool: list[str], listed: list[str], above: tuple[str, ...]
 ) -> list[dict[str, Any]]:
     if depth > 3:
         return []
@@ -74,6 +74,8 @@ def owners(
     out = []
     for share in shares:
         name = rng.choice(listed) if rng.random() < 0.02 else rng.choice(pool)
+        while name in above:  # a company cannot own itself: customers.py rejects such lines
+            name = rng.choice(pool)
         country = rng.choice(COUNTRIES)
         out.append(
             {
@@ -82,7 +84,7 @@ def owners(
                 "country": country,
                 "headquarters_country": country,
                 "share": round(share * scale, 2),
-                "owners": owners(rng, depth + 1, pool, listed),
+                "owners": owners(rng, depth + 1, pool, listed, (*above, name)),
             }
         )
     return out
@@ -94,14 +96,15 @@ def generate(n: int, seed: int, listed: list[str]) -> list[dict[str, Any]]:
     out = []
     for i in range(n):
         country = rng.choice(COUNTRIES)
+        name = company_name(rng)
         out.append(
             {
                 "id": f"cust-{i:06d}",
-                "name": company_name(rng),
+                "name": name,
                 "type": "entity",
                 "country": country,
                 "headquarters_country": country,
-                "owners": owners(rng, 1, pool, listed),
+                "owners": owners(rng, 1, pool, listed, (name,)),
             }
         )
     return out
@@ -146,7 +149,7 @@ def main() -> None:
     statuses: Counter[str] = Counter()
     on = date(2026, 7, 1)
     for cust in customers:
-        statuses[determine(cust, item, on, screener, rules, graph).status] += 1
+        statuses[str(determine(cust, item, on, screener, rules, graph).status)] += 1
     t3 = time.perf_counter()
     print(
         f"parties {len(data.parties):,}; graph nodes {len(graph):,}, edges {graph.edge_count():,}"

@@ -304,12 +304,13 @@ def test_declared_director_matching_an_sdn_person_is_review(
 
 
 def test_clear_customer_explains_itself(exact: ExactScreener, rules: RuleSet, h100: Item) -> None:
-    record = owned(
-        "Nordic Render Farm AB",
-        [{"name": "Fjord Capital AB", "share": 100}],
-        country="SE",
-        headquarters_country="SE",
-    )
+    # The 100% parent's headquarters must be known for a clear: an unknown one is a review.
+    parent = {"name": "Fjord Capital AB", "share": 100}
+    record = owned("Nordic Render Farm AB", [parent], country="SE", headquarters_country="SE")
+    unknown = determine(parse_customer(record), h100, ON, exact, rules)
+    assert unknown.status == "review"
+    assert "headquarters of the ultimate parent 'Fjord Capital AB' unknown" in unknown.explanation
+    parent["headquarters_country"] = "SE"
     result = determine(parse_customer(record), h100, ON, exact, rules)
     assert result.status == "clear"
     assert result.explanation.startswith("CLEAR for H100")
@@ -319,6 +320,8 @@ def test_clear_customer_explains_itself(exact: ExactScreener, rules: RuleSet, h1
         "bis_affiliates",
         "hq_advanced_computing",
         "shared_directors",
+        "uncorroborated_matches",
+        "ownership_data",
         "possible_matches",
         "lapsed_listings",
     }

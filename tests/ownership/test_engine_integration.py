@@ -93,3 +93,19 @@ def test_engine_zala_cluster_and_gleif(
         "identifiers": {"lei": "8945006UNIT4VSLO5077"},
     }  # fmt: skip
     assert run(clean, h100, ON, engine, rules, graph)["status"] == "clear"
+
+
+def test_engine_evidence_keeps_the_token_by_token_explanation(
+    engine: Screener, rules: RuleSet, l20: Item
+) -> None:
+    record = {
+        "id": "e6", "name": "Harbourfront Compute Pte Ltd", "country": "SG",
+        "headquarters_country": "SG", "owners": [{"name": "ZALA Aero Group", "share": 60}],
+    }  # fmt: skip
+    result = run(record, l20, ON, engine, rules)
+    entries = by_rule(result, "ofac_50")["list_entries"]
+    assert result["status"] == "blocked" and entries
+    for entry in entries:
+        tokens = entry["explanation"]["matches"]
+        assert tokens and {"query", "candidate", "similarity"} <= set(tokens[0])
+        assert any(t["candidate"] == "zala" for t in tokens)

@@ -6,6 +6,7 @@ Public, pure API (no database): :func:`read_file`, :func:`read_files`, :func:`re
 
 from computekyc.lists.model import Address, Alias, Identifier, ParentRef, Party, PartyType
 from computekyc.lists.parsing import ListFormatError, ParsedFile, Problem
+from computekyc.lists.partytypes import party_type
 from computekyc.lists.reader import detect, parties_from, read_file, read_files, read_mirror
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Problem",
     "detect",
     "parties_from",
+    "party_type",
     "read_file",
     "read_files",
     "read_mirror",

@@ -1,20 +1,29 @@
 """Customer records (JSON Lines) → :class:`Customer` trees, with precise errors for bad lines.
 
 A bad line yields an :class:`InputError` naming file, line and field; reading carries on, so one
-broken record never hides the determinations of the others.
+broken record never hides the determinations of the others. Facts that cannot be true are bad
+lines too: a share outside 0..100% or owners adding up to more than 100%, a company owning
+itself (directly or through a declared cycle), and a customer id already used earlier in the file.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from computekyc import exc
-from computekyc.ownership.model import Customer, Holder, InputError
+from computekyc.lists.model import PartyType
+from computekyc.lists.partytypes import party_type
+from computekyc.ownership.graph import identifier_key
+from computekyc.ownership.listgraph import norm
+from computekyc.ownership.model import Customer, Holder, InputError, list_day
 
-TYPES = {"entity", "individual"}
+# Declared relations: a stake (owner) or control stated without a share (parent, ultimate_parent).
+RELATIONS = {"owner", "parent", "ultimate_parent"}
+HOLDER_TYPES = {PartyType.ENTITY, PartyType.INDIVIDUAL}
 
 
 class RecordError(exc.InputError, ValueError):
@@ -32,28 +41,80 @@ def _country(value: Any, field: str) -> str | None:
     return value.strip().upper()
 
 
-def _holder(data: Any, path: str, *, is_owner: bool) -> Holder:
+def _kind(data: dict[str, Any], prefix: str) -> str:
+    try:
+        kind = party_type(data.get("type", "entity"))
+    except exc.InputError as error:
+        raise RecordError(f"{prefix}type", error.message) from None
+    if kind not in HOLDER_TYPES:
+        message = f"a customer or owner is an entity or an individual, not a {kind}"
+        raise RecordError(f"{prefix}type", message)
+    return str(kind)
+
+
+def _share(data: dict[str, Any], prefix: str) -> float | None:
+    raw = data.get("share")
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise RecordError(f"{prefix}share", f"expected a percent number, got {raw!r}")
+    if not 0 <= float(raw) <= 100:  # NaN fails this test too
+        raise RecordError(f"{prefix}share", f"percent out of range 0..100: {raw}")
+    return float(raw)
+
+
+def _date_of_birth(value: Any, field: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or list_day(value) is None:
+        raise RecordError(field, f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
+    return value.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class _Ancestor:
+    """A holder above the one being read: a company cannot own itself, not even via others."""
+
+    path: str
+    name: str
+    country: str | None
+    identifiers: frozenset[str]
+
+    def same(self, other: _Ancestor) -> bool:
+        if self.identifiers & other.identifiers:
+            return True
+        countries_agree = None in (self.country, other.country) or self.country == other.country
+        return bool(self.name) and self.name == other.name and countries_agree
+
+
+def _holder(
+    data: Any, path: str, *, is_owner: bool, ancestors: list[_Ancestor] | None = None
+) -> Holder:
     if not isinstance(data, dict):
         raise RecordError(path or "<line>", f"expected a JSON object, got {type(data).__name__}")
     prefix = f"{path}." if path else ""
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise RecordError(f"{prefix}name", "missing or empty name")
-    kind = data.get("type", "entity")
-    if kind not in TYPES:
-        raise RecordError(f"{prefix}type", f"expected entity or individual, got {kind!r}")
-    share: float | None = None
-    if is_owner:
-        raw = data.get("share")
-        if raw is not None:
-            if isinstance(raw, bool) or not isinstance(raw, int | float):
-                raise RecordError(f"{prefix}share", f"expected a percent number, got {raw!r}")
-            if not 0 <= float(raw) <= 100:
-                raise RecordError(f"{prefix}share", f"percent out of range 0..100: {raw}")
-            share = float(raw)
+    kind = _kind(data, prefix)
+    share = _share(data, prefix) if is_owner else None
+    relation = data.get("relation", "owner") if is_owner else "owner"
+    if relation not in RELATIONS:
+        raise RecordError(
+            f"{prefix}relation", f"expected one of {', '.join(sorted(RELATIONS))}, got {relation!r}"
+        )
     identifiers = data.get("identifiers") or {}
     if not isinstance(identifiers, dict):
         raise RecordError(f"{prefix}identifiers", "expected an object of scheme → value")
+    country = _country(data.get("country"), f"{prefix}country")
+    ids = frozenset(identifier_key(str(k), str(v)) for k, v in identifiers.items() if v)
+    me = _Ancestor(path, norm(name), country, ids)
+    ancestors = ancestors or []
+    same = next((a for a in ancestors if a.same(me)), None)
+    if same is not None:
+        what = "owns itself" if same is ancestors[-1] else "is in an ownership cycle"
+        where = same.path or "the customer"
+        raise RecordError(f"{prefix}name", f"{name.strip()!r} {what}: it is also {where}")
     directors = data.get("directors") or []
     if not isinstance(directors, list) or not all(
         isinstance(d, str) or (isinstance(d, dict) and isinstance(d.get("name"), str))
@@ -63,18 +124,24 @@ def _holder(data: Any, path: str, *, is_owner: bool) -> Holder:
     owners_raw = data.get("owners") or []
     if not isinstance(owners_raw, list):
         raise RecordError(f"{prefix}owners", "expected a list of owner objects")
-    owners = [_holder(o, f"{prefix}owners[{i}]", is_owner=True) for i, o in enumerate(owners_raw)]
+    lineage = [*ancestors, me]
+    owners = [
+        _holder(o, f"{prefix}owners[{i}]", is_owner=True, ancestors=lineage)
+        for i, o in enumerate(owners_raw)
+    ]
     declared = sum(o.share or 0.0 for o in owners)
     if declared > 100.0 + 1e-6:
         raise RecordError(f"{prefix}owners", f"declared shares add up to {declared:g}% (> 100%)")
     return Holder(
         name=name.strip(),
         type=kind,
-        country=_country(data.get("country"), f"{prefix}country"),
+        country=country,
         headquarters_country=_country(
             data.get("headquarters_country"), f"{prefix}headquarters_country"
         ),
         share=share,
+        relation=relation,
+        date_of_birth=_date_of_birth(data.get("date_of_birth"), f"{prefix}date_of_birth"),
         owners=owners,
         identifiers={str(k).lower(): str(v) for k, v in identifiers.items() if v},
         directors=[d if isinstance(d, str) else d["name"] for d in directors],
@@ -100,7 +167,11 @@ def parse_customer(data: Any) -> Customer:
 
 
 def read_customers(path: Path) -> Iterator[Customer | InputError]:
-    """Yield one Customer (or one InputError) per non-blank line of a JSONL file."""
+    """Yield one Customer (or one InputError) per non-blank line of a JSONL file.
+
+    A customer id seen on an earlier line is an error on the later line: two records for one
+    id would give two determinations under one name."""
+    first_line: dict[str, int] = {}
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -110,17 +181,24 @@ def read_customers(path: Path) -> Iterator[Customer | InputError]:
             except json.JSONDecodeError as exc:
                 yield InputError(str(path), number, "<json>", f"invalid JSON: {exc.msg}")
                 continue
+            except RecursionError:
+                yield InputError(str(path), number, "<json>", "nested too deeply to read")
+                continue
+            raw_id = data.get("id") if isinstance(data, dict) else None
+            cid = None if raw_id is None or isinstance(raw_id, dict | list) else str(raw_id)
             try:
+                if cid is not None and cid in first_line:
+                    earlier = first_line[cid]
+                    raise RecordError("id", f"duplicate id {cid!r}: first on line {earlier}")
+                if cid is not None:
+                    first_line[cid] = number  # also when this line is bad: the id is taken
                 customer = parse_customer(data)
+            except RecursionError:
+                too_deep = "owners nested too deeply to read"
+                yield InputError(str(path), number, "owners", too_deep, cid)
+                continue
             except RecordError as exc:
-                cid = data.get("id") if isinstance(data, dict) else None
-                yield InputError(
-                    str(path),
-                    number,
-                    exc.field or "<record>",
-                    exc.message,
-                    None if cid is None else str(cid),
-                )
+                yield InputError(str(path), number, exc.field or "<record>", exc.message, cid)
                 continue
             customer.line = number
             customer.source_file = str(path)

@@ -19,13 +19,13 @@ ownership paths with shares, and the list entries (with snapshot id) it rests on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from computekyc.ownership.graph import OwnershipGraph
+from computekyc.ownership.graph import OwnershipGraph, identifier_key
 from computekyc.ownership.items import Item
 from computekyc.ownership.listgraph import party_key
 from computekyc.ownership.model import (
@@ -34,6 +34,7 @@ from computekyc.ownership.model import (
     Holder,
     ListEntry,
     RuleResult,
+    Status,
     worst,
 )
 from computekyc.ownership.rules import Rule, RuleSet
@@ -42,7 +43,11 @@ from computekyc.ownership.screener import Screener
 # Graph relations that mean ownership or control of the child (director-of is not ownership;
 # ultimately-consolidated-by is read only for the ultimate-parent test, so stakes never double).
 OWNERSHIP_RELATIONS = {"owner", "parent", "consolidated-by", "branch-of", "subsidiary-of"}
-MAX_DEPTH = 12
+# Relations that state control without a share: such a parent is presumed to control.
+CONTROL_RELATIONS = {
+    "parent", "ultimate_parent", "consolidated-by", "ultimately-consolidated-by", "branch-of",
+    "subsidiary-of",
+}  # fmt: skip
 
 Predicate = Callable[[ListEntry], bool]
 
@@ -74,6 +79,71 @@ class CachedScreener:
         return list(self._ident(scheme, value))
 
 
+def _identifier_keys(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """identifier_key → scheme, for comparing what a customer and a listing say."""
+    return {identifier_key(scheme, value): identifier_key(scheme, "") for scheme, value in pairs}
+
+
+def _corroboration(holder: Holder, entry: ListEntry, rules: RuleSet) -> str | None:
+    """Why a name match may not restrict yet (None when it may).
+
+    A listed person's name alone does not tell them apart from everyone else of that name: a
+    second attribute the list gives must agree (OFAC FAQ 5). Nationality or country alone is not
+    enough for a name common on the lists. Entity names are specific enough to stand unless an
+    identifier of the same scheme differs.
+    """
+    if entry.how != "name":
+        return None
+    held = _identifier_keys(holder.identifiers.items())
+    listed = _identifier_keys(entry.identifiers)
+    differ = [
+        f"{scheme.rstrip(':')} differs" for key, scheme in held.items()
+        if key not in listed and scheme in listed.values()
+    ]  # fmt: skip
+    person = "individual" in (entry.party_type, holder.type)
+    if not person:
+        return "; ".join(differ) + ": probably another party" if differ else None
+    strong = [f"identifier {key}" for key in held if key in listed]
+    dob = holder.date_of_birth
+    if dob and entry.dates_of_birth:
+        if any(d.startswith(dob) or dob.startswith(d) for d in entry.dates_of_birth):
+            strong.append(f"date of birth {dob}")
+        else:
+            differ.append(f"date of birth {dob} vs listed {', '.join(entry.dates_of_birth)}")
+    if differ:
+        return "; ".join(differ) + ": probably another person of that name"
+    if strong:
+        return None
+    common = bool(entry.name_parts) and all(
+        n >= rules.common_name_part for _, n in entry.name_parts
+    )
+    parts = ", ".join(f"{p!r} on {n} listed persons" for p, n in entry.name_parts)
+    weak = bool(holder.country) and holder.country in entry.countries
+    if weak and not common:
+        return None
+    offered = [
+        what
+        for what, present in (
+            ("date of birth", entry.dates_of_birth),
+            ("identifier", entry.identifiers),
+            ("nationality/address country", entry.countries),
+        )
+        if present
+    ]
+    if weak:
+        return (
+            f"common name ({parts}): country {holder.country} alone does not tell the person "
+            "apart; a date of birth or an identifier must agree"
+        )
+    if offered:
+        return f"name only: the list gives {', '.join(offered)}, none supplied or agreeing" + (
+            f"; common name ({parts})" if common else ""
+        )
+    if common:
+        return f"name only, and a common name ({parts}); the list gives nothing else to compare"
+    return None
+
+
 def _screen_holder(holder: Holder, screener: Screener, rules: RuleSet, on: date) -> None:
     seen: set[str] = set()
     found: list[ListEntry] = []
@@ -93,7 +163,11 @@ def _screen_holder(holder: Holder, screener: Screener, rules: RuleSet, on: date)
                 holder.lapsed.append(entry)
             continue
         if entry.score >= rules.match_threshold:
-            listings.append(entry)
+            why = _corroboration(holder, entry, rules)
+            if why is None:
+                listings.append(entry)
+            else:
+                holder.uncorroborated.append((entry, why))
         elif entry.score >= rules.possible_threshold:
             possible.append(entry)
     holder.listings = listings
@@ -101,7 +175,7 @@ def _screen_holder(holder: Holder, screener: Screener, rules: RuleSet, on: date)
 
 
 def _graph_keys(holder: Holder, graph: OwnershipGraph) -> list[str]:
-    keys: list[str] = []
+    keys: list[str] = [holder.graph_key] if holder.graph_key in graph.nodes else []
     for scheme, value in holder.identifiers.items():
         keys.extend(k for k in graph.find(scheme, value) if k not in keys)
     # Identity, not restriction: a listing that did not stand on the date still names the node.
@@ -112,12 +186,21 @@ def _graph_keys(holder: Holder, graph: OwnershipGraph) -> list[str]:
     return keys
 
 
-def _graph_parents(keys: list[str], graph: OwnershipGraph, on: date) -> list[Holder]:
-    """Parents of the graph nodes on a date; of several statements of one stake, the latest wins."""
+def _graph_parents(
+    holder: Holder, keys: list[str], graph: OwnershipGraph, on: date, problems: list[str]
+) -> list[Holder]:
+    """Parents of the graph nodes on a date; of several statements of one stake, the latest wins.
+    Statements that cannot be true (self-ownership, a share of -300%) go to ``problems``."""
     best: dict[str, Any] = {}
     for key in keys:
         for edge in graph.parents(key, on):
-            if edge.relation not in OWNERSHIP_RELATIONS or edge.parent in keys:
+            if edge.relation not in OWNERSHIP_RELATIONS:
+                continue
+            if edge.problem:
+                problems.append(f"{edge.evidence} ({holder.name!r}): {edge.problem}")
+            if edge.parent in keys:
+                if not edge.problem:
+                    problems.append(f"{edge.evidence}: {holder.name!r} is stated to own itself")
                 continue
             old = best.get(edge.parent)
             rank = (edge.valid_from or date.min, edge.share or -1.0)
@@ -136,9 +219,11 @@ def _graph_parents(keys: list[str], graph: OwnershipGraph, on: date) -> list[Hol
                 country=node.country,
                 headquarters_country=node.headquarters_country,
                 share=edge.share,
+                relation=edge.relation,
                 identifiers={s: v for s, v in node.identifiers},
                 origin=edge.source,
                 evidence=f"{edge.evidence}; {edge.relation}{period}",
+                graph_key=parent_key,
             )
         )
     return holders
@@ -153,9 +238,11 @@ def _graph_ultimate(keys: list[str], graph: OwnershipGraph, on: date) -> Holder 
                     name=node.name,
                     country=node.country,
                     headquarters_country=node.headquarters_country,
+                    relation=edge.relation,
                     identifiers={s: v for s, v in node.identifiers},
                     origin=edge.source,
                     evidence=edge.evidence,
+                    graph_key=edge.parent,
                 )
     return None
 
@@ -189,7 +276,9 @@ class Tree:
     root: Holder
     ultimate_from_graph: Holder | None = None
     directors: list[tuple[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # information (where a fact came from)
+    # Ownership data that could not be traced to its end or cannot be true: each one a review.
+    problems: list[str] = field(default_factory=list)
 
 
 def build_tree(
@@ -199,31 +288,53 @@ def build_tree(
     on: date,
     graph: OwnershipGraph | None = None,
 ) -> Tree:
-    """Screen every declared node; where nothing is declared above a node, ask the graph."""
+    """Screen every declared node; where nothing is declared above a node, ask the graph.
+
+    Owners are followed to the top: a cycle in the graph data stops the trace with a review
+    problem naming it, and so does the safety limit ``rules.max_depth`` — never silently.
+    """
     tree = Tree(root=customer.root)
     tree.directors = [(d, "declared by customer") for d in customer.root.directors]
 
-    def visit(holder: Holder, depth: int, path: frozenset[str]) -> None:
+    def visit(holder: Holder, depth: int, path: tuple[tuple[str, str], ...]) -> None:
         _screen_holder(holder, screener, rules, on)
+        keys: list[str] = []
         if graph is not None:
-            keys = [k for k in _graph_keys(holder, graph) if k not in path]
+            keys = _graph_keys(holder, graph)
+            above = {key: name for key, name in path}
+            loop = next((k for k in keys if k in above), None)
+            if loop is not None:
+                names = [name for _, name in path[[k for k, _ in path].index(loop) :]]
+                tree.problems.append(
+                    "ownership cycle in the graph data: "
+                    + " ← ".join(repr(n) for n in [*reversed(names), holder.name])
+                    + ": the stakes around it cannot be traced to an ultimate owner"
+                )
+                return
             if depth == 0:
                 tree.ultimate_from_graph = _graph_ultimate(keys, graph, on)
                 tree.directors.extend(_graph_directors(keys, graph, on))
                 _fill_headquarters(holder, keys, graph, tree)
-            if not holder.owners and depth < MAX_DEPTH:
-                holder.owners = _graph_parents(keys, graph, on)
-            path = path | set(keys)
+            if not holder.owners:
+                holder.owners = _graph_parents(holder, keys, graph, on, tree.problems)
+        if holder.owners and depth >= rules.max_depth:
+            tree.problems.append(
+                f"ownership trace stopped after {depth} levels (safety limit) at "
+                f"{holder.name!r}: its {len(holder.owners)} owner(s) were not examined"
+            )
+            holder.owners = []
+            return
         total = sum(o.share or 0.0 for o in holder.owners)
         if total > 100.0 + 1e-6:
-            tree.notes.append(
-                f"stated stakes in {holder.name} add up to {total:g}% on {on}: sources disagree"
+            tree.problems.append(
+                f"stated stakes in {holder.name!r} add up to {total:g}% on {on}: "
+                "the sources disagree or a share is wrong"
             )
-        if depth < MAX_DEPTH:
-            for owner in holder.owners:
-                visit(owner, depth + 1, path)
+        here = tuple((k, holder.name) for k in keys)
+        for owner in holder.owners:
+            visit(owner, depth + 1, path + here)
 
-    visit(customer.root, 0, frozenset())
+    visit(customer.root, 0, ())
     return tree
 
 
@@ -249,7 +360,7 @@ def _step(holder: Holder, entries: list[ListEntry] | None = None) -> dict[str, A
     if holder.evidence:
         step["evidence"] = holder.evidence
     if entries:
-        step["listed"] = [f"{e.source} {e.party_id}" for e in entries]
+        step["listed"] = [f"{e.source} {e.party_id} ({e.date_note()})" for e in entries]
     return step
 
 
@@ -327,16 +438,19 @@ def _fifty_percent(
     in_force, why = _in_force(rule, on)
     threshold = float(rule.params["threshold"])
     cap = assess(tree.root, listed, threshold, is_root=True)
-    result = RuleResult(key, rule.version, rule.title, in_force, why, False, "clear", "")
+    result = RuleResult(key, rule.version, rule.title, in_force, why, False, Status.CLEAR, "")
     result.paths, result.entries = cap.paths + cap.unknown, cap.entries
     if cap.captured:
         # Most-restrictive owner: of the parties behind the counted stakes, the lowest rank.
         owner = min(cap.binding, key=lambda e: _rank(e, rule))
-        who = f"most restrictive owner {owner.name} ({owner.source} {owner.party_id})"
+        who = (
+            f"most restrictive owner {owner.name} ({owner.source} {owner.party_id}, "
+            f"{owner.date_note()})"
+        )
         if owner.license_requirement:
             who += f": {owner.license_requirement}"
         if in_force:
-            result.applies, result.status = True, status
+            result.applies, result.status = True, Status(status)
             result.reason = (
                 f"{cap.aggregate:g}% owned in aggregate by {what} parties (≥ {threshold:g}%); {who}"
             )
@@ -345,11 +459,11 @@ def _fifty_percent(
                 f"majority ({cap.aggregate:g}%) {what} ownership while the rule is not in force "
                 f"({rule.period(on).status}); {who}"
             )
-            result.status, result.reason, result.red_flags = "review", flag, [flag]
+            result.status, result.reason, result.red_flags = Status.REVIEW, flag, [flag]
         return result
     flags = _minority_flags(cap, rules, what)
     if flags:
-        result.status, result.reason, result.red_flags = "review", "; ".join(flags), flags
+        result.status, result.reason, result.red_flags = Status.REVIEW, "; ".join(flags), flags
     elif cap.paths:
         result.reason = f"{what} parties own {cap.effective:g}% (below every threshold)"
     else:
@@ -377,28 +491,181 @@ def _affiliates(tree: Tree, rules: RuleSet, on: date) -> RuleResult:
     return _fifty_percent("bis_affiliates", tree, rules, on, listed, what, "license_required")
 
 
+MAX_CLIMBS = 64  # possible ways up to an ultimate parent examined before asking for review
+
+
+@dataclass(slots=True)
+class Climb:
+    """One way up from the customer through controlling owners to an ultimate parent entity."""
+
+    chain: list[Holder]  # the customer first, the ultimate parent last
+    presumed: list[str] = field(default_factory=list)  # steps taken on a presumption of control
+    ambiguous: list[str] = field(default_factory=list)  # steps where several owners could control
+    person: Holder | None = None  # an individual in control above the top entity
+
+    @property
+    def top(self) -> Holder:
+        return self.chain[-1]
+
+
+def _controllers(node: Holder) -> list[Holder]:
+    """Owners that may control ``node``: a majority owner; else parents stated as such (GLEIF
+    consolidation, 1260H/EL parent, a declared parent); else owners named without a share, who
+    are presumed to control until a share says otherwise."""
+    majority = [o for o in node.owners if o.share is not None and o.share > 50.0]
+    if majority:
+        return majority
+    stated = [o for o in node.owners if o.relation in CONTROL_RELATIONS]
+    return stated or [o for o in node.owners if o.share is None]
+
+
+def _basis(owner: Holder) -> str | None:
+    """Why an owner is taken as controlling when that rests on a presumption (else None)."""
+    if owner.share is not None and owner.share > 50.0:
+        return None
+    if owner.relation in CONTROL_RELATIONS:
+        return None
+    return f"{owner.name!r} is named without a share and is presumed to control"
+
+
+def climbs(tree: Tree) -> tuple[list[Climb], bool]:
+    """Every way up to an ultimate parent (entities only: a person is not headquartered), and
+    whether there were more than :data:`MAX_CLIMBS` of them."""
+    out: list[Climb] = []
+
+    def up(node: Holder, climb: Climb, seen: frozenset[int]) -> None:
+        candidates = [c for c in _controllers(node) if id(c) not in seen]
+        if not candidates or len(out) >= MAX_CLIMBS:
+            out.append(climb)
+            return
+        several = (
+            [f"several owners may control {node.name!r}: {', '.join(c.name for c in candidates)}"]
+            if len(candidates) > 1
+            else []
+        )
+        for owner in candidates:
+            basis = _basis(owner)
+            step = Climb(
+                climb.chain,
+                climb.presumed + ([basis] if basis else []),
+                climb.ambiguous + several,
+            )
+            if owner.type == "individual":
+                step.person = owner
+                out.append(step)
+            else:
+                step.chain = [*climb.chain, owner]
+                up(owner, step, seen | {id(owner)})
+
+    up(tree.root, Climb([tree.root]), frozenset({id(tree.root)}))
+    for climb in out:
+        if climb.top is tree.root and tree.ultimate_from_graph is not None:
+            climb.chain = [tree.root, tree.ultimate_from_graph]
+    return out, len(out) >= MAX_CLIMBS
+
+
 def ultimate_parent(tree: Tree) -> tuple[Holder, list[dict[str, Any]]]:
-    """Climb majority (>50%) or consolidating parents; the top is the ultimate parent."""
-    node, chain = tree.root, [_step(tree.root)]
-    seen = {id(node)}
-    while True:
-        majority = [
-            o
-            for o in node.owners
-            if (o.share is not None and o.share > 50.0)
-            or (o.share is None and o.origin.startswith(("GLEIF", "1260H", "EL")))
-        ]
-        if not majority:
-            break
-        node = max(majority, key=lambda o: o.share or 0.0)
-        if id(node) in seen:
-            break
-        seen.add(id(node))
-        chain.append(_step(node))
-    if node is tree.root and tree.ultimate_from_graph is not None:
-        node = tree.ultimate_from_graph
-        chain.append(_step(node))
-    return node, chain
+    """The ultimate parent of the first way up, with its chain (customer first)."""
+    first = climbs(tree)[0][0]
+    return first.top, [_step(h) for h in first.chain]
+
+
+def _home(holder: Holder) -> tuple[str | None, str]:
+    """Where a holder is headquartered (else incorporated; a person: a national of), and the
+    words that say so."""
+    if holder.type == "individual":
+        return holder.country, f"a national of {holder.country}"
+    if holder.headquarters_country:
+        return holder.headquarters_country, f"headquartered in {holder.headquarters_country}"
+    if holder.country:
+        return holder.country, f"incorporated in {holder.country} (no headquarters given)"
+    return None, "of unknown headquarters"
+
+
+def _d5_held(node: Holder, countries: set[str]) -> tuple[float, list[str]]:
+    """Look-through percent of ``node`` held by D:5/Macau owners, and who holds it."""
+    total, who = 0.0, []
+    for owner in node.owners:
+        if owner.share is None:
+            continue
+        home, _ = _home(owner)
+        if home in countries:
+            total += owner.share
+            who.append(f"{owner.name} {owner.share:g}% ({home})")
+        else:
+            sub, _ = _d5_held(owner, countries)
+            if sub:
+                total += owner.share * sub / 100.0
+                who.append(f"{owner.name} {owner.share:g}% of which {sub:g}% D:5/Macau-held")
+    return total, who
+
+
+def _hq_flags(
+    climbs_found: list[Climb], countries: set[str], consequence: str
+) -> tuple[list[str], list[str]]:
+    """(licence findings, review flags) of the headquarters test along every way up."""
+    hits: list[str] = []
+    flags: list[str] = []
+    root = climbs_found[0].chain[0]
+    nodes: list[Holder] = []
+    for climb in climbs_found:
+        nodes.extend(h for h in climb.chain if all(h is not n for n in nodes))
+        top = climb.top
+        if top is not root:
+            home, how = _home(top)
+            text = f"ultimate parent {top.name} {how}"
+            presumed = "".join(f"; {p}" for p in climb.presumed)
+            if home is None:
+                flags.append(f"headquarters of the ultimate parent {top.name!r} unknown{presumed}")
+            elif home in countries and climb.ambiguous:
+                flags.append(
+                    f"{text} may be the ultimate parent ({'; '.join(climb.ambiguous)}): "
+                    f"if it controls, {consequence}"
+                )
+            elif home in countries:
+                hits.append(text + presumed)
+            for middle in climb.chain[1:-1]:
+                mid_home, mid_how = _home(middle)
+                if mid_home in countries:
+                    flags.append(
+                        f"intermediate parent {middle.name} {mid_how}: verify that "
+                        f"{top.name!r} is the ultimate parent; if not, {consequence}"
+                    )
+        person = climb.person
+        if person is not None and person.country in countries:
+            stake = "no share stated" if person.share is None else f"{person.share:g}%"
+            flags.append(
+                f"individual {person.name!r} ({stake}, a national of {person.country}) controls "
+                f"{top.name!r}: the headquarters test covers entities only; a D:5/Macau national "
+                "in control is a red flag to review"
+            )
+    for node in nodes:
+        declared = node.headquarters_country
+        if node.country in countries and declared and declared not in countries:
+            flags.append(
+                f"{node.name!r} is incorporated in {node.country} but declares headquarters in "
+                f"{declared}: if it is in fact headquartered in {node.country}, {consequence}"
+            )
+        if hits:
+            continue
+        joint = [
+            o for o in node.owners if o.share == 50.0 and _home(o)[0] in countries
+        ]  # fmt: skip
+        held, who = _d5_held(node, countries)
+        if joint:
+            owner = joint[0]
+            flags.append(
+                f"50/50 joint venture: {owner.name} ({_home(owner)[0]}) holds 50% of "
+                f"{node.name!r}: if it consolidates or controls it, it is the ultimate parent "
+                f"and {consequence}"
+            )
+        elif held >= 50.0:
+            flags.append(
+                f"D:5/Macau owners hold {held:g}% of {node.name!r} together ({'; '.join(who)}) "
+                f"with no single majority: if they act together or one controls the others, "
+                f"{consequence}"
+            )
+    return hits, list(dict.fromkeys(flags))
 
 
 def _hq(tree: Tree, item: Item, rules: RuleSet, on: date) -> RuleResult:
@@ -408,45 +675,69 @@ def _hq(tree: Tree, item: Item, rules: RuleSet, on: date) -> RuleResult:
     for group in rule.params.get("country_groups", []):
         countries |= rules.countries.members(group, on)
     result = RuleResult(
-        "hq_advanced_computing", rule.version, rule.title, in_force, why, False, "clear", ""
+        "hq_advanced_computing", rule.version, rule.title, in_force, why, False, Status.CLEAR, ""
+    )
+    caught = item.advanced_computing(list(rule.params["eccn_prefixes"]))
+    eccn = item.eccn or "not 3A090/4A090"
+    licensing = [f for f in item.flags if f in rule.params.get("review_flags", [])]
+    consequence = (
+        f"§742.6(a)(6)(iii)(A) requires a licence for {item.chip} ({item.eccn})"
+        if caught
+        else f"{item.chip} needs review ({', '.join(licensing) or 'outside 3A090'})"
     )
     root = tree.root
+    hits: list[str] = []
+    flags: list[str] = []
     if root.type == "individual":
         result.reason = "the customer is an individual: the headquarters test covers entities"
-        return result
-    parent, chain = ultimate_parent(tree)
-    result.paths = [list(reversed(chain))]
-    hq_root = root.headquarters_country or root.country
-    hq_parent = parent.headquarters_country or parent.country
-    hits = []
-    if hq_root in countries:
-        basis = "headquarters" if root.headquarters_country else "country (no headquarters given)"
-        hits.append(f"customer {basis} {hq_root}")
-    if parent is not root and hq_parent in countries:
-        hits.append(f"ultimate parent {parent.name} headquartered in {hq_parent}")
-    caught = item.advanced_computing(list(rule.params["eccn_prefixes"]))
-    if hq_root is None and hq_parent is None:
-        result.status, result.reason = (
-            "review",
-            "headquarters country unknown for customer and parents",
-        )
-    elif not hits:
-        result.reason = (
-            f"customer HQ {hq_root or '?'}; ultimate parent {parent.name} HQ {hq_parent or '?'}: "
-            "neither in D:5 or Macau"
-        )
-    elif not caught:
-        result.reason = f"{'; '.join(hits)}, but {item.chip} is {item.eccn or 'not 3A090/4A090'}"
-        licensing = [f for f in item.flags if f in rule.params.get("review_flags", [])]
-        if licensing:
-            flags = [f"{item.chip} flagged outside 3A090: {f}" for f in licensing]
-            result.status, result.red_flags = "review", flags
-            result.reason += "; " + "; ".join(flags)
-    elif in_force:
-        result.applies, result.status = True, "license_required"
-        result.reason = f"{'; '.join(hits)} (D:5/Macau) and {item.chip} is {item.eccn}"
+        if root.country in countries:
+            flags.append(
+                f"the customer is a national of {root.country} (D:5/Macau): a red flag to review"
+            )
     else:
-        result.reason = f"{'; '.join(hits)}, but the rule was not in force"
+        found, too_many = climbs(tree)
+        result.paths = [[_step(h) for h in reversed(c.chain)] for c in found]
+        home, how = _home(root)
+        if home is None:
+            flags.append("the customer's headquarters and country are unknown")
+        elif home in countries:
+            hits.append(f"customer {how}")
+        if too_many:
+            flags.append(f"more than {MAX_CLIMBS} possible ways up to an ultimate parent")
+        more_hits, more_flags = _hq_flags(found, countries, consequence)
+        hits.extend(more_hits)
+        flags.extend(more_flags)
+        if not hits and not flags:
+            tops = "; ".join(f"{c.top.name} ({_home(c.top)[0] or '?'})" for c in found)
+            result.reason = f"customer {home}; ultimate parent(s) {tops}: none in D:5 or Macau"
+    if not (caught or licensing):
+        if hits:
+            result.reason = (
+                f"{'; '.join(hits)}, but {item.chip} is {item.eccn or 'not 3A090/4A090'}"
+            )
+        elif flags:
+            result.reason = (
+                f"{item.chip} is {eccn}: the headquarters test does "
+                f"not apply (unresolved: {'; '.join(flags)})"
+            )
+        return result
+    if not in_force:
+        if hits or flags:
+            result.reason = f"{'; '.join(hits + flags)}, but the rule was not in force"
+        return result
+    if hits and caught:
+        result.applies, result.status = True, Status.LICENSE_REQUIRED
+        result.reason = f"{'; '.join(hits)} (D:5/Macau) and {item.chip} is {item.eccn}"
+        result.red_flags = flags
+        return result
+    if hits:  # an is-informed chip outside 3A090
+        flags = [f"{item.chip} flagged outside 3A090: {f}" for f in licensing] + flags
+        result.reason = f"{'; '.join(hits)}, but {item.chip} is {eccn}; " + "; ".join(flags)
+        result.status, result.red_flags = Status.REVIEW, flags
+        return result
+    if flags:
+        result.status, result.red_flags = Status.REVIEW, flags
+        result.reason = "; ".join(flags)
     return result
 
 
@@ -455,7 +746,7 @@ def _listed_customer(tree: Tree, rules: RuleSet, on: date) -> RuleResult:
     in_force, why = _in_force(rule, on)
     by_source: dict[str, str] = rule.params.get("status_by_source", {})
     result = RuleResult(
-        "listed_customer", rule.version, rule.title, in_force, why, False, "clear", ""
+        "listed_customer", rule.version, rule.title, in_force, why, False, Status.CLEAR, ""
     )
     entries = tree.root.listings
     if not entries:
@@ -464,9 +755,7 @@ def _listed_customer(tree: Tree, rules: RuleSet, on: date) -> RuleResult:
     result.entries = list(entries)
     result.applies = True
     result.status = worst(*(by_source.get(e.source, "review") for e in entries))
-    result.reason = "; ".join(
-        f"{e.source} {e.party_id} {e.name!r} ({e.how} match {e.score:.2f})" for e in entries
-    )
+    result.reason = "; ".join(e.describe() for e in entries)
     result.paths = [[_step(tree.root, list(entries))]]
     return result
 
@@ -488,10 +777,9 @@ def _matches_result(
     none: str,
 ) -> RuleResult:
     """A rule whose outcome is the list of matched nodes itself (red flag or information)."""
-    flagged = bool(found) and status_if_found != "clear"
-    result = RuleResult(
-        rule, "1", title, True, why, flagged, status_if_found if found else "clear", ""
-    )
+    flagged = bool(found) and status_if_found != Status.CLEAR
+    status = Status(status_if_found) if found else Status.CLEAR
+    result = RuleResult(rule, "1", title, True, why, flagged, status, "")
     result.entries = [e for _, e in found]
     result.reason = "; ".join(describe(h, e) for h, e in found) or none
     return result
@@ -518,7 +806,7 @@ def _lapsed(tree: Tree, on: date) -> RuleResult:
         "always applied (information only)",
         "clear",
         lambda h, e: (
-            f"{h.name!r} ~ {e.source} {e.party_id} {e.name!r}: listed {e.listed_on or '?'}, "
+            f"{h.name!r} ~ {e.source} {e.party_id} {e.name!r}: {e.date_note()}, "
             f"removed {e.delisted_on or '-'} (not in force on {on})"
         ),
         "none",
@@ -533,7 +821,7 @@ def _directors(tree: Tree, screener: Screener, rules: RuleSet, on: date) -> Rule
         True,
         "always applied (red flag, BIS Affiliates Rule guidance and OFAC FAQ 398)",
         False,
-        "clear",
+        Status.CLEAR,
         "no director matched a listed party",
     )
     reasons: list[str] = []
@@ -541,12 +829,77 @@ def _directors(tree: Tree, screener: Screener, rules: RuleSet, on: date) -> Rule
         for entry in screener.screen(name, None, "individual"):
             if entry.score >= rules.match_threshold and entry.in_force(on):
                 result.entries.append(entry)
-                reasons.append(f"director {name!r} ({evidence}) is {entry.source} {entry.party_id}")
+                reasons.append(f"director {name!r} ({evidence}) is {entry.describe()}")
     if reasons:
-        result.applies, result.status = True, "review"
+        result.applies, result.status = True, Status.REVIEW
         result.reason = "; ".join(reasons)
         result.red_flags = reasons
     return result
+
+
+def _uncorroborated(tree: Tree, if_confirmed: str) -> RuleResult:
+    """Name matches that would restrict but that no second attribute corroborates: review."""
+    result = _matches_result(
+        [(h, e) for h in _walk(tree.root) for e, _ in h.uncorroborated],
+        "uncorroborated_matches",
+        "Name matches to listings not corroborated by a second attribute",
+        "always applied (OFAC FAQ 5: compare date of birth, nationality, identifiers, address)",
+        Status.REVIEW,
+        lambda h, e: (
+            f"{h.name!r} ~ {e.describe()}: "
+            + next(why for entry, why in h.uncorroborated if entry is e)
+        ),
+        "no uncorroborated name match",
+    )
+    if result.entries:
+        result.reason += f"; if confirmed: {if_confirmed}"
+        result.red_flags = [result.reason]
+    return result
+
+
+def _ownership_data(tree: Tree) -> RuleResult:
+    """Ownership data that could not be followed to its end or cannot be true: review."""
+    problems = list(dict.fromkeys(tree.problems))
+    return RuleResult(
+        "ownership_data",
+        "1",
+        "Ownership data complete and consistent",
+        True,
+        "always applied (fail safe: an ownership trace that stops early, a cycle or an "
+        "impossible share is reviewed, never cleared)",
+        bool(problems),
+        Status.REVIEW if problems else Status.CLEAR,
+        "; ".join(problems) or "every ownership path traced to its end; shares consistent",
+        red_flags=problems,
+    )
+
+
+def _rules(
+    tree: Tree, item: Item, as_of: date, screener: Screener, rules: RuleSet
+) -> list[RuleResult]:
+    return [
+        _listed_customer(tree, rules, as_of),
+        _ofac(tree, rules, as_of),
+        _affiliates(tree, rules, as_of),
+        _hq(tree, item, rules, as_of),
+        _directors(tree, screener, rules, as_of),
+    ]
+
+
+def _if_confirmed(tree: Tree, item: Item, as_of: date, screener: Screener, rules: RuleSet) -> str:
+    """What the restricting rules would answer if every uncorroborated match were confirmed."""
+    holders = [h for h in _walk(tree.root) if h.uncorroborated]
+    saved = [h.listings for h in holders]
+    for holder in holders:
+        holder.listings = [*holder.listings, *(e for e, _ in holder.uncorroborated)]
+    try:
+        results = _rules(tree, item, as_of, screener, rules)
+    finally:
+        for holder, listings in zip(holders, saved, strict=True):
+            holder.listings = listings
+    status = worst(*(r.status for r in results))
+    why = [f"{r.rule}: {r.reason}" for r in results if r.status == status and r.applies]
+    return f"{status.upper()} ({' | '.join(why) or 'no rule would apply'})"
 
 
 def determine(
@@ -559,22 +912,34 @@ def determine(
 ) -> Determination:
     """The determination for one customer, one item, one date (pure but for the screener)."""
     tree = build_tree(customer, screener, rules, as_of, graph)
+    confirmed = (
+        _if_confirmed(tree, item, as_of, screener, rules)
+        if any(h.uncorroborated for h in _walk(tree.root))
+        else ""
+    )
     results = [
-        _listed_customer(tree, rules, as_of),
-        _ofac(tree, rules, as_of),
-        _affiliates(tree, rules, as_of),
-        _hq(tree, item, rules, as_of),
-        _directors(tree, screener, rules, as_of),
+        *_rules(tree, item, as_of, screener, rules),
+        _uncorroborated(tree, confirmed),
+        _ownership_data(tree),
         _possible(tree),
         _lapsed(tree, as_of),
     ]
     status = worst(*(r.status for r in results))
-    findings = [f"{r.rule}: {r.reason}" for r in results if r.status != "clear"]
+    findings = [f"{r.rule}: {r.reason}" for r in results if r.status != Status.CLEAR]
+    undated = {
+        e.party_id: e for r in results if r.status != Status.CLEAR for e in r.entries
+        if not e.listed_on or e.date_note() != f"listed {e.listed_on}"
+    }  # fmt: skip
+    if undated:
+        findings.append(
+            "listing date unknown (listing kept in force): "
+            + ", ".join(f"{e.source} {e.party_id}" for e in undated.values())
+        )
     if tree.notes:
         findings.extend(tree.notes)
     explanation = (
         f"{status.upper()} for {item.chip} on {as_of}: " + " | ".join(findings)
-        if status != "clear"
+        if status != Status.CLEAR
         else f"CLEAR for {item.chip} on {as_of}: no listing, listed ownership or D:5/Macau "
         "headquarters link found"
     )

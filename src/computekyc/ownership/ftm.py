@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from computekyc.exc import InputError
+from computekyc.lists.partytypes import party_type
 from computekyc.ownership.graph import OwnershipGraph
 from computekyc.ownership.model import Edge, Node
 
@@ -42,24 +44,34 @@ def _day(value: str | None) -> date | None:
         return date(int(parts[0]), int(parts[1] or 1), int(parts[2] or 1))
 
 
-def _percent(props: dict[str, Any]) -> float | None:
+def _percent(props: dict[str, Any]) -> tuple[float | None, str | None]:
+    """The stated percentage, or None with what is wrong with it (kept for a red flag: a share
+    of -300% or 5000% is bad data to resolve, never a stake to count or drop silently)."""
     raw = _first(props, "percentage")
     if raw is None:
-        return None
+        return None, None
     try:
-        return float(raw.rstrip("%").replace(",", "."))
+        value = float(raw.strip().rstrip("%").replace(",", "."))
     except ValueError:
-        return None
+        return None, f"unreadable percentage {raw!r}"
+    if not 0 <= value <= 100:  # NaN too
+        return None, f"percentage {raw!r} outside 0..100%"
+    return value, None
 
 
 def read_ftm(path: Path) -> tuple[list[Node], list[Edge]]:
     nodes: list[Node] = []
     edges: list[Edge] = []
     with path.open(encoding="utf-8") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            entity = json.loads(line)
+            try:
+                entity = json.loads(line)
+            except (json.JSONDecodeError, RecursionError) as error:
+                raise InputError(f"invalid JSON: {error}", file=path, line=number) from None
+            if not isinstance(entity, dict) or not entity.get("id"):
+                raise InputError("not a FollowTheMoney entity", file=path, line=number, field="id")
             schema = entity.get("schema")
             props: dict[str, Any] = entity.get("properties") or {}
             eid = str(entity["id"])
@@ -74,7 +86,7 @@ def read_ftm(path: Path) -> tuple[list[Node], list[Edge]]:
                     Node(
                         key=ftm_key(eid),
                         name=str(entity.get("caption") or _first(props, "name") or eid),
-                        type="individual" if schema == "Person" else "entity",
+                        type=str(party_type(schema, file=str(path), line=number, field="schema")),
                         country=country.upper() if country else None,
                         headquarters_country=country.upper() if country else None,
                         identifiers=identifiers,
@@ -89,16 +101,20 @@ def read_ftm(path: Path) -> tuple[list[Node], list[Edge]]:
                 if not owner or not asset:
                     continue
                 role = _first(props, "role")
+                share, problem = _percent(props) if schema == "Ownership" else (None, None)
+                if owner == asset:
+                    problem = "states that the entity owns or directs itself"
                 edges.append(
                     Edge(
                         parent=ftm_key(owner),
                         child=ftm_key(asset),
-                        share=_percent(props) if schema == "Ownership" else None,
+                        share=share,
                         relation="owner" if schema == "Ownership" else "director-of",
                         source="FTM",
                         valid_from=_day(_first(props, "startDate")),
                         valid_to=_day(_first(props, "endDate")),
                         evidence=f"FtM {schema} {eid}" + (f" ({role})" if role else ""),
+                        problem=problem,
                     )
                 )
     return nodes, edges

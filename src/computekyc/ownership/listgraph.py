@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -25,8 +26,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+@lru_cache(maxsize=1 << 16)
 def norm(name: str) -> str:
-    """Loose name key: ASCII, lower case, punctuation folded to single spaces."""
+    """Loose name key: ASCII, lower case, punctuation folded to single spaces (cached: owner
+    names recur across customers)."""
     return " ".join(re.sub(r"[^a-z0-9]+", " ", anyascii(name).lower()).split())
 
 

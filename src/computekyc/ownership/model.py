@@ -6,16 +6,54 @@ determination can be rebuilt from its inputs.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
-STATUS_ORDER = ("clear", "review", "license_required", "blocked")
+from computekyc.screening import Explanation
 
 
-def worst(*statuses: str) -> str:
+class Status(StrEnum):
+    """A determination's answer, least to most severe (a str: JSON and comparisons see text)."""
+
+    CLEAR = "clear"
+    REVIEW = "review"
+    LICENSE_REQUIRED = "license_required"
+    BLOCKED = "blocked"
+
+
+STATUS_ORDER = tuple(Status)
+
+
+def worst(*statuses: str) -> Status:
     """The most severe of the given statuses (``clear`` when none)."""
-    return max(statuses, key=STATUS_ORDER.index, default="clear")
+    return max((Status(s) for s in statuses), key=STATUS_ORDER.index, default=Status.CLEAR)
+
+
+def list_day(value: str | None, *, latest: bool = False) -> date | None:
+    """A list's date (ISO, or partial "2019" / "2019-05") as the earliest day it can mean, or the
+    latest with ``latest``; None when absent or unreadable."""
+    if not value:
+        return None
+    text = value.strip()[:10]
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    parts = text.split("-")
+    try:
+        year = int(parts[0])
+        month = int(parts[1]) if len(parts) > 1 and parts[1] else None
+        if not 1000 <= year <= 9999 or (month is not None and not 1 <= month <= 12):
+            return None
+    except ValueError:
+        return None
+    if not latest:
+        return date(year, month or 1, 1)
+    last_month = month or 12
+    return date(year, last_month, calendar.monthrange(year, last_month)[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +72,41 @@ class ListEntry:
     how: str = "name"  # name, identifier, graph
     listed_on: str | None = None  # ISO dates as the list states them
     delisted_on: str | None = None
+    # What the list says about the party, to corroborate a name match with a second attribute.
+    party_type: str | None = None
+    dates_of_birth: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()  # nationality, citizenship and address countries
+    identifiers: tuple[tuple[str, str], ...] = ()
+    # Each part of the matched name → how many listed individuals bear it (name commonness).
+    name_parts: tuple[tuple[str, int], ...] = ()
+    explanation: Explanation | None = field(default=None, compare=False)
 
     def in_force(self, on: date) -> bool:
-        """Whether the listing stood on a date: listed by then and not yet removed."""
-        day = on.isoformat()
-        if self.listed_on and self.listed_on[:10] > day:
+        """Whether the listing stood on a date: listed by then and not yet removed.
+
+        Fail safe: a listing whose date is missing or unreadable stands (see :meth:`date_note`);
+        a partial date counts from its earliest day and is removed only after its latest.
+        """
+        listed = list_day(self.listed_on)
+        if listed is not None and listed > on:
             return False
-        return not (self.delisted_on and self.delisted_on[:10] <= day)
+        removed = list_day(self.delisted_on, latest=True)
+        return not (removed is not None and removed <= on)
+
+    def date_note(self) -> str:
+        """How the listing is dated, for evidence: "listed 2020-05-22" or "listing date unknown"."""
+        if not self.listed_on:
+            return "listing date unknown"
+        if list_day(self.listed_on) is None:
+            return f"listing date unknown (unreadable {self.listed_on!r})"
+        return f"listed {self.listed_on}"
+
+    def describe(self) -> str:
+        """One line of evidence: list, id, name, how it matched, and the listing's date."""
+        return (
+            f"{self.source} {self.party_id} {self.name!r} ({self.how} match {self.score:.2f}; "
+            f"{self.date_note()})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +120,8 @@ class ListEntry:
             "how": self.how,
             "listed_on": self.listed_on,
             "delisted_on": self.delisted_on,
+            "listing_date": self.date_note(),
+            "explanation": None if self.explanation is None else self.explanation.to_dict(),
         }
 
 
@@ -70,6 +138,10 @@ class Holder:
     country: str | None = None
     headquarters_country: str | None = None
     share: float | None = None
+    # owner (a stake), parent or ultimate_parent (declared control, share or not), or the
+    # relation of the graph edge it came from.
+    relation: str = "owner"
+    date_of_birth: str | None = None
     owners: list[Holder] = field(default_factory=list)
     identifiers: dict[str, str] = field(default_factory=dict)
     directors: list[str] = field(default_factory=list)
@@ -78,6 +150,9 @@ class Holder:
     listings: list[ListEntry] = field(default_factory=list)
     possible: list[ListEntry] = field(default_factory=list)
     lapsed: list[ListEntry] = field(default_factory=list)  # matched, but not listed on the date
+    # Name matches a second attribute did not corroborate: (entry, why) — review, not a listing.
+    uncorroborated: list[tuple[ListEntry, str]] = field(default_factory=list)
+    graph_key: str | None = None  # the graph node this holder was read from
 
 
 @dataclass(slots=True)
@@ -129,6 +204,7 @@ class Edge:
     valid_from: date | None = None
     valid_to: date | None = None
     evidence: str = ""
+    problem: str | None = None  # what is wrong with the stated data (e.g. a share of 5000%)
 
     def valid_on(self, on: date) -> bool:
         if self.valid_from and on < self.valid_from:
@@ -159,7 +235,7 @@ class RuleResult:
     in_force: bool
     why_in_force: str
     applies: bool
-    status: str
+    status: Status
     reason: str
     paths: list[list[dict[str, Any]]] = field(default_factory=list)
     entries: list[ListEntry] = field(default_factory=list)
@@ -173,7 +249,7 @@ class RuleResult:
             "in_force": self.in_force,
             "why_in_force": self.why_in_force,
             "applied": self.applies,
-            "status": self.status,
+            "status": str(self.status),
             "reason": self.reason,
             "paths": self.paths,
             "list_entries": [e.to_dict() for e in self.entries],
@@ -186,7 +262,7 @@ class Determination:
     """Status of one customer for one item on one date, with every rule and its evidence."""
 
     id: str
-    status: str
+    status: Status
     rules: list[RuleResult]
     explanation: str
     item: dict[str, Any]
@@ -197,7 +273,7 @@ class Determination:
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "status": self.status,
+            "status": str(self.status),
             "rules": [r.to_dict() for r in self.rules],
             "explanation": self.explanation,
             "item": self.item,

@@ -74,6 +74,10 @@ class RuleSet:
     just_under: float
     countries: CountryGroups
     source_files: tuple[str, ...] = field(default=())
+    # Safety limit on ownership levels followed; a deeper trace is reported for review.
+    max_depth: int = 100
+    # A person's name is common when every part is borne by at least this many listed persons.
+    common_name_part: int = 10
 
     def rule(self, key: str) -> Rule:
         return self.rules[key]
@@ -125,6 +129,7 @@ def load_rules(path: Path | None = None, countries_path: Path | None = None) -> 
         )
     screening = data.get("screening", {})
     flags = data.get("red_flags", {})
+    trace = data.get("ownership_trace", {})
     return RuleSet(
         version=str(data["version"]),
         rules=rules,
@@ -134,4 +139,6 @@ def load_rules(path: Path | None = None, countries_path: Path | None = None) -> 
         just_under=float(flags.get("just_under", 40.0)),
         countries=countries,
         source_files=(origin,),
+        max_depth=int(trace.get("max_depth", 100)),
+        common_name_part=int(screening.get("common_name_part", 10)),
     )

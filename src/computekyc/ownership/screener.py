@@ -12,11 +12,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Protocol
 
-from computekyc.lists.model import Party
+from computekyc.lists.model import Party, PartyType
 from computekyc.ownership.graph import identifier_key
 from computekyc.ownership.listgraph import norm
 from computekyc.ownership.model import ListEntry
-from computekyc.screening import ScreeningIndex
+from computekyc.ownership.names import NameFrequencies
+from computekyc.screening import Explanation, ScreeningIndex
 
 
 class Screener(Protocol):
@@ -27,7 +28,16 @@ class Screener(Protocol):
     def by_identifier(self, scheme: str, value: str) -> list[ListEntry]: ...
 
 
-def _entry(party: Party, score: float, matched: str, how: str, snapshot: str | None) -> ListEntry:
+def _entry(
+    party: Party,
+    score: float,
+    matched: str,
+    how: str,
+    snapshot: str | None,
+    explanation: Explanation,
+    names: NameFrequencies,
+) -> ListEntry:
+    individual = party.type == PartyType.INDIVIDUAL
     return ListEntry(
         party_id=party.party_id,
         source=party.source,
@@ -41,13 +51,22 @@ def _entry(party: Party, score: float, matched: str, how: str, snapshot: str | N
         how=how,
         listed_on=party.listed_on,
         delisted_on=party.delisted_on,
+        party_type=str(party.type),
+        dates_of_birth=tuple(party.dates_of_birth),
+        countries=tuple(party.all_countries()),
+        identifiers=tuple((i.scheme, i.value) for i in party.identifiers),
+        name_parts=names.parts(matched) if individual and how == "name" else (),
+        explanation=explanation,
     )
 
 
 class PartyIndex:
-    """Parties by id, by exact normalised name/alias, and by identifier."""
+    """Parties by id, by exact normalised name/alias, and by identifier; with the commonness of
+    listed persons' name parts (given, or derived from these parties)."""
 
-    def __init__(self, parties: Iterable[Party]) -> None:
+    def __init__(self, parties: Iterable[Party], names: NameFrequencies | None = None) -> None:
+        parties = list(parties)
+        self.names = names if names is not None else NameFrequencies.build(parties)
         self.by_id: dict[str, Party] = {}
         self.by_name: dict[str, list[Party]] = defaultdict(list)
         self.by_identifier: dict[str, list[Party]] = defaultdict(list)
@@ -70,15 +89,19 @@ class ExactScreener:
 
     def screen(self, name: str, country: str | None, type: str | None) -> list[ListEntry]:
         return [
-            _entry(p, 1.0, name, "name", self.snapshot_id)
+            self.entry(p, 1.0, name, "name", Explanation(via="exact normalised name or alias"))
             for p in self.index.by_name.get(norm(name), [])
         ]
 
+    def entry(
+        self, party: Party, score: float, matched: str, how: str, explanation: Explanation
+    ) -> ListEntry:
+        return _entry(party, score, matched, how, self.snapshot_id, explanation, self.index.names)
+
     def by_identifier(self, scheme: str, value: str) -> list[ListEntry]:
         parties = self.index.by_identifier.get(identifier_key(scheme, value), [])
-        return [
-            _entry(p, 1.0, f"{scheme} {value}", "identifier", self.snapshot_id) for p in parties
-        ]
+        why = Explanation(raised_by=[f"identifier {scheme} {value} matches"])
+        return [self.entry(p, 1.0, f"{scheme} {value}", "identifier", why) for p in parties]
 
 
 class EngineScreener:
@@ -110,7 +133,9 @@ class EngineScreener:
         for hit in hits[: self.limit]:
             party = self.exact.index.by_id.get(hit.party_id)
             if party is not None:
-                out.append(_entry(party, hit.score, hit.matched_name, "name", self.snapshot_id))
+                out.append(
+                    self.exact.entry(party, hit.score, hit.matched_name, "name", hit.explanation)
+                )
             else:  # an index built from other parties than this screener's: keep the hit's own
                 out.append(
                     ListEntry(
@@ -121,6 +146,7 @@ class EngineScreener:
                         matched_name=hit.matched_name,
                         programs=tuple(hit.programs),
                         snapshot_id=self.snapshot_id,
+                        explanation=hit.explanation,
                     )
                 )
         return out

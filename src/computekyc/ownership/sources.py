@@ -15,6 +15,7 @@ from computekyc.ownership.ftm import load_ftm
 from computekyc.ownership.gleif import load_gleif
 from computekyc.ownership.graph import OwnershipGraph
 from computekyc.ownership.listgraph import load_list_parents
+from computekyc.ownership.names import NameFrequencies
 from computekyc.ownership.screener import EngineScreener, ExactScreener, PartyIndex, Screener
 from computekyc.screening import ScreeningIndex, snapshot_cache_key
 
@@ -73,11 +74,21 @@ def engine_screener(data: ListData, threshold: float = 0.8) -> Screener:
     determinations do not rebuild it.
     """
     engine = ScreeningIndex.cached(config.home(), data.cache_key, lambda: data.parties)
-    return EngineScreener(engine, PartyIndex(data.parties), data.snapshot_id, threshold=threshold)
+    return EngineScreener(engine, party_index(data), data.snapshot_id, threshold=threshold)
 
 
 def exact_screener(data: ListData) -> Screener:
-    return ExactScreener(PartyIndex(data.parties), data.snapshot_id)
+    return ExactScreener(party_index(data), data.snapshot_id)
+
+
+def party_index(data: ListData) -> PartyIndex:
+    """The parties indexed, with name-part frequencies cached per snapshot like the index."""
+    names = (
+        NameFrequencies.cached(config.home(), data.cache_key, lambda: data.parties)
+        if data.cache_key
+        else None
+    )
+    return PartyIndex(data.parties, names)
 
 
 def build_graph(

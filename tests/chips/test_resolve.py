@@ -45,7 +45,7 @@ def test_issue_chip_list_is_catalogued(name: str) -> None:
 @pytest.mark.parametrize(
     ("name", "chip", "count", "kind"),
     [
-        ("p4d.24xlarge", "A100-SXM", 8, "instance_type"),
+        ("p4d.24xlarge", "A100-SXM-40GB", 8, "instance_type"),
         ("p4de.24xlarge", "A100-SXM", 8, "instance_type"),
         ("p5.48xlarge", "H100-SXM", 8, "instance_type"),
         ("p5e.48xlarge", "H200", 8, "instance_type"),
@@ -66,7 +66,7 @@ def test_issue_chip_list_is_catalogued(name: str) -> None:
         ("a4-highgpu-8g", "B200", 8, "instance_type"),
         ("g2-standard-96", "L4", 8, "instance_type"),
         ("NVIDIA-H100-80GB-HBM3", "H100-SXM", 1, "k8s_label"),
-        ("nvidia.com/gpu.product=NVIDIA-A100-SXM4-40GB-SHARED", "A100-SXM", 1, "k8s_label"),
+        ("nvidia.com/gpu.product=NVIDIA-A100-SXM4-40GB-SHARED", "A100-SXM-40GB", 1, "k8s_label"),
         ("NVIDIA-GeForce-RTX-4090-D", "RTX-4090D", 1, "k8s_label"),
         ("NVIDIA H100 80GB HBM3", "H100-SXM", 1, "dcgm_model"),
         ("NVIDIA A100-SXM4-80GB", "A100-SXM", 1, "dcgm_model"),

@@ -71,6 +71,11 @@ FLAG_JAN_2026 = "jan-2026-case-by-case"
 FLAG_GP10 = "gp10-prc-3a090"
 FLAG_GAIN_AI = "gain-ai-bill-advanced-ic"
 FLAG_PD_UNKNOWN = "performance-density-unknown"
+FLAG_UNPUBLISHED = "figures-not-public"
+
+STATUS_CONTROLLED = "controlled"
+STATUS_NOT_CONTROLLED = "not controlled"
+STATUS_REVIEW = "review"
 
 
 def rule_in_force(as_of: date) -> Rule3A090 | None:
@@ -198,8 +203,13 @@ def _bandwidth_flags(chip: Chip, eccn: str | None, as_of: date, reasons: list[st
 
 
 def classify_chip(chip: Chip, as_of: date | None = None, count: int = 1) -> Classification:
-    """Classify one chip model (per IC) under the 3A090 text in force on ``as_of``."""
+    """Classify one chip model (per IC) under the 3A090 text in force on ``as_of``.
+
+    ``status`` is ``review`` (never a clear) when the answer is "not 3A090" but rests on a figure
+    the vendor has not published, or on a performance density that cannot be computed."""
     day = as_of or date.today()
+    if not chip.tpp_known:
+        return _unknown_tpp(chip, day, count)
     tpp = chip.tpp
     pd = chip.performance_density
     precision = chip.tpp_precision
@@ -245,6 +255,7 @@ def classify_chip(chip: Chip, as_of: date | None = None, count: int = 1) -> Clas
     system_eccn = eccn.replace("3A090", "4A090") if eccn else None
     if system_eccn:
         reasons.append(f"{system_eccn}: computers and assemblies containing a {eccn} IC")
+    status = _status(chip, eccn, rule, flags, reasons)
     if count != 1:
         reasons.append(f"allocation of {count} x {chip.id}: classification is per IC")
     return Classification(
@@ -259,6 +270,58 @@ def classify_chip(chip: Chip, as_of: date | None = None, count: int = 1) -> Clas
         flags=flags,
         reasons=reasons,
         rule_version=version,
+        status=status,
+    )
+
+
+def _status(
+    chip: Chip, eccn: str | None, rule: Rule3A090 | None, flags: list[str], reasons: list[str]
+) -> str:
+    if eccn is not None:
+        if chip.unpublished:
+            reasons.append(
+                f"figures not public ({', '.join(chip.unpublished)}): the estimates already meet "
+                "3A090, so the item is treated as controlled"
+            )
+        return STATUS_CONTROLLED
+    if rule is None:
+        return STATUS_NOT_CONTROLLED
+    if FLAG_PD_UNKNOWN in flags:
+        reasons.append("review: the density test decides and the die area is not public")
+        return STATUS_REVIEW
+    if chip.unpublished:
+        flags.append(FLAG_UNPUBLISHED)
+        reasons.append(
+            f"review: 'not 3A090' rests on figures the vendor has not published "
+            f"({', '.join(chip.unpublished)}); not a clear"
+        )
+        return STATUS_REVIEW
+    return STATUS_NOT_CONTROLLED
+
+
+def _unknown_tpp(chip: Chip, day: date, count: int) -> Classification:
+    """No public compute figure: no TPP, no ECCN, status review."""
+    rule = rule_in_force(day)
+    reasons = [
+        f"no dense compute figure is public for {chip.name}: TPP cannot be computed",
+        f"review: 3A090 cannot be decided ({chip.sources.get('dense_tops', 'not published')})",
+    ]
+    if rule is not None:
+        reasons.append(f"rule {rule.version}: {rule.citation}")
+    return Classification(
+        chip_id=chip.id,
+        count=count,
+        as_of=day,
+        tpp=None,
+        performance_density=None,
+        memory_bandwidth_gbps=chip.memory_bandwidth_gbps,
+        eccn=None,
+        system_eccn=None,
+        flags=[FLAG_UNPUBLISHED],
+        reasons=reasons,
+        rule_version=rule.version if rule else "pre-3A090",
+        status=STATUS_REVIEW if rule is not None else STATUS_NOT_CONTROLLED,
+        tpp_known=False,
     )
 
 

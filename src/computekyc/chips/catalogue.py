@@ -85,7 +85,8 @@ def parse_chip(chip_id: str, raw: Any, file: str = CATALOGUE_FILE) -> Chip:
     unpublished = raw.get("unpublished") or []
     if not isinstance(unpublished, list) or not set(unpublished) <= set(_SOURCED_FIGURES):
         raise CatalogueError(
-            f"{where}: field 'unpublished' must be a list of figures ({', '.join(_SOURCED_FIGURES)})"
+            f"{where}: field 'unpublished' must be a list of figures "
+            f"({', '.join(_SOURCED_FIGURES)})"
         )
     dense_raw = raw["dense_tops"]
     # No compute figure at all is allowed only when the data says it is not public.

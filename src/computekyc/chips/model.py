@@ -36,6 +36,10 @@ TPP_TIE_ORDER: tuple[str, ...] = (
     *("fp4", "int4", "tf32", "fp32", "fp64"),
 )
 
+# The precision training is costed at (compute accounting): BF16, which large training runs use,
+# else the next one the chip publishes.
+TRAINING_PRECISIONS: tuple[str, ...] = ("bf16", "fp16", "tf32", "fp32")
+
 # Precisions a chip lacking BF16 can substitute, for accounting only (pre-Ampere parts run the
 # same tensor path in FP16).
 _ACCOUNTING_FALLBACK: dict[str, str] = {"bf16": "fp16"}
@@ -122,6 +126,17 @@ class Chip:
         if not self.die_area_mm2 or not self.tpp_known:
             return None
         return self.tpp / self.die_area_mm2
+
+    @property
+    def training_precision(self) -> str:
+        """The precision training is costed at ("" when the chip publishes none of them)."""
+        return next((p for p in TRAINING_PRECISIONS if p in self.dense_tops), "")
+
+    @property
+    def training_ops_per_second(self) -> float:
+        """Dense ops/s at :attr:`training_precision` (0.0 when no figure is public)."""
+        precision = self.training_precision
+        return self.dense_tops[precision] * 1e12 if precision else 0.0
 
     @property
     def peak_precision(self) -> str:

@@ -255,7 +255,7 @@ def classify_chip(chip: Chip, as_of: date | None = None, count: int = 1) -> Clas
     system_eccn = eccn.replace("3A090", "4A090") if eccn else None
     if system_eccn:
         reasons.append(f"{system_eccn}: computers and assemblies containing a {eccn} IC")
-    status = _status(chip, eccn, rule, flags, reasons)
+    status = _status(chip, eccn, rule, flags, reasons, day)
     if count != 1:
         reasons.append(f"allocation of {count} x {chip.id}: classification is per IC")
     return Classification(
@@ -274,8 +274,30 @@ def classify_chip(chip: Chip, as_of: date | None = None, count: int = 1) -> Clas
     )
 
 
+def _unpublished_decides(chip: Chip, rule: Rule3A090, as_of: date) -> bool:
+    """Could a figure the vendor has not published turn this 'not 3A090' into a licence need?"""
+    unpublished = set(chip.unpublished)
+    if "dense_tops" in unpublished:
+        return True
+    # Die area: only inside the density band of the 2023 text (FLAG_PD_UNKNOWN covers it when
+    # the area is missing; an estimated area there is just as undecided).
+    in_band = TPP_A_DENSE <= chip.tpp < TPP_A and chip.datacenter
+    if "die_area_mm2" in unpublished and rule.uses_density and in_band:
+        return True
+    # Bandwidths: the 2022 text's interconnect test, and the bandwidth-based licence letters.
+    bandwidth = unpublished & {"memory_bandwidth_gbps", "interconnect_bandwidth_gbps"}
+    if bandwidth and not rule.uses_density and chip.tpp >= TPP_A:
+        return True
+    return bool(bandwidth) and as_of >= IS_INFORMED_FROM
+
+
 def _status(
-    chip: Chip, eccn: str | None, rule: Rule3A090 | None, flags: list[str], reasons: list[str]
+    chip: Chip,
+    eccn: str | None,
+    rule: Rule3A090 | None,
+    flags: list[str],
+    reasons: list[str],
+    as_of: date,
 ) -> str:
     if eccn is not None:
         if chip.unpublished:
@@ -289,7 +311,7 @@ def _status(
     if FLAG_PD_UNKNOWN in flags:
         reasons.append("review: the density test decides and the die area is not public")
         return STATUS_REVIEW
-    if chip.unpublished:
+    if _unpublished_decides(chip, rule, as_of):
         flags.append(FLAG_UNPUBLISHED)
         reasons.append(
             f"review: 'not 3A090' rests on figures the vendor has not published "

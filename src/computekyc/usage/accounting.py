@@ -259,7 +259,8 @@ def _annotate(
                 }
             )
         if hours.get("review_gpu_hours"):
-            reason = next((r.reason for r in rated if r.status == "review"), "")
+            # The reason under the latest text that made it review.
+            reason = next((r.reason for r in reversed(rated) if r.status == "review"), "")
             flags.append(
                 {
                     "flag": FLAG_REVIEW,

@@ -48,6 +48,7 @@ def threshold_data() -> dict[str, Any]:
     return checked
 
 
+@cache
 def threshold_label(value: float, kind: str = "operations") -> str:
     """What a threshold means, from the data file; custom values say they are custom."""
     data = threshold_data()
@@ -172,6 +173,12 @@ def _quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
+@cache
+def _quarter_of(number: int) -> int:
+    """The epoch day a calendar quarter starts on, for an epoch day inside it."""
+    return (_quarter_start(day_of(number)) - EPOCH).days
+
+
 def _lookback(filters: sql.Filters, window_days: int) -> sql.Filters:
     """The filters widened back far enough that cumulative thresholds see a full window and
     quarter before the first day asked for."""
@@ -207,11 +214,12 @@ def summary(
         shown = rows if first is None else [r for r in rows if r["day"] >= first]
         accounts = _summary_tree(shown)
         history = _daily(rows)
+        by_chip = _rates_by_chip(table)
         for acct in accounts:
             acct["thresholds"] = cumulative_thresholds(
                 history.get(acct["account"], []), settings.thresholds
             )
-            _annotate(acct, acct["by_chip"], table)
+            _annotate(acct, acct["by_chip"], by_chip)
         return accounts
 
 
@@ -229,11 +237,13 @@ def _daily(rows: list[dict[str, Any]]) -> dict[str, list[tuple[int, float, float
 
 
 def _annotate(
-    totals: dict[str, Any], chip_hours: Mapping[str, Mapping[str, float]], table: list[Rate]
+    totals: dict[str, Any],
+    chip_hours: Mapping[str, Mapping[str, float]],
+    by_chip: Mapping[str, list[Rate]],
 ) -> None:
     """Precisions per chip, and a flag (with the reason) for each chip with hours counted as
-    unclassified or review: the answer says which hours were not a clear, and why."""
-    by_chip = _rates_by_chip(table)
+    unclassified or review: the answer says which hours were not a clear, and why. ``by_chip``:
+    the rate table by chip label (:func:`_rates_by_chip`)."""
     totals["precisions"] = {
         chip: {"training": rated[0].training_precision, "peak": rated[0].peak_precision}
         for chip in chip_hours
@@ -535,30 +545,31 @@ def cumulative_thresholds(
     ``days``: (epoch day, operations, peak ops/s), one per day with usage, in day order."""
     thresholds = thresholds or Thresholds()
     window = thresholds.window_days
+    lowest = min(thresholds.operations, default=math.inf)
     rolling: deque[tuple[int, float]] = deque()
     rolling_sum = quarter_sum = 0.0
-    quarter: date | None = None
+    quarter = -1
     best = {"window": 0.0, "quarter": 0.0}
-    crossed: dict[tuple[str, float], str] = {}
-    peak_day: str | None = None
+    crossed: dict[tuple[str, float], int] = {}
+    peak_day: int | None = None
     for number, ops, peak in days:
-        day = day_of(number)
         rolling.append((number, ops))
         rolling_sum += ops
         while rolling[0][0] <= number - window:
             rolling_sum -= rolling.popleft()[1]
-        if _quarter_start(day) != quarter:
-            quarter, quarter_sum = _quarter_start(day), 0.0
+        if _quarter_of(number) != quarter:
+            quarter, quarter_sum = _quarter_of(number), 0.0
         quarter_sum += ops
         best["window"] = max(best["window"], rolling_sum)
         best["quarter"] = max(best["quarter"], quarter_sum)
-        for limit in thresholds.operations:
-            for basis, total in (("window", rolling_sum), ("quarter", quarter_sum)):
-                # A hair of float slack: summation order differs between engines.
-                if total >= limit * (1 - 1e-12):
-                    crossed.setdefault((basis, limit), day.isoformat())
+        # A hair of float slack: summation order differs between engines.
+        if max(rolling_sum, quarter_sum) >= lowest * (1 - 1e-12):
+            for limit in thresholds.operations:
+                for basis, total in (("window", rolling_sum), ("quarter", quarter_sum)):
+                    if total >= limit * (1 - 1e-12):
+                        crossed.setdefault((basis, limit), number)
         if peak_day is None and peak >= thresholds.ops_per_second:
-            peak_day = day.isoformat()
+            peak_day = number
     out = []
     names = {"window": f"rolling {window} days", "quarter": "calendar quarter"}
     for limit in thresholds.operations:
@@ -566,15 +577,18 @@ def cumulative_thresholds(
             entry = _entry("operations", limit, names[basis])
             when = crossed.get((basis, limit))
             entry.update(
-                status="crossed" if when else "not reached",
-                date=when,
+                status="not reached" if when is None else "crossed",
+                date=None if when is None else day_of(when).isoformat(),
                 max_operations=_round(best[basis]),
             )
             out.append(entry)
     peak_entry = _entry(
         "ops_per_second", thresholds.ops_per_second, "day: peak theoretical maximum"
     )
-    peak_entry.update(status="crossed" if peak_day else "not reached", date=peak_day)
+    peak_entry.update(
+        status="not reached" if peak_day is None else "crossed",
+        date=None if peak_day is None else day_of(peak_day).isoformat(),
+    )
     out.append(peak_entry)
     return out
 
@@ -645,6 +659,7 @@ def runs(
     filters = filters or sql.Filters()
     util, gap = settings.default_utilisation, settings.run_gap_seconds
     table = hardware_rates(engine)
+    by_chip = _rates_by_chip(table)
     rows = [_clean(r) for r in engine.query(sql.runs_sql(util, gap, filters, table))]
     chips, days = _run_days(
         [_clean(r) for r in engine.query(sql.run_days_sql(util, gap, filters, table))]
@@ -704,9 +719,8 @@ def runs(
             peak_training_ops_per_second=r["peak_training_ops_per_second"],
         )
         notes: dict[str, Any] = {}
-        _annotate(
-            notes, {c: {k: _round(v) for k, v in h.items()} for c, h in chip_hours.items()}, table
-        )
+        rounded = {c: {k: _round(v) for k, v in h.items()} for c, h in chip_hours.items()}
+        _annotate(notes, rounded, by_chip)
         run.precisions, run.operations_basis, run.flags = (
             notes["precisions"],
             notes["operations_basis"],

@@ -93,6 +93,7 @@ class Rate:
     is counted at an assumed chip (``reason`` says which and why) and never as uncontrolled."""
 
     name: str
+    period: int  # index of the rule period (``periods()``) the span is
     from_day: int
     to_day: int
     chip: str
@@ -106,7 +107,7 @@ class Rate:
     reason: str
 
 
-def _periods() -> list[tuple[int, int]]:
+def periods() -> list[tuple[int, int]]:
     """Spans of epoch days with one 3A090 text in force (the first: before 3A090 existed)."""
     from computekyc import chips
 
@@ -155,7 +156,7 @@ def _rates_for(name: str, chip: Chip | None) -> list[Rate]:
     training = counted_as.training_ops_per_second
     reference = chips.get_chip(REFERENCE_CHIP).training_ops_per_second
     out = []
-    for first, end in _periods():
+    for period, (first, end) in enumerate(periods()):
         status, version, why = UNCLASSIFIED, "", reason
         if chip is not None:
             # Classified under the text in force over the span (any day inside it will do).
@@ -168,6 +169,7 @@ def _rates_for(name: str, chip: Chip | None) -> list[Rate]:
         out.append(
             Rate(
                 name=name,
+                period=period,
                 from_day=first,
                 to_day=end,
                 chip=label,

@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlglot import exp
 
-from computekyc.usage.hardware import Rate, default_rate
+from computekyc.usage.hardware import Rate, default_rate, periods
 from computekyc.usage.schema import SIGNAL_COLUMNS as _SIGNALS
 from computekyc.usage.schema import sql_literal
 
@@ -60,7 +60,7 @@ def _rates_cte(rates: Sequence[Rate]) -> str:
     status under the rules in force on those days, and its per-GPU figures (see
     ``hardware.rates``). Inline literals, so DuckDB and Spark read the very same table."""
     rows = ",\n      ".join(
-        f"({sql_literal(r.name)}, {int(r.from_day)}, {int(r.to_day)}, {sql_literal(r.chip)}, "
+        f"({sql_literal(r.name)}, {int(r.period)}, {sql_literal(r.chip)}, "
         f"{sql_literal(r.status)}, {_double(r.training_ops_per_gpu)}, "
         f"{_double(r.peak_ops_per_gpu)}, {_double(r.h100_equivalents)})"
         for r in rates or [default_rate()]
@@ -68,9 +68,16 @@ def _rates_cte(rates: Sequence[Rate]) -> str:
     return f"""rates AS (
     SELECT * FROM (VALUES
       {rows}
-    ) AS r(rate_name, from_day, to_day, rate_chip, status, training_ops_per_gpu,
+    ) AS r(rate_name, period, rate_chip, status, training_ops_per_gpu,
       peak_ops_per_gpu, h100_equivalents)
   )"""
+
+
+def _period_of(day: str) -> str:
+    """The rule period of an epoch day, as a CASE (a hash join on it beats a range join)."""
+    bounds = [end for _first, end in periods()[:-1]]
+    whens = " ".join(f"WHEN {day} < {end} THEN {i}" for i, end in enumerate(bounds))
+    return f"CASE {whens} ELSE {len(bounds)} END"
 
 
 def costed_cte(default_utilisation: float, filters: Filters, rates: Sequence[Rate] = ()) -> str:
@@ -110,7 +117,11 @@ def costed_cte(default_utilisation: float, filters: Filters, rates: Sequence[Rat
     FROM usage a LEFT JOIN alloc_keys k ON a.job_key = k.job_key
     WHERE a.record_kind = 'telemetry' AND k.job_key IS NULL
   ),
-  dayed AS (SELECT *, CAST(floor(start_s / 86400) AS BIGINT) AS day FROM enriched),
+  dayed AS (
+    SELECT *, {_period_of("CAST(floor(start_s / 86400) AS BIGINT)")} AS period,
+      CAST(floor(start_s / 86400) AS BIGINT) AS day
+    FROM enriched
+  ),
   rated AS (
     SELECT e.*,
       coalesce(r.rate_chip, '(unclassified) ' || CASE WHEN e.hardware_name = ''
@@ -122,7 +133,7 @@ def costed_cte(default_utilisation: float, filters: Filters, rates: Sequence[Rat
       coalesce(r.peak_ops_per_gpu, {_double(fallback.peak_ops_per_gpu)}) AS peak_ops_per_gpu,
       coalesce(r.h100_equivalents, {_double(fallback.h100_equivalents)}) AS h100_equivalents
     FROM dayed e LEFT JOIN rates r
-      ON e.hardware_name = r.rate_name AND e.day >= r.from_day AND e.day < r.to_day
+      ON e.hardware_name = r.rate_name AND e.period = r.period
   ),
   dated AS (
     SELECT *,

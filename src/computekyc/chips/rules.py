@@ -208,8 +208,38 @@ def classify_chip(chip: Chip, as_of: date | None = None, count: int = 1) -> Clas
     ``status`` is ``review`` (never a clear) when the answer is "not 3A090" but rests on a figure
     the vendor has not published, or on a performance density that cannot be computed."""
     day = as_of or date.today()
-    if not chip.tpp_known:
-        return _unknown_tpp(chip, day, count)
+    verdict = _verdict(chip, day) if chip.tpp_known else _unknown_tpp(chip, day)
+    reasons = verdict.reasons
+    if count != 1:
+        reasons.append(f"allocation of {count} x {chip.id}: classification is per IC")
+    return Classification(
+        chip_id=chip.id,
+        count=count,
+        as_of=day,
+        tpp=chip.tpp if chip.tpp_known else None,
+        performance_density=chip.performance_density,
+        memory_bandwidth_gbps=chip.memory_bandwidth_gbps,
+        eccn=verdict.eccn,
+        system_eccn=verdict.eccn.replace("3A090", "4A090") if verdict.eccn else None,
+        flags=verdict.flags,
+        reasons=reasons,
+        rule_version=verdict.version,
+        status=verdict.status,
+        tpp_known=chip.tpp_known,
+    )
+
+
+@dataclass
+class _Verdict:
+    eccn: str | None
+    flags: list[str]
+    reasons: list[str]
+    version: str
+    status: str
+
+
+def _verdict(chip: Chip, day: date) -> _Verdict:
+    """ECCN, flags, reasons, rule version and status of a chip with a known TPP on ``day``."""
     tpp = chip.tpp
     pd = chip.performance_density
     precision = chip.tpp_precision
@@ -252,26 +282,11 @@ def classify_chip(chip: Chip, as_of: date | None = None, count: int = 1) -> Clas
             "PRC-designed IC meeting 3A090: presumed produced in violation of the EAR (BIS GP10 "
             "guidance, 13 May 2025); using or servicing it risks General Prohibition 10"
         )
-    system_eccn = eccn.replace("3A090", "4A090") if eccn else None
-    if system_eccn:
+    if eccn:
+        system_eccn = eccn.replace("3A090", "4A090")
         reasons.append(f"{system_eccn}: computers and assemblies containing a {eccn} IC")
     status = _status(chip, eccn, rule, flags, reasons, day)
-    if count != 1:
-        reasons.append(f"allocation of {count} x {chip.id}: classification is per IC")
-    return Classification(
-        chip_id=chip.id,
-        count=count,
-        as_of=day,
-        tpp=tpp,
-        performance_density=pd,
-        memory_bandwidth_gbps=chip.memory_bandwidth_gbps,
-        eccn=eccn,
-        system_eccn=system_eccn,
-        flags=flags,
-        reasons=reasons,
-        rule_version=version,
-        status=status,
-    )
+    return _Verdict(eccn, flags, reasons, version, status)
 
 
 def _unpublished_decides(chip: Chip, rule: Rule3A090, as_of: date) -> bool:
@@ -321,30 +336,17 @@ def _status(
     return STATUS_NOT_CONTROLLED
 
 
-def _unknown_tpp(chip: Chip, day: date, count: int) -> Classification:
+def _unknown_tpp(chip: Chip, day: date) -> _Verdict:
     """No public compute figure: no TPP, no ECCN, status review."""
     rule = rule_in_force(day)
     reasons = [
         f"no dense compute figure is public for {chip.name}: TPP cannot be computed",
         f"review: 3A090 cannot be decided ({chip.sources.get('dense_tops', 'not published')})",
     ]
-    if rule is not None:
-        reasons.append(f"rule {rule.version}: {rule.citation}")
-    return Classification(
-        chip_id=chip.id,
-        count=count,
-        as_of=day,
-        tpp=None,
-        performance_density=None,
-        memory_bandwidth_gbps=chip.memory_bandwidth_gbps,
-        eccn=None,
-        system_eccn=None,
-        flags=[FLAG_UNPUBLISHED],
-        reasons=reasons,
-        rule_version=rule.version if rule else "pre-3A090",
-        status=STATUS_REVIEW if rule is not None else STATUS_NOT_CONTROLLED,
-        tpp_known=False,
-    )
+    if rule is None:
+        return _Verdict(None, [FLAG_UNPUBLISHED], reasons, "pre-3A090", STATUS_NOT_CONTROLLED)
+    reasons.append(f"rule {rule.version}: {rule.citation}")
+    return _Verdict(None, [FLAG_UNPUBLISHED], reasons, rule.version, STATUS_REVIEW)
 
 
 def classify(item: Chip | Allocation, as_of: date | None = None) -> Classification:

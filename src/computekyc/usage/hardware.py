@@ -3,6 +3,11 @@
 Readers never interpret a name themselves: every distinct instance type, Kubernetes label, Slurm
 gres type or DCGM model name goes through :func:`computekyc.chips.resolve` once per file, and the
 answer becomes a small table joined into the reader's SQL.
+
+What is stored at ingest (chip, controlled, eccn, per-GPU figures) records what the catalogue
+said then. Accounting does not rely on it: :func:`rates` classifies and costs each stored name
+again, under the rules in force on each usage day, and counts names nobody knows as
+*unclassified* at an assumed chip rather than as nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Hardware:
-    """One resolved name: which chip, how many per unit (instance), and its accounting figures."""
+    """One resolved name at ingest: which chip, how many per unit (instance), and the catalogue's
+    figures and classification as of ingest (informational; accounting uses :func:`rates`)."""
 
     name: str
     chip: str

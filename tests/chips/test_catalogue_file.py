@@ -57,3 +57,15 @@ def test_lookup_is_case_and_separator_insensitive() -> None:
     assert len(catalogue()) >= 30
     # Usable as dict keys / in sets (usage groups by chip).
     assert len({get_chip("H100"), get_chip("H100-SXM"), get_chip("H200")}) == 2
+
+
+def test_unpublished_is_validated(document: dict[str, Any]) -> None:
+    """Only a figure named as not public may be missing; and it still needs a source line."""
+    with pytest.raises(CatalogueError, match=r"chip H20: field 'dense_tops' must be a non-empty"):
+        build_catalogue(_broken(document, "H20", dense_tops={}))
+    with pytest.raises(CatalogueError, match=r"chip H20: field 'unpublished' must be a list"):
+        build_catalogue(_broken(document, "H20", unpublished=["tpp"]))
+    broken = _broken(document, "H20", dense_tops={}, unpublished=["dense_tops"])
+    del broken["chips"]["H20"]["sources"]["dense_tops"]
+    with pytest.raises(CatalogueError, match=r"chip H20: figure 'dense_tops' has no entry"):
+        build_catalogue(broken)

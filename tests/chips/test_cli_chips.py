@@ -9,7 +9,10 @@ from typer.testing import CliRunner
 from computekyc.cli import app
 
 RUNNER = CliRunner()
-KEYS = {"chip", "count", "tpp", "performance_density", "memory_bandwidth_gbps", "eccn", "flags"}
+KEYS = {
+    *("chip", "count", "tpp", "performance_density", "memory_bandwidth_gbps", "eccn", "flags"),
+    *("status", "rule_version"),
+}
 
 
 def test_classify_json_shape() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from computekyc.chips import UnknownHardware, catalogue, known_names, resolve
+from computekyc.chips import UnknownHardware, assumed_chip, catalogue, known_names, resolve
 from computekyc.chips.catalogue import read_data_file
 
 REQUIRED_CHIPS = (
@@ -45,7 +45,7 @@ def test_issue_chip_list_is_catalogued(name: str) -> None:
 @pytest.mark.parametrize(
     ("name", "chip", "count", "kind"),
     [
-        ("p4d.24xlarge", "A100-SXM", 8, "instance_type"),
+        ("p4d.24xlarge", "A100-SXM-40GB", 8, "instance_type"),
         ("p4de.24xlarge", "A100-SXM", 8, "instance_type"),
         ("p5.48xlarge", "H100-SXM", 8, "instance_type"),
         ("p5e.48xlarge", "H200", 8, "instance_type"),
@@ -66,7 +66,7 @@ def test_issue_chip_list_is_catalogued(name: str) -> None:
         ("a4-highgpu-8g", "B200", 8, "instance_type"),
         ("g2-standard-96", "L4", 8, "instance_type"),
         ("NVIDIA-H100-80GB-HBM3", "H100-SXM", 1, "k8s_label"),
-        ("nvidia.com/gpu.product=NVIDIA-A100-SXM4-40GB-SHARED", "A100-SXM", 1, "k8s_label"),
+        ("nvidia.com/gpu.product=NVIDIA-A100-SXM4-40GB-SHARED", "A100-SXM-40GB", 1, "k8s_label"),
         ("NVIDIA-GeForce-RTX-4090-D", "RTX-4090D", 1, "k8s_label"),
         ("NVIDIA H100 80GB HBM3", "H100-SXM", 1, "dcgm_model"),
         ("NVIDIA A100-SXM4-80GB", "A100-SXM", 1, "dcgm_model"),
@@ -150,3 +150,90 @@ def test_catalogue_sources_cover_every_figure() -> None:
             assert chip.sources.get("die_area_mm2"), chip.id
         if chip.memory_bandwidth_gbps is not None:
             assert chip.sources.get("memory_bandwidth_gbps"), chip.id
+
+
+@pytest.mark.parametrize(
+    ("name", "chip", "count"),
+    [
+        ("trn2.48xlarge", "Trainium2", 16),
+        ("trn1.32xlarge", "Trainium", 16),
+        ("inf2.48xlarge", "Inferentia2", 12),
+        ("ct5p-hightpu-4t", "TPUv5p", 4),
+        ("ct6e-standard-8t", "TPUv6e", 8),
+        ("ct5lp-hightpu-4t", "TPUv5e", 4),
+        ("ND H100 v5", "H100-SXM", 8),
+        ("ND MI300X v5", "MI300X", 8),
+        ("BM.GPU.MI355X.8", "MI355X", 8),
+        ("gx3d-160x1792x8gaudi3", "Gaudi3", 8),
+        ("p4d.24xlarge", "A100-SXM-40GB", 8),
+        ("a2-highgpu-8g", "A100-SXM-40GB", 8),
+        ("a2-ultragpu-8g", "A100-SXM", 8),
+        ("NVIDIA H200 NVL", "H200-NVL", 1),
+        ("NVIDIA-GeForce-RTX-5090", "RTX-5090", 1),
+        ("NVIDIA RTX 6000 Ada Generation", "RTX-6000-Ada", 1),
+        ("nvidia.com/gpu.product=NVIDIA-RTX-PRO-6000-Blackwell-Server-Edition", "RTX-PRO-6000", 1),
+        ("NVIDIA A100-PCIE-40GB", "A100-PCIe-40GB", 1),
+        ("gres/gpu:b100=8", "B100", 8),
+        ("tpu-v5-lite-podslice", "TPUv5e", 1),
+        ("Ascend 910", "Ascend910", 1),
+        ("HL-388", "Gaudi3-HL388", 1),
+    ],
+)
+def test_new_names_resolve(name: str, chip: str, count: int) -> None:
+    allocation = resolve(name)
+    assert (allocation.chip.id, allocation.count) == (chip, count)
+
+
+@pytest.mark.parametrize(
+    ("name", "closest"),
+    [
+        ("H1OO", "H100 SXM"),
+        ("MI355", "MI355X"),
+        ("trn2.48xlarg", "trn2.48xlarge"),
+        ("Trainium 2", "Trainium2"),
+    ],
+)
+def test_unknown_names_suggest_the_closest(name: str, closest: str) -> None:
+    with pytest.raises(UnknownHardware) as caught:
+        resolve(name)
+    assert closest in caught.value.suggestions[:3], caught.value.suggestions
+    assert f"closest known names: {caught.value.suggestions[0]}" in str(caught.value)
+    # One suggestion per chip or instance type: aliases of one chip are not repeated.
+    assert len(caught.value.suggestions) == len(set(caught.value.suggestions)) <= 5
+
+
+def test_nonsense_gets_no_suggestions() -> None:
+    with pytest.raises(UnknownHardware) as caught:
+        resolve("zzqx")
+    assert caught.value.suggestions == () and "closest" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "vendor_class", "counted_as"),
+    [
+        ("MI455X", "amd-instinct", "MI355X"),
+        ("Gaudi 4", "intel-gaudi", "Gaudi3"),
+        ("trn3.48xlarge", "aws-neuron", "H100-SXM"),  # no AWS chip beats the floor
+        ("tpu7x", "google-tpu", "H100-SXM"),
+        ("Ascend 950PR", "huawei-ascend", "H100-SXM"),
+        ("p7.48xlarge", "nvidia", None),  # the most capable catalogued NVIDIA part
+        ("zz9.mystery", None, "H100-SXM"),
+    ],
+)
+def test_unknown_names_are_counted_at_their_vendor_class(
+    name: str, vendor_class: str | None, counted_as: str | None
+) -> None:
+    assumed = assumed_chip(name)
+    assert assumed.vendor_class == vendor_class
+    if counted_as:
+        assert assumed.chip.id == counted_as
+    floor = catalogue()["H100-SXM"]
+    assert assumed.chip.training_ops_per_second >= floor.training_ops_per_second
+    if vendor_class:
+        best = max(
+            (c for c in catalogue().values() if c.vendor == assumed.chip.vendor and c.tpp_known),
+            key=lambda c: c.training_ops_per_second,
+        )
+        if assumed.chip.id != "H100-SXM":
+            assert assumed.chip.training_ops_per_second == best.training_ops_per_second
+    assert assumed.chip.id in assumed.reason

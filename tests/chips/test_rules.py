@@ -28,6 +28,10 @@ LATER = date(2026, 7, 1)
 
 def test_tpp_is_max_of_dense_tops_times_bits() -> None:
     for chip in catalogue().values():
+        if not chip.tpp_known:
+            # Only a chip whose data says its compute figures are not public may lack them.
+            assert "dense_tops" in chip.unpublished and chip.tpp == 0.0, chip.id
+            continue
         expected = max(value * PRECISION_BITS[p] for p, value in chip.dense_tops.items())
         assert chip.tpp == pytest.approx(expected)
         assert chip.tpp == chip.dense_tops[chip.tpp_precision] * chip.bit_length_for_tpp

@@ -36,6 +36,16 @@ def test_ingest_summary_runs_json(ck_home: Path, usage_data: Path) -> None:
     ):
         assert key in lab_a
     assert lab_a["gpu_hours"] == 768.0
+    # Cumulative thresholds per account, in the runs' shape, each with what it means.
+    assert {(t["threshold"], t["basis"]) for t in lab_a["thresholds"]} >= {
+        (1e26, "rolling 90 days"),
+        (1e23, "calendar quarter"),
+        (1e20, "day: peak theoretical maximum"),
+    }
+    assert all(
+        {"threshold", "basis", "status", "date", "label"} <= set(t) for t in lab_a["thresholds"]
+    )
+    assert lab_a["flags"] == [] and lab_a["precisions"]["H100-SXM"]["peak"] == "fp8"
     one_day = json.loads(
         runner.invoke(
             app, ["usage", "summary", "--from", "2024-06-02", "--to", "2024-06-02", "--json"]
@@ -47,6 +57,8 @@ def test_ingest_summary_runs_json(ck_home: Path, usage_data: Path) -> None:
     (run,) = json.loads(result.stdout)
     assert run["class"] == "training" and run["gpus"] == 16.0 and run["chip"] == "H100-SXM"
     assert {"start", "end", "estimated_operations", "thresholds", "reasons"} <= set(run)
+    assert {"peak_training_ops_per_second", "unclassified_gpu_hours", "flags"} <= set(run)
+    assert {t["basis"] for t in run["thresholds"]} >= {"run"}
     table = runner.invoke(app, ["usage", "runs"])
     assert table.exit_code == 0 and "lab-a" in table.stdout
 

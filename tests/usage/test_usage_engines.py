@@ -20,6 +20,7 @@ from computekyc.usage import (
     to_spark_sql,
 )
 from computekyc.usage import sql as usage_sql
+from computekyc.usage.hardware import rates
 
 
 def test_spark_text_is_transpiled_not_hand_written() -> None:
@@ -27,6 +28,17 @@ def test_spark_text_is_transpiled_not_hand_written() -> None:
     spark_text = to_spark_sql(text)
     assert "ROWS BETWEEN UNBOUNDED PRECEDING" in spark_text
     assert "'a\\'b'" in spark_text and "'a''b'" in text
+
+
+def test_rate_table_reaches_both_dialects() -> None:
+    """The per-name, per-period rate table is inline SQL: Spark gets the same literal rows."""
+    table = rates([("trn2.48xlarge", None), ("it's new", None)])
+    text = usage_sql.summary_sql(0.4, Filters(), table)
+    spark_text = to_spark_sql(text)
+    for rate in table:
+        assert f"{rate.training_ops_per_gpu!r}" in text
+    assert "'(unclassified) it''s new'" in text and "'(unclassified) it\\'s new'" in spark_text
+    assert spark_text.count("'trn2.48xlarge'") == text.count("'trn2.48xlarge'") == 3
 
 
 def _both(

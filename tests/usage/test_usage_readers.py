@@ -61,7 +61,8 @@ def test_focus_1_0_csv(tmp_path: Path, usage_data: Path) -> None:
     assert report.gpu_hours == pytest.approx(220.0)
     by_line = {r["source_line"]: r for r in stored}
     assert by_line[4]["gpu_count"] == 8 and by_line[4]["gpu_seconds"] == 4 * 3600
-    assert by_line[5]["chip"] == "A100-SXM" and by_line[5]["controlled"] is True
+    # p4d.24xlarge carries 8x A100 40GB (its own catalogue entry).
+    assert by_line[5]["chip"] == "A100-SXM-40GB" and by_line[5]["controlled"] is True
     assert by_line[8]["chip"] is None and by_line[8]["hardware_name"] == "zz9.mystery"
     assert by_line[2]["provider"] == "AWS" and by_line[2]["region"] == "us-east-1"
 

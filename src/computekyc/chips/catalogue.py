@@ -33,6 +33,7 @@ _KNOWN_KEYS = {
     "designed_in",
     "notes",
     "sources",
+    "unpublished",
     *_SOURCED_FIGURES,
 }
 
@@ -81,8 +82,15 @@ def parse_chip(chip_id: str, raw: Any, file: str = CATALOGUE_FILE) -> Chip:
             raise CatalogueError(f"{where}: missing field '{required}'")
     if not isinstance(raw["datacenter"], bool):
         raise CatalogueError(f"{where}: field 'datacenter' must be true or false")
+    unpublished = raw.get("unpublished") or []
+    if not isinstance(unpublished, list) or not set(unpublished) <= set(_SOURCED_FIGURES):
+        raise CatalogueError(
+            f"{where}: field 'unpublished' must be a list of figures "
+            f"({', '.join(_SOURCED_FIGURES)})"
+        )
     dense_raw = raw["dense_tops"]
-    if not isinstance(dense_raw, dict) or not dense_raw:
+    # No compute figure at all is allowed only when the data says it is not public.
+    if not isinstance(dense_raw, dict) or (not dense_raw and "dense_tops" not in unpublished):
         raise CatalogueError(f"{where}: field 'dense_tops' must be a non-empty mapping")
     dense: dict[str, float] = {}
     for precision, value in dense_raw.items():
@@ -99,7 +107,8 @@ def parse_chip(chip_id: str, raw: Any, file: str = CATALOGUE_FILE) -> Chip:
     if not isinstance(sources, dict):
         raise CatalogueError(f"{where}: field 'sources' must be a mapping")
     for figure in _SOURCED_FIGURES:
-        if raw.get(figure) is not None and not str(sources.get(figure, "")).strip():
+        present = raw.get(figure) is not None or figure in unpublished
+        if present and not str(sources.get(figure, "")).strip():
             raise CatalogueError(f"{where}: figure '{figure}' has no entry in 'sources'")
     aliases = raw.get("aliases") or []
     if not isinstance(aliases, list):
@@ -121,6 +130,7 @@ def parse_chip(chip_id: str, raw: Any, file: str = CATALOGUE_FILE) -> Chip:
         designed_in=str(raw.get("designed_in", "US")),
         aliases=tuple(str(a) for a in aliases),
         notes=str(raw.get("notes", "")),
+        unpublished=tuple(str(u) for u in unpublished),
     )
 
 
@@ -163,8 +173,11 @@ def get_chip(id_or_name: str) -> Chip:
     """The chip with this id, name or alias; raises :class:`UnknownHardware` otherwise."""
     chip = find_chip(id_or_name)
     if chip is None:
+        from computekyc.chips.resolve import suggest  # resolve imports this module
+
         raise UnknownHardware(
             f"unknown chip {id_or_name!r}: not an id, name or alias in the catalogue "
-            f"({', '.join(sorted(catalogue()))})"
+            "(see `computekyc chips list`)",
+            suggestions=suggest(id_or_name),
         )
     return chip

@@ -13,8 +13,10 @@ from typing import Literal
 from computekyc.exc import InputError
 
 # Bit length of the multiply's inputs, per precision (Technical Note 1 to 3A090: "bit length of
-# the operation" = the largest input bit length). TF32 inputs are carried in 32-bit registers; on
-# every catalogued chip TF32 x 32 ties the 16-bit figure, so the choice never changes the max.
+# the operation" = the largest input bit length). TF32 inputs are carried in 32-bit registers and
+# counted at 32 bits (the reading that never under-counts). On NVIDIA and AMD parts TF32 runs at
+# half the 16-bit rate, so TF32 x 32 ties the 16-bit figure; AWS Trainium/Inferentia run TF32 at
+# the BF16 rate, so there TF32 decides the TPP and the reason line says so.
 PRECISION_BITS: dict[str, int] = {
     "fp64": 64,
     "fp32": 32,
@@ -34,6 +36,10 @@ TPP_TIE_ORDER: tuple[str, ...] = (
     *("fp4", "int4", "tf32", "fp32", "fp64"),
 )
 
+# The precision training is costed at (compute accounting): BF16, which large training runs use,
+# else the next one the chip publishes.
+TRAINING_PRECISIONS: tuple[str, ...] = ("bf16", "fp16", "tf32", "fp32")
+
 # Precisions a chip lacking BF16 can substitute, for accounting only (pre-Ampere parts run the
 # same tensor path in FP16).
 _ACCOUNTING_FALLBACK: dict[str, str] = {"bf16": "fp16"}
@@ -42,7 +48,15 @@ HardwareKind = Literal["chip", "instance_type", "k8s_label", "gres", "dcgm_model
 
 
 class UnknownHardware(InputError, LookupError):
-    """A name that is not a catalogued chip, instance type, label, gres type or DCGM model."""
+    """A name that is not a catalogued chip, instance type, label, gres type or DCGM model.
+
+    ``suggestions`` holds the closest known names (best first), also named in the message."""
+
+    def __init__(self, message: str, *, suggestions: tuple[str, ...] = ()) -> None:
+        self.suggestions = suggestions
+        if suggestions:
+            message += "; closest known names: " + ", ".join(suggestions)
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,9 @@ class Chip:
     designed_in: str = "US"
     aliases: tuple[str, ...] = ()
     notes: str = ""
+    # Figures the vendor has not published (estimates or absent): answers resting on them are
+    # `review`, never a clear.
+    unpublished: tuple[str, ...] = ()
     # Filled by the catalogue loader: dense BF16 ops/s of the H100 SXM reference chip.
     reference_bf16_ops: float = field(default=0.0, compare=False, repr=False)
 
@@ -82,19 +99,59 @@ class Chip:
 
     @property
     def bit_length_for_tpp(self) -> int:
-        return PRECISION_BITS[self.tpp_precision]
+        return PRECISION_BITS[self.tpp_precision] if self.dense_tops else 0
+
+    @property
+    def tpp_known(self) -> bool:
+        """False when the vendor publishes no dense compute figure (no TPP can be computed)."""
+        return bool(self.dense_tops)
 
     @property
     def tpp(self) -> float:
-        """TPP = 2 x MacTOPS x bit length = dense TOPS x bit length, max over precisions."""
+        """TPP = 2 x MacTOPS x bit length = dense TOPS x bit length, max over precisions.
+
+        0.0 when no compute figure is public: callers check :attr:`tpp_known` first."""
+        if not self.dense_tops:
+            return 0.0
         return self.dense_tops[self.tpp_precision] * self.bit_length_for_tpp
 
     @property
+    def estimated(self) -> bool:
+        """Does any figure rest on an estimate rather than a published number?"""
+        return bool(self.unpublished)
+
+    @property
     def performance_density(self) -> float | None:
-        """TPP / applicable die area; None when the die area is not published."""
-        if not self.die_area_mm2:
+        """TPP / applicable die area; None when the die area or the TPP is not published."""
+        if not self.die_area_mm2 or not self.tpp_known:
             return None
         return self.tpp / self.die_area_mm2
+
+    @property
+    def training_precision(self) -> str:
+        """The precision training is costed at ("" when the chip publishes none of them)."""
+        return next((p for p in TRAINING_PRECISIONS if p in self.dense_tops), "")
+
+    @property
+    def training_ops_per_second(self) -> float:
+        """Dense ops/s at :attr:`training_precision` (0.0 when no figure is public)."""
+        precision = self.training_precision
+        return self.dense_tops[precision] * 1e12 if precision else 0.0
+
+    @property
+    def peak_precision(self) -> str:
+        """The highest-throughput dense precision of 8 bits or more (FP8 where the chip has it):
+        the chip's "theoretical maximum" integer or floating-point operations per second."""
+        usable = [p for p in TPP_TIE_ORDER if p in self.dense_tops and PRECISION_BITS[p] >= 8]
+        if not usable:
+            return ""
+        return max(usable, key=lambda p: self.dense_tops[p])
+
+    @property
+    def peak_dense_ops_per_second(self) -> float:
+        """Theoretical maximum dense operations per second, at :attr:`peak_precision`."""
+        precision = self.peak_precision
+        return self.dense_tops[precision] * 1e12 if precision else 0.0
 
     def peak_ops_per_second(self, precision: str = "bf16") -> float:
         """Dense peak operations per second at ``precision`` (TOPS x 1e12)."""
@@ -132,7 +189,7 @@ class Classification:
     chip_id: str
     count: int
     as_of: date
-    tpp: float
+    tpp: float | None
     performance_density: float | None
     memory_bandwidth_gbps: float | None
     eccn: str | None
@@ -140,3 +197,7 @@ class Classification:
     flags: list[str]
     reasons: list[str]
     rule_version: str
+    # controlled | not controlled | review (figures not public or density unknown in the band
+    # where it decides: never a clear).
+    status: str = "not controlled"
+    tpp_known: bool = True

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from rapidfuzz import fuzz, process, utils
+
 from computekyc.chips.catalogue import (
     CatalogueError,
     catalogue,
@@ -176,8 +178,49 @@ def resolve(name: str) -> Allocation:
     raise UnknownHardware(
         f"unknown hardware {name!r}: not a catalogued chip, cloud instance type, "
         "nvidia.com/gpu.product label, Slurm gres/gpu:TYPE or DCGM modelName "
-        "(see `computekyc chips list`)"
+        "(see `computekyc chips list`)",
+        suggestions=suggest(name),
     )
+
+
+@cache
+def _all_names() -> dict[str, str]:
+    """Every spelling a person might mean (chip ids, names, aliases, provider names) -> what it
+    stands for (a chip id, or the instance type/label itself)."""
+    names: dict[str, str] = {}
+    for chip in sorted(catalogue().values(), key=lambda c: c.id):
+        for label in (chip.id, chip.name, *chip.aliases):
+            names.setdefault(label, chip.id)
+    for table in _tables().values():
+        for entry in table.values():
+            target = entry.canonical if entry.kind == "instance_type" else entry.chip_id
+            names.setdefault(entry.canonical, target)
+    return names
+
+
+SUGGESTION_CUTOFF = 60.0  # rapidfuzz WRatio (0-100) below which a name is not worth offering
+
+
+def suggest(name: str, limit: int = 5) -> tuple[str, ...]:
+    """The known hardware names closest to ``name`` (rapidfuzz WRatio), best first, one per
+    chip or instance type (five aliases of one chip are one suggestion)."""
+    names = _all_names()
+    found = process.extract(
+        name,
+        list(names),
+        scorer=fuzz.WRatio,
+        processor=utils.default_process,
+        limit=None,
+        score_cutoff=SUGGESTION_CUTOFF,
+    )
+    # Best score first; among equal scores the shorter (plainer) spelling.
+    found.sort(key=lambda hit: (-hit[1], len(hit[0]), hit[0]))
+    picked: dict[str, str] = {}
+    for match, _score, _index in found:
+        picked.setdefault(names[match], match)
+        if len(picked) == limit:
+            break
+    return tuple(picked.values())
 
 
 def known_names() -> dict[str, list[str]]:

@@ -71,6 +71,11 @@ FLAG_JAN_2026 = "jan-2026-case-by-case"
 FLAG_GP10 = "gp10-prc-3a090"
 FLAG_GAIN_AI = "gain-ai-bill-advanced-ic"
 FLAG_PD_UNKNOWN = "performance-density-unknown"
+FLAG_UNPUBLISHED = "figures-not-public"
+
+STATUS_CONTROLLED = "controlled"
+STATUS_NOT_CONTROLLED = "not controlled"
+STATUS_REVIEW = "review"
 
 
 def rule_in_force(as_of: date) -> Rule3A090 | None:
@@ -198,8 +203,43 @@ def _bandwidth_flags(chip: Chip, eccn: str | None, as_of: date, reasons: list[st
 
 
 def classify_chip(chip: Chip, as_of: date | None = None, count: int = 1) -> Classification:
-    """Classify one chip model (per IC) under the 3A090 text in force on ``as_of``."""
+    """Classify one chip model (per IC) under the 3A090 text in force on ``as_of``.
+
+    ``status`` is ``review`` (never a clear) when the answer is "not 3A090" but rests on a figure
+    the vendor has not published, or on a performance density that cannot be computed."""
     day = as_of or date.today()
+    verdict = _verdict(chip, day) if chip.tpp_known else _unknown_tpp(chip, day)
+    reasons = verdict.reasons
+    if count != 1:
+        reasons.append(f"allocation of {count} x {chip.id}: classification is per IC")
+    return Classification(
+        chip_id=chip.id,
+        count=count,
+        as_of=day,
+        tpp=chip.tpp if chip.tpp_known else None,
+        performance_density=chip.performance_density,
+        memory_bandwidth_gbps=chip.memory_bandwidth_gbps,
+        eccn=verdict.eccn,
+        system_eccn=verdict.eccn.replace("3A090", "4A090") if verdict.eccn else None,
+        flags=verdict.flags,
+        reasons=reasons,
+        rule_version=verdict.version,
+        status=verdict.status,
+        tpp_known=chip.tpp_known,
+    )
+
+
+@dataclass
+class _Verdict:
+    eccn: str | None
+    flags: list[str]
+    reasons: list[str]
+    version: str
+    status: str
+
+
+def _verdict(chip: Chip, day: date) -> _Verdict:
+    """ECCN, flags, reasons, rule version and status of a chip with a known TPP on ``day``."""
     tpp = chip.tpp
     pd = chip.performance_density
     precision = chip.tpp_precision
@@ -242,24 +282,71 @@ def classify_chip(chip: Chip, as_of: date | None = None, count: int = 1) -> Clas
             "PRC-designed IC meeting 3A090: presumed produced in violation of the EAR (BIS GP10 "
             "guidance, 13 May 2025); using or servicing it risks General Prohibition 10"
         )
-    system_eccn = eccn.replace("3A090", "4A090") if eccn else None
-    if system_eccn:
+    if eccn:
+        system_eccn = eccn.replace("3A090", "4A090")
         reasons.append(f"{system_eccn}: computers and assemblies containing a {eccn} IC")
-    if count != 1:
-        reasons.append(f"allocation of {count} x {chip.id}: classification is per IC")
-    return Classification(
-        chip_id=chip.id,
-        count=count,
-        as_of=day,
-        tpp=tpp,
-        performance_density=pd,
-        memory_bandwidth_gbps=chip.memory_bandwidth_gbps,
-        eccn=eccn,
-        system_eccn=system_eccn,
-        flags=flags,
-        reasons=reasons,
-        rule_version=version,
-    )
+    status = _status(chip, eccn, rule, flags, reasons, day)
+    return _Verdict(eccn, flags, reasons, version, status)
+
+
+def _unpublished_decides(chip: Chip, rule: Rule3A090, as_of: date) -> bool:
+    """Could a figure the vendor has not published turn this 'not 3A090' into a licence need?"""
+    unpublished = set(chip.unpublished)
+    if "dense_tops" in unpublished:
+        return True
+    # Die area: only inside the density band of the 2023 text (FLAG_PD_UNKNOWN covers it when
+    # the area is missing; an estimated area there is just as undecided).
+    in_band = TPP_A_DENSE <= chip.tpp < TPP_A and chip.datacenter
+    if "die_area_mm2" in unpublished and rule.uses_density and in_band:
+        return True
+    # Bandwidths: the 2022 text's interconnect test, and the bandwidth-based licence letters.
+    bandwidth = unpublished & {"memory_bandwidth_gbps", "interconnect_bandwidth_gbps"}
+    if bandwidth and not rule.uses_density and chip.tpp >= TPP_A:
+        return True
+    return bool(bandwidth) and as_of >= IS_INFORMED_FROM
+
+
+def _status(
+    chip: Chip,
+    eccn: str | None,
+    rule: Rule3A090 | None,
+    flags: list[str],
+    reasons: list[str],
+    as_of: date,
+) -> str:
+    if eccn is not None:
+        if chip.unpublished:
+            reasons.append(
+                f"figures not public ({', '.join(chip.unpublished)}): the estimates already meet "
+                "3A090, so the item is treated as controlled"
+            )
+        return STATUS_CONTROLLED
+    if rule is None:
+        return STATUS_NOT_CONTROLLED
+    if FLAG_PD_UNKNOWN in flags:
+        reasons.append("review: the density test decides and the die area is not public")
+        return STATUS_REVIEW
+    if _unpublished_decides(chip, rule, as_of):
+        flags.append(FLAG_UNPUBLISHED)
+        reasons.append(
+            f"review: 'not 3A090' rests on figures the vendor has not published "
+            f"({', '.join(chip.unpublished)}); not a clear"
+        )
+        return STATUS_REVIEW
+    return STATUS_NOT_CONTROLLED
+
+
+def _unknown_tpp(chip: Chip, day: date) -> _Verdict:
+    """No public compute figure: no TPP, no ECCN, status review."""
+    rule = rule_in_force(day)
+    reasons = [
+        f"no dense compute figure is public for {chip.name}: TPP cannot be computed",
+        f"review: 3A090 cannot be decided ({chip.sources.get('dense_tops', 'not published')})",
+    ]
+    if rule is None:
+        return _Verdict(None, [FLAG_UNPUBLISHED], reasons, "pre-3A090", STATUS_NOT_CONTROLLED)
+    reasons.append(f"rule {rule.version}: {rule.citation}")
+    return _Verdict(None, [FLAG_UNPUBLISHED], reasons, rule.version, STATUS_REVIEW)
 
 
 def classify(item: Chip | Allocation, as_of: date | None = None) -> Classification:

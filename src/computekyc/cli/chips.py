@@ -39,6 +39,8 @@ def classification_json(chip_id: str, result: Classification) -> dict[str, Any]:
         "performance_density": _round(result.performance_density),
         "memory_bandwidth_gbps": result.memory_bandwidth_gbps,
         "eccn": result.eccn,
+        "status": result.status,
+        "rule_version": result.rule_version,
         "flags": result.flags,
         "reasons": result.reasons,
     }
@@ -65,7 +67,10 @@ def classify_command(
         return
     chip = allocation.chip
     typer.echo(f"{allocation.count} x {chip.id} ({chip.vendor} {chip.name})")
-    typer.echo(f"ECCN: {result.eccn or 'not 3A090'}; system: {result.system_eccn or '-'}")
+    typer.echo(
+        f"ECCN: {result.eccn or 'not 3A090'}; system: {result.system_eccn or '-'}; "
+        f"status: {result.status} ({result.rule_version})"
+    )
     typer.echo(f"flags: {', '.join(result.flags) or '-'}")
     for reason in result.reasons:
         typer.echo(f"  - {reason}")
@@ -84,13 +89,16 @@ def list_command(
             row.pop("count")
         typer.echo(json.dumps(rows, indent=2))
         return
-    typer.echo(f"{'chip':<12} {'TPP':>8} {'PD':>6} {'mem GB/s':>9} {'ECCN':<8} flags")
+    typer.echo(
+        f"{'chip':<14} {'TPP':>8} {'PD':>6} {'mem GB/s':>9} {'ECCN':<8} {'status':<14} flags"
+    )
     for row in rows:
         pd = "-" if row["performance_density"] is None else f"{row['performance_density']:.2f}"
+        tpp = "-" if row["tpp"] is None else f"{row['tpp']:,.0f}"
         mem = row["memory_bandwidth_gbps"]
         typer.echo(
-            f"{row['chip']:<12} {row['tpp']:>8,.0f} {pd:>6} {mem or 0:>9,.0f} "
-            f"{row['eccn'] or '-':<8} {', '.join(row['flags'])}"
+            f"{row['chip']:<14} {tpp:>8} {pd:>6} {mem or 0:>9,.0f} "
+            f"{row['eccn'] or '-':<8} {row['status']:<14} {', '.join(row['flags'])}"
         )
 
 

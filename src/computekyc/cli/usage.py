@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from computekyc.usage import (
@@ -108,7 +109,8 @@ def summary_cmd(
     spark_master: str | None = _MASTER,
     default_utilisation: float = _UTIL,
 ) -> None:
-    """Per account: GPU-hours, controlled GPU-hours, H100-eq hours, operations, peaks, by chip."""
+    """Per account: GPU-hours (controlled, review, unclassified), H100-eq hours, operations,
+    peaks, by chip; cumulative thresholds (rolling window, calendar quarter); flags."""
     filters = Filters(account, _day(first, "--from"), _day(last, "--to"))
     eng = make_engine(engine, UsageStore(), spark_master)
     result = summary(eng, Settings(default_utilisation=default_utilisation), filters)
@@ -121,35 +123,58 @@ def summary_cmd(
         "chip",
         "GPU-h",
         "controlled GPU-h",
+        "review GPU-h",
+        "unclassified GPU-h",
         "H100-eq h",
         "est. ops",
         "peak GPUs",
-        "peak ops/s",
+        "peak ops/s (max / training)",
+        "thresholds",
     ):
         table.add_column(col)
     for acct in result:
         table.add_row(
-            acct["account"],
+            escape(acct["account"]),
             "all",
-            f"{acct['gpu_hours']:,.1f}",
-            f"{acct['controlled_gpu_hours']:,.1f}",
-            f"{acct['h100_equivalent_hours']:,.1f}",
-            f"{acct['estimated_operations']:.3g}",
+            *_hours(acct),
             f"{acct['peak_gpus']:g}",
-            f"{acct['peak_ops_per_second']:.3g}",
+            f"{acct['peak_ops_per_second']:.3g} / {acct['peak_training_ops_per_second']:.3g}",
+            escape(_marks(acct["thresholds"])),
         )
         for chip, c in acct["by_chip"].items():
-            table.add_row(
-                "",
-                chip,
-                f"{c['gpu_hours']:,.1f}",
-                f"{c['controlled_gpu_hours']:,.1f}",
-                f"{c['h100_equivalent_hours']:,.1f}",
-                f"{c['estimated_operations']:.3g}",
-                "",
-                "",
-            )
+            table.add_row("", escape(chip), *_hours(c), "", "", "")
     console.print(table)
+    _print_flags((acct["account"], acct["flags"]) for acct in result)
+
+
+def _hours(totals: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        f"{totals['gpu_hours']:,.1f}",
+        f"{totals['controlled_gpu_hours']:,.1f}",
+        f"{totals['review_gpu_hours']:,.1f}",
+        f"{totals['unclassified_gpu_hours']:,.1f}",
+        f"{totals['h100_equivalent_hours']:,.1f}",
+        f"{totals['estimated_operations']:.3g}",
+    )
+
+
+def _marks(thresholds: list[dict[str, Any]]) -> str:
+    """Crossed or projected thresholds, each with its basis and what it means."""
+    return "\n".join(
+        f"{t['status']} {t['date'] or ''} ({t['basis']}): {t['label']}"
+        for t in thresholds
+        if t["status"] != "not reached"
+    )
+
+
+def _print_flags(flagged: Any) -> None:
+    for owner, flags in flagged:
+        for flag in flags:
+            console.print(
+                f"{flag['flag']}: {owner} {flag['chip']} {flag['gpu_hours']:,.1f} GPU-h: "
+                f"{flag['reason']}",
+                markup=False,
+            )
 
 
 @usage_app.command("runs")
@@ -182,23 +207,19 @@ def runs_cmd(
     ):
         table.add_column(col)
     for r in found:
-        marks = [
-            f"{t['threshold']:.0e} {t['status']} {t['date'] or ''}".strip()
-            for t in r.thresholds
-            if t["status"] != "not reached"
-        ]
         table.add_row(
-            r.account,
+            escape(r.account),
             r.cls,
             f"{r.gpus:g}",
-            r.chip,
+            escape(r.chip),
             r.start,
             r.end,
             f"{r.estimated_operations:.3g}",
-            "\n".join(marks),
-            "\n".join(r.reasons),
+            escape(_marks(r.thresholds)),
+            escape("\n".join(r.reasons)),
         )
     console.print(table)
+    _print_flags((f"{r.account} run {r.run}", r.flags) for r in found)
 
 
 @usage_app.command("generate")

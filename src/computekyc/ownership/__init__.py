@@ -12,7 +12,7 @@ from computekyc.ownership.determine import CachedScreener, assess, build_tree, d
 from computekyc.ownership.ftm import load_ftm, read_ftm
 from computekyc.ownership.gleif import load_gleif, read_gleif_api, read_lei_cdf, read_rr_cdf
 from computekyc.ownership.graph import OwnershipGraph
-from computekyc.ownership.items import DEFAULT_ITEM, Item, resolve_item
+from computekyc.ownership.items import DEFAULT_ITEM, Item, UnknownItem, resolve_item
 from computekyc.ownership.listgraph import load_list_parents, parents_in_text
 from computekyc.ownership.model import (
     Customer,
@@ -45,6 +45,7 @@ __all__ = [
     "RuleResult",
     "RuleSet",
     "Screener",
+    "UnknownItem",
     "assess",
     "build_tree",
     "determine",

@@ -4,9 +4,13 @@ compute per account and day, and find large training runs — on DuckDB or Spark
 Public API:
 
 - :func:`ingest` / :func:`ingest_file` -> :class:`IngestReport`
-- :func:`summary` (per account: GPU-hours, controlled GPU-hours, H100-equivalent hours, estimated
-  operations, peak GPUs, peak ops/s, by chip and by day)
-- :func:`runs` -> list of :class:`Run` (class, features, thresholds, reasons)
+- :func:`summary` (per account: GPU-hours — all, controlled, review, unclassified — H100-equivalent
+  hours, estimated operations, peak GPUs, peak ops/s (theoretical maximum and training
+  precision), by chip and by day, flags, cumulative thresholds); each row classified under the
+  rules in force on its day
+- :func:`runs` -> list of :class:`Run` (class, features, thresholds, reasons, flags)
+- :func:`cumulative_thresholds`, :func:`entity_thresholds` (rolling window and calendar quarter,
+  per account or per linked entity given an account -> entity map), :func:`threshold_label`
 - :class:`Settings`, :class:`Thresholds`, :class:`Filters`
 - :class:`UsageStore`, :func:`make_engine`, :class:`DuckDBEngine`, :class:`SparkEngine`
 - :func:`generate` (synthetic provider data with planted training runs)
@@ -14,7 +18,17 @@ Public API:
 
 from __future__ import annotations
 
-from computekyc.usage.accounting import Run, Settings, Thresholds, classify, runs, summary
+from computekyc.usage.accounting import (
+    Run,
+    Settings,
+    Thresholds,
+    classify,
+    cumulative_thresholds,
+    entity_thresholds,
+    runs,
+    summary,
+    threshold_label,
+)
 from computekyc.usage.engines import DuckDBEngine, Engine, SparkEngine, make_engine, to_spark_sql
 from computekyc.usage.generate import Generated, PlantedRun, generate
 from computekyc.usage.ingest import IngestReport, UnknownName, ingest, ingest_file
@@ -38,11 +52,14 @@ __all__ = [
     "UsageFormatError",
     "UsageStore",
     "classify",
+    "cumulative_thresholds",
+    "entity_thresholds",
     "generate",
     "ingest",
     "ingest_file",
     "make_engine",
     "runs",
     "summary",
+    "threshold_label",
     "to_spark_sql",
 ]

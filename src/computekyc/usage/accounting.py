@@ -8,23 +8,79 @@ thresholds, so both engines go through one definition of the logic.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from importlib import resources
 from typing import Any
 
-from computekyc.bulk import gc_paused
+from computekyc.bulk import gc_paused, load_yaml
+from computekyc.exc import ConfigError
 from computekyc.usage import sql
 from computekyc.usage.engines import Engine
+from computekyc.usage.hardware import Rate, rates
 
 EPOCH = date(1970, 1, 1)
 
 
+THRESHOLDS_FILE = "thresholds.yaml"
+
+
+@cache
+def threshold_data() -> dict[str, Any]:
+    """The thresholds data file: values, what each means (label) and its source."""
+    text = resources.files("computekyc.usage").joinpath("data", THRESHOLDS_FILE).read_text("utf-8")
+    data = load_yaml(text)
+    try:
+        ops = [
+            (float(t["threshold"]), str(t["label"]), str(t["source"])) for t in data["operations"]
+        ]
+        rate = data["ops_per_second"]
+        checked = {
+            "operations": ops,
+            "ops_per_second": (float(rate["threshold"]), str(rate["label"]), str(rate["source"])),
+            "rolling_window_days": int(data["rolling_window_days"]),
+        }
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{THRESHOLDS_FILE}: malformed ({exc!r})") from exc
+    return checked
+
+
+@cache
+def threshold_label(value: float, kind: str = "operations") -> str:
+    """What a threshold means, from the data file; custom values say they are custom."""
+    data = threshold_data()
+    known = data["operations"] if kind == "operations" else [data["ops_per_second"]]
+    for threshold, label, _source in known:
+        if math.isclose(threshold, value, rel_tol=1e-9):
+            return str(label)
+    unit = "operations" if kind == "operations" else "ops/s"
+    return f"{value:.3g} {unit} (custom threshold)"
+
+
+def _default_operations() -> tuple[float, ...]:
+    return tuple(t for t, _label, _source in threshold_data()["operations"])
+
+
+def _default_ops_per_second() -> float:
+    return float(threshold_data()["ops_per_second"][0])
+
+
+def _default_window() -> int:
+    return int(threshold_data()["rolling_window_days"])
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """Reporting thresholds: total operations of a run, and peak operations per second."""
+    """Reporting thresholds (data: ``usage/data/thresholds.yaml``): total operations (per run,
+    and cumulatively per account over a rolling window and per calendar quarter), and peak
+    operations per second (theoretical maximum)."""
 
-    operations: tuple[float, ...] = (1e26, 1e25, 1e23)
-    ops_per_second: float = 1e20
+    operations: tuple[float, ...] = field(default_factory=_default_operations)
+    ops_per_second: float = field(default_factory=_default_ops_per_second)
+    window_days: int = field(default_factory=_default_window)
 
 
 @dataclass(frozen=True)
@@ -87,23 +143,150 @@ def _iso(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
-_TOTALS = ("gpu_hours", "controlled_gpu_hours", "h100_equivalent_hours", "estimated_operations")
+_TOTALS = (
+    "gpu_hours",
+    "controlled_gpu_hours",
+    "review_gpu_hours",
+    "unclassified_gpu_hours",
+    "h100_equivalent_hours",
+    "estimated_operations",
+)
+_PEAKS = ("peak_gpus", "peak_ops_per_second", "peak_training_ops_per_second")
+FLAG_UNCLASSIFIED = "unclassified-hardware"
+FLAG_REVIEW = "review-hardware"
+# How the two ops/s figures are costed (the per-chip precisions are in each answer).
+OPERATIONS_BASIS = {
+    "estimated_operations": "dense ops/s at the training precision (BF16, else FP16/TF32/FP32) x "
+    "GPU-seconds x tensor-active (or the default utilisation)",
+    "peak_ops_per_second": "theoretical maximum: dense ops/s at the chip's highest precision of "
+    "8 bits or more (FP8 where it has it) x concurrent GPUs",
+    "peak_training_ops_per_second": "dense ops/s at the training precision x concurrent GPUs",
+}
+
+
+def hardware_rates(engine: Engine) -> list[Rate]:
+    """How each hardware name in the store counts, per rule period (``hardware.rates``)."""
+    return rates((r["hardware_name"], r["chip"]) for r in engine.query(sql.HARDWARE_NAMES_SQL))
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+@cache
+def _quarter_of(number: int) -> int:
+    """The epoch day a calendar quarter starts on, for an epoch day inside it."""
+    return (_quarter_start(day_of(number)) - EPOCH).days
+
+
+def _lookback(filters: sql.Filters, window_days: int) -> sql.Filters:
+    """The filters widened back far enough that cumulative thresholds see a full window and
+    quarter before the first day asked for."""
+    if filters.first_day is None:
+        return filters
+    first = filters.first_day
+    return replace(
+        filters, first_day=min(first - timedelta(days=window_days - 1), _quarter_start(first))
+    )
 
 
 def summary(
     engine: Engine, settings: Settings | None = None, filters: sql.Filters | None = None
 ) -> list[dict[str, Any]]:
-    """Per account: totals, by chip, and per day, over the filtered range.
+    """Per account: totals, by chip, per day, and cumulative thresholds, over the filtered range.
+
+    Each row is classified and costed under the rules in force on its own day. Usage on hardware
+    the catalogue does not know is ``unclassified_gpu_hours``, counted at an assumed chip and
+    flagged (``flags``), never as uncontrolled. Cumulative thresholds look back a full window
+    and quarter before ``filters.first_day``.
 
     Each figure the SQL returns is rounded once (:func:`_round`); only sums made here (a day over
     its chips, an account over its days) are rounded again, so both engines agree to the digit."""
     settings = settings or Settings()
     filters = filters or sql.Filters()
+    table = hardware_rates(engine)
+    wide = _lookback(filters, settings.thresholds.window_days)
     # The answer is a tree of small dicts (a few per account-day): building it with the cyclic
     # collector paused is a third faster on a big summary.
     with gc_paused():
-        rows = engine.query(sql.summary_sql(settings.default_utilisation, filters))
-        return _summary_tree(rows)
+        rows = engine.query(sql.summary_sql(settings.default_utilisation, wide, table))
+        first = sql.day_number(filters.first_day) if filters.first_day else None
+        shown = rows if first is None else [r for r in rows if r["day"] >= first]
+        accounts = _summary_tree(shown)
+        history = _daily(rows)
+        by_chip = _rates_by_chip(table)
+        for acct in accounts:
+            acct["thresholds"] = cumulative_thresholds(
+                history.get(acct["account"], []), settings.thresholds
+            )
+            _annotate(acct, acct["by_chip"], by_chip)
+        return accounts
+
+
+def _daily(rows: list[dict[str, Any]]) -> dict[str, list[tuple[int, float, float]]]:
+    """Per account: (day, operations, peak ops/s) in day order, from the summary rows."""
+    days: dict[str, dict[int, list[float]]] = {}
+    for row in rows:
+        day = days.setdefault(row["account"], {}).setdefault(row["day"], [0.0, 0.0])
+        day[0] += _round(row["estimated_operations"])
+        day[1] = _round(row["peak_ops_per_second"] or 0.0)
+    return {
+        account: [(d, _round(v[0]), v[1]) for d, v in sorted(by_day.items())]
+        for account, by_day in days.items()
+    }
+
+
+def _annotate(
+    totals: dict[str, Any],
+    chip_hours: Mapping[str, Mapping[str, float]],
+    by_chip: Mapping[str, list[Rate]],
+) -> None:
+    """Precisions per chip, and a flag (with the reason) for each chip with hours counted as
+    unclassified or review: the answer says which hours were not a clear, and why. ``by_chip``:
+    the rate table by chip label (:func:`_rates_by_chip`)."""
+    totals["precisions"] = {
+        chip: {"training": rated[0].training_precision, "peak": rated[0].peak_precision}
+        for chip in chip_hours
+        if (rated := by_chip.get(chip))
+    }
+    totals["operations_basis"] = OPERATIONS_BASIS
+    flags = []
+    for chip, hours in chip_hours.items():
+        rated = by_chip.get(chip, [])
+        if hours.get("unclassified_gpu_hours"):
+            reason = (
+                rated[0].reason
+                if rated
+                else "hardware name ingested after this report's rate table was built: counted "
+                "as the assumed minimum chip"
+            )
+            flags.append(
+                {
+                    "flag": FLAG_UNCLASSIFIED,
+                    "chip": chip,
+                    "gpu_hours": hours["unclassified_gpu_hours"],
+                    "reason": reason,
+                }
+            )
+        if hours.get("review_gpu_hours"):
+            # The reason under the latest text that made it review.
+            reason = next((r.reason for r in reversed(rated) if r.status == "review"), "")
+            flags.append(
+                {
+                    "flag": FLAG_REVIEW,
+                    "chip": chip,
+                    "gpu_hours": hours["review_gpu_hours"],
+                    "reason": reason,
+                }
+            )
+    totals["flags"] = flags
+
+
+def _rates_by_chip(table: list[Rate]) -> dict[str, list[Rate]]:
+    out: dict[str, list[Rate]] = {}
+    for rate in table:
+        out.setdefault(rate.chip, []).append(rate)
+    return out
 
 
 def _summary_tree(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -127,15 +310,15 @@ def _summary_tree(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             by_chip = acct["by_chip"][chip] = dict.fromkeys(_TOTALS, 0.0)
         _add(by_chip, values)
         _add(acct, values)
-        day["peak_gpus"] = _round(row["peak_gpus"] or 0.0)
-        day["peak_ops_per_second"] = _round(row["peak_ops_per_second"] or 0.0)
+        for peak in _PEAKS:
+            day[peak] = _round(row[peak] or 0.0)
     for (account, _), day in sorted(days.items()):
         acct = accounts[account]
         if len(day["by_chip"]) > 1:
             _round_totals(day)
         acct["days"].append(day)
-        acct["peak_gpus"] = max(acct["peak_gpus"], day["peak_gpus"])
-        acct["peak_ops_per_second"] = max(acct["peak_ops_per_second"], day["peak_ops_per_second"])
+        for peak in _PEAKS:
+            acct[peak] = max(acct[peak], day[peak])
     for acct in accounts.values():
         _round_totals(acct)
         for by_chip in acct["by_chip"].values():
@@ -157,8 +340,7 @@ def _empty_account(account: str) -> dict[str, Any]:
     return {
         "account": account,
         **dict.fromkeys(_TOTALS, 0.0),
-        "peak_gpus": 0.0,
-        "peak_ops_per_second": 0.0,
+        **dict.fromkeys(_PEAKS, 0.0),
         "by_chip": {},
         "days": [],
     }
@@ -168,8 +350,7 @@ def _empty_day(number: int) -> dict[str, Any]:
     return {
         "date": day_of(number).isoformat(),
         **dict.fromkeys(_TOTALS, 0.0),
-        "peak_gpus": 0.0,
-        "peak_ops_per_second": 0.0,
+        **dict.fromkeys(_PEAKS, 0.0),
         "by_chip": {},
     }
 
@@ -200,6 +381,12 @@ class Run:
     thresholds: list[dict[str, Any]]
     features: dict[str, Any]
     reasons: list[str]
+    review_gpu_hours: float = 0.0
+    unclassified_gpu_hours: float = 0.0
+    peak_training_ops_per_second: float = 0.0
+    precisions: dict[str, dict[str, str]] = field(default_factory=dict)
+    operations_basis: dict[str, str] = field(default_factory=dict)
+    flags: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -311,7 +498,7 @@ def _thresholds(
         covered = last["last_end"] - max(last["first_start"], last["day"] * 86400)
         rate = last["ops"] / covered if covered > 0 else 0.0
     for limit in settings.thresholds.operations:
-        entry: dict[str, Any] = {"kind": "operations", "threshold": limit}
+        entry = _entry("operations", limit, "run")
         if limit in crossed:
             entry.update(status="crossed", date=crossed[limit])
         elif in_progress and rate > 0:
@@ -329,27 +516,128 @@ def _thresholds(
         out.append(entry)
     peak_limit = settings.thresholds.ops_per_second
     first = next((d for d in days if d["peak_ops_per_second"] >= peak_limit), None)
-    out.append(
-        {
-            "kind": "ops_per_second",
-            "threshold": peak_limit,
-            "status": "crossed" if first else "not reached",
-            "date": day_of(first["day"]).isoformat() if first else None,
-        }
+    peak = _entry("ops_per_second", peak_limit, "run: peak concurrent theoretical maximum")
+    peak.update(
+        status="crossed" if first else "not reached",
+        date=day_of(first["day"]).isoformat() if first else None,
     )
+    out.append(peak)
     return out
+
+
+def _entry(kind: str, threshold: float, basis: str) -> dict[str, Any]:
+    """The common head of a threshold answer (runs, accounts, entities alike)."""
+    return {
+        "kind": kind,
+        "threshold": threshold,
+        "basis": basis,
+        "label": threshold_label(threshold, kind),
+    }
+
+
+def cumulative_thresholds(
+    days: Iterable[tuple[int, float, float]], thresholds: Thresholds | None = None
+) -> list[dict[str, Any]]:
+    """Thresholds that splitting a job cannot dodge: operations summed over a rolling window
+    (``thresholds.window_days``) and per calendar quarter, with the first day each was crossed;
+    and the first day the peak ops/s reached the cluster threshold.
+
+    ``days``: (epoch day, operations, peak ops/s), one per day with usage, in day order."""
+    thresholds = thresholds or Thresholds()
+    window = thresholds.window_days
+    lowest = min(thresholds.operations, default=math.inf)
+    rolling: deque[tuple[int, float]] = deque()
+    rolling_sum = quarter_sum = 0.0
+    quarter = -1
+    best = {"window": 0.0, "quarter": 0.0}
+    crossed: dict[tuple[str, float], int] = {}
+    peak_day: int | None = None
+    for number, ops, peak in days:
+        rolling.append((number, ops))
+        rolling_sum += ops
+        while rolling[0][0] <= number - window:
+            rolling_sum -= rolling.popleft()[1]
+        if _quarter_of(number) != quarter:
+            quarter, quarter_sum = _quarter_of(number), 0.0
+        quarter_sum += ops
+        best["window"] = max(best["window"], rolling_sum)
+        best["quarter"] = max(best["quarter"], quarter_sum)
+        # A hair of float slack: summation order differs between engines.
+        if max(rolling_sum, quarter_sum) >= lowest * (1 - 1e-12):
+            for limit in thresholds.operations:
+                for basis, total in (("window", rolling_sum), ("quarter", quarter_sum)):
+                    if total >= limit * (1 - 1e-12):
+                        crossed.setdefault((basis, limit), number)
+        if peak_day is None and peak >= thresholds.ops_per_second:
+            peak_day = number
+    out = []
+    names = {"window": f"rolling {window} days", "quarter": "calendar quarter"}
+    for limit in thresholds.operations:
+        for basis in ("window", "quarter"):
+            entry = _entry("operations", limit, names[basis])
+            when = crossed.get((basis, limit))
+            entry.update(
+                status="not reached" if when is None else "crossed",
+                date=None if when is None else day_of(when).isoformat(),
+                max_operations=_round(best[basis]),
+            )
+            out.append(entry)
+    peak_entry = _entry(
+        "ops_per_second", thresholds.ops_per_second, "day: peak theoretical maximum"
+    )
+    peak_entry.update(
+        status="not reached" if peak_day is None else "crossed",
+        date=None if peak_day is None else day_of(peak_day).isoformat(),
+    )
+    out.append(peak_entry)
+    return out
+
+
+def entity_thresholds(
+    accounts: Iterable[Mapping[str, Any]],
+    entity_of: Mapping[str, str],
+    thresholds: Thresholds | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Cumulative thresholds per linked entity: the daily operations of its accounts (``summary``
+    output; ``entity_of`` maps account -> entity) added up. The entity's daily peak ops/s is the
+    sum of its accounts' daily peaks, an upper bound (their peaks may not coincide). Accounts
+    missing from the map count as entities of their own."""
+    merged: dict[str, dict[int, list[float]]] = {}
+    for acct in accounts:
+        entity = entity_of.get(acct["account"], acct["account"])
+        by_day = merged.setdefault(entity, {})
+        for day in acct["days"]:
+            number = sql.day_number(date.fromisoformat(day["date"]))
+            totals = by_day.setdefault(number, [0.0, 0.0])
+            totals[0] += day["estimated_operations"]
+            totals[1] += day["peak_ops_per_second"]
+    return {
+        entity: cumulative_thresholds(
+            [(d, ops, peak) for d, (ops, peak) in sorted(by_day.items())], thresholds
+        )
+        for entity, by_day in sorted(merged.items())
+    }
+
+
+_CHIP_HOURS = ("gpu_hours", "review_gpu_hours", "unclassified_gpu_hours")
 
 
 def _run_days(
     rows: list[dict[str, Any]],
-) -> tuple[dict[tuple[str, int], dict[str, float]], dict[tuple[str, int], list[dict[str, Any]]]]:
-    """Chip GPU-hours per run, and each run's days (ops, first start, last end, peak ops/s)."""
-    chips: dict[tuple[str, int], dict[str, float]] = {}
+) -> tuple[
+    dict[tuple[str, int], dict[str, dict[str, float]]], dict[tuple[str, int], list[dict[str, Any]]]
+]:
+    """Chip GPU-hours (all, review, unclassified) per run, and each run's days (ops, first
+    start, last end, peak ops/s)."""
+    chips: dict[tuple[str, int], dict[str, dict[str, float]]] = {}
     days: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in rows:
         key = (r["account"], r["run_no"])
-        run_chips = chips.setdefault(key, {})
-        run_chips[r["chip"]] = run_chips.get(r["chip"], 0.0) + r["gpu_seconds"] / 3600.0
+        hours = chips.setdefault(key, {}).setdefault(r["chip"], dict.fromkeys(_CHIP_HOURS, 0.0))
+        for name, column in zip(
+            _CHIP_HOURS, ("gpu_seconds", "review_seconds", "unclassified_seconds"), strict=True
+        ):
+            hours[name] += r[column] / 3600.0
         run_days = days.setdefault(key, [])
         if run_days and run_days[-1]["day"] == r["day"]:
             last = run_days[-1]
@@ -370,8 +658,12 @@ def runs(
     settings = settings or Settings()
     filters = filters or sql.Filters()
     util, gap = settings.default_utilisation, settings.run_gap_seconds
-    rows = [_clean(r) for r in engine.query(sql.runs_sql(util, gap, filters))]
-    chips, days = _run_days([_clean(r) for r in engine.query(sql.run_days_sql(util, gap, filters))])
+    table = hardware_rates(engine)
+    by_chip = _rates_by_chip(table)
+    rows = [_clean(r) for r in engine.query(sql.runs_sql(util, gap, filters, table))]
+    chips, days = _run_days(
+        [_clean(r) for r in engine.query(sql.run_days_sql(util, gap, filters, table))]
+    )
     out: list[Run] = []
     for r in rows:
         data_end = float(r["data_end"])
@@ -400,28 +692,39 @@ def runs(
         # telemetry), activity up to the dataset's last instant.
         near_end = r["end_s"] >= data_end - settings.run_gap_seconds
         in_progress = bool(r["running"]) or (r["stateless_rows"] > 0 and near_end)
-        run_chips = chips.get(key, {})
-        main_chip = max(sorted(run_chips), key=lambda c: run_chips[c]) if run_chips else "(unknown)"
-        out.append(
-            Run(
-                account=r["account"],
-                run=int(r["run_no"]),
-                cls=cls,
-                gpus=peak,
-                chip=main_chip,
-                chips={k: _round(v) for k, v in sorted(run_chips.items())},
-                start=_iso(r["start_s"]),
-                end=_iso(r["end_s"]),
-                hours=round(hours, 3),
-                gpu_hours=_round(r["gpu_seconds"] / 3600.0),
-                controlled_gpu_hours=r["controlled_gpu_hours"],
-                h100_equivalent_hours=r["h100_equivalent_hours"],
-                estimated_operations=r["estimated_operations"],
-                peak_ops_per_second=r["peak_ops_per_second"],
-                in_progress=in_progress,
-                thresholds=_thresholds(r, days.get(key, []), in_progress, settings),
-                features=features,
-                reasons=reasons,
-            )
+        chip_hours = chips.get(key, {})
+        run_chips = {chip: hours["gpu_hours"] for chip, hours in chip_hours.items()}
+        main_chip = max(sorted(run_chips), key=lambda c: run_chips[c]) if run_chips else "(none)"
+        run = Run(
+            account=r["account"],
+            run=int(r["run_no"]),
+            cls=cls,
+            gpus=peak,
+            chip=main_chip,
+            chips={k: _round(v) for k, v in sorted(run_chips.items())},
+            start=_iso(r["start_s"]),
+            end=_iso(r["end_s"]),
+            hours=round(hours, 3),
+            gpu_hours=_round(r["gpu_seconds"] / 3600.0),
+            controlled_gpu_hours=r["controlled_gpu_hours"],
+            h100_equivalent_hours=r["h100_equivalent_hours"],
+            estimated_operations=r["estimated_operations"],
+            peak_ops_per_second=r["peak_ops_per_second"],
+            in_progress=in_progress,
+            thresholds=_thresholds(r, days.get(key, []), in_progress, settings),
+            features=features,
+            reasons=reasons,
+            review_gpu_hours=r["review_gpu_hours"],
+            unclassified_gpu_hours=r["unclassified_gpu_hours"],
+            peak_training_ops_per_second=r["peak_training_ops_per_second"],
         )
+        notes: dict[str, Any] = {}
+        rounded = {c: {k: _round(v) for k, v in h.items()} for c, h in chip_hours.items()}
+        _annotate(notes, rounded, by_chip)
+        run.precisions, run.operations_basis, run.flags = (
+            notes["precisions"],
+            notes["operations_basis"],
+            notes["flags"],
+        )
+        out.append(run)
     return out

@@ -56,6 +56,7 @@ from computekyc.lists.diff import ListDiff, PartyRef, compare
 from computekyc.lists.model import Address, Alias, Identifier, ParentRef, Party
 from computekyc.lists.parsing import ParsedFile, Problem, sha256_file
 from computekyc.lists.reader import feeds_of, mirror_files, read_files
+from computekyc.settings import database_errors
 
 MAX_DROP = 0.20  # a source list may lose at most this share of its parties without force
 _CHUNK = 500
@@ -262,7 +263,9 @@ class ListStore:
 
     @classmethod
     def open(cls, url: str | None = None) -> ListStore:
-        return cls(create_engine(url or config.database_url()))
+        url = url or config.database_url()
+        with database_errors(url):  # bad URL, missing driver, unreachable server: exit 3
+            return cls(create_engine(url))
 
     def close(self) -> None:
         self.engine.dispose()

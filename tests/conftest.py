@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+# A wide console for every test: Rich wraps at the terminal width (80 when not a terminal), and
+# messages that name a file under a long checkout path must not be cut where a test looks.
+os.environ["COLUMNS"] = "1000"
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("COMPUTEKYC_SHARED", REPO.parent / "shared"))
 

@@ -126,10 +126,14 @@ def database_errors(url: str) -> Iterator[None]:
     except NoSuchModuleError as exc:
         raise ConfigError(f"{where}: {shown}: {exc}") from None
     except ModuleNotFoundError as exc:
-        extra = " (pip install 'computekyc[postgres]')" if "psycopg" in str(exc.name) else ""
+        driver = str(exc.name)
+        hint = ""
+        if driver.startswith("psycopg2"):
+            hint = "; computekyc uses psycopg 3: write postgresql+psycopg://… and"
+        if driver.startswith("psycopg"):
+            hint = (hint or ";") + " pip install 'computekyc[postgres]'"
         raise ConfigError(
-            f"{where}: {shown} needs the database driver {exc.name!r}, "
-            f"which is not installed{extra}"
+            f"{where}: {shown} needs the database driver {driver!r}, which is not installed{hint}"
         ) from None
     except OperationalError as exc:
         reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc) else ""

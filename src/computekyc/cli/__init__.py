@@ -164,6 +164,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Usage errors (unknown option, bad value) as Click's plain lines, exit 2: no box to squeeze
+    # on a narrow terminal or to parse around in a log.
+    rich_markup_mode=None,
 )
 
 

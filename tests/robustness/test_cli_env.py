@@ -129,6 +129,6 @@ def test_usage_errors_exit_2_in_plain_text(
 
 def test_version_and_help_exit_0_without_a_usable_environment(run_cli: Run) -> None:
     # --help and --version answer even where the environment is broken: they touch nothing.
-    for args in (("--help",), ("--version",)):
+    for args in (("--help",), ("--version",), ("chips", "--help"), ("screen", "--help")):
         done = run_cli(*args, env={"COMPUTEKYC_THREADS": "abc"})
         assert done.returncode == 0 and done.stdout and not done.stderr

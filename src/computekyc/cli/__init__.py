@@ -123,6 +123,10 @@ class _Root(TyperGroup):
 
     def invoke(self, ctx: Context) -> Any:
         try:
+            # Every command checks the environment first: a bad variable is one line and exit 3
+            # before any work, whichever command was asked for. Help needs no environment.
+            if "--help" not in [*ctx._protected_args, *ctx.args]:
+                ctx.obj = Settings.from_env()
             return super().invoke(ctx)
         except ComputekycError as exc:
             report_error(exc)
@@ -178,15 +182,11 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
     """computekyc: screening, ownership, chips, usage and account linking for GPU clouds."""
-    # Every command checks the environment first: a bad variable is one line and exit 3 before
-    # any work, whichever command was asked for.
-    ctx.obj = Settings.from_env()
 
 
 def main() -> None:

@@ -1,0 +1,30 @@
+"""Alerts raised by scans: types, severities, statuses, and the deduplicated queue."""
+
+from computekyc.alerts.model import (
+    Alert,
+    AlertDraft,
+    AlertStatus,
+    AlertType,
+    Severity,
+    Subject,
+    SubjectKind,
+    canonical_json,
+    fingerprint_of,
+)
+from computekyc.alerts.store import CONDITION_GONE, AlertChange, AlertStore, SyncResult
+
+__all__ = [
+    "CONDITION_GONE",
+    "Alert",
+    "AlertChange",
+    "AlertDraft",
+    "AlertStatus",
+    "AlertStore",
+    "AlertType",
+    "Severity",
+    "Subject",
+    "SubjectKind",
+    "SyncResult",
+    "canonical_json",
+    "fingerprint_of",
+]

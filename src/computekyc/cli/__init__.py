@@ -5,6 +5,9 @@ at once, yet the commands behind ``link`` or ``usage`` need Splink, DuckDB and A
 group imports a command's module only when that command runs (or shows its own help); the root
 ``--help`` lists each command with the one-line help kept below, which a test holds equal to the
 command's own.
+
+Before any command runs, the root reads and checks the environment once (:class:`Settings`, exit 3
+on a bad variable) and leaves the result in ``ctx.obj`` for commands that take it.
 """
 
 from __future__ import annotations

@@ -1,31 +1,35 @@
 # The two quick-start targets: `make demo` and `make test`. Both install what they need into .venv.
+# Every path starts from this Makefile's own folder, so `make -C CHECKOUT demo` and
+# `make -f CHECKOUT/Makefile test` work from any folder.
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 PYTHON ?= python3
-VENV := .venv
+VENV := $(ROOT)/.venv
 BIN := $(VENV)/bin
-SHARED ?= ../shared
+# The public data folder: the checkout's sibling `shared` unless given (`make demo SHARED=…`).
+SHARED ?= $(abspath $(ROOT)/../shared)
 
 .PHONY: install demo test lint typecheck pytest bench bench-env clean
 
-$(BIN)/computekyc: pyproject.toml
+$(BIN)/computekyc: $(ROOT)/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '$(ROOT)[dev]'
 	touch $@
 
 install: $(BIN)/computekyc
 
 demo: install
-	SHARED=$(SHARED) PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+	cd '$(ROOT)' && SHARED='$(SHARED)' PATH='$(BIN)':"$$PATH" bash scripts/demo.sh
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	cd '$(ROOT)' && $(BIN)/ruff check src tests benchmarks
+	cd '$(ROOT)' && $(BIN)/ruff format --check src tests benchmarks
 
 typecheck: install
-	$(BIN)/mypy
+	cd '$(ROOT)' && $(BIN)/mypy
 
 pytest: install
-	$(BIN)/pytest -q -n 2 --dist loadgroup
+	cd '$(ROOT)' && COMPUTEKYC_SHARED='$(SHARED)' $(BIN)/pytest -q -n 2 --dist loadgroup
 
 test: lint typecheck pytest
 
@@ -33,13 +37,13 @@ test: lint typecheck pytest
 # venv so that they never become runtime dependencies.
 bench-env: $(VENV)-bench/bin/python
 
-$(VENV)-bench/bin/python: benchmarks/requirements-bench.txt
+$(VENV)-bench/bin/python: $(ROOT)/benchmarks/requirements-bench.txt
 	$(PYTHON) -m venv $(VENV)-bench
-	$(VENV)-bench/bin/pip install --quiet -r benchmarks/requirements-bench.txt
+	$(VENV)-bench/bin/pip install --quiet -r '$(ROOT)/benchmarks/requirements-bench.txt'
 	touch $@
 
 bench: install bench-env
-	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	cd '$(ROOT)' && for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(VENV)-bench .demo .pytest_cache .mypy_cache .ruff_cache
+	cd '$(ROOT)' && rm -rf .venv .venv-bench .demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # `make demo`: the main job, end to end, on the public data in ../shared.
+# Runs from the checkout (wherever it is called from) and keeps all its state in .demo/: its own
+# COMPUTEKYC_HOME and SQLite store, so it never writes into the store your variables point at.
 set -euo pipefail
-SHARED="${SHARED:-../shared}"
-export COMPUTEKYC_HOME="${COMPUTEKYC_HOME:-$PWD/.demo/home}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+SHARED="$(cd "${SHARED:-$ROOT/../shared}" && pwd)"
+DEMO="$ROOT/.demo"
+mkdir -p "$DEMO"
+export COMPUTEKYC_HOME="$DEMO/home"
+unset COMPUTEKYC_DATABASE_URL
 mkdir -p "$COMPUTEKYC_HOME"
+export COMPUTEKYC_SHARED="$SHARED"
 export COMPUTEKYC_GEOIP_DIR="${COMPUTEKYC_GEOIP_DIR:-$SHARED/data/ip}"  # offline IP→country (IPFire)
 export COLUMNS="${COLUMNS:-150}"  # Rich tables: room for the explanations
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

@@ -8,11 +8,13 @@ variable is one clear :class:`~computekyc.exc.ConfigError` naming it, not a trac
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from computekyc.exc import ConfigError
+from computekyc.exc import ConfigError, StateError
 
 HOME_ENV = "COMPUTEKYC_HOME"
 DATABASE_URL_ENV = "COMPUTEKYC_DATABASE_URL"
@@ -85,20 +87,54 @@ def _threads(value: str | None) -> int | None:
     return threads
 
 
-def _check_database_url(url: str) -> None:
-    # SQLAlchemy's URL parser only: drivers are checked when the database is opened.
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+# scheme://rest, the scheme being backend[+driver]: SQLAlchemy's own URL grammar, checked without
+# importing SQLAlchemy (every command checks the settings; most never open the database).
+_URL = re.compile(r"(?P<backend>[A-Za-z0-9_]+)(?:\+(?P<driver>[A-Za-z0-9_]+))?://")
+_BACKENDS = {"sqlite", "postgresql"}
 
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
+
+def _check_database_url(url: str) -> None:
+    match = _URL.match(url)
+    if match is None:
         raise ConfigError(
             f"${DATABASE_URL_ENV} is not a database URL (e.g. sqlite:///path/computekyc.db "
             "or postgresql+psycopg://user@host/db)"
-        ) from None
-    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
-        raise ConfigError(
-            f"${DATABASE_URL_ENV}: {parsed.get_backend_name()!r} is not supported "
-            "(sqlite or postgresql)"
         )
+    if match["backend"] not in _BACKENDS:
+        raise ConfigError(
+            f"${DATABASE_URL_ENV}: {match['backend']!r} is not supported (sqlite or postgresql)"
+        )
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit for a message: the password replaced by ``***``."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Open a database inside this: an unusable URL, a missing driver or a server that cannot
+    be reached becomes one :class:`ConfigError` / :class:`StateError` naming the database."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+    where = f"${DATABASE_URL_ENV}" if os.environ.get(DATABASE_URL_ENV) else "the database"
+    shown = redact_url(url)
+    try:
+        yield
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(f"{where}: {shown} is not a usable database URL ({exc})") from None
+    except NoSuchModuleError as exc:
+        raise ConfigError(f"{where}: {shown}: {exc}") from None
+    except ModuleNotFoundError as exc:
+        driver = str(exc.name)
+        hint = ""
+        if driver.startswith("psycopg2"):
+            hint = "; computekyc uses psycopg 3: write postgresql+psycopg://… and"
+        if driver.startswith("psycopg"):
+            hint = (hint or ";") + " pip install 'computekyc[postgres]'"
+        raise ConfigError(
+            f"{where}: {shown} needs the database driver {driver!r}, which is not installed{hint}"
+        ) from None
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc) else ""
+        raise StateError(f"{where}: cannot open {shown}: {reason}") from None

@@ -92,7 +92,7 @@ def test_screen_threshold_filters_hits(loaded_home: Path, tmp_path: Path) -> Non
 
 def test_screen_without_snapshot_is_a_clear_error(ck_home: Path) -> None:
     result = runner.invoke(app, ["screen", "Hikvision"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # state: the store has no snapshot yet
     assert "lists update" in result.output
 
 

@@ -8,22 +8,33 @@ replaced once it is whole.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from computekyc.exc import InputError, OptionError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
 STDIO = "-"
 
 
 def is_stdio(path: str | Path | None) -> bool:
     return path is not None and str(path) == STDIO
+
+
+def display_name(path: str | Path, stdio: str = "<stdin>") -> str:
+    """How messages name an input (or, with ``stdio="<stdout>"``, an output)."""
+    return stdio if is_stdio(path) else str(path)
 
 
 def check_input(path: str | Path, option: str) -> None:
@@ -54,6 +65,48 @@ def check_output(path: str | Path, option: str, inputs: Iterable[str | Path] = (
             continue
         if p.exists() and Path(source).exists() and os.path.samefile(p, source):
             raise OptionError(f"{option}: {p} is also an input; it would be overwritten")
+
+
+def read_text(path: str | Path) -> str:
+    """A whole text input (``-`` for stdin) decoded as UTF-8, a BOM skipped. Bytes that are not
+    UTF-8 are an :class:`InputError` naming the file, line and column, not a traceback."""
+    name = display_name(path)
+    try:
+        data = sys.stdin.buffer.read() if is_stdio(path) else Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=name) from exc
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at column {exc.start - line_start + 1});"
+            " save the file as UTF-8",
+            file=name,
+            line=data.count(b"\n", 0, exc.start) + 1,
+        ) from None
+
+
+def check_columns(file: str, header: Sequence[str], used: Iterable[str]) -> None:
+    """Refuse a header that names a column the command reads more than once: a CSV reader
+    keeps only the last of them, silently."""
+    twice = {
+        column: [i + 1 for i, name in enumerate(header) if name == column]
+        for column in used
+        if header.count(column) > 1
+    }
+    if twice:
+        listed = "; ".join(
+            f"{column!r} is columns {', '.join(map(str, places))}"
+            for column, places in twice.items()
+        )
+        raise InputError(
+            f"the header names a column more than once ({listed}); keep one of each",
+            file=file,
+            line=1,
+        )
 
 
 @contextmanager
@@ -90,3 +143,37 @@ def strict_json(value: Any, *, indent: int | None = None) -> str:
         return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent, default=str)
     except ValueError as exc:
         raise InputError(f"a value is not finite and cannot be written as JSON ({exc})") from exc
+
+
+def print_table(console: Console, table: Table) -> None:
+    """A Rich table where it fits the console without folding a cell, else the same rows as
+    records (``column: value`` lines, long lines left to the terminal to wrap): a narrow
+    terminal or a pipe never squeezes a column to nothing. Cells should be ``Text`` (or markup
+    the caller wrote), never user data in a plain string."""
+    from rich.measure import Measurement
+    from rich.text import Text
+
+    unbounded = console.options.update_width(1 << 20)  # measure, don't clamp to the console
+    if Measurement.get(console, unbounded, table).maximum <= console.width:
+        console.print(table)
+        return
+    if table.title:
+        console.print(table.title, soft_wrap=True)
+    headers = [_as_text(column.header) for column in table.columns]
+    rows = zip(*(list(column.cells) for column in table.columns), strict=True)
+    for number, row in enumerate(rows):
+        if number:
+            console.print()
+        for header, cell in zip(headers, row, strict=True):
+            lines = _as_text(cell).split("\n") or [Text()]
+            console.print(Text.assemble(header, ": ", lines[0]), soft_wrap=True)
+            for more in lines[1:]:
+                console.print(Text.assemble("    ", more), soft_wrap=True)
+
+
+def _as_text(cell: object) -> Text:
+    from rich.text import Text
+
+    if isinstance(cell, Text):
+        return cell
+    return Text.from_markup(cell) if isinstance(cell, str) else Text(str(cell))

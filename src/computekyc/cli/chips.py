@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
 import typer
 
-from computekyc.chips import UnknownHardware, catalogue, classify, resolve
+from computekyc.chips import catalogue, classify, resolve
 from computekyc.chips.model import Classification
+from computekyc.cli._io import strict_json
 
 chips_app = typer.Typer(
     help="Accelerator catalogue: classify chips, instance types and labels (3A090/4A090).",
@@ -56,14 +56,10 @@ def classify_command(
     as_of: str | None = AS_OF_OPTION,
 ) -> None:
     """Resolve NAME to a chip and count, and classify it under ECCN 3A090/4A090."""
-    try:
-        allocation = resolve(name)
-    except UnknownHardware as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    allocation = resolve(name)  # UnknownHardware is an InputError: exit 2
     result = classify(allocation, _as_of(as_of))
     if as_json:
-        typer.echo(json.dumps(classification_json(allocation.chip.id, result), indent=2))
+        typer.echo(strict_json(classification_json(allocation.chip.id, result), indent=2))
         return
     chip = allocation.chip
     typer.echo(f"{allocation.count} x {chip.id} ({chip.vendor} {chip.name})")
@@ -87,7 +83,7 @@ def list_command(
     if as_json:
         for row in rows:
             row.pop("count")
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(strict_json(rows, indent=2))
         return
     typer.echo(
         f"{'chip':<14} {'TPP':>8} {'PD':>6} {'mem GB/s':>9} {'ECCN':<8} {'status':<14} flags"

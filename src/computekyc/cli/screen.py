@@ -1,40 +1,51 @@
-"""``computekyc screen …`` and ``computekyc eval pairs …``: screening names against the lists."""
+"""``computekyc screen …`` and ``computekyc eval pairs …``: screening names against the lists.
+
+Names, cells and paths are user data: they reach the console only as ``rich.text.Text`` or with
+``markup=False``, never as console markup (a name may hold square brackets).
+"""
 
 from __future__ import annotations
 
 import csv
-import json
+import io
 import os
 import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
-from computekyc.lists.model import Party
-from computekyc.screening import (
-    DEFAULT_THRESHOLD,
-    Hit,
-    HitGroup,
-    NoSnapshotError,
-    PairFileError,
-    Query,
-    ScreeningIndex,
-    evaluate_pairs,
-    group_hits,
-    index_from_store,
+from computekyc.cli._io import (
+    check_columns,
+    check_input,
+    check_output,
+    display_name,
+    is_stdio,
+    open_output,
+    print_table,
+    read_text,
+    strict_json,
 )
+from computekyc.exc import InputError, OptionError
+
+if TYPE_CHECKING:
+    from computekyc.lists.model import Party
+    from computekyc.screening import Hit, HitGroup, Query, ScreeningIndex
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)  # keep file:line: field messages on one line
 eval_app = typer.Typer(help="Measure the matcher on labelled data.", no_args_is_help=True)
 
-_TYPES = ("entity", "individual")
+TYPES = ("entity", "individual")
+# The columns a screening CSV may have; each at most once (a CSV reader keeps only the last).
+COLUMNS = ("id", "name", "type", "country", "date_of_birth")
+PAIR_COLUMNS = ("name1", "name2", "is_match")
 
 
 @dataclass(slots=True)
@@ -46,32 +57,47 @@ class _Row:
 
 
 def _load_index() -> ScreeningIndex:
-    try:
-        with err.status("Loading the screening index of the active list snapshot…"):
-            return index_from_store()
-    except NoSnapshotError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
+    from computekyc.screening import index_from_store
+
+    with err.status("Loading the screening index of the active list snapshot…"):
+        return index_from_store()  # NoSnapshotError is a StateError: exit 3
+
+
+def _check_type(kind: str | None, option: str) -> str | None:
+    if kind is None:
+        return None
+    if kind.strip().lower() not in TYPES:
+        raise OptionError(f"{option}: {kind!r} is not one of: {', '.join(TYPES)}")
+    return kind.strip().lower()
 
 
 def _read_rows(path: Path) -> list[_Row]:
+    """The rows of a screening CSV, each a query or the reason it cannot be screened."""
+    name = display_name(path)
+    reader = csv.reader(io.StringIO(read_text(path), newline=""))
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        err.print(f"[red]error:[/] {path}: cannot read: {exc.strerror}")
-        raise typer.Exit(2) from exc
-    rows: list[_Row] = []
-    with handle:
-        reader = csv.DictReader(handle)
-        if "name" not in (reader.fieldnames or []):
-            err.print(f"[red]error:[/] {path}:1: header has no 'name' column")
-            raise typer.Exit(2)
-        for record in reader:
-            rows.append(_parse_row(path, reader.line_num, record))
+        header = [column.strip() for column in next(reader, [])]
+        if "name" not in header:
+            raise InputError(
+                f"the header has no 'name' column (it has: {', '.join(header) or 'nothing'})",
+                file=name,
+                line=1,
+            )
+        check_columns(name, header, COLUMNS)
+        rows: list[_Row] = []
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line
+            record = dict(zip(header, cells, strict=False))
+            rows.append(_parse_row(name, reader.line_num, record))
+    except csv.Error as exc:
+        raise InputError(f"not readable as CSV: {exc}", file=name, line=reader.line_num) from None
     return rows
 
 
-def _parse_row(path: Path, line: int, record: dict[str, str | None]) -> _Row:
+def _parse_row(file: str, line: int, record: dict[str, str]) -> _Row:
+    from computekyc.screening import Query
+
     ident = (record.get("id") or "").strip() or None
     name = (record.get("name") or "").strip()
     kind = (record.get("type") or "").strip().lower() or None
@@ -80,7 +106,7 @@ def _parse_row(path: Path, line: int, record: dict[str, str | None]) -> _Row:
     problem: str | None = None
     if not name:
         problem = "name: empty"
-    elif kind is not None and kind not in _TYPES:
+    elif kind is not None and kind not in TYPES:
         problem = f"type: {kind!r} is not entity or individual"
     elif country is not None and (len(country) != 2 or not country.isalpha()):
         problem = f"country: {country!r} is not an ISO 3166 alpha-2 code"
@@ -90,7 +116,7 @@ def _parse_row(path: Path, line: int, record: dict[str, str | None]) -> _Row:
         except ValueError:
             problem = f"date_of_birth: {dob!r} is not YYYY-MM-DD or YYYY"
     if problem:
-        return _Row(line, ident, None, f"{path}:{line}: {problem}")
+        return _Row(line, ident, None, f"{file}:{line}: {problem}")
     return _Row(line, ident, Query(name, country, kind, dob), None)
 
 
@@ -100,12 +126,16 @@ def _party_map(index: ScreeningIndex) -> dict[str, Party]:
 
 
 def _hits_json(hits: list[Hit], parties: dict[str, Party]) -> list[dict[str, Any]]:
+    from computekyc.screening import group_hits
+
     # One record per listed entity (see screening.grouping): the best hit's keys, unchanged for
     # existing consumers, plus "entity_key" and every listed row as "members".
     return [group.to_dict() for group in group_hits(hits, parties)]
 
 
 def _batch(input_file: Path, output: Path, threshold: float | None) -> None:
+    check_input(input_file, "--input")
+    check_output(output, "--output", [input_file])  # before any work
     rows = _read_rows(input_file)
     index = _load_index()
     good = [r for r in rows if r.query is not None]
@@ -121,20 +151,22 @@ def _batch(input_file: Path, output: Path, threshold: float | None) -> None:
     results = {row.line: hits for row, hits in zip(good, found, strict=True)}
     parties = _party_map(index)
     alerted = 0
-    with output.open("w", encoding="utf-8") as out:
+    with open_output(output) as out:
         for row in rows:
             record: dict[str, Any] = {"id": row.id, "query": None, "hits": []}
             if row.query is None:
                 record["error"] = row.error
-                err.print(f"[yellow]skipped[/] {row.error}", highlight=False)
+                err.print(Text.assemble(("skipped", "yellow"), " ", row.error or ""))
             else:
                 record["query"] = row.query.name
                 record["hits"] = _hits_json(results[row.line], parties)
                 alerted += bool(record["hits"])
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(strict_json(record) + "\n")
     bad = len(rows) - len(good)
     err.print(
-        f"Screened {len(good):,} names ({bad:,} bad rows): {alerted:,} with hits → {output}",
+        f"Screened {len(good):,} names ({bad:,} bad rows): {alerted:,} with hits → "
+        f"{display_name(output, '<stdout>')}",
+        markup=False,
         highlight=False,
     )
 
@@ -149,29 +181,35 @@ def _listed_rows(group: HitGroup) -> str:
 
 def _table(name: str, groups: list[HitGroup]) -> None:
     if not groups:
-        console.print(f"No listed party scores at or above the threshold for {name!r}.")
+        console.print(
+            f"No listed party scores at or above the threshold for {name!r}.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
         return
-    table = Table(title=f"Hits for {name!r}")
+    table = Table(title=Text(f"Hits for {name!r}"))
     for column in ("#", "score", "source", "listed party", "matched name", "programs"):
         table.add_column(column, overflow="fold")
     for number, group in enumerate(groups, 1):
         hit = group.best
         table.add_row(
-            str(number),
-            f"{hit.score:.2f}",
-            hit.source,
-            f"{hit.name}\n[dim]{_listed_rows(group)}[/]",
-            hit.matched_name,
-            ", ".join(hit.programs),
+            Text(str(number)),
+            Text(f"{hit.score:.2f}"),
+            Text(hit.source),
+            Text.assemble(hit.name, "\n", (_listed_rows(group), "dim")),
+            Text(hit.matched_name),
+            Text(", ".join(hit.programs)),
         )
-    console.print(table)
+    print_table(console, table)
     # The explanations are long: one paragraph per hit under the table reads better than a column.
     for number, group in enumerate(groups, 1):
         rows = len(group.members)
         tranches = f", tranches {', '.join(group.tranches)}" if group.tranches else ""
-        listed = f" [dim]({rows} listed rows{tranches})[/]" if rows > 1 else ""
+        listed = (f" ({rows} listed rows{tranches})", "dim") if rows > 1 else ""
         console.print(
-            f"[bold]#{number}[/] {group.best.explanation.summary()}{listed}", highlight=False
+            Text.assemble((f"#{number}", "bold"), " ", group.best.explanation.summary(), listed),
+            soft_wrap=True,
         )
 
 
@@ -180,66 +218,80 @@ def screen_cmd(
     country: str | None = typer.Option(None, "--country", help="ISO 3166 alpha-2 country."),
     kind: str | None = typer.Option(None, "--type", help="entity or individual."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    input_file: Path | None = typer.Option(None, "--input", help="CSV with a 'name' column."),
-    output: Path | None = typer.Option(None, "--output", help="JSON-lines output file."),
+    input_file: Path | None = typer.Option(
+        None, "--input", help="CSV with a 'name' column ('-' for stdin)."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", help="JSON-lines output file ('-' for stdout)."
+    ),
     threshold: float | None = typer.Option(
-        None, "--threshold", help=f"Alert threshold (default {DEFAULT_THRESHOLD})."
+        None, "--threshold", help="Alert threshold, 0 to 1 (default: the engine's calibrated one)."
     ),
 ) -> None:
     """Screen a name, or a CSV of names, against the active list snapshot."""
     if threshold is not None and not 0.0 <= threshold <= 1.0:
-        err.print("[red]error:[/] --threshold must be between 0 and 1")
-        raise typer.Exit(2)
+        raise OptionError(f"--threshold must be between 0 and 1, not {threshold}")
+    kind = _check_type(kind, "--type")
     if input_file is not None:
         if output is None or name is not None:
-            err.print("[red]error:[/] use --input FILE.csv --output FILE.jsonl without a NAME")
-            raise typer.Exit(2)
+            raise OptionError("use --input FILE.csv --output FILE.jsonl without a NAME")
+        if country is not None or kind is not None:
+            raise OptionError(
+                "--country and --type apply to one NAME; in an --input file give them "
+                "as the 'country' and 'type' columns"
+            )
         _batch(input_file, output, threshold)
         return
-    if not name:
-        err.print("[red]error:[/] give a NAME, or --input FILE.csv --output FILE.jsonl")
-        raise typer.Exit(2)
-    if kind is not None and kind.lower() not in _TYPES:
-        err.print(f"[red]error:[/] --type must be entity or individual, not {kind!r}")
-        raise typer.Exit(2)
+    if output is not None:
+        raise OptionError("--output goes with --input FILE.csv (for one NAME use --json)")
+    if not name or not name.strip():
+        raise OptionError("give a NAME, or --input FILE.csv --output FILE.jsonl")
     index = _load_index()
     hits = index.screen(name, country=country, type=kind, threshold=threshold)
     parties = _party_map(index)
     if as_json:
         record = {"query": name, "hits": _hits_json(hits, parties)}
-        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sys.stdout.write(strict_json(record) + "\n")
     else:
+        from computekyc.screening import group_hits
+
         _table(name, group_hits(hits, parties))
 
 
 @eval_app.command("pairs")
 def eval_pairs_cmd(
-    file: Path = typer.Argument(..., help="CSV with name1,name2,is_match columns."),
+    file: Path = typer.Argument(..., help="CSV with name1,name2,is_match columns ('-' for stdin)."),
     threshold: float | None = typer.Option(None, "--threshold", help="Match threshold."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Precision, recall and F1 of the matcher on labelled name pairs."""
-    try:
-        result = evaluate_pairs(file, threshold)
-    except PairFileError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
+    from computekyc.screening import evaluate_pairs
+
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise OptionError(f"--threshold must be between 0 and 1, not {threshold}")
+    check_input(file, "FILE")
+    text = read_text(file)
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    check_columns(display_name(file), [column.strip() for column in header], PAIR_COLUMNS)
+    label = display_name(file) if is_stdio(file) else file
+    result = evaluate_pairs(label, threshold, text=text)  # PairFileError is an InputError
     for problem in result.problems:
-        err.print(f"[yellow]skipped[/] {problem}", highlight=False)
+        err.print(Text.assemble(("skipped", "yellow"), " ", problem))
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict()) + "\n")
+        sys.stdout.write(strict_json(result.to_dict()) + "\n")
         return
     metrics, counts = result.metrics(), result.counts()
-    table = Table(title=f"{file.name}: {len(result.pairs)} pairs at threshold {result.threshold}")
+    title = f"{Path(label).name}: {len(result.pairs)} pairs at threshold {result.threshold}"
+    table = Table(title=Text(title))
     for column in ("precision", "recall", "F1", "TP", "FP", "FN", "TN"):
         table.add_column(column, justify="right")
     table.add_row(
-        f"{metrics['precision']:.3f}",
-        f"{metrics['recall']:.3f}",
-        f"{metrics['f1']:.3f}",
-        *(str(counts[k]) for k in ("tp", "fp", "fn", "tn")),
+        Text(f"{metrics['precision']:.3f}"),
+        Text(f"{metrics['recall']:.3f}"),
+        Text(f"{metrics['f1']:.3f}"),
+        *(Text(str(counts[k])) for k in ("tp", "fp", "fn", "tn")),
     )
-    console.print(table)
+    print_table(console, table)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,8 +15,8 @@ import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -29,6 +29,9 @@ from rich.progress import (
 from computekyc import config
 from computekyc.exc import StateError
 from computekyc.lists.store import ListStore, LoadResult
+
+if TYPE_CHECKING:
+    import httpx
 
 MIRROR_ENV = "COMPUTEKYC_LISTS_MIRROR_URL"
 _OFAC = "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/"
@@ -71,6 +74,8 @@ def fetch(
 
     ``transport`` lets tests serve files without a network (``httpx.MockTransport``).
     """
+    import httpx  # here, not at the top: every `lists` command imports this module
+
     written: list[Path] = []
     columns = (
         TextColumn("{task.description}"),

@@ -73,6 +73,7 @@ from computekyc.lists.reader import (
     parties_from,
     read_files,
 )
+from computekyc.settings import database_errors
 
 MAX_DROP = 0.20  # a source list may lose at most this share of its parties without force
 _CHUNK = 500
@@ -380,7 +381,9 @@ class ListStore:
 
     @classmethod
     def open(cls, url: str | None = None) -> ListStore:
-        return cls(create_engine(url or config.database_url()))
+        url = url or config.database_url()
+        with database_errors(url):  # bad URL, missing driver, unreachable server: exit 3
+            return cls(create_engine(url))
 
     def close(self) -> None:
         self.engine.dispose()

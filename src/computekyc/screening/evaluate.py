@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,12 +59,21 @@ class PairEvaluation:
         }
 
 
-def evaluate_pairs(path: str | Path, threshold: float | None = None) -> PairEvaluation:
-    """Score every ``name1,name2,is_match`` row; malformed rows are reported, not fatal."""
+def evaluate_pairs(
+    path: str | Path, threshold: float | None = None, text: str | None = None
+) -> PairEvaluation:
+    """Score every ``name1,name2,is_match`` row; malformed rows are reported, not fatal.
+
+    ``text``: the file's content, already read and decoded by the caller (messages still name
+    ``path``)."""
     path = Path(path)
     result = PairEvaluation(DEFAULT_THRESHOLD if threshold is None else threshold)
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        handle = (
+            io.StringIO(text, newline="")
+            if text is not None
+            else path.open(newline="", encoding="utf-8-sig")
+        )
     except OSError as exc:
         raise PairFileError(f"{path}: cannot read: {exc.strerror}") from exc
     with handle:

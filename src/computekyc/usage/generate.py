@@ -21,6 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from computekyc.exc import StateError
 from computekyc.usage.readers import DCGM_COLUMNS
 
 START = datetime(2025, 3, 3, tzinfo=UTC)
@@ -114,6 +115,8 @@ def shared_dir() -> Path:
 def load_profiles(shared: Path | None = None) -> Profiles:
     """Job sizes/durations (Alibaba 2023 pods), utilisation (Lucid), size cap (Acme)."""
     usage = (shared or shared_dir()) / "data" / "usage"
+    if not (usage / "alibaba").is_dir():  # e.g. installed from a wheel, away from the checkout
+        raise StateError(f"the public usage traces are not at {usage}: set $COMPUTEKYC_SHARED")
     gpus: list[int] = []
     seconds: list[int] = []
     with (usage / "alibaba" / "v2023_pods_default.csv").open(newline="") as fh:

@@ -9,6 +9,7 @@ committed or rolled back with the change it records.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Connection
@@ -87,7 +88,7 @@ def read_entries(
     return [LoggedEntry.from_row(row._mapping) for row in connection.execute(query)]
 
 
-def iter_rows(connection: Connection, batch: int = 5000) -> Iterator[dict[str, object]]:
+def iter_rows(connection: Connection, batch: int = 5000) -> Iterator[dict[str, Any]]:
     """Every stored row in sequence order, in batches (keyset paging: constant memory)."""
     last = None
     while True:

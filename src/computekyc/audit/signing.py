@@ -59,12 +59,12 @@ def load_or_create_key(settings: Settings) -> Ed25519PrivateKey:
     if mode & 0o077:
         raise ConfigError(f"{path} is readable by others (mode {mode:o}); chmod 600 it")
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except ValueError as exc:
         raise ConfigError(f"{path} is not a PEM private key") from exc
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise ConfigError(f"{path} is not an Ed25519 key")
-    return key
+    return loaded
 
 
 def public_key_pem(key: Ed25519PublicKey) -> str:
@@ -186,4 +186,7 @@ def sign_checkpoint(
 
 def stored_checkpoints(connection: Connection) -> list[Checkpoint]:
     rows = connection.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.id))
-    return [Checkpoint(int(r.count), r.head, r.at, r.key_id, r.signature, r.note) for r in rows]
+    return [
+        Checkpoint(int(m["count"]), m["head"], m["at"], m["key_id"], m["signature"], m["note"])
+        for m in (row._mapping for row in rows)
+    ]

@@ -81,7 +81,7 @@ def verify_log(
     true_chain = GENESIS  # the chain recomputed from the first entry, never from storage
     last_seq = 0
     for row in iter_rows(connection):
-        seq = int(row["seq"])  # type: ignore[call-overload]
+        seq = int(row["seq"])
         leaf = leaf_hash(row)
         if seq != expected_seq:
             what = (

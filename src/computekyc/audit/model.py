@@ -91,9 +91,21 @@ def stored_fields(entry: AuditEntry, seq: int, at: str) -> dict[str, Any]:
 
 
 HASHED_COLUMNS = (
-    "seq", "at", "actor_user", "actor_role", "actor_token", "action", "object_kind", "object_id",
-    "subject_kind", "subject_id", "reason", "before", "after", "context",
-)  # fmt: skip
+    "seq",
+    "at",
+    "actor_user",
+    "actor_role",
+    "actor_token",
+    "action",
+    "object_kind",
+    "object_id",
+    "subject_kind",
+    "subject_id",
+    "reason",
+    "before",
+    "after",
+    "context",
+)
 
 
 def leaf_hash(row: Any) -> str:

@@ -169,8 +169,9 @@ def sign_checkpoint(
     public = key.public_key()
     unsigned = Checkpoint(int(head.seq), str(head.chain), utc_now(), key_id(public), "", note)
     signature = base64.b64encode(key.sign(unsigned.signed_bytes())).decode("ascii")
-    checkpoint = Checkpoint(unsigned.count, unsigned.head, unsigned.at, unsigned.key_id,
-                            signature, note)  # fmt: skip
+    checkpoint = Checkpoint(
+        unsigned.count, unsigned.head, unsigned.at, unsigned.key_id, signature, note
+    )
     connection.execute(
         insert(audit_checkpoints).values(
             at=checkpoint.at,

@@ -51,8 +51,9 @@ def _matrix() -> tuple[str, dict[Role, frozenset[Permission]]]:
     declared = set(data["permissions"])
     if declared != {p.value for p in Permission}:
         raise AssertionError("roles.yaml permissions differ from Permission")  # a packaging bug
-    matrix = {Role(name): frozenset(Permission(p) for p in perms) for name, perms in
-              data["roles"].items()}  # fmt: skip
+    matrix = {
+        Role(name): frozenset(Permission(p) for p in perms) for name, perms in data["roles"].items()
+    }
     if set(matrix) != set(Role):
         raise AssertionError("roles.yaml roles differ from Role")
     return str(data["version"]), matrix

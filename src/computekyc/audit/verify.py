@@ -91,7 +91,9 @@ def verify_log(
             )
             report.findings.append(Finding(seq, what))
         if leaf != row["leaf"]:
-            report.findings.append(Finding(seq, "entry content does not match its hash (edited)"))
+            report.findings.append(
+                Finding(seq, "entry content does not match its hash (edited or renumbered)")
+            )
         elif chain_hash(stored_previous, leaf) != row["chain"]:
             report.findings.append(
                 Finding(seq, "chain broken: an entry before it was removed, inserted or moved")

@@ -95,7 +95,7 @@ def iter_rows(connection: Connection, batch: int = 5000) -> Iterator[dict[str, A
         query = select(audit_log).order_by(audit_log.c.seq).limit(batch)
         if last is not None:
             query = query.where(audit_log.c.seq > last)
-        rows = [dict(row._mapping) for row in connection.execute(query)]
+        rows = [dict(row) for row in connection.execute(query).mappings()]
         if not rows:
             return
         yield from rows

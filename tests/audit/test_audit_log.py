@@ -256,3 +256,24 @@ def test_signing_key_is_private_and_exportable(settings: Settings) -> None:
     assert path.parent.stat().st_mode & 0o777 == 0o700
     assert audit.public_key_pem(key.public_key()).startswith("-----BEGIN PUBLIC KEY-----")
     assert audit.load_or_create_key(settings).public_key() == key.public_key()
+
+
+def test_verify_while_others_append_reports_no_false_findings(settings: Settings) -> None:
+    engine = _log(settings, 20)
+    done = threading.Event()
+
+    def appender() -> None:
+        for n in range(60):
+            with engine.begin() as connection:
+                audit.append(connection, _entry(100 + n))
+        done.set()
+
+    thread = threading.Thread(target=appender)
+    thread.start()
+    reports = []
+    while not done.is_set():
+        reports.append(_verify(settings))
+    thread.join()
+    reports.append(_verify(settings))
+    assert all(r.intact for r in reports), [r.findings for r in reports if not r.intact]
+    assert reports[-1].entries == 80

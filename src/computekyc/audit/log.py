@@ -25,6 +25,8 @@ from computekyc.audit.schema import audit_head, audit_log
 from computekyc.exc import StateError
 from computekyc.workflow.db import utc_now
 
+SUBJECT_KINDS = ("customer", "account", "entity")
+
 
 def append(connection: Connection, entry: AuditEntry) -> int:
     """Append one entry in the caller's transaction; its sequence number."""
@@ -70,11 +72,15 @@ def read_entries(
     after_seq: int = 0,
     limit: int | None = None,
 ) -> list[LoggedEntry]:
-    """Entries oldest first; ``subject`` matches the subject id or the object id."""
+    """Entries oldest first; ``subject`` finds the entries about a customer, account or entity
+    (as the subject of a change, or as the changed object, e.g. its status override)."""
     query = select(audit_log).where(audit_log.c.seq > after_seq)
     if subject is not None:
         query = query.where(
-            or_(audit_log.c.subject_id == subject, audit_log.c.object_id == subject)
+            or_(
+                audit_log.c.subject_id == subject,
+                (audit_log.c.object_kind.in_(SUBJECT_KINDS)) & (audit_log.c.object_id == subject),
+            )
         )
     if object_kind is not None:
         query = query.where(audit_log.c.object_kind == object_kind)

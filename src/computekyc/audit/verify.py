@@ -73,6 +73,7 @@ def verify_log(
 ) -> VerifyReport:
     """Walk the whole log once (constant memory) and check it against the checkpoints."""
     report = VerifyReport()
+    head_before = _head(connection)  # committed before the walk: its entries must all be seen
     pinned = list(checkpoints)
     wanted = {c.count for c in pinned}
     recomputed_at: dict[int, str] = {0: GENESIS} if 0 in wanted else {}
@@ -106,7 +107,7 @@ def verify_log(
         expected_seq = seq + 1
         last_seq = seq
     report.head = true_chain
-    _check_head(connection, report, last_seq, stored_previous)
+    _check_head(report, head_before, _head(connection), last_seq, stored_previous)
     signer = key_id(public_key) if public_key is not None else None
     for checkpoint in pinned:
         report.checkpoints += 1
@@ -115,22 +116,32 @@ def verify_log(
     return report
 
 
-def _check_head(
-    connection: Connection, report: VerifyReport, last_seq: int, last_chain: str
-) -> None:
-    head = connection.execute(
+def _head(connection: Connection) -> tuple[int, str] | None:
+    row = connection.execute(
         select(audit_head.c.seq, audit_head.c.chain).where(audit_head.c.id == 1)
     ).first()
-    if head is None:
+    return None if row is None else (int(row.seq), str(row.chain))
+
+
+def _check_head(
+    report: VerifyReport,
+    before: tuple[int, str] | None,
+    after: tuple[int, str] | None,
+    last_seq: int,
+    last_chain: str,
+) -> None:
+    """The head row, read before and after the walk (appenders may commit meanwhile), must
+    account for exactly the entries walked: none cut off the end, none added without it."""
+    if before is None or after is None:
         report.findings.append(Finding(None, "the audit head row is missing"))
         return
-    if int(head.seq) > last_seq:
+    if before[0] > last_seq:
         report.findings.append(
-            Finding(last_seq + 1, f"entries {last_seq + 1}..{int(head.seq)} were removed")
+            Finding(last_seq + 1, f"entries {last_seq + 1}..{before[0]} were removed")
         )
-    elif int(head.seq) != last_seq or head.chain != last_chain:
+    elif (last_seq, last_chain) not in (before, after) and not before[0] < last_seq <= after[0]:
         report.findings.append(
-            Finding(int(head.seq) + 1, "the log does not end where the head row says")
+            Finding(min(before[0], last_seq) + 1, "the log does not end where the head row says")
         )
 
 

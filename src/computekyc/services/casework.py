@@ -22,7 +22,6 @@ from pathlib import Path
 from sqlalchemy.engine import Connection
 
 from computekyc import audit, casework, users
-from computekyc.alerts import Alert
 from computekyc.audit import Actor, Checkpoint, LoggedEntry, VerifyReport
 from computekyc.casework import (
     Case,
@@ -386,8 +385,3 @@ def audit_verify(
     key = audit.load_public_key(public_key_file) if public_key_file is not None else None
     with _reading(settings) as connection:
         return audit.verify(connection, settings, extra, key)
-
-
-def alert_of(settings: Settings, alert_id: int) -> Alert:
-    with _reading(settings) as connection:
-        return casework.get_alert(connection, alert_id)

@@ -129,7 +129,9 @@ def add_user(
 
 
 def list_users(settings: Settings, actor: Actor) -> list[User]:
-    _require_or_operator(actor, Permission.USERS_MANAGE)
+    """Admins and auditors (who read everything) see the users."""
+    if not users.allowed(actor, Permission.AUDIT_READ):
+        _require_or_operator(actor, Permission.USERS_MANAGE)
     with _reading(settings) as connection:
         return users.list_users(connection)
 

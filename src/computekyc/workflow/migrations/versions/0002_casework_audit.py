@@ -15,7 +15,8 @@ down_revision = "0001_alerts"
 branch_labels = None
 depends_on = None
 
-GENESIS = "0" * 64  # the chain value before the first entry
+GENESIS = "0" * 64
+_SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # the chain value before the first entry
 _APPEND_ONLY = ("audit_log", "audit_checkpoints")
 
 
@@ -91,7 +92,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "audit_log",
-        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        # INTEGER on SQLite makes seq the rowid itself (no second index to keep up to date)
+        sa.Column("seq", _SEQ, primary_key=True, autoincrement=False),
         sa.Column("at", sa.Text, nullable=False),
         sa.Column("actor_user", sa.Text, nullable=False),
         sa.Column("actor_role", sa.Text, nullable=False),

@@ -46,14 +46,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Compute usage: ingest FOCUS/CUR/sacct/DCGM files, accounting, training runs.",
     ),
     "link": ("link", "Account linking: resolve cloud accounts to the entities behind them."),
+    "alerts": ("casework", "The alert queue: list, show, decide and approve (four eyes)."),
+    "cases": ("casework", "Cases: alerts grouped per subject, with assignee, SLA and comments."),
+    "users": ("casework", "Users, roles and API tokens."),
+    "audit": ("casework", "The tamper-evident audit log: read, verify, sign checkpoints."),
 }
 
 
-def load_commands(module_name: str) -> dict[str, Command]:
-    """The Click commands one ``computekyc.cli`` module registers, by name."""
-    module = importlib.import_module(f"computekyc.cli.{module_name}")
+def load_commands(module_names: str) -> dict[str, Command]:
+    """The Click commands ``computekyc.cli`` modules register, by name. Several modules (named
+    with spaces) register in order on one app, so a later one can add to an earlier's group."""
     scratch = typer.Typer()
-    module.register(scratch)
+    for module_name in module_names.split():
+        importlib.import_module(f"computekyc.cli.{module_name}").register(scratch)
     group = typer.main.get_group(scratch)
     assert isinstance(group, TyperGroup)
     return dict(group.commands)

@@ -1,0 +1,1 @@
+"""Orchestration shared by the command line, the HTTP API and the web UI."""

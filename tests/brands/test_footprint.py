@@ -97,7 +97,10 @@ def test_domains_match_exactly_or_as_subdomains(
         ("ezviz_cloud_storage", {"EZVIZ"}),
         ("Imou DSS relay node", {"Imou", "DSS"}),
         ("dahua-dss-prod", {"Dahua", "DSS"}),  # two weak rows of one firm corroborate
+        ("SenseNovaTrainer", {"SenseNova"}),
         ("hikconnected", set()),  # not whole tokens
+        ("Sense Nova Vision Pte. Ltd.", set()),  # a compound product must be one written word
+        ("cloud-matrix-analytics", set()),
         ("dahua-thesis-gpu", set()),  # a common given name alone stays quiet
         ("ascend-to-the-top", set()),  # a common English word alone stays quiet
         ("musa-cluster", set()),

@@ -82,14 +82,26 @@ def host_of(value: str) -> str | None:
     return text if "." in text and _HOST.fullmatch(text) else None
 
 
+def pieces(text: str) -> list[tuple[str, int]]:
+    """Tokens with the index of the written word they come from: ``SenseNova-prod`` gives
+    (sense, 0), (nova, 0), (prod, 1). A compound product must stand inside one written word."""
+    out: list[tuple[str, int]] = []
+    for group, word in enumerate(re.findall(r"[A-Za-z0-9+]+", text)):
+        out.extend((token, group) for token in tokens(word))
+    return out
+
+
 class FootprintMatcher:
     """An index of the table for fast look-ups over millions of values."""
 
     def __init__(self, rows: Iterable[FootprintRow]) -> None:
         self.rows = list(rows)
         self._domains: dict[str, FootprintRow] = {}
-        self._single: dict[str, list[FootprintRow]] = {}  # one token, or a phrase run together
-        self._phrases: dict[str, list[tuple[tuple[str, ...], FootprintRow]]] = {}
+        # Products by first token: (tokens, compound, row). A compound ("SenseNova", "Face++")
+        # matches only inside one written word, so "Sense Nova Vision Ltd" is not SenseNova; a
+        # phrase ("Hik-Connect", "Huawei Cloud") matches across words or run together.
+        self._products: dict[str, list[tuple[tuple[str, ...], bool, FootprintRow]]] = {}
+        self._joined: dict[str, list[FootprintRow]] = {}
         for row in self.rows:
             if row.kind is FootprintKind.DOMAIN:
                 self._domains.setdefault(row.value, row)
@@ -97,9 +109,10 @@ class FootprintMatcher:
             words = tuple(tokens(row.value))
             if not words:
                 continue
-            self._single.setdefault("".join(words), []).append(row)
+            compound = len(re.findall(r"[A-Za-z0-9+]+", row.value)) == 1
+            self._products.setdefault(words[0], []).append((words, compound, row))
             if len(words) > 1:
-                self._phrases.setdefault(words[0], []).append((words, row))
+                self._joined.setdefault("".join(words), []).append(row)
 
     def domain(self, host: str) -> tuple[str, FootprintRow] | None:
         """The table domain ``host`` is or is under."""
@@ -127,13 +140,18 @@ class FootprintMatcher:
             found = self.domain(host)
             if found is not None:
                 hits.append(FootprintHit(signal, field, value, found[0], found[1]))
-        words = tokens(value)
-        for i, word in enumerate(words):
-            for row in self._single.get(word, ()):
+        runs = pieces(value)
+        words = [token for token, _ in runs]
+        for i, (word, group) in enumerate(runs):
+            for row in self._joined.get(word, ()):
                 hits.append(FootprintHit(signal, field, value, word, row))
-            for phrase, row in self._phrases.get(word, ()):
-                if tuple(words[i : i + len(phrase)]) == phrase:
-                    hits.append(FootprintHit(signal, field, value, " ".join(phrase), row))
+            for phrase, compound, row in self._products.get(word, ()):
+                end = i + len(phrase)
+                if tuple(words[i:end]) != phrase:
+                    continue
+                if compound and any(g != group for _, g in runs[i:end]):
+                    continue
+                hits.append(FootprintHit(signal, field, value, " ".join(phrase), row))
         return _corroborated(hits)
 
 

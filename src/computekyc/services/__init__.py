@@ -1,1 +1,1 @@
-"""Services: the orchestration the CLI, the HTTP API and the web UI share."""
+"""Orchestration shared by the command line, the HTTP API and the web UI."""

@@ -1,0 +1,102 @@
+"""Appending to the audit log inside the caller's transaction, and reading it back.
+
+Appenders take the one ``audit_head`` row with ``UPDATE … RETURNING`` as their first step: on
+PostgreSQL that row lock makes concurrent transactions wait for each other (the chain can never
+fork), on SQLite the same statement takes the database's single write lock. The entry is
+committed or rolled back with the change it records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from computekyc.audit.model import (
+    AuditEntry,
+    LoggedEntry,
+    chain_hash,
+    leaf_hash,
+    stored_fields,
+)
+from computekyc.audit.schema import audit_head, audit_log
+from computekyc.exc import StateError
+from computekyc.workflow.db import utc_now
+
+
+def append(connection: Connection, entry: AuditEntry) -> int:
+    """Append one entry in the caller's transaction; its sequence number."""
+    return append_many(connection, [entry])[-1]
+
+
+def append_many(connection: Connection, entries: Sequence[AuditEntry]) -> list[int]:
+    """Append entries in order in the caller's transaction; their sequence numbers."""
+    if not entries:
+        return []
+    reserved = connection.execute(
+        update(audit_head)
+        .where(audit_head.c.id == 1)
+        .values(seq=audit_head.c.seq + len(entries))
+        .returning(audit_head.c.seq, audit_head.c.chain)
+    ).first()
+    if reserved is None:
+        raise StateError("the audit log has no head row: the workflow database is damaged")
+    last_seq, previous = int(reserved.seq), str(reserved.chain)
+    seq = last_seq - len(entries)
+    now = utc_now()
+    rows = []
+    for entry in entries:
+        seq += 1
+        row = stored_fields(entry, seq, entry.at or now)
+        leaf = leaf_hash(row)
+        previous = chain_hash(previous, leaf)
+        row["leaf"] = leaf
+        row["chain"] = previous
+        rows.append(row)
+    connection.execute(insert(audit_log), rows)
+    connection.execute(update(audit_head).where(audit_head.c.id == 1).values(chain=previous))
+    return [int(row["seq"]) for row in rows]
+
+
+def read_entries(
+    connection: Connection,
+    *,
+    subject: str | None = None,
+    object_kind: str | None = None,
+    object_id: str | None = None,
+    action: str | None = None,
+    after_seq: int = 0,
+    limit: int | None = None,
+) -> list[LoggedEntry]:
+    """Entries oldest first; ``subject`` matches the subject id or the object id."""
+    query = select(audit_log).where(audit_log.c.seq > after_seq)
+    if subject is not None:
+        query = query.where(
+            or_(audit_log.c.subject_id == subject, audit_log.c.object_id == subject)
+        )
+    if object_kind is not None:
+        query = query.where(audit_log.c.object_kind == object_kind)
+    if object_id is not None:
+        query = query.where(audit_log.c.object_id == object_id)
+    if action is not None:
+        query = query.where(audit_log.c.action == action)
+    query = query.order_by(audit_log.c.seq)
+    if limit is not None:
+        query = query.limit(limit)
+    return [LoggedEntry.from_row(row._mapping) for row in connection.execute(query)]
+
+
+def iter_rows(connection: Connection, batch: int = 5000) -> Iterator[dict[str, Any]]:
+    """Every stored row in sequence order, in batches (keyset paging: constant memory)."""
+    last = None
+    while True:
+        query = select(audit_log).order_by(audit_log.c.seq).limit(batch)
+        if last is not None:
+            query = query.where(audit_log.c.seq > last)
+        rows = [dict(row._mapping) for row in connection.execute(query)]
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1]["seq"]

@@ -1,0 +1,62 @@
+"""Casework: decisions with four eyes, suppression bound to evidence, subject status overrides,
+and cases with SLAs, comments and history. Functions run in the caller's transaction, as a given
+user, and append to the audit log in that transaction."""
+
+from computekyc.casework.cases import (
+    Case,
+    CaseDetail,
+    CaseStatus,
+    Comment,
+    assign,
+    case_detail,
+    close_case,
+    comment,
+    get_case,
+    group_alerts,
+    group_of,
+    list_cases,
+    open_case,
+)
+from computekyc.casework.decisions import (
+    Decision,
+    DecisionResult,
+    DecisionStatus,
+    Outcome,
+    SubjectStatus,
+    approve,
+    decide,
+    decisions_for,
+    get_alert,
+    get_decision,
+    subject_statuses,
+)
+from computekyc.casework.policy import Policy, policy
+
+__all__ = [
+    "Case",
+    "CaseDetail",
+    "CaseStatus",
+    "Comment",
+    "Decision",
+    "DecisionResult",
+    "DecisionStatus",
+    "Outcome",
+    "Policy",
+    "SubjectStatus",
+    "approve",
+    "assign",
+    "case_detail",
+    "close_case",
+    "comment",
+    "decide",
+    "decisions_for",
+    "get_alert",
+    "get_case",
+    "get_decision",
+    "group_alerts",
+    "group_of",
+    "list_cases",
+    "open_case",
+    "policy",
+    "subject_statuses",
+]

@@ -1,4 +1,4 @@
-"""The HTTP API: one FastAPI app over the service layer, shared by ``computekyc serve``."""
+"""The HTTP API: one FastAPI app over the service layer, served by ``computekyc serve``."""
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at run time.
 
@@ -8,48 +8,28 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from computekyc import __version__
-from computekyc.api import problems
-from computekyc.api.problems import Problem
-from computekyc.api.security import Authority, Principal, needs
-from computekyc.api.yente import (
-    EntityMatchQuery,
-    check_example,
-    echo,
-    entity_of,
-    queries_of,
-    scored,
-)
-from computekyc.screening import Query as ScreeningQuery
-from computekyc.services.screening_index import IndexHolder, ServedIndex
+from computekyc.api import problems, screening, workflow
+from computekyc.services.screening_index import IndexHolder
 from computekyc.settings import Settings
 
 MAX_BODY_BYTES = 1_048_576  # a request body over 1 MiB is refused (413)
-MAX_QUERIES = 100  # queries in one /match call, as yente
-MAX_LIMIT = 500
-Screening = Annotated[Principal, Depends(needs("screen"))]
 log = logging.getLogger("computekyc.api")
 access = logging.getLogger("computekyc.api.access")
 
 
-def _rule_versions(served: ServedIndex) -> dict[str, str]:
-    from computekyc.screening import index as screening_index
-
-    return {"screening": f"index-format-{screening_index.INDEX_FORMAT}", "api": __version__}
-
-
-def create_app(settings: Settings, authority: Authority, holder: IndexHolder | None = None) -> Any:
-    holder = holder or IndexHolder(settings)
+def create_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI:
+    served = holder or IndexHolder(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            holder.current()  # load the index before the first request, when lists exist
+            served.current()  # load the index before the first request, when lists exist
         except Exception as exc:  # not ready yet: /readyz says so
             log.warning("no screening index yet: %s", exc)
         yield
@@ -57,20 +37,26 @@ def create_app(settings: Settings, authority: Authority, holder: IndexHolder | N
     app = FastAPI(
         title="computekyc",
         version=__version__,
-        description="Screening (yente-compatible /match), alerts, casework and audit for GPU "
-        "clouds. Every answer names the list snapshot and rule versions it came from.",
+        description=(
+            "Screening with yente's /match shape, alerts, casework and a verifiable audit log "
+            "for GPU clouds. Every answer names the list snapshot and rule versions it came "
+            "from. Send `Authorization: Bearer TOKEN` (from `computekyc users add`)."
+        ),
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.authority = authority
-    app.state.holder = holder
+    app.state.holder = served
     problems.install(app)
+    app.include_router(screening.router)
+    app.include_router(workflow.router)
 
     @app.middleware("http")
     async def request_context(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        request.state.request_id = (request.headers.get("x-request-id") or "")[
+            :64
+        ] or uuid.uuid4().hex[:16]
         started = time.perf_counter()
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
@@ -102,11 +88,11 @@ def create_app(settings: Settings, authority: Authority, holder: IndexHolder | N
 
     @app.get("/readyz", tags=["System"])
     def readyz() -> JSONResponse:
-        """Ready: lists loaded and the database reachable."""
-        checks: dict[str, str] = {}
+        """Ready: lists loaded and the workflow database reachable."""
+        checks: dict[str, Any] = {}
         try:
-            served = holder.current()
-            checks["lists"] = f"snapshot {served.snapshot}, {served.parties} parties"
+            current = served.current()
+            checks["lists"] = f"snapshot {current.snapshot}, {current.parties} parties"
         except Exception as exc:
             checks["lists"] = f"not ready: {exc}"
         try:
@@ -119,154 +105,15 @@ def create_app(settings: Settings, authority: Authority, holder: IndexHolder | N
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"not ready: {exc}"
-        ready = all(not v.startswith("not ready") for v in checks.values())
+        ready = not any(str(v).startswith("not ready") for v in checks.values())
         return JSONResponse(
             {"status": "ok" if ready else "unavailable", "checks": checks},
             status_code=200 if ready else 503,
         )
 
-    def served_for(dataset: str) -> tuple[ServedIndex, set[str] | None]:
-        served = holder.current()
-        if dataset.lower() == "default":
-            return served, None
-        codes = {p.source.upper() for p in served.index.parties}
-        if dataset.upper() not in codes:
-            raise Problem(
-                404, "Not Found", f"no dataset {dataset!r}: use default or one of {sorted(codes)}"
-            )
-        return served, {dataset.upper()}
-
-    @app.post("/match/{dataset}", tags=["Screening"])
-    def match(
-        dataset: str,
-        body: EntityMatchQuery,
-        principal: Screening,
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 5,
-        threshold: Annotated[float, Query(ge=0.0, le=1.0)] = 0.7,
-        cutoff: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5,
-        algorithm: str = "best",
-        exclude_entity_ids: Annotated[list[str], Query(max_length=50)] = [],  # noqa: B006
-    ) -> dict[str, Any]:
-        """yente's query-by-example matcher, plus the snapshot and rule versions used."""
-        if len(body.queries) > MAX_QUERIES:
-            raise Problem(
-                400, "Bad Request", f"{len(body.queries)} queries; at most {MAX_QUERIES} a call"
-            )
-        served, sources = served_for(dataset)
-        excluded = set(exclude_entity_ids)
-        floor = min(cutoff, threshold)
-        responses: dict[str, Any] = {}
-        for key, example in body.queries.items():
-            problem = check_example(example)
-            if problem is not None:
-                raise Problem(400, "Bad Request", f"query {key!r}: {problem}")
-            best: dict[str, Any] = {}
-            for query in queries_of(example):
-                for hit in served.index.screen_query(query, floor):
-                    if hit.party_id in excluded:
-                        continue
-                    party = served.party(hit.party_id)
-                    if party is None or (
-                        sources is not None and party.source.upper() not in sources
-                    ):
-                        continue
-                    if hit.party_id not in best or hit.score > best[hit.party_id][0].score:
-                        best[hit.party_id] = (hit, party)
-            ranked = sorted(best.values(), key=lambda pair: (-pair[0].score, pair[0].party_id))
-            responses[key] = {
-                "status": 200,
-                "results": [scored(party, hit, threshold) for hit, party in ranked[:limit]],
-                "total": {"value": len(ranked), "relation": "eq"},
-                "query": echo(example),
-            }
-        return {
-            "responses": responses,
-            "limit": limit,
-            "algorithm": "computekyc",
-            "algorithm_requested": algorithm,
-            "snapshot": served.snapshot,
-            "snapshot_created_at": served.snapshot_created_at,
-            "rule_versions": _rule_versions(served),
-        }
-
-    @app.get("/search/{dataset}", tags=["Screening"])
-    def search(
-        dataset: str,
-        principal: Screening,
-        q: Annotated[str, Query(min_length=1, max_length=500)],
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-        offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-    ) -> dict[str, Any]:
-        """Listed parties whose names are close to ``q``, best first."""
-        served, sources = served_for(dataset)
-        hits = [
-            (hit, party)
-            for hit in served.index.screen_query(ScreeningQuery(q), 0.5)
-            if (party := served.party(hit.party_id)) is not None
-            and (sources is None or party.source.upper() in sources)
-        ]
-        page = hits[offset : offset + limit]
-        return {
-            "results": [entity_of(party) | {"score": hit.score} for hit, party in page],
-            "total": {"value": len(hits), "relation": "eq"},
-            "limit": limit,
-            "offset": offset,
-            "facets": {},
-            "snapshot": served.snapshot,
-            "rule_versions": _rule_versions(served),
-        }
-
-    @app.get("/entities/{entity_id}", tags=["Screening"])
-    def entity(entity_id: str, principal: Screening) -> dict[str, Any]:
-        """One listed party of the served snapshot, by its id."""
-        served = holder.current()
-        party = served.party(entity_id)
-        if party is None:
-            raise Problem(
-                404, "Not Found", f"no listed party {entity_id!r} in snapshot {served.snapshot}"
-            )
-        return entity_of(party) | {"snapshot": served.snapshot}
-
-    @app.get("/catalog", tags=["Screening"])
-    def catalog(principal: Screening) -> dict[str, Any]:
-        """The lists (datasets) served, with the snapshot they come from."""
-        served = holder.current()
-        counts: dict[str, int] = {}
-        for party in served.index.parties:
-            counts[party.source] = counts.get(party.source, 0) + 1
-        datasets = [
-            {"name": code, "title": code, "version": served.snapshot, "entity_count": count}
-            for code, count in sorted(counts.items())
-        ]
-        return {
-            "datasets": [
-                {
-                    "name": "default",
-                    "title": "every list",
-                    "version": served.snapshot,
-                    "entity_count": len(served.index.parties),
-                },
-                *datasets,
-            ],
-            "current": ["default", *counts],
-            "outdated": [],
-            "index_stale": False,
-            "snapshot": served.snapshot,
-            "snapshot_created_at": served.snapshot_created_at,
-        }
-
-    @app.get("/algorithms", tags=["Screening"])
-    def algorithms() -> dict[str, Any]:
-        return {
-            "algorithms": [
-                {
-                    "name": "computekyc",
-                    "description": "multilingual token alignment with calibrated, explained "
-                    "scores; every yente algorithm name is answered by it",
-                }
-            ],
-            "default": "computekyc",
-            "best": "computekyc",
-        }
-
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for ``uvicorn --factory`` (one per worker process), settings from the environment."""
+    return create_app(Settings.from_env())

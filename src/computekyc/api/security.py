@@ -1,33 +1,22 @@
 """Who is calling: bearer tokens, and the permission each route needs.
 
-The role→permission matrix and the token store live in :mod:`computekyc.users`; this module
-turns them into FastAPI dependencies so every route states the one permission it needs.
+Tokens come from ``computekyc users add``; the role → permission matrix lives in one place
+(:mod:`computekyc.users`, ``data/roles.yaml``). Every route states the one permission it needs
+with :func:`needs`; :data:`ROUTE_PERMISSIONS` records them, so a test can walk every route × role.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 from fastapi import Request
 
 from computekyc.api.problems import Problem
+from computekyc.audit import Actor
+from computekyc.exc import PermissionDenied
+from computekyc.users import Permission, allowed
 
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    user: str
-    role: str
-    token_id: str | None = None
-
-
-class Authority(Protocol):
-    """Token look-up and the permission matrix (the users package provides one)."""
-
-    def authenticate(self, token: str) -> Principal | None: ...
-
-    def allows(self, role: str, permission: str) -> bool: ...
+ROUTE_PERMISSIONS: dict[str, Permission] = {}  # "METHOD path" → the permission it needs
 
 
 def bearer(request: Request) -> str:
@@ -38,20 +27,20 @@ def bearer(request: Request) -> str:
     return token.strip()
 
 
-def needs(permission: str) -> Callable[[Request], Principal]:
-    """A dependency: the calling principal, refused unless its role has ``permission``."""
+def needs(permission: Permission) -> Callable[[Request], Actor]:
+    """A dependency: the calling user, refused unless their role holds ``permission``."""
+    from computekyc.services import casework
 
-    def dependency(request: Request) -> Principal:
-        authority: Authority = request.app.state.authority
-        principal = authority.authenticate(bearer(request))
-        if principal is None:
-            raise Problem(401, "Unauthorized", "unknown or revoked token")
-        if not authority.allows(principal.role, permission):
-            raise Problem(
-                403, "Forbidden", f"role {principal.role!r} may not {permission.replace('_', ' ')}"
-            )
-        request.state.principal = principal
-        return principal
+    def dependency(request: Request) -> Actor:
+        try:
+            actor = casework.authenticate(request.app.state.settings, bearer(request))
+        except PermissionDenied:
+            raise Problem(401, "Unauthorized", "unknown or revoked token") from None
+        request.state.principal = actor
+        if not allowed(actor, permission):
+            raise Problem(403, "Forbidden", f"role {actor.role!r} does not hold {permission.value}")
+        return actor
 
-    dependency.__name__ = f"needs_{permission}"
+    dependency.__name__ = f"needs_{permission.name.lower()}"
+    dependency.permission = permission  # type: ignore[attr-defined]
     return dependency

@@ -76,9 +76,18 @@ def _root(
 
 # Each domain's commands live in their own module and register themselves on `app`,
 # in the order of the data flow (and of `computekyc --help`).
-from computekyc.cli import casework, chips, determine, link, lists, screen, usage  # noqa: E402
+from computekyc.cli import (  # noqa: E402
+    casework,
+    chips,
+    determine,
+    link,
+    lists,
+    screen,
+    serve,
+    usage,
+)
 
-for _module in (lists, screen, chips, determine, usage, link, casework):
+for _module in (lists, screen, chips, determine, usage, link, casework, serve):
     _module.register(app)
 
 

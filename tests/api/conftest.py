@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import httpx
 import pytest
 
 from computekyc.alerts import AlertDraft, AlertStore, AlertType, Severity, Subject, SubjectKind
+from computekyc.services.screening_index import IndexHolder
 from computekyc.settings import Settings
 from computekyc.workflow import open_database
 
@@ -97,11 +100,20 @@ def start_server(env: dict[str, str], log: Path) -> tuple[str, subprocess.Popen[
     raise AssertionError("the server was not ready in 240 s")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Iterator[Server]:
-    home = tmp_path_factory.mktemp("api-home")
+def env_for(home: Path) -> dict[str, str]:
     env = {**os.environ, "COMPUTEKYC_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     env.pop("COMPUTEKYC_DATABASE_URL", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def template_home(
+    tmp_path_factory: pytest.TempPathFactory, shared: Path
+) -> tuple[Path, dict[str, str]]:
+    """Lists (the CSL and the ZALA FtM cluster), one user per role, and 12 alerts; the screening
+    index already built, so each server copied from it starts quickly."""
+    home = tmp_path_factory.mktemp("api-template")
+    env = env_for(home)
     lists = shared / "data" / "lists"
     archive = shared / "data" / "lists-archive"
     run_cli(
@@ -115,16 +127,33 @@ def server(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Iterator[S
         user: json.loads(run_cli(env, "users", "add", user, "--role", role, "--json"))["token"]
         for user, role in ROLES.items()
     }
-    engine = open_database(Settings(home=home))
+    settings = Settings(home=home)
+    engine = open_database(settings)
     drafts = [alert(f"c{i}", s) for i, s in enumerate(list(Severity) * 3)]
     with engine.begin() as conn:
         AlertStore(engine).sync(
             conn, drafts, in_scope=lambda k, i: True, snapshot="1", rule_versions={"t": "1"}
         )
-    log = home / "server.log"
+    IndexHolder(settings).current()  # builds and caches the index in the home
+    return home, tokens
+
+
+@contextmanager
+def running_server(template: tuple[Path, dict[str, str]], target: Path) -> Iterator[Server]:
+    shutil.copytree(template[0], target)
+    env = env_for(target)
+    log = target / "server.log"
     url, process = start_server(env, log)
     try:
-        yield Server(url, home, env, tokens, process, log)
+        yield Server(url, target, env, template[1], process, log)
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def server(
+    template_home: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    with running_server(template_home, tmp_path_factory.mktemp("api") / "home") as running:
+        yield running

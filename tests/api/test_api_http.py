@@ -44,7 +44,7 @@ PUBLIC = {
 BODIES: dict[str, Any] = {
     "/match/{dataset}": {"queries": {"q": {"schema": "Company", "properties": {"name": ["X"]}}}},
     "/alerts/{alert_id}/decision": {"outcome": "escalated", "reason": "role matrix"},
-    "/alerts/{alert_id}/approval": {"approve": True},
+    "/alerts/{alert_id}/approval": {"approve": True, "reason": "role matrix"},
     "/cases/{case_id}/comments": {"text": "role matrix"},
     "/cases/{case_id}/assignee": {"assignee": "analyst"},
     "/cases/{case_id}/closure": {"reason": "role matrix"},
@@ -109,7 +109,10 @@ def test_four_eyes_over_http(server: Server) -> None:
         assert decided.status_code == 200, decided.text
         assert decided.json()["alert"]["status"] == "pending_approval"
         assert (
-            analyst.post(f"/alerts/{alert_id}/approval", json={"approve": True}).status_code == 403
+            analyst.post(
+                f"/alerts/{alert_id}/approval", json={"approve": True, "reason": "ok"}
+            ).status_code
+            == 403
         )
     with server.client("viewer") as viewer:
         refused = viewer.post(
@@ -141,7 +144,7 @@ def test_the_decider_cannot_approve_their_own_decision(server: Server) -> None:
             f"/alerts/{alert_id}/decision", json={"outcome": "false_positive", "reason": "mine"}
         )
         assert decided.json()["alert"]["status"] == "pending_approval"
-        own = reviewer.post(f"/alerts/{alert_id}/approval", json={"approve": True})
+        own = reviewer.post(f"/alerts/{alert_id}/approval", json={"approve": True, "reason": "ok"})
         assert own.status_code == 403, own.text
 
 
@@ -188,8 +191,8 @@ def test_a_yente_client_request_works_unchanged(server: Server) -> None:
     ("body", "headers", "status"),
     [
         (b"x" * 2_000_000, {"content-type": "application/json"}, 413),
-        (b"[" * 50_000 + b"]" * 50_000, {"content-type": "application/json"}, 422),
-        (b"\xff\xfe\x00{", {"content-type": "application/json"}, 422),
+        (b"[" * 50_000 + b"]" * 50_000, {"content-type": "application/json"}, 0),  # 400 or 422
+        (b"\xff\xfe\x00{", {"content-type": "application/json"}, 0),  # 400 or 422
         (
             json.dumps(
                 {
@@ -205,12 +208,18 @@ def test_a_yente_client_request_works_unchanged(server: Server) -> None:
         (
             b'{"queries": {"q": {"schema": "Spaceship", "properties": {"name": ["x"]}}}}',
             {"content-type": "application/json"},
-            400,
+            422,
         ),
         (
             b'{"queries": {"q": {"schema": "Company", "properties": {}}}}',
             {"content-type": "application/json"},
-            400,
+            422,
+        ),
+        (
+            b'{"queries": {"q": {"schema": "Company", '
+            b'"properties": {"name": ["x"], "country": 5}}}}',
+            {"content-type": "application/json"},
+            422,
         ),
     ],
 )
@@ -220,7 +229,7 @@ def test_bad_input_is_a_4xx_problem(
     with server.client("viewer") as client:
         response = client.post("/match/default", content=body, headers=headers)
     assert 400 <= response.status_code < 500, response.text[:300]
-    if status != 422:
+    if status:
         assert response.status_code == status, response.text[:300]
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["detail"]

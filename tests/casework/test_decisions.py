@@ -85,7 +85,11 @@ def test_low_alert_clears_at_once_but_analyst_cannot_suppress_it(desk: Any) -> N
     assert _status(desk, first.id) is AlertStatus.CLOSED
     with pytest.raises(PermissionDenied, match=r"alerts\.suppress"):
         service.decide(
-            desk.settings, analyst, second.id, "false_positive", "typo",
+            desk.settings,
+            analyst,
+            second.id,
+            "false_positive",
+            "typo",
             suppress_until="2999-01-01",
         )
     assert _status(desk, second.id) is AlertStatus.OPEN
@@ -105,7 +109,11 @@ def test_suppression_holds_on_unchanged_evidence_and_reopens_on_change(
     reviewer = desk.user("rev", "reviewer")
     alert = desk.alert(alert_type="reseller", severity="medium", party="csl-1", score=0.91)
     result = service.decide(
-        desk.settings, reviewer, alert.id, "false_positive", "known reseller, contract on file",
+        desk.settings,
+        reviewer,
+        alert.id,
+        "false_positive",
+        "known reseller, contract on file",
         suppress_until="2999-01-01",
     )
     stored = desk.store.get(alert.id)
@@ -115,8 +123,12 @@ def test_suppression_holds_on_unchanged_evidence_and_reopens_on_change(
     unchanged = desk.sync(desk.draft(alert_type="reseller", severity="medium", score=0.91))
     assert unchanged.unchanged == 1
     assert _status(desk, alert.id) is AlertStatus.SUPPRESSED
-    changed = {"alert_type": "reseller", "severity": "medium", "score": 0.91,
-               **EVIDENCE_CHANGES[change]}
+    changed = {
+        "alert_type": "reseller",
+        "severity": "medium",
+        "score": 0.91,
+        **EVIDENCE_CHANGES[change],
+    }
     draft = desk.draft(**changed)
     assert draft.key == alert.key
     assert desk.sync(draft).reopened == 1
@@ -128,7 +140,11 @@ def test_suppressing_a_critical_alert_takes_effect_only_after_approval(desk: Any
     reviewer = desk.user("rev", "reviewer")
     alert = desk.alert(severity="critical", score=0.91)
     service.decide(
-        desk.settings, analyst, alert.id, "false_positive", "namesake",
+        desk.settings,
+        analyst,
+        alert.id,
+        "false_positive",
+        "namesake",
         suppress_until="2999-01-01",
     )
     assert _status(desk, alert.id) is AlertStatus.PENDING_APPROVAL
@@ -176,7 +192,9 @@ def test_confirmed_critical_alert_sets_the_subject_status(
     assert result.subject_status == expected
     [status] = service.subject_statuses(desk.settings, analyst, "customer", "c1")
     assert (status.status, status.alert_id, status.decision_id) == (
-        expected, alert.id, result.decision.id,
+        expected,
+        alert.id,
+        result.decision.id,
     )
     with open_database(desk.settings).connect() as connection:
         entry = read_entries(connection, action="subject.status")[-1]
@@ -187,7 +205,9 @@ def test_confirmed_critical_alert_sets_the_subject_status(
 def test_confirmed_high_alert_leaves_the_subject_status_alone(desk: Any) -> None:
     analyst = desk.user("ana", "analyst")
     alert = desk.alert(severity="high")
-    assert service.decide(desk.settings, analyst, alert.id, "confirmed", "yes").subject_status is None
+    assert (
+        service.decide(desk.settings, analyst, alert.id, "confirmed", "yes").subject_status is None
+    )
     assert service.subject_statuses(desk.settings, analyst) == []
 
 
@@ -195,13 +215,20 @@ def test_decision_is_audited_with_its_context(desk: Any) -> None:
     analyst = desk.user("ana", "analyst")
     alert = desk.alert(severity="critical", score=0.93)
     service.decide(
-        desk.settings, analyst, alert.id, "false_positive", "different company",
+        desk.settings,
+        analyst,
+        alert.id,
+        "false_positive",
+        "different company",
         request_id="req-1",
     )
     with open_database(desk.settings).connect() as connection:
         entry = read_entries(connection, action="alert.decide")[-1]
-    assert (entry.actor.user, entry.actor.role, entry.reason) == ("ana", "analyst",
-                                                                 "different company")
+    assert (entry.actor.user, entry.actor.role, entry.reason) == (
+        "ana",
+        "analyst",
+        "different company",
+    )
     assert entry.object_id == str(alert.id) and entry.subject_id == "c1"
     assert entry.before["status"] == "open" and entry.after["status"] == "pending_approval"
     assert entry.context["snapshot"] == "7"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from computekyc.exc import (
@@ -24,6 +26,34 @@ _CODES = {status.value for status in HTTPStatus}
 log = logging.getLogger("computekyc.api")
 
 
+class ProblemDocument(BaseModel):
+    """RFC 9457 problem details, with the request id to quote when asking about it."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {"model": ProblemDocument, "description": description, "content": {PROBLEM: {}}}
+
+
+# Every route documents the problems it may answer (content type application/problem+json).
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("Bad request: a value that cannot be used"),
+    401: _documented("No token, or an unknown or revoked one"),
+    403: _documented("The token's role does not allow this"),
+    404: _documented("No such object"),
+    409: _documented("Conflicts with the current state"),
+    413: _documented("The body is over the size limit"),
+    422: _documented("The request does not follow the schema"),
+    503: _documented("Not ready: no list snapshot or no database"),
+}
+
+
 class Problem(Exception):
     """An HTTP error the handlers turn into a problem document."""
 
@@ -36,7 +66,12 @@ class Problem(Exception):
 
 
 def problem_response(
-    request: Request, status: int, title: str, detail: str = "", **extra: Any
+    request: Request,
+    status: int,
+    title: str,
+    detail: str = "",
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -47,7 +82,9 @@ def problem_response(
         "request_id": getattr(request.state, "request_id", None),
     }
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -86,7 +123,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = HTTPStatus(exc.status_code).phrase if exc.status_code in _CODES else "Error"
-        return problem_response(request, exc.status_code, title, str(exc.detail))
+        return problem_response(
+            request, exc.status_code, title, str(exc.detail), headers=exc.headers
+        )
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from computekyc import __version__
 from computekyc.api.deps import Index, Screener
-from computekyc.api.problems import Problem
+from computekyc.api.problems import RESPONSES, Problem
 from computekyc.api.yente import (
     EntityMatchQuery,
     check_example,
@@ -22,7 +22,7 @@ from computekyc.services.screening_index import IndexHolder, ServedIndex
 
 MAX_QUERIES = 100  # queries in one /match call, as yente
 MAX_LIMIT = 500
-router = APIRouter(tags=["Screening"])
+router = APIRouter(tags=["Screening"], responses=RESPONSES)
 
 
 def rule_versions(served: ServedIndex) -> dict[str, str]:

@@ -9,7 +9,7 @@ transaction, as the token's user, tagged with the request id.
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from computekyc.alerts import AlertStatus, AlertStore, AlertType
@@ -23,36 +23,40 @@ from computekyc.api.deps import (
     RequestId,
     Screener,
 )
-from computekyc.api.problems import Problem
+from computekyc.api.problems import RESPONSES, Problem
 from computekyc.casework import CaseStatus
 from computekyc.services import casework
 from computekyc.workflow import open_database
 
-router = APIRouter()
+router = APIRouter(responses=RESPONSES)
+MAX_ID = 2_147_483_647
+AlertId = Annotated[int, Path(ge=1, le=MAX_ID)]
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
+SnapshotId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 TEXT = 4000  # characters a reason or a comment may hold
 
 
 class DecisionBody(BaseModel):
     outcome: Literal["confirmed", "false_positive", "escalated"]
-    reason: str = Field(..., min_length=1, max_length=TEXT)
+    reason: str = Field(..., min_length=1, max_length=TEXT, pattern=r"\S")
     suppress_until: date | None = None
 
 
 class ApprovalBody(BaseModel):
     approve: bool
-    reason: str | None = Field(None, max_length=TEXT)
+    reason: str = Field(..., min_length=1, max_length=TEXT, pattern=r"\S")
 
 
 class CommentBody(BaseModel):
-    text: str = Field(..., min_length=1, max_length=TEXT)
+    text: str = Field(..., min_length=1, max_length=TEXT, pattern=r"\S")
 
 
 class AssignBody(BaseModel):
-    assignee: str = Field(..., min_length=1, max_length=200)
+    assignee: str = Field(..., min_length=1, max_length=200, pattern=r"\S")
 
 
 class CloseBody(BaseModel):
-    reason: str = Field(..., min_length=1, max_length=TEXT)
+    reason: str = Field(..., min_length=1, max_length=TEXT, pattern=r"\S")
 
 
 StatusFilter = Literal["open", "pending_approval", "closed", "suppressed", "all", "active"]
@@ -66,7 +70,7 @@ def list_alerts(
     type: Annotated[AlertType | None, Query()] = None,
     subject: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     """The alert queue, most severe first. ``active`` is open plus pending approval."""
     statuses: tuple[AlertStatus, ...] | None
@@ -93,7 +97,7 @@ def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", tags=["Alerts"])
-def get_alert(alert_id: int, actor: AlertReader, settings: AppSettings) -> dict[str, Any]:
+def get_alert(alert_id: AlertId, actor: AlertReader, settings: AppSettings) -> dict[str, Any]:
     """One alert with its evidence and every decision taken on it."""
     alert = casework.alert_of(settings, alert_id)
     decisions = casework.alert_decisions(settings, actor, alert_id)
@@ -102,7 +106,7 @@ def get_alert(alert_id: int, actor: AlertReader, settings: AppSettings) -> dict[
 
 @router.post("/alerts/{alert_id}/decision", tags=["Alerts"])
 def decide(
-    alert_id: int, body: DecisionBody, actor: Decider, settings: AppSettings, rid: RequestId
+    alert_id: AlertId, body: DecisionBody, actor: Decider, settings: AppSettings, rid: RequestId
 ) -> dict[str, Any]:
     """Decide an alert; clearing a critical or high one waits for a reviewer's approval."""
     result = casework.decide(
@@ -119,7 +123,7 @@ def decide(
 
 @router.post("/alerts/{alert_id}/approval", tags=["Alerts"])
 def approve(
-    alert_id: int, body: ApprovalBody, actor: Approver, settings: AppSettings, rid: RequestId
+    alert_id: AlertId, body: ApprovalBody, actor: Approver, settings: AppSettings, rid: RequestId
 ) -> dict[str, Any]:
     """Approve or reject another person's decision (the decider is refused: 403)."""
     result = casework.approve(
@@ -145,27 +149,27 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", tags=["Cases"])
-def get_case(case_id: int, actor: CaseReader, settings: AppSettings) -> dict[str, Any]:
+def get_case(case_id: CaseId, actor: CaseReader, settings: AppSettings) -> dict[str, Any]:
     return casework.case_detail(settings, actor, case_id).to_dict()
 
 
 @router.post("/cases/{case_id}/comments", tags=["Cases"])
 def comment_case(
-    case_id: int, body: CommentBody, actor: Decider, settings: AppSettings, rid: RequestId
+    case_id: CaseId, body: CommentBody, actor: Decider, settings: AppSettings, rid: RequestId
 ) -> dict[str, Any]:
     return casework.comment_case(settings, actor, case_id, body.text, request_id=rid).to_dict()
 
 
 @router.post("/cases/{case_id}/assignee", tags=["Cases"])
 def assign_case(
-    case_id: int, body: AssignBody, actor: Decider, settings: AppSettings, rid: RequestId
+    case_id: CaseId, body: AssignBody, actor: Decider, settings: AppSettings, rid: RequestId
 ) -> dict[str, Any]:
     return casework.assign_case(settings, actor, case_id, body.assignee, request_id=rid).to_dict()
 
 
 @router.post("/cases/{case_id}/closure", tags=["Cases"])
 def close_case(
-    case_id: int, body: CloseBody, actor: Decider, settings: AppSettings, rid: RequestId
+    case_id: CaseId, body: CloseBody, actor: Decider, settings: AppSettings, rid: RequestId
 ) -> dict[str, Any]:
     return casework.close_case(settings, actor, case_id, body.reason, request_id=rid).to_dict()
 
@@ -175,7 +179,7 @@ def audit_log(
     actor: AuditReader,
     settings: AppSettings,
     subject: Annotated[str | None, Query(max_length=200)] = None,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> dict[str, Any]:
     """Audit entries in order (page with ``after_seq``)."""
@@ -210,8 +214,8 @@ def lists(actor: Screener, settings: AppSettings) -> dict[str, Any]:
 def lists_diff(
     actor: Screener,
     settings: AppSettings,
-    old: Annotated[int | None, Query(ge=1)] = None,
-    new: Annotated[int | None, Query(ge=1)] = None,
+    old: SnapshotId = None,
+    new: SnapshotId = None,
 ) -> dict[str, Any]:
     """Parties added, removed and changed between two snapshots (default: the last two)."""
     from computekyc.lists.store import ListStore
@@ -221,6 +225,10 @@ def lists_diff(
         active = store.active_snapshot()
         if active is None:
             raise Problem(404, "Not Found", "no list snapshot yet")
+        known = {s.id for s in store.snapshots()}
+        for given in (old, new):
+            if given is not None and given not in known:
+                raise Problem(404, "Not Found", f"no list snapshot {given}")
         new_id = new if new is not None else active.id
         old_id = old if old is not None else store.previous_snapshot_id(new_id)
         if old_id is None:

@@ -8,9 +8,9 @@ list snapshot and rule versions every answer was computed on, and the token-by-t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from computekyc.lists import Party, PartyType
 from computekyc.lists.countries import country_code
@@ -38,12 +38,40 @@ MAX_VALUES = 50  # values a property may carry in one query
 MAX_VALUE_LENGTH = 500
 
 
+Value = Annotated[str, StringConstraints(max_length=MAX_VALUE_LENGTH)]
+NameValue = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_VALUE_LENGTH, pattern=r"\S")
+]
+Schema = Literal[
+    "Person", "Company", "Organization", "LegalEntity", "PublicBody", "Vessel", "Airplane", "Thing"
+]
+
+
+class ExampleProperties(BaseModel):
+    """FollowTheMoney properties: ``name`` is needed (a list or one string); others as given."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[
+        str,
+        Annotated[
+            list[Annotated[str, StringConstraints(max_length=MAX_VALUE_LENGTH)]],
+            Field(max_length=MAX_VALUES),
+        ]
+        | Annotated[str, StringConstraints(max_length=MAX_VALUE_LENGTH)],
+    ] = Field(init=False)
+
+    name: Annotated[list[NameValue], Field(min_length=1, max_length=MAX_VALUES)] | NameValue
+
+
 class EntityExample(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     id: str | None = Field(None, max_length=200)
-    schema_: str = Field(..., alias="schema", examples=["Company"])
-    properties: dict[str, list[str] | str] = Field(..., examples=[{"name": ["Hikvision"]}])
+    schema_: Schema = Field(..., alias="schema", examples=["Company"])
+    properties: ExampleProperties = Field(..., examples=[{"name": ["Hikvision"]}])
+
+    def props(self) -> dict[str, Any]:
+        return self.properties.model_dump()
 
 
 class EntityMatchQuery(BaseModel):
@@ -53,7 +81,7 @@ class EntityMatchQuery(BaseModel):
 
 
 def values(example: EntityExample, prop: str) -> list[str]:
-    raw = example.properties.get(prop, [])
+    raw = example.props().get(prop, [])
     items = [raw] if isinstance(raw, str) else raw
     return [v.strip() for v in items if isinstance(v, str) and v.strip()]
 
@@ -62,8 +90,10 @@ def check_example(example: EntityExample) -> str | None:
     """Why an example cannot be matched, or None."""
     if example.schema_ not in SCHEMAS:
         return f"schema {example.schema_!r} is not one of {', '.join(SCHEMAS)}"
-    for prop, raw in example.properties.items():
+    for prop, raw in example.props().items():
         items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+            return f"property {prop!r} must be a string or a list of strings"
         if len(items) > MAX_VALUES:
             return f"property {prop!r} has {len(items)} values (at most {MAX_VALUES})"
         if any(len(v) > MAX_VALUE_LENGTH for v in items):
@@ -76,7 +106,7 @@ def check_example(example: EntityExample) -> str | None:
 def echo(example: EntityExample) -> dict[str, Any]:
     """The query as understood: lists of values, countries as ISO codes (as yente echoes it)."""
     props: dict[str, list[str]] = {}
-    for prop in example.properties:
+    for prop in example.props():
         items = values(example, prop)
         if prop in COUNTRY_PROPERTIES:
             items = [(country_code(v) or v).lower() for v in items]

@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cases": ("casework", "Cases: alerts grouped per subject, with assignee, SLA and comments."),
     "users": ("casework", "Users, roles and API tokens."),
     "audit": ("casework", "The tamper-evident audit log: read, verify, sign checkpoints."),
+    "serve": ("serve", "Serve the HTTP API: yente-compatible /match, alerts, cases, audit."),
 }
 
 

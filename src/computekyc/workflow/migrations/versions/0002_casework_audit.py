@@ -15,8 +15,8 @@ down_revision = "0001_alerts"
 branch_labels = None
 depends_on = None
 
-GENESIS = "0" * 64
-_SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # the chain value before the first entry
+GENESIS = "0" * 64  # the chain value before the first entry
+_SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _APPEND_ONLY = ("audit_log", "audit_checkpoints")
 
 

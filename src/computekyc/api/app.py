@@ -1,0 +1,119 @@
+"""The HTTP API: one FastAPI app over the service layer, served by ``computekyc serve``."""
+
+# No `from __future__ import annotations`: FastAPI reads these annotations at run time.
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from computekyc import __version__
+from computekyc.api import problems, screening, workflow
+from computekyc.services.screening_index import IndexHolder
+from computekyc.settings import Settings
+
+MAX_BODY_BYTES = 1_048_576  # a request body over 1 MiB is refused (413)
+log = logging.getLogger("computekyc.api")
+access = logging.getLogger("computekyc.api.access")
+
+
+def create_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI:
+    served = holder or IndexHolder(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            served.current()  # load the index before the first request, when lists exist
+        except Exception as exc:  # not ready yet: /readyz says so
+            log.warning("no screening index yet: %s", exc)
+        yield
+
+    app = FastAPI(
+        title="computekyc",
+        version=__version__,
+        description=(
+            "Screening with yente's /match shape, alerts, casework and a verifiable audit log "
+            "for GPU clouds. Every answer names the list snapshot and rule versions it came "
+            "from. Send `Authorization: Bearer TOKEN` (from `computekyc users add`)."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.holder = served
+    problems.install(app)
+    app.include_router(screening.router)
+    app.include_router(workflow.router)
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = (request.headers.get("x-request-id") or "")[
+            :64
+        ] or uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            response: Response = problems.problem_response(
+                request, 413, "Content Too Large", f"the body limit is {MAX_BODY_BYTES} bytes"
+            )
+        else:
+            response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        principal = getattr(request.state, "principal", None)
+        access.info(
+            json.dumps(
+                {
+                    "request_id": request.state.request_id,
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                    "user": principal.user if principal else None,
+                }
+            )
+        )
+        return response
+
+    @app.get("/healthz", tags=["System"])
+    def healthz() -> dict[str, str]:
+        """Alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["System"])
+    def readyz() -> JSONResponse:
+        """Ready: lists loaded and the workflow database reachable."""
+        checks: dict[str, Any] = {}
+        try:
+            current = served.current()
+            checks["lists"] = f"snapshot {current.snapshot}, {current.parties} parties"
+        except Exception as exc:
+            checks["lists"] = f"not ready: {exc}"
+        try:
+            from sqlalchemy import text
+
+            from computekyc.workflow import open_database
+
+            with open_database(settings).connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"not ready: {exc}"
+        ready = not any(str(v).startswith("not ready") for v in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for ``uvicorn --factory`` (one per worker process), settings from the environment."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,42 @@
+"""Typed dependencies the routes share: the acting user per permission, settings, the index."""
+
+# No `from __future__ import annotations`: FastAPI reads these annotations at run time.
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from computekyc.api.security import needs
+from computekyc.audit import Actor
+from computekyc.services.screening_index import IndexHolder
+from computekyc.settings import Settings
+from computekyc.users import Permission
+
+Screener = Annotated[Actor, Depends(needs(Permission.SCREENING_READ))]
+AlertReader = Annotated[Actor, Depends(needs(Permission.ALERTS_READ))]
+CaseReader = Annotated[Actor, Depends(needs(Permission.CASES_READ))]
+Decider = Annotated[Actor, Depends(needs(Permission.DECIDE))]
+Approver = Annotated[Actor, Depends(needs(Permission.APPROVE))]
+AuditReader = Annotated[Actor, Depends(needs(Permission.AUDIT_READ))]
+ScanRunner = Annotated[Actor, Depends(needs(Permission.SCANS_RUN))]
+UserManager = Annotated[Actor, Depends(needs(Permission.USERS_MANAGE))]
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def holder_of(request: Request) -> IndexHolder:
+    holder: IndexHolder = request.app.state.holder
+    return holder
+
+
+def request_id(request: Request) -> str:
+    rid: str = request.state.request_id
+    return rid
+
+
+AppSettings = Annotated[Settings, Depends(settings_of)]
+Index = Annotated[IndexHolder, Depends(holder_of)]
+RequestId = Annotated[str, Depends(request_id)]

@@ -262,7 +262,7 @@ def test_bad_inputs_name_the_file(tmp_path: Path, usage_data: Path, shared: Path
     store = UsageStore(tmp_path / "usage")
     with pytest.raises(UsageFormatError, match=r"v2023_gpu_nodes\.csv: a GPU node inventory"):
         ingest_file(shared / "data/usage/alibaba/v2023_gpu_nodes.csv", "auto", store)
-    with pytest.raises(UsageFormatError, match=r"sacct\.txt: header looks like sacct, not focus"):
+    with pytest.raises(UsageFormatError, match=r"sacct\.txt:1: header looks like sacct, not focus"):
         ingest_file(usage_data / "sacct.txt", "focus", store)
     odd = tmp_path / "odd.csv"
     odd.write_text("a,b\n1,2\n")

@@ -266,7 +266,7 @@ def test_bad_inputs_name_the_file(tmp_path: Path, usage_data: Path, shared: Path
         ingest_file(usage_data / "sacct.txt", "focus", store)
     odd = tmp_path / "odd.csv"
     odd.write_text("a,b\n1,2\n")
-    with pytest.raises(UsageFormatError, match=r"odd\.csv: line 1: header not recognised"):
+    with pytest.raises(UsageFormatError, match=r"odd\.csv:1: header not recognised"):
         ingest_file(odd, "auto", store)
     assert not store.has_rows()
 

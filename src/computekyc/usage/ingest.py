@@ -106,11 +106,19 @@ def _checked(raw_sql: str, fields: FieldNames, limits: Limits) -> str:
     start, end, qty, gpus = fields.start, fields.end, fields.quantity, fields.gpus
     span = "(end_s - start_s)"
     max_gpus = f"{limits.max_gpus_per_row:.15g}"
-    earliest = _utc_text(limits.earliest_s)
+    lit = sql_literal
+    too_early = lit(f" is before {_utc_text(limits.earliest_s)} (usage limits: earliest_time)")
+    too_late = lit(f" is after {_utc_text(limits.latest_s)} (usage limits: future_days)")
+    max_days = limits.max_row_seconds // 86400
+    too_long = lit(f" days on one row, more than {max_days} (usage limits: max_row_days)")
+    too_many = lit(f" GPUs on one row, more than {max_gpus} (usage limits: max_gpus_per_row)")
+    too_dense = lit(
+        f" hours means more than {max_gpus} GPUs at once (usage limits: max_gpus_per_row)"
+    )
     elapsed_check = (
         f"""WHEN usage_seconds > {span} + {limits.elapsed_slack_seconds}
-        THEN {sql_literal(qty + " ")} || CAST(usage_seconds AS BIGINT) || ' s is longer than '
-          || {sql_literal(f"{end} - {start} (")} || {span} || ' s)'"""
+          THEN {lit(qty + " ")} || CAST(usage_seconds AS BIGINT) || ' s is longer than '
+          || {lit(f"{end} - {start} (")} || {span} || ' s)'"""
         if fields.quantity_is_elapsed
         else ""
     )
@@ -122,41 +130,26 @@ def _checked(raw_sql: str, fields: FieldNames, limits: Limits) -> str:
       FROM ({joined})"""
     return f"""SELECT * REPLACE (CASE
         WHEN reject_reason IS NOT NULL THEN reject_reason
-        WHEN start_s IS NULL THEN {sql_literal(start + " is missing")}
-        WHEN end_s IS NULL THEN {sql_literal(end + " is missing")}
-        WHEN start_s < {limits.earliest_s} THEN {sql_literal(start + " ")} || {_utc("start_s")}
-          || {sql_literal(f" is before {earliest} (usage limits: earliest_time)")}
+        WHEN start_s IS NULL THEN {lit(start + " is missing")}
+        WHEN end_s IS NULL THEN {lit(end + " is missing")}
+        WHEN start_s < {limits.earliest_s}
+          THEN {lit(start + " ")} || {_utc("start_s")} || {too_early}
         WHEN end_s > {limits.latest_s} OR start_s > {limits.latest_s}
-          THEN {sql_literal(end + " ")} || {_utc("greatest(start_s, end_s)")}
-          || {sql_literal(f" is after {_utc_text(limits.latest_s)} (usage limits: future_days)")}
-        WHEN end_s < start_s THEN {sql_literal(f"{end} is before {start}")}
+          THEN {lit(end + " ")} || {_utc("greatest(start_s, end_s)")} || {too_late}
+        WHEN end_s < start_s THEN {lit(f"{end} is before {start}")}
         WHEN {span} > {limits.max_row_seconds}
-          THEN {sql_literal(f"{start} to {end}: ")} || ({span} // 86400)
-          || {
-        sql_literal(
-            f" days on one row, more than {limits.max_row_seconds // 86400}"
-            " (usage limits: max_row_days)"
-        )
-    }
+          THEN {lit(f"{start} to {end}: ")} || ({span} // 86400) || {too_long}
         WHEN NOT isfinite(usage_seconds) OR NOT isfinite(gpu_seconds_direct)
-          THEN {sql_literal(qty + " is not a finite number (or too large)")}
-        WHEN usage_seconds < 0 OR gpu_seconds_direct < 0
-          THEN {sql_literal(qty + " is negative")}
+          THEN {lit(qty + " is not a finite number (or too large)")}
+        WHEN usage_seconds < 0 OR gpu_seconds_direct < 0 THEN {lit(qty + " is negative")}
         {elapsed_check}
-        WHEN NOT isfinite(gpu_count_hint) THEN {sql_literal(gpus + " is not a finite number")}
-        WHEN gpu_count_hint < 0 THEN {sql_literal(gpus + " is negative")}
+        WHEN NOT isfinite(gpu_count_hint) THEN {lit(gpus + " is not a finite number")}
+        WHEN gpu_count_hint < 0 THEN {lit(gpus + " is negative")}
         WHEN gpu_count > {max_gpus}
-          THEN {sql_literal(gpus + " ")} || gpu_count || {
-        sql_literal(f" GPUs on one row, more than {max_gpus} (usage limits: max_gpus_per_row)")
-    }
+          THEN {lit(gpus + " ")} || printf('%.15g', gpu_count) || {too_many}
         WHEN NOT isfinite(gpu_total) OR gpu_total > {max_gpus} * greatest({span}, 1)
-          THEN {sql_literal(qty + ": ")} || format('{{:.6g}}', gpu_total / 3600)
-          || ' GPU-hours in ' || round({span} / 3600, 2)
-          || {
-        sql_literal(
-            f" hours means more than {max_gpus} GPUs at once (usage limits: max_gpus_per_row)"
-        )
-    }
+          THEN {lit(qty + ": ")} || printf('%.6g', gpu_total / 3600) || ' GPU-hours in '
+          || printf('%.6g', {span} / 3600) || {too_dense}
         WHEN {signals} THEN 'a utilisation signal is not a finite number'
       END AS reject_reason) FROM ({costed})"""
 

@@ -38,6 +38,13 @@ ALIBABA_EPOCH_S = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp())
 _BATCH_ROWS = 65_536
 # A physical line longer than this is not a usage record (binary data, a dump without breaks).
 _MAX_LINE_BYTES = 16 << 20
+# Compressed exports (CUR and FOCUS are often delivered gzipped) are not read in place.
+_ARCHIVE_MAGIC = {
+    b"\x1f\x8b": "gzip",
+    b"PK\x03\x04": "zip",
+    b"BZh": "bzip2",
+    b"\x28\xb5\x2f\xfd": "zstd",
+}
 # Blank lines tolerated before a header.
 _MAX_BLANK_LEAD = 100
 
@@ -73,6 +80,9 @@ def sniff_header(path: Path) -> tuple[str, list[str]]:
         head = fh.read(4)
     if head == b"PAR1":
         return "parquet", list(_parquet_schema(path).names)
+    for magic, kind in _ARCHIVE_MAGIC.items():
+        if head.startswith(magic):
+            raise UsageFormatError(f"a {kind} archive: extract the usage file first", file=path)
     first = ""
     for number, text in _text_lines(path):
         if text.strip():
@@ -128,6 +138,12 @@ def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
                     file=path,
                     line=number,
                 ) from exc
+            if "\x00" in text:
+                raise UsageFormatError(
+                    f"NUL byte at column {text.index(chr(0)) + 1}: not a text file",
+                    file=path,
+                    line=number,
+                )
             if number == 1 and text.startswith("\ufeff"):
                 text = text[1:]
             yield number, text

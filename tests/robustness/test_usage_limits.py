@@ -420,3 +420,33 @@ def test_cli_refusal_is_one_line_and_other_files_still_ingest(
     as_json = runner.invoke(app, ["usage", "ingest", str(path), "--json"])
     assert as_json.exit_code == 2
     assert json.loads(as_json.stdout)[0]["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--scale", "nan"], 2, "error: scale nan: give a number from 0 to 1000"),
+        (["--scale", "-1"], 2, "error: scale -1.0: give a number from 0 to 1000"),
+    ],
+)
+def test_generate_refuses_bad_options_in_one_line(
+    tmp_path: Path, ck_home: Path, args: list[str], code: int, message: str
+) -> None:
+    result = runner.invoke(app, ["usage", "generate", str(tmp_path / "out[1]"), *args])
+    assert (result.exit_code, result.stderr.splitlines()) == (code, [message])
+    assert not (tmp_path / "out[1]").exists()
+
+
+def test_generate_into_a_file_or_without_the_traces(
+    tmp_path: Path, ck_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    afile = tmp_path / "taken"
+    afile.write_text("")
+    result = runner.invoke(app, ["usage", "generate", str(afile)])
+    assert (result.exit_code, result.stderr.splitlines()) == (
+        2,
+        [f"error: {afile} is a file, not a folder"],
+    )
+    monkeypatch.setenv("COMPUTEKYC_SHARED", str(tmp_path / "nowhere"))
+    result = runner.invoke(app, ["usage", "generate", str(tmp_path / "g")])
+    assert result.exit_code == 3 and "set $COMPUTEKYC_SHARED" in result.stderr

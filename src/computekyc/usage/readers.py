@@ -96,7 +96,10 @@ def sniff_header(path: Path) -> tuple[str, list[str]]:
         return "prometheus", []
     if "|" in first and first.count("|") >= first.count(","):
         return "psv", first.split("|")
-    return "csv", next(csv.reader([first]))
+    try:
+        return "csv", next(csv.reader([first]))
+    except csv.Error as exc:
+        raise UsageFormatError(f"header is not a CSV record ({exc})", file=path, line=1) from exc
 
 
 def _parquet_schema(path: Path) -> pa.Schema:

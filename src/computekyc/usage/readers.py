@@ -179,7 +179,8 @@ def detect_format(columns: list[str], layout: str, path: Path) -> str:
         raise UsageFormatError("an Alibaba pod list without creation/deletion times", file=path)
     if {"sn", "gpu", "model"} <= cols or {"gpu_model", "gpu_capacity_num"} <= cols:
         raise UsageFormatError("a GPU node inventory, not usage records", file=path)
-    shown = ", ".join(columns[:8])
+    # Control characters from a binary file would garble the terminal: shown as "?".
+    shown = "".join(ch if ch.isprintable() else "?" for ch in ", ".join(columns[:8]))[:200]
     raise UsageFormatError(f"header not recognised as a usage format ({shown})", file=path, line=1)
 
 

@@ -26,8 +26,7 @@ from hypothesis import strategies as st
 
 from computekyc.cli._io import strict_json
 from computekyc.exc import ComputekycError
-from computekyc.usage import UsageStore, ingest_file
-from computekyc.usage.limits import Limits, load_limits
+from computekyc.usage import Limits, UsageStore, ingest_file, load_limits
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "usage" / "data"

@@ -21,8 +21,14 @@ import pytest
 from typer.testing import CliRunner
 
 from computekyc.cli import app
-from computekyc.usage import DuckDBEngine, UsageFormatError, UsageStore, ingest_file, summary
-from computekyc.usage.limits import load_limits
+from computekyc.usage import (
+    DuckDBEngine,
+    UsageFormatError,
+    UsageStore,
+    ingest_file,
+    load_limits,
+    summary,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "usage" / "data"
 runner = CliRunner()

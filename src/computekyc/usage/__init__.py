@@ -3,7 +3,8 @@ compute per account and day, and find large training runs — on DuckDB or Spark
 
 Public API:
 
-- :func:`ingest` / :func:`ingest_file` -> :class:`IngestReport`
+- :func:`ingest` / :func:`ingest_file` -> :class:`IngestReport` (rows outside the plausibility
+  :class:`Limits` of ``data/limits.yaml``, see :func:`load_limits`, are rejected with their field)
 - :func:`summary` (per account: GPU-hours, controlled GPU-hours, H100-equivalent hours, estimated
   operations, peak GPUs, peak ops/s, by chip and by day)
 - :func:`runs` -> list of :class:`Run` (class, features, thresholds, reasons)
@@ -18,6 +19,7 @@ from computekyc.usage.accounting import Run, Settings, Thresholds, classify, run
 from computekyc.usage.engines import DuckDBEngine, Engine, SparkEngine, make_engine, to_spark_sql
 from computekyc.usage.generate import Generated, PlantedRun, generate
 from computekyc.usage.ingest import IngestReport, UnknownName, ingest, ingest_file
+from computekyc.usage.limits import Limits, load_limits
 from computekyc.usage.readers import FORMATS, UsageFormatError
 from computekyc.usage.sql import Filters
 from computekyc.usage.store import UsageStore
@@ -29,6 +31,7 @@ __all__ = [
     "Filters",
     "Generated",
     "IngestReport",
+    "Limits",
     "PlantedRun",
     "Run",
     "Settings",
@@ -41,6 +44,7 @@ __all__ = [
     "generate",
     "ingest",
     "ingest_file",
+    "load_limits",
     "make_engine",
     "runs",
     "summary",

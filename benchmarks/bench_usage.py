@@ -212,7 +212,7 @@ def worker_pandas_full(data: Path, out: Path) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from computekyc.usage.schema import SIGNAL_COLUMNS, USAGE_SCHEMA
+    from computekyc.usage.schema import RESOURCE_DETAIL_COLUMNS, SIGNAL_COLUMNS, USAGE_SCHEMA
 
     c0, t0 = cpu_s(), time.perf_counter()
     df = pandas_focus_frame(data, ("ResourceId", "RegionId", "ServiceProviderName"))
@@ -276,6 +276,8 @@ def worker_pandas_full(data: Path, out: Path) -> dict[str, Any]:
             "region": df["RegionId"],
             "state": none_text,
             **dict.fromkeys(SIGNAL_COLUMNS, nan),
+            # The generated FOCUS rows carry no ResourceName, Tags or ChargeDescription.
+            **dict.fromkeys(RESOURCE_DETAIL_COLUMNS, none_text),
         }
     )
     table = pa.Table.from_pandas(rows, schema=USAGE_SCHEMA, preserve_index=False)

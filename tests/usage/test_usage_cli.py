@@ -66,7 +66,11 @@ def test_ingest_summary_runs_json(ck_home: Path, usage_data: Path) -> None:
 def test_ingest_errors_and_bad_dates(ck_home: Path, usage_data: Path, shared: Path) -> None:
     nodes = shared / "data/usage/alibaba/v2023_gpu_nodes.csv"
     result = runner.invoke(app, ["usage", "ingest", str(nodes)])
-    assert result.exit_code == 1 and "GPU node inventory" in result.stdout
+    # An input error: exit code 2 (computekyc.exc), one line on stderr naming the file.
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"error: {nodes}: a GPU node inventory, not usage records"
+    ]
     result = runner.invoke(app, ["usage", "summary", "--from", "June"])
     assert result.exit_code == 2 and "--from 'June' is not a date" in result.output
     result = runner.invoke(app, ["usage", "ingest", str(usage_data / "cur2.csv")])

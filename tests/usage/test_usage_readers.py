@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -263,11 +264,11 @@ def test_bad_inputs_name_the_file(tmp_path: Path, usage_data: Path, shared: Path
     store = UsageStore(tmp_path / "usage")
     with pytest.raises(UsageFormatError, match=r"v2023_gpu_nodes\.csv: a GPU node inventory"):
         ingest_file(shared / "data/usage/alibaba/v2023_gpu_nodes.csv", "auto", store)
-    with pytest.raises(UsageFormatError, match=r"sacct\.txt: header looks like sacct, not focus"):
+    with pytest.raises(UsageFormatError, match=r"sacct\.txt:1: header looks like sacct, not focus"):
         ingest_file(usage_data / "sacct.txt", "focus", store)
     odd = tmp_path / "odd.csv"
     odd.write_text("a,b\n1,2\n")
-    with pytest.raises(UsageFormatError, match=r"odd\.csv: line 1: header not recognised"):
+    with pytest.raises(UsageFormatError, match=r"odd\.csv:1: header not recognised"):
         ingest_file(odd, "auto", store)
     assert not store.has_rows()
 
@@ -292,3 +293,154 @@ def test_dcgm_parquet_dump_matches_csv(tmp_path: Path, usage_data: Path) -> None
         return sorted(tuple(r[k] for k in keep) for r in rows(store))
 
     assert signals(pq_store) == signals(csv_store)
+
+
+def _with_columns(source: Path, out: Path, extra: dict[str, list[str]]) -> Path:
+    """``source`` with ``extra`` columns appended (one value per record, in file order)."""
+    with source.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        header = [*(reader.fieldnames or []), *extra]
+        records = list(reader)
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, header, lineterminator="\n")
+        writer.writeheader()
+        for i, record in enumerate(records):
+            writer.writerow({**record, **{k: v[i] for k, v in extra.items()}})
+    return out
+
+
+def test_focus_keeps_resource_name_tags_and_charge_description(
+    tmp_path: Path, usage_data: Path
+) -> None:
+    # FOCUS 1.0 rows with the ResourceName and Tags columns a real export carries.
+    names = ["llm-pretrain-0", "llm-pretrain-0", "", "a100-box", "", "", "mystery", "", "", ""]
+    tags = [
+        '{"project": "qwen-sft", "owner": "ml@example.cn"}',
+        '{"project": "qwen-sft", "owner": "ml@example.cn"}',
+        "{}",
+        '{"team": "vision"}',
+        "",
+        "",
+        '{"env": "prod"}',
+        "",
+        "",
+        "",
+    ]
+    path = _with_columns(
+        usage_data / "focus_1_0.csv", tmp_path / "focus.csv", {"ResourceName": names, "Tags": tags}
+    )
+    store = UsageStore(tmp_path / "usage")
+    ingest_file(path, "auto", store)
+    got = {r["source_line"]: r for r in rows(store)}
+    assert got[2]["resource_name"] == "llm-pretrain-0" and got[2]["resource"] == "i-aaa"
+    assert json.loads(got[2]["tags"]) == {"project": "qwen-sft", "owner": "ml@example.cn"}
+    assert got[2]["charge_description"] == "p5.48xlarge on demand"
+    # An empty tag object is no tags; a row with other details keeps them.
+    assert got[4]["tags"] is None and got[4]["resource_name"] is None
+    a100 = [r for r in rows(store, "source_line = 5")]
+    assert [(r["resource_name"], r["tags"], r["charge_description"]) for r in a100] == [
+        ("a100-box", '{"team": "vision"}', "A100 box")
+    ]
+    # The same export as Parquet with Tags as a map (as AWS writes FOCUS in Parquet).
+    table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    as_map = [list(json.loads(t).items()) if t else None for t in tags]
+    table = table.set_column(
+        table.schema.get_field_index("Tags"),
+        "Tags",
+        pa.array(as_map, type=pa.map_(pa.string(), pa.string())),
+    )
+    parquet = tmp_path / "focus.parquet"
+    pq.write_table(table, parquet)
+    pq_store = UsageStore(tmp_path / "pq")
+    ingest_file(parquet, "auto", pq_store)
+    from_map = {r["source_line"] + 1: r for r in rows(pq_store)}
+    assert json.loads(from_map[2]["tags"]) == {"project": "qwen-sft", "owner": "ml@example.cn"}
+    assert from_map[4]["tags"] is None and from_map[2]["resource_name"] == "llm-pretrain-0"
+
+
+def test_cur_keeps_resource_id_name_tag_and_line_item_description(
+    tmp_path: Path, usage_data: Path
+) -> None:
+    tags = [
+        '{"user_name": "deepseek-r2-train", "user_project": "ai.example.com"}',
+        '{"user_name": "deepseek-r2-train", "user_project": "ai.example.com"}',
+        "",
+        "",
+        "",
+        "",
+    ]
+    descriptions = [
+        "$98.32 per On Demand Linux p5.48xlarge Instance Hour",
+        "$98.32 per On Demand Linux p5.48xlarge Instance Hour",
+        "$0.40 per Spot Linux g5.xlarge Instance Hour",
+        "",
+        "",
+        "",
+    ]
+    with (usage_data / "cur2.csv").open(newline="") as fh:
+        count = sum(1 for _ in fh) - 1
+    extra = {
+        "resource_tags": (tags + [""] * count)[:count],
+        "line_item_line_item_description": (descriptions + [""] * count)[:count],
+    }
+    path = _with_columns(usage_data / "cur2.csv", tmp_path / "cur.csv", extra)
+    store = UsageStore(tmp_path / "usage")
+    ingest_file(path, "auto", store)
+    first = rows(store, "source_line = 2")[0]
+    assert (first["resource"], first["resource_name"]) == ("i-0p5a", "deepseek-r2-train")
+    assert json.loads(first["tags"])["user_project"] == "ai.example.com"
+    assert first["charge_description"] == descriptions[0]
+    spot = rows(store, "source_line = 4")[0]
+    assert (spot["resource_name"], spot["tags"]) == (None, None)
+    assert spot["charge_description"] == descriptions[2]
+    # Parquet, where CUR 2.0 types resource_tags as map<string,string>.
+    with path.open(newline="") as fh:
+        records = list(csv.DictReader(fh))
+    for r in records:
+        r["resource_tags"] = (
+            list(json.loads(r["resource_tags"]).items()) if r["resource_tags"] else None
+        )  # type: ignore[assignment]
+        r.pop("product")
+    fields = [(k, pa.string()) for k in records[0] if k != "resource_tags"]
+    schema = pa.schema([*fields, ("resource_tags", pa.map_(pa.string(), pa.string()))])
+    parquet = tmp_path / "cur.parquet"
+    pq.write_table(pa.Table.from_pylist(records, schema=schema), parquet)
+    pq_store = UsageStore(tmp_path / "pq")
+    ingest_file(parquet, "cur", pq_store)
+    first = rows(pq_store, "source_line = 1")[0]
+    assert first["resource_name"] == "deepseek-r2-train"
+    assert json.loads(first["tags"]) == json.loads(tags[0])
+    # Analysts read the same columns from the catalogue's `usage` view.
+    import duckdb
+
+    con = duckdb.connect(str(pq_store.root / "usage.duckdb"), read_only=True)
+    assert con.execute(
+        "SELECT resource_name, charge_description FROM usage WHERE source_line = 1"
+    ).fetchall() == [("deepseek-r2-train", descriptions[0])]
+    con.close()
+
+
+def test_resource_details_of_slurm_and_kubernetes(tmp_path: Path, usage_data: Path) -> None:
+    store = UsageStore(tmp_path / "usage")
+    sacct = ingest_file(usage_data / "sacct.txt", "auto", store)
+    prom = ingest_file(usage_data / "dcgm.prom", "auto", store)
+    focus = ingest_file(usage_data / "focus_1_0.csv", "auto", store)
+    # The Slurm job name is kept; the Kubernetes pod and its container label from DCGM.
+    assert {r["resource_name"] for r in rows(store, "job_key = '1001'")} == {
+        "pretrain",
+        "batch",
+        "extern",
+        "python",
+    }
+    pod = rows(store, "job_key = 'team-inf/llm-0'")[0]
+    assert pod["resource_name"] == "llm-0" and json.loads(pod["tags"]) == {"container": "server"}
+    # Columns NULL in every row of a file are left out of its Parquet file (FOCUS 1.0 sample
+    # has no Tags or ResourceName) and read back as NULL through the view.
+    names = {
+        key: set(pq.read_schema(store.rows_dir / f"{r.content_hash}.parquet").names)
+        for key, r in (("sacct", sacct), ("prom", prom), ("focus", focus))
+    }
+    assert "tags" not in names["sacct"] and "resource_name" in names["sacct"]
+    assert {"tags", "resource_name"} <= names["prom"]
+    assert {"tags", "resource_name"}.isdisjoint(names["focus"])
+    assert "charge_description" in names["focus"]

@@ -12,10 +12,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from computekyc.cli._io import strict_json
+from computekyc.exc import ComputekycError, OptionError
 from computekyc.usage import (
+    FORMATS,
     Filters,
     Settings,
-    UsageFormatError,
     UsageStore,
     generate,
     ingest_file,
@@ -62,41 +64,58 @@ def ingest_cmd(
     fmt: str = typer.Option("auto", "--format", help="focus|cur|sacct|dcgm|alibaba|auto"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Ingest files into $COMPUTEKYC_HOME/usage (idempotent; atomic per file)."""
-    if fmt not in ("auto", "focus", "cur", "sacct", "dcgm", "alibaba"):
-        _fail(f"--format {fmt!r}: use focus, cur, sacct, dcgm, alibaba or auto")
+    """Ingest files into $COMPUTEKYC_HOME/usage (idempotent; atomic per file).
+
+    A file that cannot be read is reported on one line (``error: FILE…``) and stores nothing;
+    the other files are still ingested, and the exit code is that of the error (2)."""
+    if fmt not in ("auto", *FORMATS):
+        raise OptionError(f"--format {fmt!r}: use {', '.join(FORMATS)} or auto")
     store = UsageStore()
     reports: list[dict[str, Any]] = []
-    failed = False
+    failure: ComputekycError | None = None
     for path in files:
         try:
-            reports.append(ingest_file(path, fmt, store).to_dict())
-        except UsageFormatError as exc:
-            failed = True
-            reports.append({"source_file": str(path), "status": "error", "error": str(exc)})
+            report = ingest_file(path, fmt, store).to_dict()
+        except ComputekycError as exc:
+            failure = failure or exc
+            report = {"source_file": str(path), "status": "error", "error": str(exc)}
+            if not as_json:
+                typer.echo(f"error: {exc}", err=True)
+        reports.append(report)
+        if not as_json and report["status"] != "error":
+            _print_report(report)
     if as_json:
-        typer.echo(json.dumps(reports, indent=2))
-    else:
-        for r in reports:
-            if r["status"] == "error":
-                console.print(f"[red]{r['error']}[/red]")
-                continue
-            console.print(
-                f"{r['source_file']}: {r['format']} {r['status']} — read {r['rows_read']}, "
-                f"stored {r['rows_stored']}, rejected {r['rows_rejected']}, "
-                f"{r['gpu_hours']:,.1f} GPU-h"
-            )
-            for why, n in sorted(r["rows_skipped"].items()):
-                console.print(f"  skipped {n}: {why}")
-            for rej in r["rejects"]:
-                console.print(f"  [yellow]line {rej['line']}: {rej['reason']}[/yellow]")
-            for u in r["unknown_hardware"]:
-                console.print(
-                    f"  [yellow]unknown hardware {u['name']!r}: {u['rows']} rows "
-                    f"({u['kept_rows']} kept with GPU count, chip unknown)[/yellow]"
-                )
-    if failed:
-        raise typer.Exit(1)
+        typer.echo(strict_json(reports, indent=2))
+    if failure is not None:
+        raise typer.Exit(failure.exit_code)
+
+
+def _print_report(r: dict[str, Any]) -> None:
+    """One ingest report for people. Names, paths and reasons come from the files: printed as
+    plain text (``markup=False``), never read as Rich markup."""
+    _say(
+        f"{r['source_file']}: {r['format']} {r['status']} — read {r['rows_read']}, "
+        f"stored {r['rows_stored']}, rejected {r['rows_rejected']}, "
+        f"{r['gpu_hours']:,.1f} GPU-h"
+    )
+    for why, n in sorted(r["rows_skipped"].items()):
+        _say(f"  skipped {n}: {why}")
+    for rej in r["rejects"]:
+        _say(f"  line {rej['line']}: {rej['reason']}", "yellow")
+    if r["rows_rejected"] > len(r["rejects"]):
+        _say(f"  … {r['rows_rejected'] - len(r['rejects'])} more rejects in the rejects view")
+    for u in r["unknown_hardware"]:
+        _say(
+            f"  unknown hardware {u['name']!r}: {u['rows']} rows "
+            f"({u['kept_rows']} kept with GPU count, chip unknown)",
+            "yellow",
+        )
+    for warning in r.get("warnings", []):
+        _say(f"  warning: {warning}", "yellow")
+
+
+def _say(text: str, style: str | None = None) -> None:
+    console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 @usage_app.command("summary")

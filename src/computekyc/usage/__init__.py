@@ -3,7 +3,8 @@ compute per account and day, and find large training runs — on DuckDB or Spark
 
 Public API:
 
-- :func:`ingest` / :func:`ingest_file` -> :class:`IngestReport`
+- :func:`ingest` / :func:`ingest_file` -> :class:`IngestReport` (rows outside the plausibility
+  :class:`Limits` of ``data/limits.yaml``, see :func:`load_limits`, are rejected with their field)
 - :func:`summary` (per account: GPU-hours — all, controlled, review, unclassified — H100-equivalent
   hours, estimated operations, peak GPUs, peak ops/s (theoretical maximum and training
   precision), by chip and by day, flags, cumulative thresholds); each row classified under the
@@ -32,6 +33,7 @@ from computekyc.usage.accounting import (
 from computekyc.usage.engines import DuckDBEngine, Engine, SparkEngine, make_engine, to_spark_sql
 from computekyc.usage.generate import Generated, PlantedRun, generate
 from computekyc.usage.ingest import IngestReport, UnknownName, ingest, ingest_file
+from computekyc.usage.limits import Limits, load_limits
 from computekyc.usage.readers import FORMATS, UsageFormatError
 from computekyc.usage.sql import Filters
 from computekyc.usage.store import UsageStore
@@ -43,6 +45,7 @@ __all__ = [
     "Filters",
     "Generated",
     "IngestReport",
+    "Limits",
     "PlantedRun",
     "Run",
     "Settings",
@@ -57,6 +60,7 @@ __all__ = [
     "generate",
     "ingest",
     "ingest_file",
+    "load_limits",
     "make_engine",
     "runs",
     "summary",

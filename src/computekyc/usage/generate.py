@@ -21,10 +21,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from computekyc.exc import StateError
+from computekyc.exc import ConfigError, OptionError, StateError
 from computekyc.usage.readers import DCGM_COLUMNS
 
 START = datetime(2025, 3, 3, tzinfo=UTC)
+# Background workload multiplier: beyond this the files no longer fit a test machine.
+_MAX_SCALE = 1000.0
 DAYS = 14
 HOUR = 3600
 
@@ -444,8 +446,22 @@ def generate(
     outdir: Path, seed: int = 0, scale: float = 1.0, shared: Path | None = None
 ) -> Generated:
     """Write focus.csv, cur.parquet, sacct.txt, dcgm.csv and truth.json into ``outdir``."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    w = _Writer(random.Random(seed), load_profiles(shared))
+    if not (math.isfinite(scale) and 0 <= scale <= _MAX_SCALE):
+        raise OptionError(f"scale {scale!r}: give a number from 0 to {_MAX_SCALE:g}")
+    if outdir.exists() and not outdir.is_dir():
+        raise OptionError(f"{outdir} is a file, not a folder")
+    try:
+        profiles = load_profiles(shared)
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"the public traces the generator draws from are missing ({exc.filename}); "
+            "set $COMPUTEKYC_SHARED to the shared data folder"
+        ) from exc
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OptionError(f"cannot create {outdir}: {exc.strerror}") from exc
+    w = _Writer(random.Random(seed), profiles)
     _plant(w, scale)
     _background(w, scale)
     files = {

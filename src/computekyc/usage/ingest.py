@@ -16,12 +16,23 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from computekyc.usage.hardware import Hardware, hardware_table
-from computekyc.usage.readers import Staged, UsageFormatError, reader_sql, stage
+from computekyc.usage.limits import Limits, load_limits
+from computekyc.usage.readers import (
+    FieldNames,
+    Staged,
+    UsageFormatError,
+    field_names,
+    one_line,
+    reader_sql,
+    stage,
+)
 from computekyc.usage.schema import (
     OPTIONAL_COLUMNS,
+    SIGNAL_COLUMNS,
     USAGE_COLUMNS,
     USAGE_SCHEMA,
     duckdb_type,
@@ -67,6 +78,9 @@ class IngestReport:
     gpu_hours: float = 0.0
     telemetry_gpu_hours: float = 0.0
     ingested_at: str = ""
+    # The plausibility limits the rows were checked against (``Limits.to_dict``).
+    limits: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,14 +98,69 @@ def _connect(store: UsageStore) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _checked(raw_sql: str) -> str:
-    # Checks every format shares, applied on top of the reader's own reasons.
+def _checked(raw_sql: str, fields: FieldNames, limits: Limits) -> str:
+    """The reader's rows joined to the hardware table (``hw``), with the checks every format
+    shares applied on top of the reader's own reasons: times within the plausibility limits
+    (``data/limits.yaml``), finite non-negative quantities, a plausible GPU count. Each reason
+    names the file's own field."""
+    start, end, qty, gpus = fields.start, fields.end, fields.quantity, fields.gpus
+    span = "(end_s - start_s)"
+    max_gpus = f"{limits.max_gpus_per_row:.15g}"
+    lit = sql_literal
+    too_early = lit(f" is before {_utc_text(limits.earliest_s)} (usage limits: earliest_time)")
+    too_late = lit(f" is after {_utc_text(limits.latest_s)} (usage limits: future_days)")
+    max_days = limits.max_row_seconds // 86400
+    too_long = lit(f" days on one row, more than {max_days} (usage limits: max_row_days)")
+    too_many = lit(f" GPUs on one row, more than {max_gpus} (usage limits: max_gpus_per_row)")
+    too_dense = lit(
+        f" hours means more than {max_gpus} GPUs at once (usage limits: max_gpus_per_row)"
+    )
+    elapsed_check = (
+        f"""WHEN usage_seconds > {span} + {limits.elapsed_slack_seconds}
+          THEN {lit(qty + " ")} || CAST(usage_seconds AS BIGINT) || ' s is longer than '
+          || {lit(f"{end} - {start} (")} || {span} || ' s)'"""
+        if fields.quantity_is_elapsed
+        else ""
+    )
+    signals = " OR ".join(f"NOT isfinite({name})" for name in SIGNAL_COLUMNS)
+    joined = f"""SELECT r.*, h.hw_label, h.chip, h.controlled, h.eccn, h.peak_ops_per_gpu,
+        h.h100_equivalents, coalesce(r.gpu_count_hint, h.unit_count) AS gpu_count
+      FROM ({raw_sql}) r LEFT JOIN hw h ON r.hardware_name = h.hw_key"""
+    costed = f"""SELECT *, coalesce(gpu_seconds_direct, usage_seconds * gpu_count) AS gpu_total
+      FROM ({joined})"""
     return f"""SELECT * REPLACE (CASE
         WHEN reject_reason IS NOT NULL THEN reject_reason
-        WHEN end_s < start_s THEN 'ends before it starts'
-        WHEN usage_seconds < 0 OR gpu_seconds_direct < 0 THEN 'negative usage quantity'
-        WHEN gpu_count_hint < 0 THEN 'negative GPU count'
-      END AS reject_reason) FROM ({raw_sql})"""
+        WHEN start_s IS NULL THEN {lit(start + " is missing")}
+        WHEN end_s IS NULL THEN {lit(end + " is missing")}
+        WHEN start_s < {limits.earliest_s}
+          THEN {lit(start + " ")} || {_utc("start_s")} || {too_early}
+        WHEN end_s > {limits.latest_s} OR start_s > {limits.latest_s}
+          THEN {lit(end + " ")} || {_utc("greatest(start_s, end_s)")} || {too_late}
+        WHEN end_s < start_s THEN {lit(f"{end} is before {start}")}
+        WHEN {span} > {limits.max_row_seconds}
+          THEN {lit(f"{start} to {end}: ")} || ({span} // 86400) || {too_long}
+        WHEN NOT isfinite(usage_seconds) OR NOT isfinite(gpu_seconds_direct)
+          THEN {lit(qty + " is not a finite number (or too large)")}
+        WHEN usage_seconds < 0 OR gpu_seconds_direct < 0 THEN {lit(qty + " is negative")}
+        {elapsed_check}
+        WHEN NOT isfinite(gpu_count_hint) THEN {lit(gpus + " is not a finite number")}
+        WHEN gpu_count_hint < 0 THEN {lit(gpus + " is negative")}
+        WHEN gpu_count > {max_gpus}
+          THEN {lit(gpus + " ")} || printf('%.15g', gpu_count) || {too_many}
+        WHEN NOT isfinite(gpu_total) OR gpu_total > {max_gpus} * greatest({span}, 1)
+          THEN {lit(qty + ": ")} || printf('%.6g', gpu_total / 3600) || ' GPU-hours in '
+          || printf('%.6g', {span} / 3600) || {too_dense}
+        WHEN {signals} THEN 'a utilisation signal is not a finite number'
+      END AS reject_reason) FROM ({costed})"""
+
+
+def _utc(expr: str) -> str:
+    """SQL: epoch seconds ``expr`` as ISO-8601 UTC text."""
+    return f"strftime(to_timestamp({expr}), '%Y-%m-%dT%H:%M:%SZ')"
+
+
+def _utc_text(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _enum(values: Iterable[str | None]) -> str | None:
@@ -177,13 +246,8 @@ def _rows_sql(
     unnesting a one-day list per row costs a fifth of the whole ingest. Columns ``absent`` from
     every row are left out of the file (see ``OPTIONAL_COLUMNS``)."""
     # The name comes from the hardware table (same text, already an ENUM): no per-row cast.
-    joined = f"""SELECT r.* EXCLUDE (hardware_name), h.hw_label AS hardware_name, h.chip,
-        h.controlled, h.eccn, h.peak_ops_per_gpu, h.h100_equivalents,
-        coalesce(r.gpu_count_hint, h.unit_count) AS gpu_count
-      FROM {checked} r LEFT JOIN hw h ON r.hardware_name = h.hw_key
-      WHERE r.reject_reason IS NULL"""
-    costed = f"""SELECT *, coalesce(gpu_seconds_direct, usage_seconds * gpu_count) AS gpu_total
-      FROM ({joined}) WHERE gpu_count > 0"""
+    costed = f"""SELECT * EXCLUDE (hardware_name, hw_label), hw_label AS hardware_name
+      FROM {checked} WHERE reject_reason IS NULL AND gpu_count > 0"""
     if crosses_midnight:
         day_start = "greatest(k.start_s, k.d * 86400)"
         day_end = "least(k.end_s, (k.d + 1) * 86400)"
@@ -202,7 +266,7 @@ def _rows_sql(
         nodes, to_timestamp({day_start}) AS start_time, to_timestamp({day_end}) AS end_time,
         {day_start} AS start_s, {day_end} AS end_s, gpu_total * {share} AS gpu_seconds,
         region, state, gpu_util, tensor_active, fb_used_frac, fb_used_cv, power_w,
-        interconnect_bytes_per_s
+        interconnect_bytes_per_s, resource_name, tags, charge_description
       FROM {days} k"""
     # A SELECT-list unnest, not a lateral join: DuckDB plans the lateral form as a delim join
     # that hashes every row on (start_s, end_s), which cost more than the rest of the split.
@@ -233,68 +297,108 @@ def _copy(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> None:
     con.execute(f"COPY ({sql}) TO {sql_literal(str(out))} (FORMAT parquet, COMPRESSION zstd)")
 
 
-def ingest_file(path: Path, fmt: str = "auto", store: UsageStore | None = None) -> IngestReport:
-    """Ingest ``path``; a file whose bytes were ingested before changes nothing."""
+def ingest_file(
+    path: Path,
+    fmt: str = "auto",
+    store: UsageStore | None = None,
+    limits: Limits | None = None,
+) -> IngestReport:
+    """Ingest ``path``; a file whose bytes were ingested before changes nothing, and a file
+    that cannot be read changes nothing either (:class:`UsageFormatError`, naming the file).
+
+    Rows outside the plausibility ``limits`` (default: ``data/limits.yaml``) are rejected and
+    listed with their line and field, like any other bad row."""
     store = store or UsageStore()
     path = Path(path)
     if not path.is_file():
-        raise UsageFormatError(f"{path}: no such file")
-    key = content_hash(path)
+        raise UsageFormatError("no such file", file=path)
+    try:
+        key = content_hash(path)
+    except OSError as exc:
+        raise UsageFormatError(f"cannot read ({exc.strerror})", file=path) from exc
     previous = store.manifest(key)
     if previous is not None:
         report = IngestReport.from_dict(previous)
         report.status = "already ingested"
         return report
+    limits = limits or load_limits()
     workdir = Path(tempfile.mkdtemp(dir=store.tmp_dir, prefix="stage-"))
+    rows_tmp, rejects_tmp = store.tmp_path(key, "rows"), store.tmp_path(key, "rejects")
     con = _connect(store)
     try:
-        staged = stage(path, fmt, workdir)
-        raw = reader_sql(staged.format, staged, _product_is_map(con, staged))
-        report = IngestReport(str(path), key, staged.format, "ingested")
-        # Re-parsing the source in each pass below is cheaper than writing a parsed temp file:
-        # DuckDB parses a million FOCUS rows in well under a second, writing them costs more.
-        checked = f"({_checked(raw)})"
-        survey = _query(con, _SURVEY.format(raw=raw, last_day=_LAST_DAY), path, staged.format)
-        # Every name in the file, rejected rows' too: a superset only widens the ENUM types.
-        names = {str(row[0]) for row in survey if row[0] is not None}
-        hw, unknown = hardware_table(names)
-        enums = _register_hardware(con, names, hw)
-        for pos, column in ((1, "provider"), (2, "region")):
-            typed = _enum(str(row[pos]) for row in survey if row[pos] is not None)
-            if typed is not None:
-                enums[column] = typed
-        crossing = any(row[4] for row in survey)
-        absent = frozenset(
-            name
-            for pos, name in enumerate(OPTIONAL_COLUMNS, start=5)
-            if not any(row[pos] for row in survey)
-        )
-        rows_tmp = store.tmp_path(key, "rows")
-        rows_sql = _rows_sql(checked, staged.format, str(path), enums, crossing, absent)
-        with _reading(path, staged.format):
-            _copy(con, rows_sql, rows_tmp)
-        report.rows_stored = pq.read_metadata(rows_tmp).num_rows
-        if not crossing and report.rows_stored == sum(row[3] for row in survey):
-            # One stored row per reader row: nothing was rejected or skipped, so the survey is
-            # the tally and the source is not parsed again (a seventh of a clean file's ingest).
-            tally = [(row[0], None, row[3], row[3]) for row in survey]
-        else:
-            tally = _query(con, _TALLY.format(checked=checked), path, staged.format)
-        # Input records, counted on the staged file: DCGM readers aggregate samples per GPU.
-        counted = con.execute(f"SELECT count(*) FROM {staged.from_sql}").fetchall()
-        report.rows_read = int(counted[0][0])
-        _account(report, tally, set(unknown))
-        any_rejects = any(outcome == "!reject" for _, outcome, _, _ in tally)
-        _write_rejects(con, store, key, str(path), checked, staged, report, any_rejects)
-        report.gpu_hours, report.telemetry_gpu_hours = _gpu_hours(con, rows_tmp)
+        with _reading(path, fmt):
+            report = _ingest_staged(con, store, path, fmt, key, limits, workdir)
+        # Everything is written: publish rejects, then rows, then the manifest that marks the
+        # ingest finished (each an atomic rename).
+        store.publish(rejects_tmp, "rejects", key)
         store.publish(rows_tmp, "rows", key)
         report.ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
         store.write_manifest(key, report.to_dict())
-        store.refresh_catalogue()
-        return report
     finally:
         con.close()
         shutil.rmtree(workdir, ignore_errors=True)
+        rows_tmp.unlink(missing_ok=True)
+        rejects_tmp.unlink(missing_ok=True)
+    try:
+        store.refresh_catalogue()
+    except duckdb.Error as exc:  # e.g. an analyst holds usage.duckdb open: the data is stored
+        report.warnings.append(
+            f"the analysts' catalogue usage.duckdb was not refreshed ({one_line(exc)}); "
+            "the next ingest refreshes it"
+        )
+    return report
+
+
+def _ingest_staged(
+    con: duckdb.DuckDBPyConnection,
+    store: UsageStore,
+    path: Path,
+    fmt: str,
+    key: str,
+    limits: Limits,
+    workdir: Path,
+) -> IngestReport:
+    """Read, check and write ``path`` into the store's temp files; publishes nothing."""
+    staged = stage(path, fmt, workdir)
+    # Input records, counted on the staged file: DCGM readers aggregate samples per GPU.
+    counted = int(con.execute(f"SELECT count(*) FROM {staged.from_sql}").fetchall()[0][0])
+    if counted == 0 and not staged.rejects:
+        raise UsageFormatError("no records (only a header, comments or an empty table)", file=path)
+    raw = reader_sql(staged.format, staged, _product_is_map(con, staged))
+    report = IngestReport(str(path), key, staged.format, "ingested", limits=limits.to_dict())
+    report.rows_read = counted
+    # Re-parsing the source in each pass below is cheaper than writing a parsed temp file:
+    # DuckDB parses a million FOCUS rows in well under a second, writing them costs more.
+    checked = f"({_checked(raw, field_names(staged.format, staged.columns), limits)})"
+    survey = con.execute(_SURVEY.format(raw=raw, last_day=_LAST_DAY)).fetchall()
+    # Every name in the file, rejected rows' too: a superset only widens the ENUM types.
+    names = {str(row[0]) for row in survey if row[0] is not None}
+    hw, unknown = hardware_table(names)
+    enums = _register_hardware(con, names, hw)
+    for pos, column in ((1, "provider"), (2, "region")):
+        typed = _enum(str(row[pos]) for row in survey if row[pos] is not None)
+        if typed is not None:
+            enums[column] = typed
+    crossing = any(row[4] for row in survey)
+    absent = frozenset(
+        name
+        for pos, name in enumerate(OPTIONAL_COLUMNS, start=5)
+        if not any(row[pos] for row in survey)
+    )
+    rows_tmp = store.tmp_path(key, "rows")
+    _copy(con, _rows_sql(checked, staged.format, str(path), enums, crossing, absent), rows_tmp)
+    report.rows_stored = pq.read_metadata(rows_tmp).num_rows
+    if not crossing and report.rows_stored == sum(row[3] for row in survey):
+        # One stored row per reader row: nothing was rejected or skipped, so the survey is
+        # the tally and the source is not parsed again (a seventh of a clean file's ingest).
+        tally = [(row[0], None, row[3], row[3]) for row in survey]
+    else:
+        tally = con.execute(_TALLY.format(checked=checked)).fetchall()
+    _account(report, tally, set(unknown))
+    any_rejects = any(outcome == "!reject" for _, outcome, _, _ in tally)
+    _write_rejects(con, store, key, str(path), checked, staged, report, any_rejects)
+    report.gpu_hours, report.telemetry_gpu_hours = _gpu_hours(con, rows_tmp)
+    return report
 
 
 # Before the rows are written: every hardware name, provider and region of the file (for the
@@ -316,16 +420,15 @@ FROM {checked} GROUP BY ALL"""
 
 @contextmanager
 def _reading(path: Path, fmt: str) -> Iterator[None]:
-    """DuckDB failing on the source (a type it cannot read, a broken file) is the file's fault."""
+    """DuckDB or Arrow failing on the source (a type it cannot read, a broken file) is the
+    file's fault: one line naming the file, never the library's multi-line context."""
     try:
         yield
     except duckdb.Error as exc:
-        raise UsageFormatError(f"{path}: cannot read as {fmt}: {exc}") from exc
-
-
-def _query(con: duckdb.DuckDBPyConnection, sql: str, path: Path, fmt: str) -> list[tuple[Any, ...]]:
-    with _reading(path, fmt):
-        return con.execute(sql).fetchall()
+        what = "a usage file" if fmt == "auto" else fmt
+        raise UsageFormatError(f"cannot read as {what}: {one_line(exc)}", file=path) from exc
+    except pa.ArrowException as exc:
+        raise UsageFormatError(f"cannot read: {one_line(exc)}", file=path) from exc
 
 
 def _account(report: IngestReport, tally: list[tuple[Any, ...]], unknown_set: set[str]) -> None:
@@ -387,7 +490,7 @@ def _write_rejects(
           reject_reason AS reason FROM {checked}
         WHERE reject_reason IS NOT NULL AND reject_reason NOT LIKE 'skip:%'
         UNION ALL {sql}"""
-    tmp = store.tmp_path(key, "rejects")
+    tmp = store.tmp_path(key, "rejects")  # published by ingest_file once everything is written
     _copy(con, sql, tmp)
     report.rows_rejected = pq.read_metadata(tmp).num_rows
     report.rows_read += len(staged.rejects)
@@ -396,7 +499,6 @@ def _write_rejects(
         f"ORDER BY source_line LIMIT {_MAX_REJECT_EXAMPLES}"
     ).fetchall()
     report.rejects = [{"file": source, "line": ln, "reason": why} for ln, why in examples]
-    store.publish(tmp, "rejects", key)
 
 
 def ingest(

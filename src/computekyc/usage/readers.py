@@ -10,6 +10,7 @@ errors) and any other text for bad rows (reported with file and line).
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from computekyc.exc import InputError
-from computekyc.usage.schema import RAW_COLUMNS, SIGNAL_COLUMNS, sql_literal
+from computekyc.usage.schema import (
+    RAW_COLUMNS,
+    RESOURCE_DETAIL_COLUMNS,
+    SIGNAL_COLUMNS,
+    sql_literal,
+)
 
 FORMATS: tuple[str, ...] = ("focus", "cur", "sacct", "dcgm", "alibaba")
 
@@ -30,6 +36,17 @@ FORMATS: tuple[str, ...] = ("focus", "cur", "sacct", "dcgm", "alibaba")
 ALIBABA_EPOCH_S = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp())
 
 _BATCH_ROWS = 65_536
+# A physical line longer than this is not a usage record (binary data, a dump without breaks).
+_MAX_LINE_BYTES = 16 << 20
+# Compressed exports (CUR and FOCUS are often delivered gzipped) are not read in place.
+_ARCHIVE_MAGIC = {
+    b"\x1f\x8b": "gzip",
+    b"PK\x03\x04": "zip",
+    b"BZh": "bzip2",
+    b"\x28\xb5\x2f\xfd": "zstd",
+}
+# Blank lines tolerated before a header.
+_MAX_BLANK_LEAD = 100
 
 
 class UsageFormatError(InputError, ValueError):
@@ -62,18 +79,83 @@ def sniff_header(path: Path) -> tuple[str, list[str]]:
     with path.open("rb") as fh:
         head = fh.read(4)
     if head == b"PAR1":
-        return "parquet", list(pq.read_schema(path).names)
-    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        first = ""
-        for line in fh:
-            if line.strip():
-                first = line.rstrip("\r\n")
-                break
+        return "parquet", list(_parquet_schema(path).names)
+    for magic, kind in _ARCHIVE_MAGIC.items():
+        if head.startswith(magic):
+            raise UsageFormatError(f"a {kind} archive: extract the usage file first", file=path)
+    first = ""
+    for number, text in _text_lines(path):
+        if text.strip():
+            first = text.rstrip("\r\n")
+            break
+        if number > _MAX_BLANK_LEAD:
+            break
+    if not first:
+        raise UsageFormatError("empty file (no header, no records)", file=path)
     if first.startswith("#") or re.match(r"^DCGM_FI_\w+(\{|\s)", first):
         return "prometheus", []
     if "|" in first and first.count("|") >= first.count(","):
         return "psv", first.split("|")
-    return "csv", next(csv.reader([first]))
+    try:
+        return "csv", next(csv.reader([first]))
+    except csv.Error as exc:
+        raise UsageFormatError(f"header is not a CSV record ({exc})", file=path, line=1) from exc
+
+
+def _parquet_schema(path: Path) -> pa.Schema:
+    try:
+        return pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise UsageFormatError(f"not a readable Parquet file ({one_line(exc)})", file=path) from exc
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (library messages may hold SQL or a context block)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(physical line number, text) of a text file, decoded as strict UTF-8.
+
+    Decoding is strict because a replaced byte (U+FFFD) would merge distinct account ids; the
+    error names the line and column. A UTF-8 byte-order mark on the first line is dropped. The
+    last line must end with a line break: provider exports end every record with one, so a file
+    without it was cut off mid-record (its last value could be a truncated number)."""
+    with path.open("rb") as fh:
+        number = 0
+        raw = b""
+        for number, raw in enumerate(fh, start=1):
+            if len(raw) > _MAX_LINE_BYTES:
+                raise UsageFormatError(
+                    f"longer than {_MAX_LINE_BYTES >> 20} MiB: not a usage record",
+                    file=path,
+                    line=number,
+                )
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise UsageFormatError(
+                    f"byte 0x{raw[exc.start]:02x} at column {exc.start + 1} is not UTF-8 "
+                    "(convert the file to UTF-8; other encodings are not guessed)",
+                    file=path,
+                    line=number,
+                ) from exc
+            if "\x00" in text:
+                raise UsageFormatError(
+                    f"NUL byte at column {text.index(chr(0)) + 1}: not a text file",
+                    file=path,
+                    line=number,
+                )
+            if number == 1 and text.startswith("\ufeff"):
+                text = text[1:]
+            yield number, text
+        if number and not raw.endswith(b"\n"):
+            raise UsageFormatError(
+                "the last line has no line break: the file looks truncated",
+                file=path,
+                line=number,
+            )
 
 
 def detect_format(columns: list[str], layout: str, path: Path) -> str:
@@ -94,11 +176,12 @@ def detect_format(columns: list[str], layout: str, path: Path) -> str:
     if {"timestamp_anon", "value", "container_ip"} <= cols:
         return "alibaba"
     if {"num_gpu", "gpu_milli"} <= cols:
-        raise UsageFormatError(f"{path}: an Alibaba pod list without creation/deletion times")
+        raise UsageFormatError("an Alibaba pod list without creation/deletion times", file=path)
     if {"sn", "gpu", "model"} <= cols or {"gpu_model", "gpu_capacity_num"} <= cols:
-        raise UsageFormatError(f"{path}: a GPU node inventory, not usage records")
-    shown = ", ".join(columns[:8])
-    raise UsageFormatError(f"{path}: line 1: header not recognised as a usage format ({shown})")
+        raise UsageFormatError("a GPU node inventory, not usage records", file=path)
+    # Control characters from a binary file would garble the terminal: shown as "?".
+    shown = "".join(ch if ch.isprintable() else "?" for ch in ", ".join(columns[:8]))[:200]
+    raise UsageFormatError(f"header not recognised as a usage format ({shown})", file=path, line=1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,35 +193,55 @@ def _csv_batches(
 ) -> Iterator[tuple[list[str], pa.RecordBatch]]:
     # Python's csv module, not DuckDB's sniffer, so that every record keeps its physical line
     # number and a ragged row becomes a reported reject instead of aborting the file.
-    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        quoting: Literal[0, 1, 2, 3] = csv.QUOTE_NONE if delimiter == "|" else csv.QUOTE_MINIMAL
-        reader = csv.reader(fh, delimiter=delimiter, quoting=quoting)
-        header: list[str] | None = None
-        columns: list[list[str | None]] = []
-        lines: list[int] = []
+    quoting: Literal[0, 1, 2, 3] = csv.QUOTE_NONE if delimiter == "|" else csv.QUOTE_MINIMAL
+    lines = _text_lines(path)
+    reader = csv.reader((text for _, text in lines), delimiter=delimiter, quoting=quoting)
+    header: list[str] | None = None
+    columns: list[list[str | None]] = []
+    numbers: list[int] = []
+    records = 0
+    try:
         for row in reader:
             if header is None:
                 if not row or not any(cell.strip() for cell in row):
                     continue
                 header = [cell.strip() for cell in row]
+                _check_header(header, path, reader.line_num)
                 columns = [[] for _ in header]
                 continue
             if not row:
                 continue
             line = reader.line_num
+            records += 1
             if len(row) != len(header):
                 rejects.append((line, f"{len(row)} fields where the header has {len(header)}"))
                 continue
             for i, cell in enumerate(row):
                 columns[i].append(cell if cell != "" else None)
-            lines.append(line)
-            if len(lines) >= _BATCH_ROWS:
-                yield header, _to_batch(header, columns, lines)
+            numbers.append(line)
+            if len(numbers) >= _BATCH_ROWS:
+                yield header, _to_batch(header, columns, numbers)
                 columns = [[] for _ in header]
-                lines = []
-        if header is None:
-            raise UsageFormatError(f"{path}: empty file")
-        yield header, _to_batch(header, columns, lines)
+                numbers = []
+    except csv.Error as exc:
+        # Field over csv.field_size_limit (128 KiB), NUL byte, stray carriage return.
+        raise UsageFormatError(
+            f"not a CSV record ({exc})", file=path, line=reader.line_num + 1
+        ) from exc
+    if header is None:
+        raise UsageFormatError("empty file (no header, no records)", file=path)
+    if records == 0:
+        raise UsageFormatError("a header but no records", file=path)
+    yield header, _to_batch(header, columns, numbers)
+
+
+def _check_header(header: list[str], path: Path, line: int) -> None:
+    seen: set[str] = set()
+    for name in header:
+        if name in seen or name == "__line":
+            why = "appears twice in the header" if name in seen else "is a reserved name"
+            raise UsageFormatError(f"column {name!r} {why}", file=path, line=line)
+        seen.add(name)
 
 
 def _to_batch(
@@ -180,45 +283,68 @@ DCGM_COLUMNS: tuple[str, ...] = (
 )
 
 
+# Exporter bookkeeping labels, not workload labels: left out of the stored tags.
+_PROM_INTERNAL_LABELS = frozenset(
+    {"device", "pci_bus_id", "err_code", "err_msg", "GPU_I_ID", "GPU_I_PROFILE", "instance", "job"}
+)
+PROM_COLUMNS: tuple[str, ...] = (*DCGM_COLUMNS, "labels")
+
+
 def _prometheus_batches(path: Path, rejects: list[tuple[int, str]]) -> Iterator[pa.RecordBatch]:
-    """Prometheus text exposition → the DCGM long layout (one row per sample)."""
+    """Prometheus text exposition → the DCGM long layout (one row per sample), plus ``labels``:
+    the workload's Kubernetes labels (``container`` and any pod labels the exporter adds with
+    ``--kubernetes-enable-pod-labels``) as a JSON object."""
     # A scrape without sample timestamps is a snapshot taken when the file was written.
     default_ts = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).isoformat()
-    cols: dict[str, list[str | None]] = {c: [] for c in DCGM_COLUMNS}
+    names = list(PROM_COLUMNS)
+    cols: dict[str, list[str | None]] = {c: [] for c in names}
     lines: list[int] = []
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for number, raw in enumerate(fh, start=1):
-            text = raw.strip()
-            if not text or text.startswith("#"):
-                continue
-            match = _PROM_LINE.match(text)
-            if match is None:
-                rejects.append((number, "not a Prometheus sample line"))
-                continue
-            labels = dict(_PROM_LABEL.findall(match.group("labels") or ""))
-            ts = match.group("ts")
-            cols["timestamp"].append(
-                datetime.fromtimestamp(int(ts) / 1000, tz=UTC).isoformat() if ts else default_ts
-            )
-            cols["metric"].append(match.group("metric"))
-            cols["value"].append(match.group("value"))
-            for name in DCGM_COLUMNS[3:]:
-                cols[name].append(labels.get(name) or None)
-            lines.append(number)
-            if len(lines) >= _BATCH_ROWS:
-                yield _to_batch(list(DCGM_COLUMNS), list(cols.values()), lines)
-                cols = {c: [] for c in DCGM_COLUMNS}
-                lines = []
-    yield _to_batch(list(DCGM_COLUMNS), list(cols.values()), lines)
+    for number, raw in _text_lines(path):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        match = _PROM_LINE.match(text)
+        if match is None:
+            rejects.append((number, "not a Prometheus sample line"))
+            continue
+        labels = dict(_PROM_LABEL.findall(match.group("labels") or ""))
+        ts = match.group("ts")
+        try:
+            stamp = datetime.fromtimestamp(int(ts) / 1000, tz=UTC).isoformat() if ts else default_ts
+        except (OverflowError, OSError, ValueError):
+            rejects.append((number, f"sample timestamp {ts} is not a time (milliseconds)"))
+            continue
+        cols["timestamp"].append(stamp)
+        cols["metric"].append(match.group("metric"))
+        cols["value"].append(match.group("value"))
+        for name in DCGM_COLUMNS[3:]:
+            cols[name].append(labels.get(name) or None)
+        workload = {
+            k: v
+            for k, v in labels.items()
+            if v
+            and (k == "container" or k not in DCGM_COLUMNS)
+            and k not in _PROM_INTERNAL_LABELS
+            and not k.startswith("DCGM_")
+        }
+        cols["labels"].append(json.dumps(workload, sort_keys=True) if workload else None)
+        lines.append(number)
+        if len(lines) >= _BATCH_ROWS:
+            yield _to_batch(names, list(cols.values()), lines)
+            cols = {c: [] for c in names}
+            lines = []
+    yield _to_batch(names, list(cols.values()), lines)
 
 
 def _parquet_kinds(path: Path) -> dict[str, str]:
     kinds: dict[str, str] = {}
-    for col in pq.read_schema(path):
+    for col in _parquet_schema(path):
         if pa.types.is_timestamp(col.type):
             kinds[col.name] = "time"
         elif pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
             kinds[col.name] = "number"
+        elif pa.types.is_nested(col.type):
+            kinds[col.name] = "nested"
     return kinds
 
 
@@ -227,7 +353,7 @@ def stage(path: Path, fmt: str, workdir: Path) -> Staged:
     layout, columns = sniff_header(path)
     detected = detect_format(columns, layout, path)
     if fmt != "auto" and fmt != detected:
-        raise UsageFormatError(f"{path}: header looks like {detected}, not {fmt}")
+        raise UsageFormatError(f"header looks like {detected}, not {fmt}", file=path, line=1)
     rejects: list[tuple[int, str]] = []
     if layout == "parquet":
         from_sql = (
@@ -238,7 +364,7 @@ def stage(path: Path, fmt: str, workdir: Path) -> Staged:
     staged = workdir / "staged.parquet"
     if layout == "prometheus":
         _write_batches(_prometheus_batches(path, rejects), staged)
-        columns = list(DCGM_COLUMNS)
+        columns = list(PROM_COLUMNS)
     else:
         delimiter = "|" if layout == "psv" else ","
         _write_batches((b for _, b in _csv_batches(path, delimiter, rejects)), staged)
@@ -270,6 +396,13 @@ class Cols:
     def has(self, name: str) -> bool:
         return name in self.present
 
+    def json_text(self, name: str) -> str:
+        """A key-value column as JSON text: a Parquet map or struct becomes a JSON object; text
+        (CSV exports write maps as JSON) is kept as the file gives it."""
+        if self.typed.get(name) == "nested":
+            return f"NULLIF(CAST(to_json({_quote(name)}) AS VARCHAR), '{{}}')"
+        return self(name)
+
     def time(self, name: str) -> str:
         """Epoch seconds of a time column (text, or already a Parquet timestamp)."""
         if self.typed.get(name) == "time":
@@ -299,6 +432,10 @@ def _select(fields: dict[str, str], src: str, where: str = "") -> str:
 
 def _signals_null() -> dict[str, str]:
     return dict.fromkeys(SIGNAL_COLUMNS, "CAST(NULL AS DOUBLE)")
+
+
+def _no_resource_details() -> dict[str, str]:
+    return dict.fromkeys(RESOURCE_DETAIL_COLUMNS, "CAST(NULL AS VARCHAR)")
 
 
 # Time units FOCUS providers put in ConsumedUnit for instance usage, in seconds.
@@ -383,6 +520,10 @@ def focus_sql(c: Cols, src: str) -> str:
         "principal": c("PrincipalId", "x_PrincipalId"),
         "resource": c("ResourceId"),
         "region": c("RegionId", "RegionName"),
+        # What the tenant runs, kept for later name and domain scans.
+        "resource_name": c("ResourceName"),
+        "tags": _no_empty_object(c.json_text("Tags")),
+        "charge_description": c("ChargeDescription"),
     }
     parsed = {
         **{k: k for k in base if k != "sku_raw"},
@@ -422,6 +563,9 @@ def focus_sql(c: Cols, src: str) -> str:
         "region": "region",
         "state": "CAST(NULL AS VARCHAR)",
         **_signals_null(),
+        "resource_name": "resource_name",
+        "tags": "tags",
+        "charge_description": "charge_description",
         "reject_reason": reason,
     }
     inner = _select({"__line": "__line", **base}, src)
@@ -500,9 +644,52 @@ def cur_sql(c: Cols, src: str, product_is_map: bool) -> str:
         "region": f"coalesce({c('product_region_code')}, {product('region')})",
         "state": "CAST(NULL AS VARCHAR)",
         **_signals_null(),
+        **_cur_resource_fields(c),
         "reject_reason": reason,
     }
     return _select(fields, src)
+
+
+# CUR 2.0 normalises tag keys: the user tag ``Name`` becomes ``user_name`` in ``resource_tags``.
+_CUR_NAME_TAG = "user_name"
+
+
+def _cur_resource_fields(c: Cols) -> dict[str, str]:
+    """Resource name, tags and line item description of a CUR 2.0 row.
+
+    ``resource_tags`` is a map in Parquet and a JSON object in CSV exports; exports that flatten
+    it write one ``resource_tags_<key>`` column per tag (legacy CUR: ``resourceTags/<key>``)."""
+    flat = sorted(
+        n for n in c.present if n.startswith(("resource_tags_", "resourceTags/")) and n != "__line"
+    )
+    if c.has("resource_tags"):
+        tags = _no_empty_object(c.json_text("resource_tags"))
+        if c.typed.get("resource_tags") == "nested":
+            name = f"CAST(element_at(resource_tags, {sql_literal(_CUR_NAME_TAG)})[1] AS VARCHAR)"
+        else:
+            name = (
+                f"CASE WHEN json_valid({tags}) THEN "
+                f"json_extract_string({tags}, '$.{_CUR_NAME_TAG}') END"
+            )
+    elif flat:
+        keys = [n.removeprefix("resource_tags_").removeprefix("resourceTags/") for n in flat]
+        pairs = ", ".join(f"{sql_literal(k)}, {c(n)}" for k, n in zip(keys, flat, strict=True))
+        nonnull = " OR ".join(f"{c(n)} IS NOT NULL" for n in flat)
+        tags = f"CASE WHEN {nonnull} THEN CAST(json_object({pairs}) AS VARCHAR) END"
+        names = [n for n, k in zip(flat, keys, strict=True) if k in (_CUR_NAME_TAG, "user:Name")]
+        name = c(*names) if names else "CAST(NULL AS VARCHAR)"
+    else:
+        tags = name = "CAST(NULL AS VARCHAR)"
+    return {
+        "resource_name": name,
+        "tags": tags,
+        "charge_description": c("line_item_line_item_description"),
+    }
+
+
+def _no_empty_object(expr: str) -> str:
+    """NULL for an empty tag object: untagged resources should not fill a column with ``{}``."""
+    return f"NULLIF(NULLIF({expr}, '{{}}'), '[]')"
 
 
 _JOBID = r"^(\d+)(?:_(\d+|\[[^]]*\]))?(?:\+(\d+))?(?:\.(.+))?$"
@@ -558,6 +745,10 @@ def sacct_sql(c: Cols, src: str) -> str:
         "state": state,
         **_signals_null(),
         "gpu_util": f"{gpuutil} / 100.0",
+        # The job name is what the tenant calls its work (often the model being trained).
+        "resource_name": c("JobName"),
+        "tags": "CAST(NULL AS VARCHAR)",
+        "charge_description": "CAST(NULL AS VARCHAR)",
         "reject_reason": reason,
     }
     return _select(fields, src)
@@ -585,11 +776,20 @@ def dcgm_sql(c: Cols, src: str) -> str:
     gpu_id = f"coalesce({c('UUID')}, {c('Hostname')} || ':' || {c('gpu')})"
     job = f"coalesce({c('hpc_job')}, {c('namespace')} || '/' || {c('pod')})"
     links = ", ".join(sql_literal(m) for m in _DCGM_LINK)
+    # Kubernetes labels: the Prometheus staging gathers them as JSON; a CSV dump has container.
+    container = c("container")
+    labels = (
+        c("labels")
+        if c.has("labels")
+        else f"CASE WHEN {container} IS NOT NULL THEN "
+        f"CAST(json_object('container', {container}) AS VARCHAR) END"
+    )
     samples = f"""SELECT __line, {ts} AS ts, {value} AS v, {metric} AS metric, {gpu_id} AS gpu_id,
         {job} AS job, {c("namespace")} AS namespace, {c("Hostname")} AS host,
-        {c("modelName")} AS model,
+        {c("modelName")} AS model, {c("pod")} AS pod, {labels} AS labels,
         CASE WHEN {ts} IS NULL THEN 'timestamp is not a time'
              WHEN {value} IS NULL THEN 'value is not a number'
+             WHEN NOT isfinite({value}) THEN 'value is not a finite number'
              WHEN {gpu_id} IS NULL THEN 'no UUID or Hostname+gpu label' END AS reject_reason
       FROM {src}"""
     good = "reject_reason IS NULL"
@@ -604,7 +804,8 @@ def dcgm_sql(c: Cols, src: str) -> str:
     n_ts = "count(DISTINCT ts)"
     step = f"CASE WHEN {n_ts} > 1 THEN CAST(round(({span}) / ({n_ts} - 1)) AS BIGINT) ELSE 0 END"
     grouped = f"""SELECT min(__line) AS source_line, gpu_id, job, any_value(namespace) AS namespace,
-        any_value(host) AS host, any_value(model) AS model, min(ts) AS start_s,
+        any_value(host) AS host, any_value(model) AS model, any_value(pod) AS pod,
+        any_value(labels) AS labels, min(ts) AS start_s,
         max(ts) + {step} AS end_s, {avg(_DCGM_UTIL)} / 100.0 AS gpu_util,
         {avg(_DCGM_TENSOR)} AS tensor_active,
         {fb_used} / NULLIF({fb_used} + {fb_free}, 0) AS fb_used_frac,
@@ -624,6 +825,7 @@ def dcgm_sql(c: Cols, src: str) -> str:
         CAST(end_s - start_s AS DOUBLE) AS usage_seconds,
         CAST(NULL AS DOUBLE) AS gpu_seconds_direct, NULL AS region, NULL AS state,
         gpu_util, tensor_active, fb_used_frac, fb_used_cv, power_w, interconnect_bytes_per_s,
+        pod AS resource_name, labels AS tags, CAST(NULL AS VARCHAR) AS charge_description,
         CAST(NULL AS VARCHAR) AS reject_reason
       FROM ({grouped})"""
     # Rejected samples keep NULL for every usage column; the pipeline only reads their reason.
@@ -641,32 +843,46 @@ def alibaba_sql(c: Cols, src: str) -> str:
         account, job, hint, end = c("groupId"), c("checkpoint_model_version_id"), "1.0", None
         kind_note = "request"
         hardware = "NULL"
+        bad_count = "FALSE"
+        bad_start = f"{c('gmt_create')} IS NOT NULL AND {start} IS NULL"
+        start_field = "gmt_create"
         reason_extra = f"WHEN {secs} IS NULL THEN 'exec_time_seconds is not a number'"
     else:
-        created = num(c("scheduled_time", "creation_time"))
-        deleted = num(c("deletion_time"))
-        start = f"{base} + CAST({created} AS BIGINT)"
-        end = f"{base} + CAST({deleted} AS BIGINT)"
+        start_field = "scheduled_time" if c.has("scheduled_time") else "creation_time"
+        created_text = c("scheduled_time", "creation_time")
+        created, deleted = num(created_text), num(c("deletion_time"))
+        # TRY_CAST: a value beyond BIGINT (1e308) is a bad row, not a failed file.
+        start = f"{base} + TRY_CAST({created} AS BIGINT)"
+        end = f"{base} + TRY_CAST({deleted} AS BIGINT)"
         secs = f"{deleted} - {created}"
         if c.has("instance_sn"):
             account, job = c("app_name"), c("instance_sn")
             hint = num(c("gpu_request"))
+            bad_count = f"{c('gpu_request')} IS NOT NULL AND {hint} IS NULL"
         else:
             account, job = "'alibaba-openb'", c("name")
             # gpu_milli is the share of one GPU a GPU-sharing pod gets (num_gpu == 1).
+            gpus, milli = num(c("num_gpu")), num(c("gpu_milli"))
             hint = (
-                f"CASE WHEN {num(c('num_gpu'))} = 1 AND {num(c('gpu_milli'))} IS NOT NULL "
-                f"THEN {num(c('gpu_milli'))} / 1000.0 ELSE {num(c('num_gpu'))} END"
+                f"CASE WHEN {gpus} = 1 AND {milli} IS NOT NULL "
+                f"THEN {milli} / 1000.0 ELSE {gpus} END"
+            )
+            bad_count = (
+                f"({c('num_gpu')} IS NOT NULL AND {gpus} IS NULL) "
+                f"OR ({c('gpu_milli')} IS NOT NULL AND {milli} IS NULL)"
             )
         kind_note = "pod"
         hardware = f"NULLIF({c('gpu_spec')}, '')" if c.has("gpu_spec") else "NULL"
-        reason_extra = (
-            f"WHEN {deleted} IS NULL THEN 'skip:{kind_note} has no deletion_time (still running or "
-            f"not recorded)'"
-        )
-    end_expr = end if end is not None else f"{start} + CAST({secs} AS BIGINT)"
+        bad_start = f"{created_text} IS NOT NULL AND {start} IS NULL"
+        reason_extra = f"""WHEN {c("deletion_time")} IS NOT NULL AND {end} IS NULL
+          THEN 'deletion_time is not a number of seconds'
+        WHEN {deleted} IS NULL
+          THEN 'skip:{kind_note} has no deletion_time (still running or not recorded)'"""
+    end_expr = end if end is not None else f"{start} + TRY_CAST({secs} AS BIGINT)"
     reason = f"""CASE
+      WHEN {bad_count} THEN 'GPU count is not a number'
       WHEN {hint} IS NULL OR {hint} = 0 THEN 'skip:{kind_note} uses no GPU'
+      WHEN {bad_start} THEN '{start_field} is not a time'
       WHEN {start} IS NULL THEN 'skip:{kind_note} has no start time'
       {reason_extra}
     END"""
@@ -689,6 +905,7 @@ def alibaba_sql(c: Cols, src: str) -> str:
         "region": "NULL",
         "state": c("pod_phase", "predict_status"),
         **_signals_null(),
+        **_no_resource_details(),
         "reject_reason": reason,
     }
     return _select(fields, src)
@@ -708,6 +925,43 @@ def _alibaba_duty_cycle_sql(staged: Staged) -> str:
 
 
 ReaderSql = Callable[[Cols, str], str]
+
+
+@dataclass(frozen=True)
+class FieldNames:
+    """The file's own names for what the shared checks test, so a reject names its field."""
+
+    start: str
+    end: str
+    quantity: str
+    gpus: str
+    # The quantity is the row's own elapsed time, so it can never exceed end - start (Slurm
+    # ElapsedRaw); billing quantities can (one row may cover several instances).
+    quantity_is_elapsed: bool = False
+
+
+def field_names(fmt: str, columns: frozenset[str]) -> FieldNames:
+    """Field names of ``fmt`` as the file spells them."""
+    if fmt == "focus":
+        return FieldNames(
+            "ChargePeriodStart", "ChargePeriodEnd", "ConsumedQuantity", "SkuPriceDetails.GpuCount"
+        )
+    if fmt == "cur":
+        return FieldNames(
+            "line_item_usage_start_date",
+            "line_item_usage_end_date",
+            "line_item_usage_amount",
+            "product.gpu",
+        )
+    if fmt == "sacct":
+        return FieldNames("Start", "End", "ElapsedRaw", "AllocTRES gres/gpu", True)
+    if fmt == "dcgm" or "timestamp_anon" in columns:
+        return FieldNames("timestamp", "timestamp", "timestamp", "gpu", True)
+    if "predict_type" in columns:
+        return FieldNames("gmt_create", "exec_time_seconds", "exec_time_seconds", "GPU count")
+    start = "scheduled_time" if "scheduled_time" in columns else "creation_time"
+    gpus = "gpu_request" if "instance_sn" in columns else "num_gpu"
+    return FieldNames(start, "deletion_time", "deletion_time", gpus, True)
 
 
 def reader_sql(fmt: str, staged: Staged, product_is_map: bool = False) -> str:

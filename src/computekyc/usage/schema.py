@@ -43,10 +43,19 @@ USAGE_SCHEMA = pa.schema(
         ("fb_used_cv", pa.float64()),
         ("power_w", pa.float64()),
         ("interconnect_bytes_per_s", pa.float64()),
+        # What the tenant runs, as the file names it, for scans of product names and domains:
+        # the resource's name (FOCUS ResourceName, the CUR ``Name`` tag, the Slurm job name, the
+        # Kubernetes pod), its tags or labels as a JSON object (FOCUS Tags, CUR resource_tags,
+        # Kubernetes labels) and the provider's charge description.
+        ("resource_name", pa.string()),
+        ("tags", pa.string()),
+        ("charge_description", pa.string()),
     ]
 )
 
 USAGE_COLUMNS: tuple[str, ...] = tuple(USAGE_SCHEMA.names)
+
+RESOURCE_DETAIL_COLUMNS: tuple[str, ...] = ("resource_name", "tags", "charge_description")
 
 # Utilisation signals: from telemetry (DCGM, Slurm step usage) when a file has them.
 SIGNAL_COLUMNS: tuple[str, ...] = (
@@ -67,9 +76,15 @@ def sql_literal(text: str) -> str:
 # Columns a whole file often lacks (no IAM principals, no job states, no telemetry). A rows file
 # leaves out those that are NULL in every row: writing ten million NULLs costs about as much as
 # writing numbers, and the views put them back as NULL (``usage_select``). Only columns a reader
-# leaves as a constant NULL when its format lacks them: counting those is free, counting real
-# text columns (accounts, resources) would cost a pass over their values.
-OPTIONAL_COLUMNS: tuple[str, ...] = ("principal", "nodes", "state", *SIGNAL_COLUMNS)
+# leaves as a constant NULL when its format lacks them: counting those is free when the file
+# lacks them; the resource details cost a pass over their values only in files that have them.
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "principal",
+    "nodes",
+    "state",
+    *SIGNAL_COLUMNS,
+    *RESOURCE_DETAIL_COLUMNS,
+)
 
 _DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -129,5 +144,6 @@ RAW_COLUMNS: tuple[str, ...] = (
     "fb_used_cv",
     "power_w",
     "interconnect_bytes_per_s",
+    *RESOURCE_DETAIL_COLUMNS,
     "reject_reason",
 )

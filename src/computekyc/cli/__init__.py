@@ -76,9 +76,18 @@ def _root(
 
 # Each domain's commands live in their own module and register themselves on `app`,
 # in the order of the data flow (and of `computekyc --help`).
-from computekyc.cli import chips, determine, link, lists, screen, usage  # noqa: E402
+from computekyc.cli import (  # noqa: E402
+    alerts,
+    chips,
+    determine,
+    link,
+    lists,
+    scan,
+    screen,
+    usage,
+)
 
-for _module in (lists, screen, chips, determine, usage, link):
+for _module in (lists, screen, chips, determine, usage, link, scan, alerts):
     _module.register(app)
 
 

@@ -20,6 +20,7 @@ from computekyc.ownership import Determination, Holder, RuleSet
 from computekyc.services.determination import CustomerDetermination, holder_queries
 from computekyc.services.indexes import LoadedIndex
 from computekyc.services.screening import HitRecord, NameQuery
+from computekyc.screening import entity_key
 from computekyc.usage import Run
 
 RESTRICTED = ("blocked", "license_required")
@@ -112,40 +113,53 @@ def _in_force(party: Party | None, on: date) -> bool:
 
 
 def _match_drafts(facts: ScanFacts, subject: Subject, roles: list[Role]) -> Iterator[AlertDraft]:
-    seen: set[str] = set()
+    """One alert per listed entity per person of the subject (the customer under any of its
+    names, each owner, each director): a 1260H entity's tranche rows fold into one, and every
+    row and name that matched stays in the evidence with its explanation."""
+    groups: dict[tuple[str, str], list[tuple[Role, HitRecord]]] = {}
     for role in roles:
+        who = role.role.split(" (")[0] if role.role.startswith("customer") else role.role
+        person = who if who in ("customer", "account holder") else f"{who}:{role.query.name}"
         for hit in facts.hits.get(role.query.key, []):
             if float(hit["score"]) < facts.rules.match_threshold:
                 continue
-            party = facts.loaded.parties.get(hit["party_id"])
-            if not _in_force(party, facts.as_of):
+            if not _in_force(facts.loaded.parties.get(hit["party_id"]), facts.as_of):
                 continue
-            discriminator = f"{role.role}:{role.query.name}:{hit['party_id']}"
-            if discriminator in seen:
-                continue
-            seen.add(discriminator)
-            who = f"{role.role} {role.query.name!r}"
-            if role.share is not None:
-                who += f" ({role.share:g}%)"
-            yield AlertDraft(
-                type=AlertType.RESTRICTED_PARTY_MATCH,
-                severity=role.severity,
-                subject=subject,
-                summary=(
-                    f"{who} matches {hit['source']} {hit['name']!r} "
-                    f"(score {float(hit['score']):.2f})"
-                ),
-                evidence={
-                    "role": role.role,
-                    "name": role.query.name,
-                    "country": role.query.country,
-                    "share": role.share,
-                    "hit": hit,
-                    "listing": _listing(party),
-                    "snapshot": facts.loaded.snapshot,
-                },
-                discriminator=discriminator,
-            )
+            listed, _ = entity_key(hit["source"], hit["party_id"])
+            groups.setdefault((person, f"{hit['source']}:{listed}"), []).append((role, hit))
+    for (person, listed), found in groups.items():
+        found.sort(key=lambda rh: (-float(rh[1]["score"]), rh[1]["party_id"], rh[0].query.name))
+        role, best = found[0]
+        who = f"{role.role} {role.query.name!r}"
+        if role.share is not None:
+            who += f" ({role.share:g}%)"
+        rows = len({h["party_id"] for _, h in found})
+        yield AlertDraft(
+            type=AlertType.RESTRICTED_PARTY_MATCH,
+            severity=min((r.severity for r, _ in found), key=lambda s: s.rank),
+            subject=subject,
+            summary=(
+                f"{who} matches {best['source']} {best['name']!r} (score "
+                f"{float(best['score']):.2f}" + (f", {rows} listed rows)" if rows > 1 else ")")
+            ),
+            evidence={
+                "role": role.role,
+                "name": role.query.name,
+                "country": role.query.country,
+                "share": role.share,
+                "hits": [
+                    {
+                        "name": r.query.name,
+                        "role": r.role,
+                        "hit": h,
+                        "listing": _listing(facts.loaded.parties.get(h["party_id"])),
+                    }
+                    for r, h in found
+                ],
+                "snapshot": facts.loaded.snapshot,
+            },
+            discriminator=f"{person}|{listed}",
+        )
 
 
 def _listing(party: Party | None) -> dict[str, Any] | None:
@@ -255,6 +269,11 @@ def _rental_draft(
         evidence={
             "status": worst.status,
             "since": since,
+            "period": (
+                f"from the listing on {since} to {facts.as_of}"
+                if since
+                else f"the whole period to {facts.as_of} (the restriction has no listing date)"
+            ),
             "controlled_gpu_hours": total,
             "by_account": by_account,
             "by_chip": by_chip,

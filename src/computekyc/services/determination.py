@@ -79,6 +79,8 @@ class PrescreenedScreener:
     hits: dict[str, list[HitRecord]]
     threshold: float
     parties: PartyIndex
+    # Stored results of this snapshot for names the batch did not hold (None: not stored).
+    stored: Callable[[NameQuery], list[HitRecord] | None] = lambda _query: None
     misses: dict[str, list[HitRecord]] = field(default_factory=dict)
 
     @property
@@ -89,8 +91,11 @@ class PrescreenedScreener:
         key = query.key
         found = self.hits.get(key)
         if found is None:
-            screened = self.loaded.index.screen_query(query.query(), self.threshold)
-            found = self.hits[key] = self.misses[key] = [h.to_dict() for h in screened]
+            found = self.stored(query)
+            if found is None:
+                screened = self.loaded.index.screen_query(query.query(), self.threshold)
+                found = self.misses[key] = [h.to_dict() for h in screened]
+            self.hits[key] = found
         return found
 
     def screen(self, name: str, country: str | None, type: str | None) -> list[ListEntry]:

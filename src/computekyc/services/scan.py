@@ -33,7 +33,12 @@ from computekyc.services.determination import PrescreenedScreener, determine_man
 from computekyc.services.indexes import index_holder
 from computekyc.services.lists import SnapshotChoice, ensure_snapshot
 from computekyc.services.linking import usage_store
-from computekyc.services.screening import NameQuery, save_screening, screen_queries
+from computekyc.services.screening import (
+    NameQuery,
+    save_screening,
+    screen_queries,
+    stored_hits,
+)
 from computekyc.settings import Settings
 from computekyc.usage import Filters, ingest, make_engine, runs, summary
 from computekyc.workflow.db import open_database, utc_now
@@ -268,18 +273,25 @@ def run_scan(
         for chip, figures in row["by_chip"].items():
             if chip and float(figures["gpu_hours"]) > 0:
                 chips_by_customer[owner].add(str(chip))
-    screener = PrescreenedScreener(
-        loaded, dict(outcome.hits), rules.possible_threshold, PartyIndex(loaded.index.parties)
-    )
     graph = load_list_parents(loaded.index.parties)
-    determinations = determine_many(
-        [c.customer for c in book.customers],
-        lambda cid: sorted(chips_by_customer.get(cid, ())),
-        on,
-        screener,
-        rules,
-        graph,
-    )
+    with engine.connect() as connection:
+        screener = PrescreenedScreener(
+            loaded,
+            dict(outcome.hits),
+            rules.possible_threshold,
+            PartyIndex(loaded.index.parties),
+            lambda query: stored_hits(
+                connection, query, loaded.list_snapshot_id, rules.possible_threshold
+            ),
+        )
+        determinations = determine_many(
+            [c.customer for c in book.customers],
+            lambda cid: sorted(chips_by_customer.get(cid, ())),
+            on,
+            screener,
+            rules,
+            graph,
+        )
     for key, hits in screener.misses.items():
         outcome.to_insert.setdefault(key, hits)
         outcome.full += 1

@@ -264,6 +264,16 @@ def screen_queries(
     return outcome
 
 
+def stored_hits(
+    connection: Connection, query: NameQuery, list_snapshot_id: int, threshold: float
+) -> list[HitRecord] | None:
+    """The stored hits of one query if they were computed on this snapshot and threshold."""
+    found = _stored(connection, [query.key]).get(query.key)
+    if found is None or found[0] != list_snapshot_id or found[1] != threshold:
+        return None
+    return found[2]
+
+
 def save_screening(connection: Connection, outcome: ScreenOutcome) -> None:
     """Store the outcome's new and refreshed results (in the caller's transaction)."""
     snap, threshold = outcome.list_snapshot_id, outcome.threshold
@@ -274,6 +284,9 @@ def save_screening(connection: Connection, outcome: ScreenOutcome) -> None:
             )
         )
     if outcome.to_insert:
+        # Names first screened on demand may already be stored from an older snapshot.
+        for key in _stored(connection, sorted(outcome.to_insert)):
+            outcome.to_update[key] = outcome.to_insert.pop(key)
         rows = [
             {"query_key": k, "list_snapshot_id": snap, "threshold": threshold, "hits": _json(h)}
             for k, h in outcome.to_insert.items()

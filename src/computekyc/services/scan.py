@@ -243,6 +243,7 @@ def run_scan(
     operations = {a: float(row["estimated_operations"]) for a, row in per_account.items()}
     with engine.connect() as connection:
         entities, link_hash, relinked = _link(connection, book, operations, _geoip(settings))
+        earlier_entities = set(_previous_entities(connection, book.provider).values())
     say(f"linking: {len(entities):,} entities" + ("" if relinked else " (unchanged)"))
     lap("linking")
 
@@ -312,6 +313,7 @@ def run_scan(
     )
     drafts = build_drafts(facts)
     scope = _scope(book, plan, entities)
+    scope[SubjectKind.ENTITY] |= earlier_entities  # merged or gone: their alerts resolve
     alert_store = AlertStore(engine)
     rule_versions = {"rules": rules.version_tag(), "as_of": on.isoformat()}
     counts = ScanCounts(

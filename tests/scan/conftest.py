@@ -7,9 +7,12 @@ copy's cache key, which includes the database URL).
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import sqlite3
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -75,3 +78,16 @@ def provider(tmp_path: Path) -> Path:
     target = tmp_path / "provider"
     shutil.copytree(EXAMPLE, target)
     return target
+
+
+def load_test_module(relative: str) -> ModuleType:
+    """A helper module of another test package (the suite imports in importlib mode)."""
+    name = "computekyc_tests_" + relative.replace("/", "_").removesuffix(".py")
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO / "tests" / relative)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -169,7 +169,9 @@ def test_cli_scan_json_contract_and_alerts_commands(
     assert last["customers"] == 15 and last["alerts"]["new"] == last["alerts"]["open"] > 0
     assert "scan: screening:" in done.stderr
 
-    listed = runner.invoke(app, ["alerts", "list", "--json", "--type", "ownership_blocked"], env=env)
+    listed = runner.invoke(
+        app, ["alerts", "list", "--json", "--type", "ownership_blocked"], env=env
+    )
     assert listed.exit_code == 0, listed.output
     rows = json.loads(listed.stdout)
     assert [(r["type"], r["subject"]["id"]) for r in rows] == [("ownership_blocked", "c-106")]

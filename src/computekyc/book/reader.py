@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from computekyc.alerts import canonical_json
+from computekyc.book.partytypes import ACCEPTED, party_type
 from computekyc.exc import InputError
 from computekyc.linking import AccountRecord, load_accounts
 from computekyc.ownership import Customer, parse_customer
-
-from computekyc.book.partytypes import ACCEPTED, party_type
 
 CUSTOMER_FILES = ("customers.jsonl", "customers.csv")
 ACCOUNT_FILES = ("accounts.jsonl", "accounts.csv", "accounts.parquet")
@@ -70,16 +69,19 @@ class Book:
     @property
     def content_hash(self) -> str:
         digest = hashlib.sha256()
-        for kind, items in (("c", self.customers), ("a", self.accounts)):
-            for item in sorted(items, key=lambda i: i.id):
-                digest.update(f"{kind}\t{item.id}\t{item.content_hash}\n".encode())
+        rows = [("c", c.id, c.content_hash) for c in self.customers]
+        rows += [("a", a.id, a.content_hash) for a in self.accounts]
+        for kind, record_id, record_hash in sorted(rows):
+            digest.update(f"{kind}\t{record_id}\t{record_hash}\n".encode())
         return digest.hexdigest()
 
 
 def _one(folder: Path, names: tuple[str, ...], what: str, required: bool) -> Path | None:
     found = [folder / n for n in names if (folder / n).is_file()]
     if len(found) > 1:
-        raise InputError(f"several {what} files ({', '.join(p.name for p in found)}): keep one", file=folder)
+        raise InputError(
+            f"several {what} files ({', '.join(p.name for p in found)}): keep one", file=folder
+        )
     if not found and required:
         raise InputError(f"no {what} file (expected one of {', '.join(names)})", file=folder)
     return found[0] if found else None
@@ -140,7 +142,9 @@ def _csv_record(row: dict[str, str | None], file: Path, line: int) -> dict[str, 
             try:
                 data[key] = json.loads(value)
             except json.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON: {exc.msg}", file=file, line=line, field=key) from None
+                raise InputError(
+                    f"invalid JSON: {exc.msg}", file=file, line=line, field=key
+                ) from None
         elif key in _CSV_LISTS:
             data[key] = [v.strip() for v in value.split(";") if v.strip()]
         else:
@@ -173,7 +177,9 @@ def read_customers(path: Path) -> list[BookCustomer]:
     for line, data in _customer_rows(path):
         customer = parse_book_customer(data, path, line)
         if customer.id in seen:
-            raise InputError(f"duplicate customer id {customer.id!r}", file=path, line=line, field="id")
+            raise InputError(
+                f"duplicate customer id {customer.id!r}", file=path, line=line, field="id"
+            )
         seen.add(customer.id)
         out.append(customer)
     return out
@@ -187,9 +193,7 @@ def usage_files(folder: Path) -> list[Path]:
     usage = folder / USAGE_DIR
     if not usage.is_dir():
         return []
-    return sorted(
-        p for p in usage.rglob("*") if p.is_file() and not p.name.startswith((".", "_"))
-    )
+    return sorted(p for p in usage.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
 
 
 def read_book(folder: Path, provider: str | None = None) -> Book:

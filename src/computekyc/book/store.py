@@ -45,9 +45,10 @@ class BookImport:
 
     @property
     def changed(self) -> bool:
-        return any(
-            d.new or d.changed or d.removed for d in (self.customers, self.accounts)
-        ) or self.previous_revision is None
+        return (
+            any(d.new or d.changed or d.removed for d in (self.customers, self.accounts))
+            or self.previous_revision is None
+        )
 
     def counts(self) -> dict[str, int]:
         return {

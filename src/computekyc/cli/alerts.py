@@ -43,8 +43,9 @@ def _types(value: str | None) -> list[AlertType] | None:
 
 @alerts_app.command("list")
 def list_command(
-    status: str = typer.Option("open", "--status", help="open, pending_approval, closed, "
-                               "suppressed or all."),
+    status: str = typer.Option(
+        "open", "--status", help="open, pending_approval, closed, suppressed or all."
+    ),
     type_: str | None = typer.Option(None, "--type", help="Only alerts of this type."),
     subject: str | None = typer.Option(None, "--subject", help="Only alerts about this id."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),

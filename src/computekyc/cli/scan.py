@@ -30,7 +30,9 @@ def _as_of(value: str | None) -> date | None:
 def scan_command(
     provider: Path = typer.Argument(..., help="Provider folder: customers, accounts, usage/."),
     lists: Path | None = typer.Option(
-        None, "--lists", help="Offline list mirror folder (else the active snapshot, else download)."
+        None,
+        "--lists",
+        help="Offline list mirror folder (else the active snapshot, else download).",
     ),
     as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD (default: today)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on the last line."),
@@ -49,12 +51,20 @@ def scan_command(
     if terminal:
         with err.status("Scanning…"):
             result = run_scan(
-                settings, provider, lists=lists, as_of=on, progress=progress,
+                settings,
+                provider,
+                lists=lists,
+                as_of=on,
+                progress=progress,
                 workers=min(os.cpu_count() or 1, 4),
             )
     else:
         result = run_scan(
-            settings, provider, lists=lists, as_of=on, progress=progress,
+            settings,
+            provider,
+            lists=lists,
+            as_of=on,
+            progress=progress,
             workers=min(os.cpu_count() or 1, 4),
         )
     if as_json:

@@ -17,10 +17,10 @@ from computekyc.alerts import AlertDraft, AlertType, Severity, Subject, SubjectK
 from computekyc.book import Book, BookCustomer
 from computekyc.lists.model import Party
 from computekyc.ownership import Determination, Holder, RuleSet
+from computekyc.screening import entity_key
 from computekyc.services.determination import CustomerDetermination, holder_queries
 from computekyc.services.indexes import LoadedIndex
 from computekyc.services.screening import HitRecord, NameQuery
-from computekyc.screening import entity_key
 from computekyc.usage import Run
 
 RESTRICTED = ("blocked", "license_required")
@@ -66,7 +66,9 @@ class Role:
 def _holder_roles(holder: Holder, depth: int) -> Iterator[Role]:
     if depth:
         yield Role(
-            "owner", NameQuery(holder.name, holder.country, holder.type), Severity.HIGH,
+            "owner",
+            NameQuery(holder.name, holder.country, holder.type),
+            Severity.HIGH,
             holder.share,
         )
     for director in holder.directors:
@@ -95,7 +97,9 @@ def customer_queries(customer: BookCustomer) -> Iterable[NameQuery]:
 
 def account_roles(record: Any) -> list[Role]:
     kind = "individual" if record.type == "individual" else "entity"
-    roles = [Role("account holder", NameQuery(record.name, record.country, kind), Severity.CRITICAL)]
+    roles = [
+        Role("account holder", NameQuery(record.name, record.country, kind), Severity.CRITICAL)
+    ]
     roles += [
         Role("beneficial owner", NameQuery(owner, None, None), Severity.HIGH)
         for owner in record.beneficial_owners
@@ -228,7 +232,9 @@ def _listing_date(det: Determination, on: date) -> str | None:
 def _controlled_since(
     facts: ScanFacts, accounts: list[str], since: str | None
 ) -> tuple[float, dict[str, float], dict[str, float]]:
-    total, by_account, by_chip = 0.0, {}, defaultdict(float)
+    total = 0.0
+    by_account: dict[str, float] = {}
+    by_chip: dict[str, float] = defaultdict(float)
     for account in accounts:
         row = facts.usage.get(account)
         if row is None:
@@ -282,9 +288,7 @@ def _rental_draft(
     )
 
 
-def _training_drafts(
-    facts: ScanFacts, restricted_accounts: set[str]
-) -> Iterator[AlertDraft]:
+def _training_drafts(facts: ScanFacts, restricted_accounts: set[str]) -> Iterator[AlertDraft]:
     crossed: dict[tuple[str, str, float], list[dict[str, Any]]] = defaultdict(list)
     for run in facts.runs:
         for threshold in run.thresholds:
@@ -341,9 +345,7 @@ def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
             restricted[customer.id] = f"determination {result.worst.status}"
         elif any(d.evidence["role"].startswith("customer") for d in matches):
             restricted[customer.id] = "the customer matches a listed party"
-    restricted_accounts = {
-        a.id for a in facts.book.accounts if a.record.customer_id in restricted
-    }
+    restricted_accounts = {a.id for a in facts.book.accounts if a.record.customer_id in restricted}
     records = {a.id: a.record for a in facts.book.accounts}
     for account in facts.book.accounts:
         subject = Subject(SubjectKind.ACCOUNT, account.id, account.record.name)
@@ -380,7 +382,11 @@ def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
                 )
             )
         linked = sorted(
-            {records[a].customer_id for a in members if a in restricted_accounts} - {None}
+            {
+                str(records[a].customer_id)
+                for a in members
+                if a in restricted_accounts and records[a].customer_id is not None
+            }
         )
         if not linked:
             continue

@@ -82,10 +82,10 @@ class PrescreenedScreener:
     # Stored results of this snapshot for names the batch did not hold (None: not stored).
     stored: Callable[[NameQuery], list[HitRecord] | None] = lambda _query: None
     misses: dict[str, list[HitRecord]] = field(default_factory=dict)
+    snapshot_id: str | None = None
 
-    @property
-    def snapshot_id(self) -> str | None:
-        return self.loaded.snapshot
+    def __post_init__(self) -> None:
+        self.snapshot_id = self.loaded.snapshot
 
     def hits_for(self, query: NameQuery) -> list[HitRecord]:
         key = query.key

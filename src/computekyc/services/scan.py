@@ -31,8 +31,8 @@ from computekyc.ownership import PartyIndex, load_list_parents, load_rules
 from computekyc.services.alerting import ScanFacts, build_drafts, customer_queries
 from computekyc.services.determination import PrescreenedScreener, determine_many
 from computekyc.services.indexes import index_holder
-from computekyc.services.lists import SnapshotChoice, ensure_snapshot
 from computekyc.services.linking import usage_store
+from computekyc.services.lists import SnapshotChoice, ensure_snapshot
 from computekyc.services.screening import (
     NameQuery,
     save_screening,
@@ -162,7 +162,9 @@ def _write_linking(
     )
 
 
-def _unknown_hardware(engine: Any, accounts: set[str], last_day: date) -> dict[str, list[dict[str, Any]]]:
+def _unknown_hardware(
+    engine: Any, accounts: set[str], last_day: date
+) -> dict[str, list[dict[str, Any]]]:
     rows = engine.query(
         "SELECT account, hardware_name, count(*) AS rows, "
         "sum(coalesce(gpu_seconds, 0)) / 3600.0 AS gpu_hours FROM usage "
@@ -233,7 +235,8 @@ def run_scan(
     account_ids = {a.id for a in book.accounts}
     filters = Filters(last_day=on)
     per_account = {
-        row["account"]: row for row in summary(usage_engine, filters=filters)
+        row["account"]: row
+        for row in summary(usage_engine, filters=filters)
         if row["account"] in account_ids
     }
     account_runs = [r for r in runs(usage_engine, filters=filters) if r.account in account_ids]
@@ -255,7 +258,11 @@ def run_scan(
         queries.extend(account_queries(account.record))
     with engine.connect() as connection:
         outcome = screen_queries(
-            connection, loaded, holder.store(), queries, rules.possible_threshold,
+            connection,
+            loaded,
+            holder.store(),
+            queries,
+            rules.possible_threshold,
             workers=workers,
         )
     say(
@@ -339,7 +346,7 @@ def run_scan(
             rule_versions=rule_versions,
         )
         seconds = time.perf_counter() - started_clock
-        key = connection.execute(
+        inserted = connection.execute(
             insert(scans).values(
                 provider=book.provider,
                 started=started,
@@ -359,11 +366,12 @@ def run_scan(
                             "reopened": sync.reopened,
                             "resolved": sync.resolved,
                         },
+                        "seconds": round(seconds, 2),
                     }
                 ),
             )
         ).inserted_primary_key
-        assert key is not None
+        assert inserted is not None
     lap("write")
     open_count = alert_store.count([AlertStatus.OPEN])
     say(
@@ -371,7 +379,7 @@ def run_scan(
         f"{sync.resolved} resolved, {open_count} open"
     )
     return ScanResult(
-        scan_id=int(key[0]),
+        scan_id=int(inserted[0]),
         snapshot=loaded.snapshot,
         list_snapshot=choice,
         book=plan,

@@ -188,7 +188,9 @@ class _Diff:
     words: set[str]  # words whose weight changed
 
 
-def _diff_index(store: ListStore, old_id: int, loaded: LoadedIndex, old_df: dict[str, int]) -> _Diff:
+def _diff_index(
+    store: ListStore, old_id: int, loaded: LoadedIndex, old_df: dict[str, int]
+) -> _Diff:
     diff = store.diff(old_id, loaded.list_snapshot_id)
     new_df = loaded.index.doc_freq
     words = {w for w in set(old_df) | set(new_df) if old_df.get(w) != new_df.get(w)}

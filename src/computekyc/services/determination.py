@@ -83,6 +83,11 @@ class PrescreenedScreener:
     stored: Callable[[NameQuery], list[HitRecord] | None] = lambda _query: None
     misses: dict[str, list[HitRecord]] = field(default_factory=dict)
     snapshot_id: str | None = None
+    # The engine's answers per (name, country, type): owners and directors recur across
+    # customers, and hashing a key or building list entries again costs more than the lookup.
+    _entries: dict[tuple[str, str | None, str | None], tuple[ListEntry, ...]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.snapshot_id = self.loaded.snapshot
@@ -99,12 +104,15 @@ class PrescreenedScreener:
         return found
 
     def screen(self, name: str, country: str | None, type: str | None) -> list[ListEntry]:
-        found = self.hits_for(NameQuery(name, country, type))
-        by_id = self.loaded.parties
-        return [
-            entry_for(by_id.get(h["party_id"]), h, self.loaded.snapshot)
-            for h in found[:ENGINE_LIMIT]
-        ]
+        entries = self._entries.get((name, country, type))
+        if entries is None:
+            found = self.hits_for(NameQuery(name, country, type))
+            by_id = self.loaded.parties
+            entries = self._entries[(name, country, type)] = tuple(
+                entry_for(by_id.get(h["party_id"]), h, self.loaded.snapshot)
+                for h in found[:ENGINE_LIMIT]
+            )
+        return list(entries)
 
     def by_identifier(self, scheme: str, value: str) -> list[ListEntry]:
         from computekyc.ownership.graph import identifier_key

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 
 from computekyc.lists.model import Party
+from computekyc.ownership import OwnershipGraph, PartyIndex, load_list_parents
 from computekyc.lists.store import ListStore, SnapshotInfo
 from computekyc.screening import NoSnapshotError, ScreeningIndex, snapshot_cache_key, use_index
 from computekyc.settings import Settings
@@ -31,6 +32,22 @@ class LoadedIndex:
     list_snapshot_id: int
     index: ScreeningIndex
     parties: dict[str, Party] = field(default_factory=dict)
+    _party_index: PartyIndex | None = None
+    _graph: OwnershipGraph | None = None
+
+    @property
+    def party_index(self) -> PartyIndex:
+        """Exact names and identifiers of the snapshot (made once per snapshot and process)."""
+        if self._party_index is None:
+            self._party_index = PartyIndex(self.index.parties)
+        return self._party_index
+
+    @property
+    def graph(self) -> OwnershipGraph:
+        """The parents the lists themselves name (1260H, Entity List), once per snapshot."""
+        if self._graph is None:
+            self._graph = load_list_parents(self.index.parties)
+        return self._graph
 
 
 def list_store(settings: Settings) -> ListStore:

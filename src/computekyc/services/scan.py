@@ -27,7 +27,7 @@ from computekyc.book import Book, BookImport, plan_import, read_book, write_impo
 from computekyc.book.schema import book_entities, book_linking, scans
 from computekyc.linking import GeoIP, link_accounts, open_geoip
 from computekyc.linking.geoip import GeoIPNotFound
-from computekyc.ownership import PartyIndex, load_list_parents, load_rules
+from computekyc.ownership import load_rules
 from computekyc.services.alerting import ScanFacts, build_drafts, customer_queries
 from computekyc.services.determination import PrescreenedScreener, determine_many
 from computekyc.services.indexes import index_holder
@@ -281,13 +281,13 @@ def run_scan(
         for chip, figures in row["by_chip"].items():
             if chip and float(figures["gpu_hours"]) > 0:
                 chips_by_customer[owner].add(str(chip))
-    graph = load_list_parents(loaded.index.parties)
+    graph = loaded.graph
     with engine.connect() as connection:
         screener = PrescreenedScreener(
             loaded,
             dict(outcome.hits),
             rules.possible_threshold,
-            PartyIndex(loaded.index.parties),
+            loaded.party_index,
             lambda query: stored_hits(
                 connection, query, loaded.list_snapshot_id, rules.possible_threshold
             ),

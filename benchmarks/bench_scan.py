@@ -22,6 +22,8 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from computekyc.usage.generate import FOCUS_COLUMNS
+
 SHARED = Path(os.environ.get("COMPUTEKYC_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 LISTS = SHARED / "data" / "lists"
 
@@ -128,34 +130,6 @@ SYLLABLES = [
     "ashi",
 ]
 INSTANCES = ["p5.48xlarge", "p4d.24xlarge", "g5.xlarge", "g6.xlarge", "p5e.48xlarge"]
-FOCUS = [
-    "BilledCost",
-    "BillingAccountId",
-    "BillingAccountName",
-    "BillingCurrency",
-    "BillingPeriodEnd",
-    "BillingPeriodStart",
-    "ChargeCategory",
-    "ChargeDescription",
-    "ChargePeriodEnd",
-    "ChargePeriodStart",
-    "ConsumedQuantity",
-    "ConsumedUnit",
-    "EffectiveCost",
-    "ListCost",
-    "ProviderName",
-    "PublisherName",
-    "RegionId",
-    "ResourceId",
-    "ResourceType",
-    "ServiceCategory",
-    "ServiceName",
-    "SkuId",
-    "SkuPriceDetails",
-    "SubAccountId",
-    "SubAccountName",
-    "x_Operation",
-]
 
 
 def _word(rng: random.Random) -> str:
@@ -226,7 +200,7 @@ def write_book(folder: Path, customers: int, usage_rows: int, seed: int = 1) -> 
     start = datetime(2026, 11, 1)
     with (folder / "usage" / "focus.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(FOCUS)
+        writer.writerow(FOCUS_COLUMNS)
         for i in range(usage_rows):
             account = renters[i % len(renters)]
             t0 = start + timedelta(days=rng.randrange(28), hours=rng.randrange(24))

@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass, field
 
 from computekyc.lists.model import Party
-from computekyc.ownership import OwnershipGraph, PartyIndex, load_list_parents
 from computekyc.lists.store import ListStore, SnapshotInfo
+from computekyc.ownership import OwnershipGraph, PartyIndex, load_list_parents
 from computekyc.screening import NoSnapshotError, ScreeningIndex, snapshot_cache_key, use_index
 from computekyc.settings import Settings
 from computekyc.workflow.db import engine_for

@@ -40,7 +40,8 @@ from computekyc.services.screening import (
     stored_hits,
 )
 from computekyc.settings import Settings
-from computekyc.usage import Filters, ingest, make_engine, runs, summary
+from computekyc.usage import Filters, Run, ingest, make_engine, runs, summary
+from computekyc.usage import Settings as UsageSettings
 from computekyc.workflow.db import open_database, utc_now
 
 Progress = Callable[[str], None]
@@ -185,6 +186,32 @@ def _unknown_hardware(
     return dict(out)
 
 
+# Above this many candidate accounts, one query over all runs beats one query per account.
+_PER_ACCOUNT_RUNS = 20
+
+
+def _threshold_runs(engine: Any, per_account: dict[str, dict[str, Any]], on: date) -> list[Run]:
+    """The runs of the accounts that can have crossed a threshold: only an account whose total
+    operations or peak rate reaches the lowest threshold can hold a run that crossed one."""
+    limits = UsageSettings().thresholds
+    lowest = min(limits.operations)
+    candidates = sorted(
+        account
+        for account, row in per_account.items()
+        if float(row["estimated_operations"]) >= lowest
+        or float(row["peak_ops_per_second"]) >= limits.ops_per_second
+    )
+    if not candidates:
+        return []
+    if len(candidates) > _PER_ACCOUNT_RUNS:
+        wanted = set(candidates)
+        return [r for r in runs(engine, filters=Filters(last_day=on)) if r.account in wanted]
+    found: list[Run] = []
+    for account in candidates:
+        found.extend(runs(engine, filters=Filters(account=account, last_day=on)))
+    return found
+
+
 def run_scan(
     settings: Settings,
     provider_dir: Path,
@@ -239,7 +266,7 @@ def run_scan(
         for row in summary(usage_engine, filters=filters)
         if row["account"] in account_ids
     }
-    account_runs = [r for r in runs(usage_engine, filters=filters) if r.account in account_ids]
+    account_runs = _threshold_runs(usage_engine, per_account, on)
     unknown = _unknown_hardware(usage_engine, account_ids, on)
     lap("usage")
 

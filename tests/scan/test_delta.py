@@ -13,6 +13,9 @@ import random
 import shutil
 from pathlib import Path
 
+import pytest
+
+from computekyc import screening
 from computekyc.book import read_book
 from computekyc.lists.store import ListStore
 from computekyc.ownership import load_rules
@@ -75,7 +78,11 @@ def _queries(lists_dir: Path, archive_dir: Path) -> list[NameQuery]:
 
 
 def test_delta_rescreen_equals_full_rescreen_on_real_snapshots(
-    template_home: Path, tmp_path: Path, lists_dir: Path, archive_dir: Path
+    template_home: Path,
+    tmp_path: Path,
+    lists_dir: Path,
+    archive_dir: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     settings: Settings = clone_home(template_home, tmp_path / "home")
     store = ListStore(engine_for(settings))
@@ -86,12 +93,18 @@ def test_delta_rescreen_equals_full_rescreen_on_real_snapshots(
     holder = index_holder(settings)
 
     old = holder.current()
+    request.addfinalizer(lambda: screening.use_index(None))
+    holder.install()  # module-level screening.screen now asks the holder, as a server would
+    newcomer = "LIMITED LIABILITY COMPANY ZALA AERO"  # on the SDN list since 2024
+    assert not [h for h in screening.screen(newcomer) if h.source == "SDN"]
     with engine.begin() as connection:
         first = screen_queries(connection, old, store, queries, threshold)
         save_screening(connection, first)
     assert first.full == len({q.key for q in queries}) and first.delta == 0
 
     store.load_mirror(lists_dir)  # today's lists: a new snapshot
+    # The same holder (a long-running process) sees the new snapshot without a restart.
+    assert [h.party_id for h in screening.screen(newcomer) if h.source == "SDN"] == ["SDN-45934"]
     new = holder.current()
     assert new.list_snapshot_id != old.list_snapshot_id
     with engine.connect() as connection:

@@ -200,3 +200,18 @@ def test_bad_book_is_refused_with_file_line_field_and_changes_nothing(
         run_scan(scan_settings, provider, lists=lists_dir, as_of=ON)
     assert "customers.jsonl:16: type: unknown party type 'spaceship'" in str(caught.value)
     assert _alerts(scan_settings, "all") == []
+
+
+def test_determine_customers_service_matches_the_scan(scan_settings: Settings) -> None:
+    from computekyc.book import read_book
+    from computekyc.services import determine_customers
+
+    from .conftest import EXAMPLE
+
+    customers = [c.customer for c in read_book(EXAMPLE).customers]
+    found = determine_customers(scan_settings, customers, ON, item="H100")
+    status = {cid: d.worst.status for cid, d in found.items()}
+    assert status["c-106"] == "blocked"
+    assert status["c-107"] == status["c-108"] == "license_required"
+    assert {status[c] for c in ("c-100", "c-101", "c-102", "c-103")} == {"clear"}
+    assert found["c-106"].worst.snapshot_id == "snapshot-1"

@@ -9,6 +9,7 @@ worker processes unless a caller asks for it (``workers > 1``: the command line 
 from computekyc.services.determination import (
     CustomerDetermination,
     PrescreenedScreener,
+    determine_customers,
     determine_many,
 )
 from computekyc.services.indexes import IndexHolder, LoadedIndex, index_holder, snapshot_name
@@ -47,6 +48,7 @@ __all__ = [
     "ScreenRow",
     "SnapshotChoice",
     "SnapshotSource",
+    "determine_customers",
     "determine_many",
     "diff_pair",
     "ensure_snapshot",

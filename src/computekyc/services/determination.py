@@ -31,6 +31,7 @@ from computekyc.ownership import (
 )
 from computekyc.services.indexes import LoadedIndex
 from computekyc.services.screening import HitRecord, NameQuery
+from computekyc.settings import Settings
 
 ENGINE_LIMIT = 10  # hits per name the determination engine reads (as the engine screener does)
 
@@ -197,3 +198,33 @@ def determine_many(
 
 def determination_dicts(result: CustomerDetermination) -> list[dict[str, Any]]:
     return [d.to_dict() for d in result.determinations]
+
+
+def determine_customers(
+    settings: Settings,
+    customers: Sequence[Customer],
+    as_of: date,
+    item: str | None = None,
+    rules: RuleSet | None = None,
+) -> dict[str, CustomerDetermination]:
+    """Determinations of customers read by the caller (``computekyc determine``, the API) on
+    the active snapshot: each distinct name screened once (stored results of this snapshot are
+    reused, nothing is written), for ``item`` (else the default item)."""
+    from computekyc.ownership import load_rules
+    from computekyc.services.indexes import index_holder
+    from computekyc.services.screening import screen_queries
+    from computekyc.workflow import open_database
+
+    holder = index_holder(settings)
+    loaded = holder.current()
+    rules = rules or load_rules()
+    queries = [q for c in customers for q in holder_queries(c.root)]
+    with open_database(settings).connect() as connection:
+        outcome = screen_queries(
+            connection, loaded, holder.store(), queries, rules.possible_threshold
+        )
+    screener = PrescreenedScreener(
+        loaded, outcome.hits, rules.possible_threshold, loaded.party_index
+    )
+    chips = [item] if item else []
+    return determine_many(customers, lambda _cid: chips, as_of, screener, rules, loaded.graph)

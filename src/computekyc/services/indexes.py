@@ -8,15 +8,26 @@ already running keep the index they started with. Nothing here forks worker proc
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
 
+from computekyc.bulk import gc_paused
 from computekyc.lists.model import Party
 from computekyc.lists.store import ListStore, SnapshotInfo
 from computekyc.ownership import OwnershipGraph, PartyIndex, load_list_parents
 from computekyc.screening import NoSnapshotError, ScreeningIndex, snapshot_cache_key, use_index
 from computekyc.settings import Settings
 from computekyc.workflow.db import engine_for
+
+T = TypeVar("T")
 
 
 def snapshot_name(list_snapshot_id: int) -> str:
@@ -32,22 +43,57 @@ class LoadedIndex:
     list_snapshot_id: int
     index: ScreeningIndex
     parties: dict[str, Party] = field(default_factory=dict)
+    cache: Path | None = None  # where the derived tables below are kept per snapshot
     _party_index: PartyIndex | None = None
     _graph: OwnershipGraph | None = None
 
     @property
     def party_index(self) -> PartyIndex:
-        """Exact names and identifiers of the snapshot (made once per snapshot and process)."""
+        """Exact names and identifiers of the snapshot (made once per snapshot)."""
         if self._party_index is None:
-            self._party_index = PartyIndex(self.index.parties)
+            self._party_index = _derived(
+                self.cache, "parties", lambda: PartyIndex(self.index.parties), PartyIndex
+            )
         return self._party_index
 
     @property
     def graph(self) -> OwnershipGraph:
         """The parents the lists themselves name (1260H, Entity List), once per snapshot."""
         if self._graph is None:
-            self._graph = load_list_parents(self.index.parties)
+            self._graph = _derived(
+                self.cache, "graph", lambda: load_list_parents(self.index.parties), OwnershipGraph
+            )
         return self._graph
+
+
+def _code_digest() -> str:
+    """The ownership code that derives the tables: a cache written by other code is not read."""
+    digest = hashlib.sha256()
+    package = resources.files("computekyc.ownership")
+    for name in ("screener.py", "listgraph.py", "graph.py"):
+        digest.update(package.joinpath(name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _derived(cache: Path | None, name: str, build: Callable[[], T], kind: type[T]) -> T:
+    """A table derived from a snapshot's parties, from the disk cache or built and saved."""
+    if cache is None:
+        return build()
+    path = cache.with_name(f"{cache.name}-{name}-{_code_digest()}.pickle")
+    if path.is_file():
+        try:
+            with gc_paused(), path.open("rb") as handle:
+                value = pickle.load(handle)  # our own cache file under the state folder
+            if isinstance(value, kind):
+                return value
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            pass  # rebuilt below
+    value = build()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as fh:
+        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(fh.name, path)
+    return value
 
 
 def list_store(settings: Settings) -> ListStore:
@@ -103,6 +149,7 @@ class IndexHolder:
             list_snapshot_id=info.id,
             index=index,
             parties={p.party_id: p for p in index.parties},
+            cache=self.settings.ensure_home() / "scan" / f"derived-{key}",
         )
 
     def install(self) -> None:

@@ -64,3 +64,9 @@ from computekyc.linking.generate import write_population
 write_population(5000, Path(".demo/accounts.jsonl"), seed=7, truth_path=Path(".demo/accounts-truth.csv"))
 PY
 computekyc link --accounts .demo/accounts.jsonl --output .demo/entities.jsonl
+
+step "The daily job: scan a provider's book (customers, accounts, usage) and raise alerts"
+computekyc scan examples/provider --lists "$SHARED/data/lists"
+echo "Running it again changes nothing (new 0, updated 0):"
+computekyc scan examples/provider --lists "$SHARED/data/lists" --json | tail -1
+computekyc alerts list

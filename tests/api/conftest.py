@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from computekyc.alerts import AlertDraft, AlertStore, AlertType, Severity, Subject, SubjectKind
-from computekyc.services.screening_index import IndexHolder
+from computekyc.services.indexes import IndexHolder
 from computekyc.settings import Settings
 from computekyc.workflow import open_database
 

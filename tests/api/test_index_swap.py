@@ -51,7 +51,7 @@ def test_new_snapshot_swaps_in_under_load(
             )
             assert loaded.returncode == 0, loaded.stderr
             deadline = time.monotonic() + 180
-            while time.monotonic() < deadline and not any(s == "2" for _, s in seen[-20:]):
+            while time.monotonic() < deadline and not any(s == "snapshot-2" for _, s in seen[-20:]):
                 time.sleep(0.5)
             time.sleep(2)
         finally:
@@ -61,9 +61,9 @@ def test_new_snapshot_swaps_in_under_load(
     statuses = {status for status, _ in seen}
     assert statuses == {200}, statuses
     snapshots = [s for _, s in seen]
-    assert snapshots[0] == "1" and snapshots[-1] == "2"
-    first_new = snapshots.index("2")
+    assert snapshots[0] == "snapshot-1" and snapshots[-1] == "snapshot-2"
+    first_new = snapshots.index("snapshot-2")
     # Swapped once: after the first answer from the new snapshot, none from the old one
     # (a request in flight may still finish on the old index, hence the small tolerance).
-    assert snapshots[first_new + 8 :].count("1") == 0
+    assert snapshots[first_new + 8 :].count("snapshot-1") == 0
     assert len(seen) > 50

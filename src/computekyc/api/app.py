@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from computekyc import __version__
 from computekyc.api import problems, screening, workflow
-from computekyc.services.screening_index import IndexHolder
+from computekyc.services.indexes import IndexHolder, index_holder
 from computekyc.settings import Settings
 
 MAX_BODY_BYTES = 1_048_576  # a request body over 1 MiB is refused (413)
@@ -24,7 +24,7 @@ access = logging.getLogger("computekyc.api.access")
 
 
 def create_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI:
-    served = holder or IndexHolder(settings)
+    served = holder or index_holder(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -91,8 +91,8 @@ def create_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI
         """Ready: lists loaded and the workflow database reachable."""
         checks: dict[str, Any] = {}
         try:
-            current = served.current()
-            checks["lists"] = f"snapshot {current.snapshot}, {current.parties} parties"
+            current = served.serving()
+            checks["lists"] = f"{current.snapshot}, {len(current.parties)} parties"
         except Exception as exc:
             checks["lists"] = f"not ready: {exc}"
         try:

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from computekyc.api.security import needs
 from computekyc.audit import Actor
-from computekyc.services.screening_index import IndexHolder
+from computekyc.services.indexes import IndexHolder
 from computekyc.settings import Settings
 from computekyc.users import Permission
 

@@ -18,21 +18,21 @@ from computekyc.api.yente import (
     scored,
 )
 from computekyc.screening import Query as ScreeningQuery
-from computekyc.services.screening_index import IndexHolder, ServedIndex
+from computekyc.services.indexes import IndexHolder, LoadedIndex
 
 MAX_QUERIES = 100  # queries in one /match call, as yente
 MAX_LIMIT = 500
 router = APIRouter(tags=["Screening"], responses=RESPONSES)
 
 
-def rule_versions(served: ServedIndex) -> dict[str, str]:
+def rule_versions(served: LoadedIndex) -> dict[str, str]:
     from computekyc.screening import index as screening_index
 
     return {"screening": f"index-format-{screening_index.INDEX_FORMAT}", "api": __version__}
 
 
-def _served_for(holder: IndexHolder, dataset: str) -> tuple[ServedIndex, set[str] | None]:
-    served = holder.current()
+def _served_for(holder: IndexHolder, dataset: str) -> tuple[LoadedIndex, set[str] | None]:
+    served = holder.serving()
     if dataset.lower() == "default":
         return served, None
     codes = {p.source.upper() for p in served.index.parties}
@@ -74,7 +74,7 @@ def match(
             for hit in served.index.screen_query(query, floor):
                 if hit.party_id in excluded:
                     continue
-                party = served.party(hit.party_id)
+                party = served.parties.get(hit.party_id)
                 if party is None or (sources and party.source.upper() not in sources):
                     continue
                 if hit.party_id not in best or hit.score > best[hit.party_id][0].score:
@@ -92,7 +92,7 @@ def match(
         "algorithm": "computekyc",
         "algorithm_requested": algorithm,
         "snapshot": served.snapshot,
-        "snapshot_created_at": served.snapshot_created_at,
+        "snapshot_created_at": served.created_at,
         "rule_versions": rule_versions(served),
     }
 
@@ -111,7 +111,7 @@ def search(
     hits = [
         (hit, party)
         for hit in served.index.screen_query(ScreeningQuery(q), 0.5)
-        if (party := served.party(hit.party_id)) is not None
+        if (party := served.parties.get(hit.party_id)) is not None
         and (sources is None or party.source.upper() in sources)
     ]
     page = hits[offset : offset + limit]
@@ -129,8 +129,8 @@ def search(
 @router.get("/entities/{entity_id}")
 def entity(entity_id: str, actor: Screener, holder: Index) -> dict[str, Any]:
     """One listed party of the served snapshot, by its id."""
-    served = holder.current()
-    party = served.party(entity_id)
+    served = holder.serving()
+    party = served.parties.get(entity_id)
     if party is None:
         raise Problem(
             404, "Not Found", f"no listed party {entity_id!r} in snapshot {served.snapshot}"
@@ -141,7 +141,7 @@ def entity(entity_id: str, actor: Screener, holder: Index) -> dict[str, Any]:
 @router.get("/catalog")
 def catalog(actor: Screener, holder: Index) -> dict[str, Any]:
     """The lists (datasets) served, with the snapshot they come from."""
-    served = holder.current()
+    served = holder.serving()
     counts: dict[str, int] = {}
     for party in served.index.parties:
         counts[party.source] = counts.get(party.source, 0) + 1
@@ -161,7 +161,7 @@ def catalog(actor: Screener, holder: Index) -> dict[str, Any]:
         "outdated": [],
         "index_stale": False,
         "snapshot": served.snapshot,
-        "snapshot_created_at": served.snapshot_created_at,
+        "snapshot_created_at": served.created_at,
     }
 
 

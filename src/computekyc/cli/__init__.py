@@ -46,11 +46,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Compute usage: ingest FOCUS/CUR/sacct/DCGM files, accounting, training runs.",
     ),
     "link": ("link", "Account linking: resolve cloud accounts to the entities behind them."),
-    "alerts": ("casework", "The alert queue: list, show, decide and approve (four eyes)."),
-    "cases": ("casework", "Cases: alerts grouped per subject, with assignee, SLA and comments."),
+    "scan": ("scan", "Screen, determine and link a provider's book; raise and update alerts."),
+    "alerts": ("alerts casework", "The alert queue raised by `computekyc scan`."),
+    "cases": ("casework", "Cases: alerts of one subject worked together."),
     "users": ("casework", "Users, roles and API tokens."),
-    "audit": ("casework", "The tamper-evident audit log: read, verify, sign checkpoints."),
-    "serve": ("serve", "Serve the HTTP API: yente-compatible /match, alerts, cases, audit."),
+    "audit": ("casework", "The tamper-evident audit trail."),
+    "serve": (
+        "serve",
+        "Serve the HTTP API: yente-compatible /match, alerts, cases, audit (docs at /docs).",
+    ),
 }
 
 

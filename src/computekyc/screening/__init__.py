@@ -59,6 +59,7 @@ __all__ = [
     "screen",
     "screen_many",
     "snapshot_cache_key",
+    "use_index",
 ]
 
 
@@ -68,6 +69,14 @@ class NoSnapshotError(StateError, RuntimeError):
 
 _lock = threading.Lock()
 _default: ScreeningIndex | None = None
+_provider: Callable[[], ScreeningIndex] | None = None
+
+
+def use_index(provider: Callable[[], ScreeningIndex] | None) -> None:
+    """Serve module-level ``screen``/``screen_many`` from ``provider`` (a long-running process
+    hands in a holder that swaps in the index of a new snapshot); None: the built-in default."""
+    global _provider
+    _provider = provider
 
 
 def snapshot_cache_key(snapshot_id: int, created_at: str, url: str | None = None) -> str:
@@ -97,6 +106,8 @@ def index_from_store(url: str | None = None) -> ScreeningIndex:
 
 def _index() -> ScreeningIndex:
     global _default
+    if _provider is not None:
+        return _provider()
     with _lock:
         if _default is None:
             _default = index_from_store()

@@ -156,8 +156,16 @@ class ScreeningIndex:
 
     # -- building -------------------------------------------------------------------------------
     @classmethod
-    def build(cls, parties: Iterable[Party], snapshot_id: str | None = None) -> ScreeningIndex:
-        """Index every name and alias of ``parties`` (any iterable of :class:`Party`)."""
+    def build(
+        cls,
+        parties: Iterable[Party],
+        snapshot_id: str | None = None,
+        doc_freq: Mapping[str, int] | None = None,
+    ) -> ScreeningIndex:
+        """Index every name and alias of ``parties`` (any iterable of :class:`Party`).
+
+        ``doc_freq``: word frequencies of another (larger) index to weigh words by, so that an
+        index over a few parties (a list diff) scores exactly as the whole snapshot's would."""
         index = cls(parties=list(parties), snapshot_id=snapshot_id)
         postings: dict[str, list[int]] = {}
         freq: Counter[str] = Counter()
@@ -186,7 +194,11 @@ class ScreeningIndex:
                     if ident.value:
                         post("i:" + _clean_id(ident.value), first)
         index.postings = postings
-        index.doc_freq = {w: n for w, n in freq.items() if n > COMMON_DF}
+        index.doc_freq = (
+            dict(doc_freq)
+            if doc_freq is not None
+            else {w: n for w, n in freq.items() if n > COMMON_DF}
+        )
         index.weights = [
             min(
                 sum(index._token_weight(t) for t in form.tokens if t.kind in _WEIGHED)

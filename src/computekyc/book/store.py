@@ -1,0 +1,163 @@
+"""Book revisions in the workflow database: each import is a content-hashed revision, and each
+record's content hash says whether it is new, changed, unchanged or removed since the last one.
+
+:func:`plan_import` only reads; :func:`write_import` writes inside the caller's transaction (the
+scan's one transaction), so a failed scan leaves the book as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.engine import Connection
+
+from computekyc.book.reader import Book
+from computekyc.book.schema import book_records, book_revisions
+from computekyc.workflow.db import utc_now
+
+KINDS = ("customer", "account")
+
+
+@dataclass(slots=True)
+class RecordDelta:
+    new: set[str] = field(default_factory=set)
+    changed: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+    unchanged: set[str] = field(default_factory=set)
+
+    @property
+    def touched(self) -> set[str]:
+        """New or changed: screened against the whole list snapshot."""
+        return self.new | self.changed
+
+
+@dataclass(slots=True)
+class BookImport:
+    """What importing a book reading does (or did): the revision and the per-record delta."""
+
+    provider: str
+    content_hash: str
+    previous_revision: int | None
+    revision: int | None  # None until written; the previous one when nothing changed
+    customers: RecordDelta
+    accounts: RecordDelta
+
+    @property
+    def changed(self) -> bool:
+        return (
+            any(d.new or d.changed or d.removed for d in (self.customers, self.accounts))
+            or self.previous_revision is None
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": len(self.customers.new) + len(self.accounts.new),
+            "changed": len(self.customers.changed) + len(self.accounts.changed),
+            "removed": len(self.customers.removed) + len(self.accounts.removed),
+        }
+
+
+def latest_revision(connection: Connection, provider: str) -> tuple[int, str] | None:
+    row = connection.execute(
+        select(book_revisions.c.id, book_revisions.c.content_hash)
+        .where(book_revisions.c.provider == provider)
+        .order_by(book_revisions.c.id.desc())
+        .limit(1)
+    ).first()
+    return (int(row[0]), str(row[1])) if row is not None else None
+
+
+def live_hashes(connection: Connection, provider: str, kind: str) -> dict[str, str]:
+    rows = connection.execute(
+        select(book_records.c.record_id, book_records.c.content_hash).where(
+            book_records.c.provider == provider,
+            book_records.c.kind == kind,
+            book_records.c.removed_revision.is_(None),
+        )
+    )
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _delta(before: dict[str, str], after: dict[str, str]) -> RecordDelta:
+    delta = RecordDelta()
+    for key, digest in after.items():
+        old = before.get(key)
+        if old is None:
+            delta.new.add(key)
+        elif old != digest:
+            delta.changed.add(key)
+        else:
+            delta.unchanged.add(key)
+    delta.removed = {k for k in before if k not in after}
+    return delta
+
+
+def plan_import(connection: Connection, book: Book) -> BookImport:
+    latest = latest_revision(connection, book.provider)
+    customers = {c.id: c.content_hash for c in book.customers}
+    accounts = {a.id: a.content_hash for a in book.accounts}
+    plan = BookImport(
+        provider=book.provider,
+        content_hash=book.content_hash,
+        previous_revision=latest[0] if latest else None,
+        revision=None,
+        customers=_delta(live_hashes(connection, book.provider, "customer"), customers),
+        accounts=_delta(live_hashes(connection, book.provider, "account"), accounts),
+    )
+    if latest is not None and latest[1] == plan.content_hash:
+        plan.revision = latest[0]
+    return plan
+
+
+def write_import(connection: Connection, book: Book, plan: BookImport) -> int:
+    """Store the revision (nothing when the book is byte-for-byte the latest one)."""
+    if plan.revision is not None:
+        return plan.revision
+    counts = plan.counts()
+    key = connection.execute(
+        insert(book_revisions).values(
+            provider=book.provider,
+            content_hash=plan.content_hash,
+            created_at=utc_now(),
+            customers=len(book.customers),
+            accounts=len(book.accounts),
+            **counts,
+        )
+    ).inserted_primary_key
+    assert key is not None
+    revision = int(key[0])
+    hashes = {
+        "customer": {c.id: c.content_hash for c in book.customers},
+        "account": {a.id: a.content_hash for a in book.accounts},
+    }
+    for kind, delta in (("customer", plan.customers), ("account", plan.accounts)):
+        gone = sorted(delta.changed | delta.removed)
+        for start in range(0, len(gone), 500):
+            connection.execute(
+                update(book_records)
+                .where(
+                    and_(
+                        book_records.c.provider == book.provider,
+                        book_records.c.kind == kind,
+                        book_records.c.removed_revision.is_(None),
+                        book_records.c.record_id.in_(gone[start : start + 500]),
+                    )
+                )
+                .values(removed_revision=revision)
+            )
+        rows = [
+            {
+                "provider": book.provider,
+                "kind": kind,
+                "record_id": record_id,
+                "content_hash": hashes[kind][record_id],
+                "added_revision": revision,
+                "removed_revision": None,
+            }
+            for record_id in sorted(delta.new | delta.changed)
+        ]
+        if rows:
+            connection.execute(insert(book_records), rows)
+    plan.revision = revision
+    return revision

@@ -1,0 +1,421 @@
+"""From a scan's findings to alert drafts: one function per engine, each with its evidence.
+
+Every draft has a stable discriminator (the listed party, the rule, the threshold, the linked
+customer…) so that an unchanged scan raises exactly the drafts it raised before, and evidence
+that is a pure function of the inputs (no times, no scan ids), so that it does not update them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from computekyc.alerts import AlertDraft, AlertType, Severity, Subject, SubjectKind
+from computekyc.book import Book, BookCustomer
+from computekyc.lists.model import Party
+from computekyc.ownership import Determination, Holder, RuleSet
+from computekyc.screening import entity_key
+from computekyc.services.determination import CustomerDetermination, holder_queries
+from computekyc.services.indexes import LoadedIndex
+from computekyc.services.screening import HitRecord, NameQuery
+from computekyc.usage import Run
+
+RESTRICTED = ("blocked", "license_required")
+# Determination rules whose application is an alert of its own (listed_customer is raised as
+# restricted_party_match with the screening hit's explanation).
+RULE_ALERTS = {
+    "ofac_50": (AlertType.OWNERSHIP_BLOCKED, Severity.CRITICAL),
+    "bis_affiliates": (AlertType.AFFILIATES_RULE, Severity.HIGH),
+    "hq_advanced_computing": (AlertType.HEADQUARTERS_D5, Severity.HIGH),
+}
+SIGNAL_ALERTS = {
+    "reseller": AlertType.RESELLER,
+    "structuring": AlertType.STRUCTURING,
+    "access_geography": AlertType.ACCESS_GEOGRAPHY,
+    "identity_churn": AlertType.IDENTITY_CHURN,
+}
+
+
+@dataclass(slots=True)
+class ScanFacts:
+    book: Book
+    as_of: date
+    rules: RuleSet
+    loaded: LoadedIndex
+    hits: dict[str, list[HitRecord]]
+    determinations: dict[str, CustomerDetermination]
+    usage: dict[str, dict[str, Any]]  # account → usage summary (totals, by chip, by day)
+    runs: list[Run]
+    unknown_hardware: dict[str, list[dict[str, Any]]]
+    entities: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """Who a screened name is, relative to the subject: the customer, an owner, a director…"""
+
+    role: str
+    query: NameQuery
+    severity: Severity
+    share: float | None = None
+
+
+def _holder_roles(holder: Holder, depth: int) -> Iterator[Role]:
+    if depth:
+        yield Role(
+            "owner",
+            NameQuery(holder.name, holder.country, holder.type),
+            Severity.HIGH,
+            holder.share,
+        )
+    for director in holder.directors:
+        yield Role("director", NameQuery(director, None, "individual"), Severity.MEDIUM)
+    for owner in holder.owners:
+        if owner.origin == "declared":
+            yield from _holder_roles(owner, depth + 1)
+
+
+def customer_roles(customer: BookCustomer) -> list[Role]:
+    root = customer.customer.root
+    roles = [Role("customer", NameQuery(root.name, root.country, root.type), Severity.CRITICAL)]
+    roles += [
+        Role("customer (other name)", NameQuery(n, root.country, root.type), Severity.CRITICAL)
+        for n in customer.other_names
+    ]
+    return roles + list(_holder_roles(root, 0))
+
+
+def customer_queries(customer: BookCustomer) -> Iterable[NameQuery]:
+    yield from holder_queries(customer.customer.root)
+    root = customer.customer.root
+    for name in customer.other_names:
+        yield NameQuery(name, root.country, root.type)
+
+
+def account_roles(record: Any) -> list[Role]:
+    kind = "individual" if record.type == "individual" else "entity"
+    roles = [
+        Role("account holder", NameQuery(record.name, record.country, kind), Severity.CRITICAL)
+    ]
+    roles += [
+        Role("beneficial owner", NameQuery(owner, None, None), Severity.HIGH)
+        for owner in record.beneficial_owners
+    ]
+    return roles
+
+
+def _in_force(party: Party | None, on: date) -> bool:
+    if party is None:
+        return True
+    day = on.isoformat()
+    if party.listed_on and party.listed_on[:10] > day:
+        return False
+    return not (party.delisted_on and party.delisted_on[:10] <= day)
+
+
+def _match_drafts(facts: ScanFacts, subject: Subject, roles: list[Role]) -> Iterator[AlertDraft]:
+    """One alert per listed entity per person of the subject (the customer under any of its
+    names, each owner, each director): a 1260H entity's tranche rows fold into one, and every
+    row and name that matched stays in the evidence with its explanation."""
+    groups: dict[tuple[str, str], list[tuple[Role, HitRecord]]] = {}
+    for role in roles:
+        who = role.role.split(" (")[0] if role.role.startswith("customer") else role.role
+        person = who if who in ("customer", "account holder") else f"{who}:{role.query.name}"
+        for hit in facts.hits.get(role.query.key, []):
+            if float(hit["score"]) < facts.rules.match_threshold:
+                continue
+            if not _in_force(facts.loaded.parties.get(hit["party_id"]), facts.as_of):
+                continue
+            listed, _ = entity_key(hit["source"], hit["party_id"])
+            groups.setdefault((person, f"{hit['source']}:{listed}"), []).append((role, hit))
+    for (person, listed), found in groups.items():
+        found.sort(key=lambda rh: (-float(rh[1]["score"]), rh[1]["party_id"], rh[0].query.name))
+        role, best = found[0]
+        who = f"{role.role} {role.query.name!r}"
+        if role.share is not None:
+            who += f" ({role.share:g}%)"
+        rows = len({h["party_id"] for _, h in found})
+        yield AlertDraft(
+            type=AlertType.RESTRICTED_PARTY_MATCH,
+            severity=min((r.severity for r, _ in found), key=lambda s: s.rank),
+            subject=subject,
+            summary=(
+                f"{who} matches {best['source']} {best['name']!r} (score "
+                f"{float(best['score']):.2f}" + (f", {rows} listed rows)" if rows > 1 else ")")
+            ),
+            evidence={
+                "role": role.role,
+                "name": role.query.name,
+                "country": role.query.country,
+                "share": role.share,
+                "hits": [
+                    {
+                        "name": r.query.name,
+                        "role": r.role,
+                        "hit": h,
+                        "listing": _listing(facts.loaded.parties.get(h["party_id"])),
+                    }
+                    for r, h in found
+                ],
+                "snapshot": facts.loaded.snapshot,
+            },
+            discriminator=f"{person}|{listed}",
+        )
+
+
+def _listing(party: Party | None) -> dict[str, Any] | None:
+    if party is None:
+        return None
+    return {
+        "party_id": party.party_id,
+        "source": party.source,
+        "programs": list(party.programs),
+        "listed_on": party.listed_on,
+        "delisted_on": party.delisted_on,
+        "license_requirement": party.license_requirement,
+        "source_file": party.source_file,
+        "source_line": party.source_line,
+    }
+
+
+def _rule_drafts(subject: Subject, result: CustomerDetermination) -> Iterator[AlertDraft]:
+    for rule, (kind, severity) in RULE_ALERTS.items():
+        for det in result.determinations:
+            applied = next((r for r in det.rules if r.rule == rule and r.applies), None)
+            if applied is None:
+                continue
+            yield AlertDraft(
+                type=kind,
+                severity=severity,
+                subject=subject,
+                summary=f"{applied.title}: {applied.reason}",
+                evidence={
+                    "rule": applied.to_dict(),
+                    "item": det.item,
+                    "status": det.status,
+                    "as_of": det.as_of.isoformat(),
+                    "rules_version": det.rules_version,
+                },
+                discriminator=rule,
+            )
+            break
+    worst = result.worst
+    if worst.status == "review":
+        findings = [r.to_dict() for r in worst.rules if r.status == "review"]
+        yield AlertDraft(
+            type=AlertType.DETERMINATION_REVIEW,
+            severity=Severity.MEDIUM,
+            subject=subject,
+            summary=worst.explanation,
+            evidence={"findings": findings, "item": worst.item, "as_of": worst.as_of.isoformat()},
+        )
+
+
+def _listing_date(det: Determination, on: date) -> str | None:
+    """Since when the customer has been restricted: the earliest listing behind an applied
+    rule; None (the whole period) when the restriction rests on no listing (headquarters)."""
+    dates = [
+        e.listed_on[:10]
+        for r in det.rules
+        if r.applies and r.status in RESTRICTED
+        for e in r.entries
+        if e.listed_on
+    ]
+    if any(r.applies and r.status in RESTRICTED and not r.entries for r in det.rules):
+        return None
+    return min(dates) if dates else None
+
+
+def _controlled_since(
+    facts: ScanFacts, accounts: list[str], since: str | None
+) -> tuple[float, dict[str, float], dict[str, float]]:
+    total = 0.0
+    by_account: dict[str, float] = {}
+    by_chip: dict[str, float] = defaultdict(float)
+    for account in accounts:
+        row = facts.usage.get(account)
+        if row is None:
+            continue
+        hours = 0.0
+        for day in row["days"]:
+            if since is not None and day["date"] < since:
+                continue
+            for chip, figures in day["by_chip"].items():
+                value = float(figures["controlled_gpu_hours"] or 0.0)
+                hours += value
+                by_chip[str(chip)] += value
+        if hours > 0:
+            by_account[account] = round(hours, 3)
+            total += hours
+    return round(total, 3), by_account, {k: round(v, 3) for k, v in by_chip.items() if v > 0}
+
+
+def _rental_draft(
+    facts: ScanFacts, subject: Subject, result: CustomerDetermination, accounts: list[str]
+) -> AlertDraft | None:
+    worst = result.worst
+    if worst.status not in RESTRICTED:
+        return None
+    since = _listing_date(worst, facts.as_of)
+    total, by_account, by_chip = _controlled_since(facts, accounts, since)
+    if total <= 0:
+        return None
+    return AlertDraft(
+        type=AlertType.CONTROLLED_RENTAL,
+        severity=Severity.CRITICAL,
+        subject=subject,
+        summary=(
+            f"{worst.status} customer used {total:,.1f} controlled GPU-hours"
+            + (f" since its listing on {since}" if since else "")
+            + f" (as of {facts.as_of})"
+        ),
+        evidence={
+            "status": worst.status,
+            "since": since,
+            "period": (
+                f"from the listing on {since} to {facts.as_of}"
+                if since
+                else f"the whole period to {facts.as_of} (the restriction has no listing date)"
+            ),
+            "controlled_gpu_hours": total,
+            "by_account": by_account,
+            "by_chip": by_chip,
+            "explanation": worst.explanation,
+        },
+    )
+
+
+def _training_drafts(facts: ScanFacts, restricted_accounts: set[str]) -> Iterator[AlertDraft]:
+    crossed: dict[tuple[str, str, float], list[dict[str, Any]]] = defaultdict(list)
+    for run in facts.runs:
+        for threshold in run.thresholds:
+            if threshold["status"] != "crossed":
+                continue
+            crossed[(run.account, threshold["kind"], float(threshold["threshold"]))].append(
+                {
+                    "run": run.run,
+                    "class": run.cls,
+                    "chip": run.chip,
+                    "gpus": run.gpus,
+                    "start": run.start,
+                    "end": run.end,
+                    "in_progress": run.in_progress,
+                    "estimated_operations": run.estimated_operations,
+                    "peak_ops_per_second": run.peak_ops_per_second,
+                    "crossed_on": threshold["date"],
+                    "reasons": run.reasons,
+                }
+            )
+    for (account, kind, limit), found in sorted(crossed.items()):
+        unit = "operations" if kind == "operations" else "operations/s"
+        severity = Severity.HIGH if kind != "operations" or limit >= 1e25 else Severity.MEDIUM
+        if account in restricted_accounts:
+            severity = Severity.CRITICAL
+        first = min(r["crossed_on"] or "" for r in found)
+        yield AlertDraft(
+            type=AlertType.TRAINING_THRESHOLD,
+            severity=severity,
+            subject=Subject(SubjectKind.ACCOUNT, account),
+            summary=f"{len(found)} run(s) crossed {limit:.0e} {unit} (first on {first})",
+            evidence={"threshold": limit, "kind": kind, "runs": found},
+            discriminator=f"{kind}:{limit:g}",
+        )
+
+
+def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
+    drafts: list[AlertDraft] = []
+    accounts_of: dict[str, list[str]] = defaultdict(list)
+    for account in facts.book.accounts:
+        if account.record.customer_id:
+            accounts_of[account.record.customer_id].append(account.id)
+    restricted: dict[str, str] = {}  # customer → why
+    for customer in facts.book.customers:
+        subject = Subject(SubjectKind.CUSTOMER, customer.id, customer.customer.root.name)
+        matches = list(_match_drafts(facts, subject, customer_roles(customer)))
+        drafts.extend(matches)
+        result = facts.determinations[customer.id]
+        drafts.extend(_rule_drafts(subject, result))
+        rental = _rental_draft(facts, subject, result, sorted(accounts_of[customer.id]))
+        if rental is not None:
+            drafts.append(rental)
+        if result.worst.status in RESTRICTED:
+            restricted[customer.id] = f"determination {result.worst.status}"
+        elif any(d.evidence["role"].startswith("customer") for d in matches):
+            restricted[customer.id] = "the customer matches a listed party"
+    restricted_accounts = {a.id for a in facts.book.accounts if a.record.customer_id in restricted}
+    records = {a.id: a.record for a in facts.book.accounts}
+    for account in facts.book.accounts:
+        subject = Subject(SubjectKind.ACCOUNT, account.id, account.record.name)
+        drafts.extend(_match_drafts(facts, subject, account_roles(account.record)))
+        unknown = facts.unknown_hardware.get(account.id)
+        if unknown:
+            drafts.append(
+                AlertDraft(
+                    type=AlertType.UNCLASSIFIED_HARDWARE,
+                    severity=Severity.LOW,
+                    subject=subject,
+                    summary=(
+                        "usage on hardware the chip catalogue does not know: "
+                        + ", ".join(u["hardware_name"] for u in unknown)
+                    ),
+                    evidence={"hardware": unknown},
+                )
+            )
+    drafts.extend(_training_drafts(facts, restricted_accounts))
+    for entity in facts.entities:
+        entity_id = str(entity["entity_id"])
+        members = list(entity["accounts"])
+        for signal in entity.get("signals", []):
+            kind = SIGNAL_ALERTS.get(signal["kind"])
+            if kind is None:
+                continue
+            drafts.append(
+                AlertDraft(
+                    type=kind,
+                    severity=Severity(signal["severity"]),
+                    subject=Subject(SubjectKind.ENTITY, entity_id),
+                    summary=signal["summary"],
+                    evidence={"signal": signal, "accounts": members},
+                )
+            )
+        linked = sorted(
+            {
+                str(records[a].customer_id)
+                for a in members
+                if a in restricted_accounts and records[a].customer_id is not None
+            }
+        )
+        if not linked:
+            continue
+        for account in members:
+            own = records[account].customer_id if account in records else None
+            for customer_id in linked:
+                if own == customer_id:
+                    continue
+                drafts.append(
+                    AlertDraft(
+                        type=AlertType.LINKED_TO_RESTRICTED,
+                        severity=Severity.HIGH,
+                        subject=Subject(
+                            SubjectKind.ACCOUNT,
+                            account,
+                            records[account].name if account in records else None,
+                        ),
+                        summary=(
+                            f"linked (entity {entity_id}) to accounts of customer {customer_id}: "
+                            f"{restricted[str(customer_id)]}"
+                        ),
+                        evidence={
+                            "entity_id": entity_id,
+                            "restricted_customer": customer_id,
+                            "why": restricted[str(customer_id)],
+                            "account_customer": own,
+                            "links": entity.get("links", []),
+                        },
+                        discriminator=str(customer_id),
+                    )
+                )
+    return drafts

@@ -1,0 +1,230 @@
+"""Batch determinations: many customers, each for the items it rents, on one date.
+
+The determination engine asks its screener about every node of every ownership tree. Here the
+names are screened once per scan (each distinct name once, in a batch, cached across scans, see
+:mod:`computekyc.services.screening`), and :class:`PrescreenedScreener` answers the engine from
+those results; a name the batch did not know (a parent found in the ownership graph) is screened
+on demand and remembered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from computekyc.chips import UnknownHardware
+from computekyc.lists.model import Party
+from computekyc.ownership import (
+    DEFAULT_ITEM,
+    Customer,
+    Determination,
+    Holder,
+    Item,
+    ListEntry,
+    OwnershipGraph,
+    PartyIndex,
+    RuleSet,
+    determine,
+    resolve_item,
+)
+from computekyc.services.indexes import LoadedIndex
+from computekyc.services.screening import HitRecord, NameQuery
+from computekyc.settings import Settings
+
+ENGINE_LIMIT = 10  # hits per name the determination engine reads (as the engine screener does)
+
+
+def holder_queries(holder: Holder) -> Iterable[NameQuery]:
+    """Every query the determination engine makes for a declared tree (owners, directors)."""
+    yield NameQuery(holder.name, holder.country, holder.type)
+    for director in holder.directors:
+        yield NameQuery(director, None, "individual")
+    for owner in holder.owners:
+        yield from holder_queries(owner)
+
+
+def entry_for(party: Party | None, hit: HitRecord, snapshot: str) -> ListEntry:
+    if party is None:
+        return ListEntry(
+            party_id=hit["party_id"],
+            source=hit["source"],
+            name=hit["name"],
+            score=float(hit["score"]),
+            matched_name=hit["matched_name"],
+            programs=tuple(hit["programs"]),
+            snapshot_id=snapshot,
+        )
+    return ListEntry(
+        party_id=party.party_id,
+        source=party.source,
+        name=party.name,
+        score=float(hit["score"]),
+        matched_name=hit["matched_name"],
+        programs=tuple(party.programs),
+        snapshot_id=snapshot,
+        license_requirement=party.license_requirement,
+        license_policy=party.license_policy,
+        how="name",
+        listed_on=party.listed_on,
+        delisted_on=party.delisted_on,
+    )
+
+
+@dataclass(slots=True)
+class PrescreenedScreener:
+    """The ownership ``Screener`` protocol over batch results; misses are screened on demand."""
+
+    loaded: LoadedIndex
+    hits: dict[str, list[HitRecord]]
+    threshold: float
+    parties: PartyIndex
+    # Stored results of this snapshot for names the batch did not hold (None: not stored).
+    stored: Callable[[NameQuery], list[HitRecord] | None] = lambda _query: None
+    misses: dict[str, list[HitRecord]] = field(default_factory=dict)
+    snapshot_id: str | None = None
+    # The engine's answers per (name, country, type): owners and directors recur across
+    # customers, and hashing a key or building list entries again costs more than the lookup.
+    _entries: dict[tuple[str, str | None, str | None], tuple[ListEntry, ...]] = field(
+        default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        self.snapshot_id = self.loaded.snapshot
+
+    def hits_for(self, query: NameQuery) -> list[HitRecord]:
+        key = query.key
+        found = self.hits.get(key)
+        if found is None:
+            found = self.stored(query)
+            if found is None:
+                screened = self.loaded.index.screen_query(query.query(), self.threshold)
+                found = self.misses[key] = [h.to_dict() for h in screened]
+            self.hits[key] = found
+        return found
+
+    def screen(self, name: str, country: str | None, type: str | None) -> list[ListEntry]:
+        entries = self._entries.get((name, country, type))
+        if entries is None:
+            found = self.hits_for(NameQuery(name, country, type))
+            by_id = self.loaded.parties
+            entries = self._entries[(name, country, type)] = tuple(
+                entry_for(by_id.get(h["party_id"]), h, self.loaded.snapshot)
+                for h in found[:ENGINE_LIMIT]
+            )
+        return list(entries)
+
+    def by_identifier(self, scheme: str, value: str) -> list[ListEntry]:
+        from computekyc.ownership.graph import identifier_key
+
+        parties = self.parties.by_identifier.get(identifier_key(scheme, value), [])
+        return [
+            ListEntry(
+                party_id=p.party_id,
+                source=p.source,
+                name=p.name,
+                score=1.0,
+                matched_name=f"{scheme} {value}",
+                programs=tuple(p.programs),
+                snapshot_id=self.loaded.snapshot,
+                license_requirement=p.license_requirement,
+                license_policy=p.license_policy,
+                how="identifier",
+                listed_on=p.listed_on,
+                delisted_on=p.delisted_on,
+            )
+            for p in parties
+        ]
+
+
+@dataclass(slots=True)
+class CustomerDetermination:
+    """A customer's determination for each item it rents (the worst one first)."""
+
+    customer_id: str
+    determinations: list[Determination]
+
+    @property
+    def worst(self) -> Determination:
+        return self.determinations[0]
+
+
+_ORDER = ("clear", "review", "license_required", "blocked")
+
+
+def items_for(chips: Sequence[str], as_of: date, cache: dict[str, Item]) -> list[Item]:
+    """The items a customer rented (catalogue chip names), or the default when none."""
+    out: list[Item] = []
+    for name in sorted(set(chips)):
+        item = cache.get(name)
+        if item is None:
+            try:
+                item = cache[name] = resolve_item(name, as_of)
+            except UnknownHardware:
+                continue  # raised as unclassified_hardware; never guessed into an item
+        out.append(item)
+    if not out:
+        item = cache.get(DEFAULT_ITEM)
+        if item is None:
+            item = cache[DEFAULT_ITEM] = resolve_item(DEFAULT_ITEM, as_of)
+        out.append(item)
+    return out
+
+
+def determine_many(
+    customers: Iterable[Customer],
+    chips_of: Callable[[str], Sequence[str]],
+    as_of: date,
+    screener: PrescreenedScreener,
+    rules: RuleSet,
+    graph: OwnershipGraph | None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, CustomerDetermination]:
+    """Determine every customer for each chip it rented (``chips_of(customer_id)``)."""
+    items: dict[str, Item] = {}
+    out: dict[str, CustomerDetermination] = {}
+    for customer in customers:
+        results = [
+            determine(customer, item, as_of, screener, rules, graph)
+            for item in items_for(chips_of(customer.id), as_of, items)
+        ]
+        results.sort(key=lambda d: -_ORDER.index(d.status))
+        out[customer.id] = CustomerDetermination(customer.id, results)
+        if progress is not None:
+            progress(1)
+    return out
+
+
+def determination_dicts(result: CustomerDetermination) -> list[dict[str, Any]]:
+    return [d.to_dict() for d in result.determinations]
+
+
+def determine_customers(
+    settings: Settings,
+    customers: Sequence[Customer],
+    as_of: date,
+    item: str | None = None,
+    rules: RuleSet | None = None,
+) -> dict[str, CustomerDetermination]:
+    """Determinations of customers read by the caller (``computekyc determine``, the API) on
+    the active snapshot: each distinct name screened once (stored results of this snapshot are
+    reused, nothing is written), for ``item`` (else the default item)."""
+    from computekyc.ownership import load_rules
+    from computekyc.services.indexes import index_holder
+    from computekyc.services.screening import screen_queries
+    from computekyc.workflow import open_database
+
+    holder = index_holder(settings)
+    loaded = holder.current()
+    rules = rules or load_rules()
+    queries = [q for c in customers for q in holder_queries(c.root)]
+    with open_database(settings).connect() as connection:
+        outcome = screen_queries(
+            connection, loaded, holder.store(), queries, rules.possible_threshold
+        )
+    screener = PrescreenedScreener(
+        loaded, outcome.hits, rules.possible_threshold, loaded.party_index
+    )
+    chips = [item] if item else []
+    return determine_many(customers, lambda _cid: chips, as_of, screener, rules, loaded.graph)

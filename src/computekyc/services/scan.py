@@ -1,0 +1,436 @@
+"""The daily job: a provider's book against the lists, its usage and its links — as alerts.
+
+:func:`run_scan` reads the provider folder, imports a book revision, ingests new usage files,
+links accounts into entities, screens every customer, owner, director and account name (delta
+against the last snapshot where possible), determines each customer for the chips it actually
+rented, raises alerts, and writes everything in ONE transaction: the book revision, the stored
+screening results, the entity assignment, the alert sync and the ``scans`` row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection
+
+from computekyc.alerts import AlertStatus, AlertStore, SubjectKind, SyncResult, canonical_json
+from computekyc.book import Book, BookImport, plan_import, read_book, write_import
+from computekyc.book.schema import book_entities, book_linking, scans
+from computekyc.linking import GeoIP, link_accounts, open_geoip
+from computekyc.linking.geoip import GeoIPNotFound
+from computekyc.ownership import load_rules
+from computekyc.services.alerting import ScanFacts, build_drafts, customer_queries
+from computekyc.services.determination import PrescreenedScreener, determine_many
+from computekyc.services.indexes import index_holder
+from computekyc.services.linking import usage_store
+from computekyc.services.lists import SnapshotChoice, ensure_snapshot
+from computekyc.services.screening import (
+    NameQuery,
+    save_screening,
+    screen_queries,
+    stored_hits,
+)
+from computekyc.settings import Settings
+from computekyc.usage import Filters, Run, ingest, make_engine, runs, summary
+from computekyc.usage import Settings as UsageSettings
+from computekyc.workflow.db import open_database, utc_now
+
+Progress = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class ScanCounts:
+    customers: int
+    accounts: int
+    entities: int
+    screened_full: int
+    screened_delta: int
+    screened_cached: int
+    usage_files_ingested: int
+    determinations: int
+
+
+@dataclass(slots=True)
+class ScanResult:
+    scan_id: int
+    snapshot: str
+    list_snapshot: SnapshotChoice
+    book: BookImport
+    counts: ScanCounts
+    sync: SyncResult
+    open_alerts: int
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``scan --json`` contract: exactly these keys."""
+        return {
+            "snapshot": self.snapshot,
+            "customers": self.counts.customers,
+            "accounts": self.counts.accounts,
+            "screened": {"full": self.counts.screened_full, "delta": self.counts.screened_delta},
+            "alerts": {
+                "new": self.sync.new,
+                "updated": self.sync.updated + self.sync.reopened,
+                "resolved": self.sync.resolved,
+                "open": self.open_alerts,
+            },
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def _geoip(settings: Settings) -> GeoIP | None:
+    try:
+        return open_geoip(settings.geoip_dir)
+    except GeoIPNotFound:
+        if settings.geoip_dir is not None:
+            raise
+        return None
+
+
+def _previous_entities(connection: Connection, provider: str) -> dict[str, str]:
+    rows = connection.execute(
+        select(book_entities.c.account_id, book_entities.c.entity_id).where(
+            book_entities.c.provider == provider
+        )
+    )
+    return {str(a): str(e) for a, e in rows}
+
+
+def _stored_linking(connection: Connection, provider: str) -> tuple[str, list[dict[str, Any]]]:
+    row = connection.execute(
+        select(book_linking.c.input_hash, book_linking.c.entities).where(
+            book_linking.c.provider == provider
+        )
+    ).first()
+    return (str(row[0]), json.loads(row[1])) if row is not None else ("", [])
+
+
+def _link(
+    connection: Connection,
+    book: Book,
+    operations: dict[str, float],
+    geoip: GeoIP | None,
+) -> tuple[list[dict[str, Any]], str, bool]:
+    """Entities of the book's accounts: reused while accounts, usage and the IP database are
+    unchanged, else linked again against the stored assignment (stable entity ids)."""
+    digest = hashlib.sha256()
+    for account in sorted(book.accounts, key=lambda a: a.id):
+        digest.update(f"{account.id}\t{account.content_hash}\n".encode())
+    digest.update(canonical_json(sorted(operations.items())).encode())
+    digest.update(canonical_json(geoip.source.describe() if geoip else None).encode())
+    input_hash = digest.hexdigest()
+    stored_hash, stored = _stored_linking(connection, book.provider)
+    if stored_hash == input_hash:
+        return stored, input_hash, False
+    if not book.accounts:
+        return [], input_hash, True
+    result = link_accounts(
+        [a.record for a in book.accounts],
+        "duckdb",
+        operations,
+        geoip,
+        _previous_entities(connection, book.provider),
+    )
+    return [e.to_json() for e in result.entities], input_hash, True
+
+
+def _write_linking(
+    connection: Connection, provider: str, entities: list[dict[str, Any]], input_hash: str
+) -> None:
+    connection.execute(delete(book_entities).where(book_entities.c.provider == provider))
+    rows = [
+        {"provider": provider, "account_id": a, "entity_id": e["entity_id"]}
+        for e in entities
+        for a in e["accounts"]
+    ]
+    for start in range(0, len(rows), 5000):
+        connection.execute(insert(book_entities), rows[start : start + 5000])
+    connection.execute(delete(book_linking).where(book_linking.c.provider == provider))
+    connection.execute(
+        insert(book_linking).values(
+            provider=provider, input_hash=input_hash, entities=canonical_json(entities)
+        )
+    )
+
+
+def _unknown_hardware(
+    engine: Any, accounts: set[str], last_day: date
+) -> dict[str, list[dict[str, Any]]]:
+    rows = engine.query(
+        "SELECT account, hardware_name, count(*) AS rows, "
+        "sum(coalesce(gpu_seconds, 0)) / 3600.0 AS gpu_hours FROM usage "
+        "WHERE chip IS NULL AND hardware_name IS NOT NULL AND account IS NOT NULL "
+        f"AND start_s < {((last_day - date(1970, 1, 1)).days + 1) * 86400} "
+        "GROUP BY account, hardware_name ORDER BY account, hardware_name"
+    )
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["account"] in accounts:
+            out[row["account"]].append(
+                {
+                    "hardware_name": row["hardware_name"],
+                    "rows": int(row["rows"]),
+                    "gpu_hours": round(float(row["gpu_hours"]), 3),
+                }
+            )
+    return dict(out)
+
+
+# Above this many candidate accounts, one query over all runs beats one query per account.
+_PER_ACCOUNT_RUNS = 20
+
+
+def _threshold_runs(engine: Any, per_account: dict[str, dict[str, Any]], on: date) -> list[Run]:
+    """The runs of the accounts that can have crossed a threshold: only an account whose total
+    operations or peak rate reaches the lowest threshold can hold a run that crossed one."""
+    limits = UsageSettings().thresholds
+    lowest = min(limits.operations)
+    candidates = sorted(
+        account
+        for account, row in per_account.items()
+        if float(row["estimated_operations"]) >= lowest
+        or float(row["peak_ops_per_second"]) >= limits.ops_per_second
+    )
+    if not candidates:
+        return []
+    if len(candidates) > _PER_ACCOUNT_RUNS:
+        wanted = set(candidates)
+        return [r for r in runs(engine, filters=Filters(last_day=on)) if r.account in wanted]
+    found: list[Run] = []
+    for account in candidates:
+        found.extend(runs(engine, filters=Filters(account=account, last_day=on)))
+    return found
+
+
+def run_scan(
+    settings: Settings,
+    provider_dir: Path,
+    *,
+    lists: Path | None = None,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+    workers: int = 1,
+) -> ScanResult:
+    """Scan a provider folder (see the module docstring). ``workers > 1`` forks screening
+    workers: for the command line only, never inside a server."""
+    started_clock = time.perf_counter()
+    started = utc_now()
+    on = as_of or date.today()
+    say = progress or (lambda _message: None)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    say("lists: " + (f"loading the mirror {lists}" if lists else "the active snapshot"))
+    choice = ensure_snapshot(settings, lists)
+    holder = index_holder(settings)
+    loaded = holder.current()
+    say(f"lists: {loaded.snapshot} ({choice.info.parties:,} parties)")
+    lap("lists")
+
+    book = read_book(provider_dir)
+    engine = open_database(settings)
+    with engine.connect() as connection:
+        plan = plan_import(connection, book)
+    say(
+        f"book: {len(book.customers):,} customers, {len(book.accounts):,} accounts "
+        f"({plan.counts()['added']} new, {plan.counts()['changed']} changed, "
+        f"{plan.counts()['removed']} removed)"
+    )
+    lap("book")
+
+    store = usage_store(settings)
+    reports = ingest(book.usage_files, store=store) if book.usage_files else []
+    fresh = sum(r.status == "ingested" for r in reports)
+    say(f"usage: {len(reports)} file(s), {fresh} newly ingested")
+    usage_engine = make_engine("duckdb", store)
+    account_ids = {a.id for a in book.accounts}
+    filters = Filters(last_day=on)
+    per_account = {
+        row["account"]: row
+        for row in summary(usage_engine, filters=filters)
+        if row["account"] in account_ids
+    }
+    account_runs = _threshold_runs(usage_engine, per_account, on)
+    unknown = _unknown_hardware(usage_engine, account_ids, on)
+    lap("usage")
+
+    operations = {a: float(row["estimated_operations"]) for a, row in per_account.items()}
+    with engine.connect() as connection:
+        entities, link_hash, relinked = _link(connection, book, operations, _geoip(settings))
+        earlier_entities = set(_previous_entities(connection, book.provider).values())
+    say(f"linking: {len(entities):,} entities" + ("" if relinked else " (unchanged)"))
+    lap("linking")
+
+    rules = load_rules()
+    queries: list[NameQuery] = []
+    for customer in book.customers:
+        queries.extend(customer_queries(customer))
+    for account in book.accounts:
+        queries.extend(account_queries(account.record))
+    with engine.connect() as connection:
+        outcome = screen_queries(
+            connection,
+            loaded,
+            holder.store(),
+            queries,
+            rules.possible_threshold,
+            workers=workers,
+        )
+    say(
+        f"screening: {len(set(q.key for q in queries)):,} distinct names — {outcome.full:,} "
+        f"against the whole snapshot, {outcome.delta:,} against its changes only, "
+        f"{outcome.cached:,} unchanged"
+    )
+    lap("screening")
+
+    customer_of = {a.id: a.record.customer_id for a in book.accounts}
+    chips_by_customer: dict[str, set[str]] = defaultdict(set)
+    for account, row in per_account.items():
+        owner = customer_of.get(account)
+        if owner is None:
+            continue
+        for chip, figures in row["by_chip"].items():
+            if chip and float(figures["gpu_hours"]) > 0:
+                chips_by_customer[owner].add(str(chip))
+    graph = loaded.graph
+    with engine.connect() as connection:
+        screener = PrescreenedScreener(
+            loaded,
+            dict(outcome.hits),
+            rules.possible_threshold,
+            loaded.party_index,
+            lambda query: stored_hits(
+                connection, query, loaded.list_snapshot_id, rules.possible_threshold
+            ),
+        )
+        determinations = determine_many(
+            [c.customer for c in book.customers],
+            lambda cid: sorted(chips_by_customer.get(cid, ())),
+            on,
+            screener,
+            rules,
+            graph,
+        )
+    for key, hits in screener.misses.items():
+        outcome.to_insert.setdefault(key, hits)
+        outcome.full += 1
+    say(f"determinations: {len(determinations):,} customers as of {on}")
+    lap("determinations")
+
+    facts = ScanFacts(
+        book=book,
+        as_of=on,
+        rules=rules,
+        loaded=loaded,
+        hits=screener.hits,
+        determinations=determinations,
+        usage=per_account,
+        runs=account_runs,
+        unknown_hardware=unknown,
+        entities=entities,
+    )
+    drafts = build_drafts(facts)
+    scope = _scope(book, plan, entities)
+    scope[SubjectKind.ENTITY] |= earlier_entities  # merged or gone: their alerts resolve
+    alert_store = AlertStore(engine)
+    rule_versions = {"rules": rules.version_tag(), "as_of": on.isoformat()}
+    counts = ScanCounts(
+        customers=len(book.customers),
+        accounts=len(book.accounts),
+        entities=len(entities),
+        screened_full=outcome.full,
+        screened_delta=outcome.delta,
+        screened_cached=outcome.cached,
+        usage_files_ingested=fresh,
+        determinations=sum(len(d.determinations) for d in determinations.values()),
+    )
+    with engine.begin() as connection:  # the scan's one transaction
+        revision = write_import(connection, book, plan)
+        save_screening(connection, outcome)
+        if relinked:
+            _write_linking(connection, book.provider, entities, link_hash)
+        sync = alert_store.sync(
+            connection,
+            drafts,
+            in_scope=lambda kind, subject: subject in scope.get(kind, set()),
+            snapshot=loaded.snapshot,
+            rule_versions=rule_versions,
+        )
+        seconds = time.perf_counter() - started_clock
+        inserted = connection.execute(
+            insert(scans).values(
+                provider=book.provider,
+                started=started,
+                finished=utc_now(),
+                as_of=on.isoformat(),
+                snapshot=loaded.snapshot,
+                book_revision=revision,
+                counts=canonical_json(
+                    {
+                        "customers": counts.customers,
+                        "accounts": counts.accounts,
+                        "entities": counts.entities,
+                        "screened": {"full": counts.screened_full, "delta": counts.screened_delta},
+                        "alerts": {
+                            "new": sync.new,
+                            "updated": sync.updated,
+                            "reopened": sync.reopened,
+                            "resolved": sync.resolved,
+                        },
+                        "seconds": round(seconds, 2),
+                    }
+                ),
+            )
+        ).inserted_primary_key
+        assert inserted is not None
+    lap("write")
+    open_count = alert_store.count([AlertStatus.OPEN])
+    say(
+        f"alerts: {sync.new} new, {sync.updated + sync.reopened} updated, "
+        f"{sync.resolved} resolved, {open_count} open"
+    )
+    return ScanResult(
+        scan_id=int(inserted[0]),
+        snapshot=loaded.snapshot,
+        list_snapshot=choice,
+        book=plan,
+        counts=counts,
+        sync=sync,
+        open_alerts=open_count,
+        seconds=time.perf_counter() - started_clock,
+        timings=timings,
+    )
+
+
+def account_queries(record: Any) -> Iterable[NameQuery]:
+    kind = "individual" if record.type == "individual" else "entity"
+    yield NameQuery(record.name, record.country, kind)
+    for owner in record.beneficial_owners:
+        yield NameQuery(owner, None, None)
+
+
+def _scope(
+    book: Book, plan: BookImport, entities: list[dict[str, Any]]
+) -> dict[SubjectKind, set[str]]:
+    """The subjects this scan evaluated: live and removed records, and today's entities."""
+    return {
+        SubjectKind.CUSTOMER: {c.id for c in book.customers} | plan.customers.removed,
+        SubjectKind.ACCOUNT: {a.id for a in book.accounts} | plan.accounts.removed,
+        SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
+    }

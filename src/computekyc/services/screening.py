@@ -1,0 +1,312 @@
+"""Batch screening: a CSV of names (with its checks), and the scan's cached delta screening.
+
+Delta screening: every distinct query (name, country, type) is screened once and its hits are
+stored with the list snapshot they were computed on. On a new snapshot a stored query is not
+screened against the whole lists again but only against a small index of the parties the
+snapshot added or changed (plus those whose words now weigh differently); only when that small
+index, a removed/changed party among its old hits, or a re-weighed word of its own says the
+answer may differ, is it screened against the whole snapshot again. The result equals a full
+re-screen (tests/scan/test_delta.py proves it on two real list snapshots).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from computekyc.alerts import canonical_json
+from computekyc.book.schema import screen_results, screen_snapshots
+from computekyc.exc import InputError
+from computekyc.lists.store import ListStore
+from computekyc.screening import Query, ScreeningIndex, analyze
+from computekyc.services.indexes import LoadedIndex
+
+HitRecord = dict[str, Any]  # Hit.to_dict(): party, score and the token-by-token explanation
+_TYPES = ("entity", "individual")
+_CHUNK = 500
+
+
+# ----------------------------------------------------------------------- CSV batch screening
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenRow:
+    """One CSV row: its query, or why it cannot be screened."""
+
+    line: int
+    id: str | None
+    query: Query | None
+    error: str | None
+
+
+@dataclass(slots=True)
+class BatchResult:
+    rows: list[ScreenRow]
+    hits: dict[int, list[HitRecord]]  # line → hits
+    snapshot: str | None
+
+    @property
+    def bad(self) -> int:
+        return sum(r.query is None for r in self.rows)
+
+    @property
+    def with_hits(self) -> int:
+        return sum(bool(h) for h in self.hits.values())
+
+
+def parse_screen_row(path: Path, line: int, record: dict[str, str | None]) -> ScreenRow:
+    ident = (record.get("id") or "").strip() or None
+    name = (record.get("name") or "").strip()
+    kind = (record.get("type") or "").strip().lower() or None
+    dob = (record.get("date_of_birth") or "").strip() or None
+    country = (record.get("country") or "").strip().upper() or None
+    problem: str | None = None
+    if not name:
+        problem = "name: empty"
+    elif kind is not None and kind not in _TYPES:
+        problem = f"type: {kind!r} is not entity or individual"
+    elif country is not None and (len(country) != 2 or not country.isalpha()):
+        problem = f"country: {country!r} is not an ISO 3166 alpha-2 code"
+    elif dob is not None:
+        try:
+            date.fromisoformat(dob) if len(dob) > 4 else int(dob)
+        except ValueError:
+            problem = f"date_of_birth: {dob!r} is not YYYY-MM-DD or YYYY"
+    if problem:
+        return ScreenRow(line, ident, None, f"{path}:{line}: {problem}")
+    return ScreenRow(line, ident, Query(name, country, kind, dob), None)
+
+
+def read_screen_csv(path: Path) -> list[ScreenRow]:
+    """The rows of a screening CSV (``name`` required; id, type, country, date_of_birth)."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=path) from exc
+    with handle:
+        reader = csv.DictReader(handle)
+        if "name" not in (reader.fieldnames or []):
+            raise InputError("header has no 'name' column", file=path, line=1)
+        return [parse_screen_row(path, reader.line_num, record) for record in reader]
+
+
+def screen_batch(
+    index: ScreeningIndex,
+    rows: Sequence[ScreenRow],
+    threshold: float | None = None,
+    progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+) -> BatchResult:
+    """Screen the good rows; ``workers > 1`` forks (command line only, never in a server)."""
+    good = [r for r in rows if r.query is not None]
+    found = index.screen_many([r.query for r in good if r.query], threshold, progress, workers)
+    hits = {r.line: [h.to_dict() for h in f] for r, f in zip(good, found, strict=True)}
+    return BatchResult(list(rows), hits, index.snapshot_id)
+
+
+# ----------------------------------------------------------------------- the scan's screening
+
+
+@dataclass(frozen=True, slots=True)
+class NameQuery:
+    """A distinct thing to screen: a name with its country and party type."""
+
+    name: str
+    country: str | None = None
+    type: str | None = None
+
+    @property
+    def key(self) -> str:
+        text = json.dumps([self.name, self.country, self.type], ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+    def query(self) -> Query:
+        return Query(self.name, self.country, self.type)
+
+
+@dataclass(slots=True)
+class ScreenOutcome:
+    """Hits per query key, and how each query was answered."""
+
+    hits: dict[str, list[HitRecord]]
+    full: int = 0  # screened against the whole snapshot
+    delta: int = 0  # screened only against the parties the new snapshot added or changed
+    cached: int = 0  # answered from the stored results of the same snapshot
+    list_snapshot_id: int = 0
+    threshold: float = 0.0
+    doc_freq: dict[str, int] = field(default_factory=dict)
+    # Stored rows to write: new keys, keys whose hits or snapshot changed.
+    to_insert: dict[str, list[HitRecord]] = field(default_factory=dict)
+    to_update: dict[str, list[HitRecord]] = field(default_factory=dict)
+
+
+def _words(name: str) -> set[str]:
+    return {t.text for form in analyze(name).forms for t in form.tokens}
+
+
+def _stored(
+    connection: Connection, keys: Sequence[str]
+) -> dict[str, tuple[int, float, list[HitRecord]]]:
+    out: dict[str, tuple[int, float, list[HitRecord]]] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        query = select(
+            screen_results.c.query_key,
+            screen_results.c.list_snapshot_id,
+            screen_results.c.threshold,
+            screen_results.c.hits,
+        ).where(screen_results.c.query_key.in_(chunk))
+        for key, snap, threshold, hits in connection.execute(query):
+            out[str(key)] = (int(snap), float(threshold), json.loads(hits))
+    return out
+
+
+def _doc_freq(connection: Connection, list_snapshot_id: int) -> dict[str, int] | None:
+    row = connection.execute(
+        select(screen_snapshots.c.doc_freq).where(
+            screen_snapshots.c.list_snapshot_id == list_snapshot_id
+        )
+    ).first()
+    return json.loads(row[0]) if row is not None else None
+
+
+@dataclass(slots=True)
+class _Diff:
+    """What a stored result computed on an older snapshot must be checked against."""
+
+    small: ScreeningIndex
+    suspect: set[str]  # party ids whose old hits cannot be kept (removed, changed, re-weighed)
+    words: set[str]  # words whose weight changed
+
+
+def _diff_index(
+    store: ListStore, old_id: int, loaded: LoadedIndex, old_df: dict[str, int]
+) -> _Diff:
+    diff = store.diff(old_id, loaded.list_snapshot_id)
+    new_df = loaded.index.doc_freq
+    words = {w for w in set(old_df) | set(new_df) if old_df.get(w) != new_df.get(w)}
+    affected = {r.party_id for r in diff.added} | {c.party_id for c in diff.changed}
+    if words:
+        index = loaded.index
+        for p_idx, _, analysis in index.names:
+            if any(t.text in words for form in analysis.forms for t in form.tokens):
+                affected.add(index.parties[p_idx].party_id)
+    parties = [loaded.parties[p] for p in sorted(affected) if p in loaded.parties]
+    small = ScreeningIndex.build(parties, loaded.snapshot, doc_freq=new_df)
+    suspect = affected | {r.party_id for r in diff.removed}
+    return _Diff(small, suspect, words)
+
+
+def screen_queries(
+    connection: Connection,
+    loaded: LoadedIndex,
+    store: ListStore,
+    queries: Iterable[NameQuery],
+    threshold: float,
+    progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+) -> ScreenOutcome:
+    """Hits for every query: cached, delta or full (see the module docstring). Only reads."""
+    wanted = {q.key: q for q in queries}
+    stored = _stored(connection, sorted(wanted))
+    outcome = ScreenOutcome(
+        hits={},
+        list_snapshot_id=loaded.list_snapshot_id,
+        threshold=threshold,
+        doc_freq=loaded.index.doc_freq,
+    )
+    diffs: dict[int, _Diff | None] = {}
+    full: list[str] = []
+    for key, query in wanted.items():
+        found = stored.get(key)
+        if found is None or found[1] != threshold:
+            full.append(key)
+            continue
+        old_id, _, old_hits = found
+        if old_id == loaded.list_snapshot_id:
+            outcome.hits[key] = old_hits
+            outcome.cached += 1
+            continue
+        if old_id not in diffs:
+            old_df = _doc_freq(connection, old_id)
+            diffs[old_id] = (
+                _diff_index(store, old_id, loaded, old_df) if old_df is not None else None
+            )
+        delta = diffs[old_id]
+        if (
+            delta is None
+            or any(h["party_id"] in delta.suspect for h in old_hits)
+            or (delta.words and _words(query.name) & delta.words)
+            or delta.small.screen_query(query.query(), threshold)
+        ):
+            full.append(key)
+        else:
+            outcome.hits[key] = old_hits
+            outcome.to_update[key] = old_hits
+            outcome.delta += 1
+        if progress is not None:
+            progress(1)
+    found_hits = loaded.index.screen_many(
+        [wanted[k].query() for k in full], threshold, progress, workers
+    )
+    for key, hits in zip(full, found_hits, strict=True):
+        records = [h.to_dict() for h in hits]
+        outcome.hits[key] = records
+        (outcome.to_update if key in stored else outcome.to_insert)[key] = records
+    outcome.full = len(full)
+    return outcome
+
+
+def stored_hits(
+    connection: Connection, query: NameQuery, list_snapshot_id: int, threshold: float
+) -> list[HitRecord] | None:
+    """The stored hits of one query if they were computed on this snapshot and threshold."""
+    found = _stored(connection, [query.key]).get(query.key)
+    if found is None or found[0] != list_snapshot_id or found[1] != threshold:
+        return None
+    return found[2]
+
+
+def save_screening(connection: Connection, outcome: ScreenOutcome) -> None:
+    """Store the outcome's new and refreshed results (in the caller's transaction)."""
+    snap, threshold = outcome.list_snapshot_id, outcome.threshold
+    if _doc_freq(connection, snap) is None:
+        connection.execute(
+            insert(screen_snapshots).values(
+                list_snapshot_id=snap, doc_freq=canonical_json(outcome.doc_freq)
+            )
+        )
+    if outcome.to_insert:
+        # Names first screened on demand may already be stored from an older snapshot.
+        for key in _stored(connection, sorted(outcome.to_insert)):
+            outcome.to_update[key] = outcome.to_insert.pop(key)
+        rows = [
+            {"query_key": k, "list_snapshot_id": snap, "threshold": threshold, "hits": _json(h)}
+            for k, h in outcome.to_insert.items()
+        ]
+        for start in range(0, len(rows), 5000):
+            connection.execute(insert(screen_results), rows[start : start + 5000])
+    if outcome.to_update:
+        from sqlalchemy import bindparam
+
+        statement = (
+            update(screen_results)
+            .where(screen_results.c.query_key == bindparam("k"))
+            .values(list_snapshot_id=snap, threshold=threshold, hits=bindparam("h"))
+        )
+        rows = [{"k": k, "h": _json(h)} for k, h in outcome.to_update.items()]
+        for start in range(0, len(rows), 5000):
+            connection.execute(statement, rows[start : start + 5000])
+
+
+def _json(hits: list[HitRecord]) -> str:
+    return json.dumps(hits, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

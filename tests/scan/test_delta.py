@@ -1,0 +1,121 @@
+"""Delta re-screening equals a full re-screen, on two real list snapshots.
+
+The old snapshot is the mirror with OFAC's SDN list of 18 Aug 2021; the new one is today's
+mirror, which adds some six thousand SDN parties (and changes others). Names screened on the old
+snapshot are re-screened on the new one only against a small index of what changed; the result
+must equal screening every name against the whole new snapshot.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from computekyc import screening
+from computekyc.book import read_book
+from computekyc.lists.store import ListStore
+from computekyc.ownership import load_rules
+from computekyc.services import NameQuery, index_holder, save_screening, screen_queries
+from computekyc.services.alerting import customer_queries
+from computekyc.services.scan import account_queries
+from computekyc.settings import Settings
+from computekyc.workflow import open_database
+from computekyc.workflow.db import engine_for
+
+from .conftest import EXAMPLE, clone_home
+
+
+def _old_mirror(lists_dir: Path, archive_dir: Path, target: Path) -> Path:
+    """Today's mirror with the 2021 SDN file in place of today's (symlinks, nothing copied
+    into the repository)."""
+    for path in lists_dir.rglob("*"):
+        if path.is_file():
+            dest = target / path.relative_to(lists_dir)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.symlink_to(path)
+    sdn = target / "ofac" / "sdn.csv"
+    sdn.unlink()
+    shutil.copyfile(archive_dir / "sdn_2021-08-18.csv", sdn)
+    return target
+
+
+def _sdn_names(path: Path) -> dict[str, str]:
+    with path.open(encoding="latin-1", newline="") as handle:
+        return {
+            row[0]: row[1]
+            for row in csv.reader(handle)
+            if len(row) > 2 and row[2].strip() in ("-0-", "")
+        }
+
+
+def _queries(lists_dir: Path, archive_dir: Path) -> list[NameQuery]:
+    book = read_book(EXAMPLE)
+    queries = [q for c in book.customers for q in customer_queries(c)]
+    queries += [q for a in book.accounts for q in account_queries(a.record)]
+    with (EXAMPLE.parent / "screen_names.csv").open(encoding="utf-8") as handle:
+        queries += [
+            NameQuery(r["name"], r["country"] or None, r["type"] or None)
+            for r in csv.DictReader(handle)
+        ]
+    new = _sdn_names(lists_dir / "ofac" / "sdn.csv")
+    old = _sdn_names(archive_dir / "sdn_2021-08-18.csv")
+    rng = random.Random(7)
+    added = sorted(set(new) - set(old))
+    kept = sorted(set(new) & set(old))
+    for key in rng.sample(added, 60):  # parties the new snapshot added, exact and misspelt
+        name = new[key]
+        queries.append(NameQuery(name, None, "entity"))
+        cut = rng.randrange(1, max(2, len(name) - 1))
+        queries.append(NameQuery(name[:cut] + name[cut + 1 :], None, None))
+    for key in rng.sample(kept, 40):  # parties on both
+        queries.append(NameQuery(new[key].title(), None, "entity"))
+    queries += [NameQuery(n, None, None) for n in ("Tan Holdings Pte Ltd", "Zhang Wei")]
+    return queries
+
+
+def test_delta_rescreen_equals_full_rescreen_on_real_snapshots(
+    template_home: Path,
+    tmp_path: Path,
+    lists_dir: Path,
+    archive_dir: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    settings: Settings = clone_home(template_home, tmp_path / "home")
+    store = ListStore(engine_for(settings))
+    store.load_mirror(_old_mirror(lists_dir, archive_dir, tmp_path / "old"), force=True)
+    engine = open_database(settings)
+    threshold = load_rules().possible_threshold
+    queries = _queries(lists_dir, archive_dir)
+    holder = index_holder(settings)
+
+    old = holder.current()
+    request.addfinalizer(lambda: screening.use_index(None))
+    holder.install()  # module-level screening.screen now asks the holder, as a server would
+    newcomer = "LIMITED LIABILITY COMPANY ZALA AERO"  # on the SDN list since 2024
+    assert not [h for h in screening.screen(newcomer) if h.source == "SDN"]
+    with engine.begin() as connection:
+        first = screen_queries(connection, old, store, queries, threshold)
+        save_screening(connection, first)
+    assert first.full == len({q.key for q in queries}) and first.delta == 0
+
+    store.load_mirror(lists_dir)  # today's lists: a new snapshot
+    # The same holder (a long-running process) sees the new snapshot without a restart.
+    assert [h.party_id for h in screening.screen(newcomer) if h.source == "SDN"] == ["SDN-45934"]
+    new = holder.current()
+    assert new.list_snapshot_id != old.list_snapshot_id
+    with engine.connect() as connection:
+        delta = screen_queries(connection, new, store, queries, threshold)
+    full = {
+        q.key: [h.to_dict() for h in new.index.screen_query(q.query(), threshold)] for q in queries
+    }
+
+    assert delta.hits == full
+    # Names the diff cannot touch were answered from it alone (a quarter here: five years of
+    # SDN changes re-weigh many words); those it may touch were screened in full.
+    assert delta.delta >= 40 and delta.full > 0 and delta.full + delta.delta == len(full)
+    changed = [k for k in full if full[k] != first.hits[k]]
+    assert len(changed) >= 60  # the snapshot's new parties are found

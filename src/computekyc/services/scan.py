@@ -22,9 +22,12 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 
+from computekyc import audit
 from computekyc.alerts import AlertStatus, AlertStore, SubjectKind, SyncResult, canonical_json
+from computekyc.audit import Actor, AuditEntry
 from computekyc.book import Book, BookImport, plan_import, read_book, write_import
 from computekyc.book.schema import book_entities, book_linking, scans
+from computekyc.chips import assumed_chip
 from computekyc.linking import GeoIP, link_accounts, open_geoip
 from computekyc.linking.geoip import GeoIPNotFound
 from computekyc.ownership import load_rules
@@ -42,6 +45,7 @@ from computekyc.services.screening import (
 from computekyc.settings import Settings
 from computekyc.usage import Filters, Run, ingest, make_engine, runs, summary
 from computekyc.usage import Settings as UsageSettings
+from computekyc.users import local_operator
 from computekyc.workflow.db import open_database, utc_now
 
 Progress = Callable[[str], None]
@@ -220,6 +224,7 @@ def run_scan(
     as_of: date | None = None,
     progress: Progress | None = None,
     workers: int = 1,
+    actor: Actor | None = None,
 ) -> ScanResult:
     """Scan a provider folder (see the module docstring). ``workers > 1`` forks screening
     workers: for the command line only, never inside a server."""
@@ -307,7 +312,7 @@ def run_scan(
             continue
         for chip, figures in row["by_chip"].items():
             if chip and float(figures["gpu_hours"]) > 0:
-                chips_by_customer[owner].add(str(chip))
+                chips_by_customer[owner].add(_determinable(str(chip)))
     graph = loaded.graph
     with engine.connect() as connection:
         screener = PrescreenedScreener(
@@ -399,6 +404,17 @@ def run_scan(
             )
         ).inserted_primary_key
         assert inserted is not None
+        scan_id = int(inserted[0])
+        _audit_scan(
+            connection,
+            actor or local_operator(),
+            scan_id,
+            sync,
+            snapshot=loaded.snapshot,
+            rule_versions=rule_versions,
+            book_revision=revision,
+        )
+        audit.sign_checkpoint(connection, settings, f"scan {scan_id}")
     lap("write")
     open_count = alert_store.count([AlertStatus.OPEN])
     say(
@@ -406,7 +422,7 @@ def run_scan(
         f"{sync.resolved} resolved, {open_count} open"
     )
     return ScanResult(
-        scan_id=int(inserted[0]),
+        scan_id=scan_id,
         snapshot=loaded.snapshot,
         list_snapshot=choice,
         book=plan,
@@ -434,3 +450,65 @@ def _scope(
         SubjectKind.ACCOUNT: {a.id for a in book.accounts} | plan.accounts.removed,
         SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
     }
+
+
+UNCLASSIFIED = "(unclassified) "
+
+
+def _determinable(chip: str) -> str:
+    """The chip to determine a customer for: hardware the catalogue does not know counts as the
+    most capable chip of its vendor class (at least H100), never as uncontrolled."""
+    if chip.startswith(UNCLASSIFIED):
+        return assumed_chip(chip[len(UNCLASSIFIED) :].strip() or None).chip.id
+    return chip
+
+
+def _audit_scan(
+    connection: Connection,
+    actor: Actor,
+    scan_id: int,
+    sync: SyncResult,
+    *,
+    snapshot: str,
+    rule_versions: dict[str, Any],
+    book_revision: Any,
+) -> None:
+    """Every alert the scan raised, changed, re-opened or resolved, and the scan itself, in the
+    audit log, in the scan's own transaction."""
+    context = {"scan": scan_id, "book_revision": book_revision}
+    entries = [
+        AuditEntry(
+            action=f"alert.{change.action}",
+            object_kind="alert",
+            object_id=str(change.alert_id),
+            actor=actor,
+            reason="; ".join(change.what) or None,
+            before=change.before,
+            after=change.after,
+            subject_kind=change.after["subject"]["kind"],
+            subject_id=change.after["subject"]["id"],
+            snapshot=snapshot,
+            rule_versions=rule_versions,
+            context=context,
+        )
+        for change in sync.changes
+    ]
+    entries.append(
+        AuditEntry(
+            action="scan.completed",
+            object_kind="scan",
+            object_id=str(scan_id),
+            actor=actor,
+            after={
+                "new": sync.new,
+                "updated": sync.updated,
+                "reopened": sync.reopened,
+                "resolved": sync.resolved,
+                "unchanged": sync.unchanged,
+            },
+            snapshot=snapshot,
+            rule_versions=rule_versions,
+            context=context,
+        )
+    )
+    audit.append_many(connection, entries)

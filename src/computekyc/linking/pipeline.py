@@ -124,7 +124,8 @@ def _link(
     lap("features")
     model = train(features)
     lap("train")
-    pairs = predict(features, model, engine, threshold)
+    # One account (or none) has no pair to score.
+    pairs = predict(features, model, engine, threshold) if len(records) > 1 else []
     features.arrow = None  # Splink is done with it: free it before clustering and signals
     lap("predict")
     links = merge_links(deterministic_links(features), probabilistic_links(features, pairs))

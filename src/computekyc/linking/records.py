@@ -49,6 +49,8 @@ PARTY_TYPES = {
     "publicbody": "organization",
     "public_body": "organization",
 }
+# Actions that administer an account (not merely use it).
+ADMIN_ACTIONS = frozenset({"admin", "console", "ssh", "root", "iam", "billing_update", "create"})
 CSV_FIELD_LIMIT = 128 * 1024  # characters in one CSV cell
 # The csv module's own limit sits above ours, so that ours is the one hit and names the column.
 _CSV_PARSER_LIMIT = 16 * 1024 * 1024

@@ -1,7 +1,8 @@
 """Regenerate the prior u probabilities that linking uses for books too small to train on
 (src/computekyc/linking/data/priors.json), from a generated population.
 
-    .venv/bin/python scripts/linking_priors.py [--n 50000] [--seed 20260701] [--geoip ../shared/data/ip]
+    .venv/bin/python scripts/linking_priors.py [--n 50000] [--seed 20260701] \
+        [--geoip ../shared/data/ip]
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 MIN_DIGITS = 13
 MAX_DIGITS = 19
 # Digit groups joined by up to three separators ("4111 - 1111", "4111_1111").
-_RUN = re.compile(r"\d+(?:[\s\-./_]{1,3}\d+)*")
-_GROUP = re.compile(r"\d+")
+_RUN = re.compile(r"[0-9]+(?:[\s\-./_]{1,3}[0-9]+)*")
+_GROUP = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True, slots=True)

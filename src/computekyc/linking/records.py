@@ -84,8 +84,10 @@ class AccountInputError(InputError, ValueError):
     """Bad account input: names the file, the line (1-based) and the field."""
 
     def __init__(self, source: str, line: int, field_name: str, message: str) -> None:
-        # Masked here, once, so that no path can echo a card number in an error.
-        super().__init__(mask_card_numbers(f"{source}:{line}: field '{field_name}': {message}"))
+        # Masked here, once, so that no path can echo a card number in an error; one line, even
+        # when a library's own message (Arrow, csv) spans several.
+        text = f"{source}:{line}: field '{field_name}': {message}"
+        super().__init__(mask_card_numbers(" ".join(text.split())))
         self.source = source
         self.line = line
         self.field = field_name
@@ -419,9 +421,9 @@ def _text_lines(binary: IO[bytes], source: str) -> Iterator[str]:
             ) from None
 
 
-def _sniff(binary: IO[bytes]) -> str:
+def _sniff(binary: io.BufferedReader) -> str:
     """The format of an input without a telling suffix (stdin): parquet, jsonl or csv."""
-    head = binary.peek(4096)[:4096] if isinstance(binary, io.BufferedReader) else b""
+    head = binary.peek(4096)[:4096]
     if head.startswith(b"PAR1"):
         return ".parquet"
     return ".jsonl" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else ".csv"
@@ -477,18 +479,22 @@ def iter_accounts(path: Path | str) -> Iterator[AccountRecord]:
     with contextlib.ExitStack() as stack:
         if source == "-":
             source = "<stdin>"
-            handle: IO[bytes] = sys.stdin.buffer
-            suffix = _sniff(handle)
+            stdin: Any = sys.stdin.buffer
+            # A pipe is buffered already; a test runner's in-memory stdin is wrapped to peek.
+            buffered = stdin if isinstance(stdin, io.BufferedReader) else io.BufferedReader(stdin)
+            handle: IO[bytes] = buffered
+            suffix = _sniff(buffered)
             if suffix == ".parquet":  # Parquet needs to seek: read it whole
                 handle = io.BytesIO(handle.read())
         else:
             path = Path(path)
             if not path.is_file():
                 raise AccountInputError(source, 0, "<file>", "no such file")
-            handle = stack.enter_context(path.open("rb"))
+            buffered = stack.enter_context(path.open("rb"))
+            handle = buffered
             suffix = path.suffix.lower()
             if suffix not in (".parquet", ".csv", ".jsonl", ".json", ".ndjson"):
-                suffix = _sniff(handle)
+                suffix = _sniff(buffered)
         for line, record in _records(source, suffix, handle):
             if record.account_id in seen:
                 raise AccountInputError(

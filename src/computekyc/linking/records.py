@@ -30,7 +30,7 @@ import phonenumbers
 
 from computekyc.bulk import gc_paused
 from computekyc.exc import InputError
-from computekyc.pii import first_card_number, mask_card_numbers
+from computekyc.pii import first_card_number, has_card_number, mask_card_numbers
 
 ACCOUNT_TYPES = frozenset({"individual", "organization"})
 # The party-type words the product accepts (screening, determinations, FollowTheMoney schema
@@ -252,8 +252,9 @@ class _Checker:
             if key == "phones":
                 if len(_NON_DIGIT.sub("", item)) < 6:
                     raise self.fail(name, f"not a phone number: {shown(item)}")
-                # A phone number first: only what cannot be one is checked for a card number.
-                if not is_phone_number(item, country):
+                # A phone number first: what holds card-like digits is refused only when it
+                # cannot be read as a phone (parsing is slow, so it is only done for those).
+                if has_card_number(item) and not is_phone_number(item, country):
                     self.no_card(item, name)
             else:
                 self.no_card(item, name)

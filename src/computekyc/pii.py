@@ -19,8 +19,14 @@ MAX_DIGITS = 19
 # Digit groups joined by up to three separators ("4111 - 1111", "4111_1111").
 _RUN = re.compile(r"[0-9]+(?:[\s\-./_]{1,3}[0-9]+)*")
 _GROUP = re.compile(r"[0-9]+")
-# Necessary for a card: 13 digits in a row, separators allowed. One C-level search rejects
-# nearly every text (millions of names, e-mails, addresses per load) without Python loops.
+# The pre-check that rejects nearly every text (millions of names, e-mails, whole input lines
+# per load) at C speed: with the separators deleted and every digit made "0", a text that holds
+# a card holds 13 zeros in a row. Byte translation and substring search are ~10x faster than
+# any regular expression over the same text; non-ASCII text (Unicode spaces are separators too)
+# goes to the regular expression instead.
+_ZEROS = bytes(48 if 48 <= b <= 57 else 120 for b in range(256))  # digit → "0", else "x"
+_SEPARATORS = b" \t\r\n\x0b\x0c\x1c\x1d\x1e\x1f\x85-./_"
+_THIRTEEN = b"0" * MIN_DIGITS
 _CANDIDATE = re.compile(r"[0-9](?:[\s\-./_]{0,3}[0-9]){12}")
 
 
@@ -78,13 +84,23 @@ def _in_run(text: str, offset: int) -> list[CardMatch]:
 
 def find_card_numbers(text: str) -> list[CardMatch]:
     """Every card number in ``text``, in order, without overlaps."""
-    if len(text) < MIN_DIGITS or not _CANDIDATE.search(text):
+    if not may_hold_card_number(text):
         return []  # the common case: no 13 digits in a row to hold a card number at all
     found: list[CardMatch] = []
     for run in _RUN.finditer(text):
-        if _CANDIDATE.search(run.group()):
+        if may_hold_card_number(run.group()):
             found.extend(_in_run(run.group(), run.start()))
     return found
+
+
+def may_hold_card_number(text: str) -> bool:
+    """False when ``text`` cannot hold a card number (no 13 digits in a row, separators
+    allowed): one cheap test for a whole input line before its fields are checked one by one."""
+    if len(text) < MIN_DIGITS:
+        return False
+    if text.isascii():
+        return _THIRTEEN in text.encode("ascii").translate(_ZEROS, _SEPARATORS)
+    return _CANDIDATE.search(text) is not None
 
 
 def has_card_number(text: str) -> bool:

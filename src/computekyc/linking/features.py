@@ -111,15 +111,29 @@ def split_email(value: str) -> tuple[str, str]:
     return local, domain
 
 
-@lru_cache(maxsize=512)
-def _trunk_prefix(calling_code: int) -> re.Pattern[str] | None:
-    """The national (trunk) prefix pattern of a calling code's main region, if it has one."""
-    region = phonenumbers.region_code_for_country_code(calling_code)
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(calling_code, region)
-    if metadata is None:
-        return re.compile("")  # unknown: always take the full parse
-    pattern = metadata.national_prefix_for_parsing or metadata.national_prefix
-    return re.compile(pattern) if pattern else None
+_NO_TRUNK: re.Pattern[str] | None = None
+_NO_TRUNK_UNKNOWN = re.compile("(?!)")  # a prefix that is no calling code: try a longer one
+_ALWAYS = re.compile("")  # matches everything: leave the number to the full parse
+_TRUNKS: dict[str, re.Pattern[str] | None] = {}  # calling code → trunk prefix pattern, or None
+
+
+def _trunk_prefix(code: str) -> re.Pattern[str] | None:
+    """The national (trunk) prefix pattern of a calling code's main region (None: it has none;
+    :data:`_ALWAYS` for a calling code that does not exist)."""
+    if code not in _TRUNKS:
+        number = int(code)
+        if number not in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            _TRUNKS[code] = _ALWAYS if len(code) == 3 else _NO_TRUNK_UNKNOWN
+        else:
+            region = phonenumbers.region_code_for_country_code(number)
+            metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+                number, region
+            )
+            pattern = metadata and (
+                metadata.national_prefix_for_parsing or metadata.national_prefix
+            )
+            _TRUNKS[code] = re.compile(pattern) if pattern else _NO_TRUNK if metadata else _ALWAYS
+    return _TRUNKS[code]
 
 
 def _fast_e164(value: str) -> str | None:
@@ -130,25 +144,27 @@ def _fast_e164(value: str) -> str | None:
     if not _INTERNATIONAL.match(value):
         return None
     digits = _NON_DIGIT.sub("", value)
-    if value.startswith("00"):
+    if value[0] == "0":
         digits = digits[2:]
     for size in (1, 2, 3):  # calling codes are prefix-free
-        code = int(digits[:size])
-        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            trunk = _trunk_prefix(code)
-            if trunk is not None and trunk.match(digits[size:]):
-                return None
-            return "+" + digits
+        trunk = _trunk_prefix(digits[:size])
+        if trunk is _NO_TRUNK_UNKNOWN:
+            continue
+        if trunk is not None and trunk.match(digits, size):
+            return None
+        return "+" + digits
     return None
 
 
-@lru_cache(maxsize=200_000)
 def e164(value: str, region: str | None = None) -> str:
     """A phone number in E.164 (``+8613800138000``), the account's country as the default
     region for numbers written without a country code; the bare digits when unparseable."""
     fast = _fast_e164(value.strip())
-    if fast is not None:
-        return fast
+    return fast if fast is not None else _parsed_e164(value, region)
+
+
+@lru_cache(maxsize=100_000)
+def _parsed_e164(value: str, region: str | None) -> str:
     try:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:

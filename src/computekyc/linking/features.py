@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import re
+import socket
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -220,22 +221,31 @@ def resolve_initials(keys: Iterable[str]) -> dict[str, list[str]]:
 
 
 @lru_cache(maxsize=1)
-def shared_networks() -> tuple[dict[int, tuple[list[int], list[int]]], list[str]]:
-    """The cloud/CDN networks of ``data/shared_networks.yaml``, per IP version as sorted
-    (starts, ends) integer ranges, and the source files they come from."""
+def shared_networks() -> dict[int, tuple[list[int], list[int]]]:
+    """The networks of ``data/shared_networks.yaml`` (IPv4 special-purpose blocks, cloud and CDN
+    egress) per IP version, as merged sorted integer ranges (starts, ends)."""
     text = resources.files("computekyc.linking").joinpath("data", "shared_networks.yaml")
     data = yaml.safe_load(text.read_text(encoding="utf-8"))
     ranges: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
-    sources: set[str] = set()
-    for item in data["networks"]:
+    for item in [*data["special_purpose_v4"]["networks"], *data["networks"]]:
         net = ipaddress.ip_network(item["cidr"])
         ranges[net.version].append((int(net.network_address), int(net.broadcast_address)))
-        sources.add(item["source"])
     out: dict[int, tuple[list[int], list[int]]] = {}
     for version, spans in ranges.items():
-        spans.sort()
-        out[version] = ([a for a, _ in spans], [b for _, b in spans])
-    return out, sorted(sources)
+        merged: list[list[int]] = []
+        for first, last in sorted(spans):
+            if merged and first <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], last)
+            else:
+                merged.append([first, last])
+        out[version] = ([a for a, _ in merged], [b for _, b in merged])
+    return out
+
+
+def _in_ranges(value: int, version: int) -> bool:
+    starts, ends = shared_networks()[version]
+    i = bisect.bisect_right(starts, value) - 1
+    return i >= 0 and value <= ends[i]
 
 
 @lru_cache(maxsize=200_000)
@@ -243,14 +253,17 @@ def identifying_ip(value: str) -> bool:
     """An address that can identify who administers an account: public (not private, carrier
     NAT or otherwise special-purpose) and outside the known cloud/CDN egress networks."""
     try:
+        # The common case, dotted IPv4, without ipaddress objects (~20x faster).
+        return not _in_ranges(int.from_bytes(socket.inet_aton(value), "big"), 4)
+    except OSError:
+        pass
+    try:
         ip = ipaddress.ip_address(value)
     except ValueError:
         return False
-    if not ip.is_global:
-        return False
-    starts, ends = shared_networks()[0][ip.version]
-    i = bisect.bisect_right(starts, int(ip)) - 1
-    return not (i >= 0 and int(ip) <= ends[i])
+    if ip.version == 4:  # a form inet_aton refused but ipaddress read
+        return not _in_ranges(int(ip), 4)
+    return ip.is_global and not _in_ranges(int(ip), 6)
 
 
 @dataclass(slots=True)

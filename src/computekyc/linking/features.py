@@ -142,11 +142,16 @@ def _fast_e164(value: str) -> str | None:
     minute and more at a million accounts): "+" and the digits, when the digits after the
     calling code cannot start with a trunk prefix that the full parse would strip. None when
     only the full parse can tell."""
-    if not _INTERNATIONAL.match(value):
+    if value[:1] == "+" and (digits := value[1:].replace(" ", "")).isdigit():
+        pass  # "+CC NNN NNN": the usual layout, without regular expressions
+    elif _INTERNATIONAL.match(value):
+        digits = _NON_DIGIT.sub("", value)
+        if value[0] == "0":
+            digits = digits[2:]
+    else:
         return None
-    digits = _NON_DIGIT.sub("", value)
-    if value[0] == "0":
-        digits = digits[2:]
+    if len(digits) < 4 or not digits.isascii() or digits[0] == "0":
+        return None
     for size in (1, 2, 3):  # calling codes are prefix-free
         trunk = _trunk_prefix(digits[:size])
         if trunk is _NO_TRUNK_UNKNOWN:
@@ -342,12 +347,10 @@ def _raw_columns(records: Sequence[AccountRecord]) -> dict[str, list[tuple[str, 
     return columns
 
 
-def admin_ips(record: AccountRecord) -> tuple[str, ...]:
-    """The IPs of an account's administrative actions (whether they identify anyone is only
-    checked for the few held by several accounts: see cluster.deterministic_links)."""
-    if not record.ip_log:
-        return ()
-    return tuple({e.ip for e in record.ip_log if e.action in ADMIN_ACTIONS})
+def admin_ips(record: AccountRecord, among: set[str]) -> tuple[str, ...]:
+    """The IPs ``among`` those given (held by several accounts) of an account's administrative
+    actions (whether they identify anyone: see cluster.deterministic_links)."""
+    return tuple({e.ip for e in record.ip_log if e.action in ADMIN_ACTIONS and e.ip in among})
 
 
 def verified_keys(record: AccountRecord) -> list[str]:
@@ -380,6 +383,7 @@ def build_features(
     capped: dict[str, dict[str, int]] = {}
     arrays: dict[str, list[list[str] | None]] = {}
     sharing: dict[str, tuple[int, int]] = {}
+    shared_ips: set[str] = set()
     for key in ARRAY_FEATURES:
         counts = Counter(chain.from_iterable(raw[key]))
         over = {v: c for v, c in counts.items() if c > limits[key]}
@@ -393,6 +397,9 @@ def build_features(
         # Empty → NULL, so a missing or fully capped feature carries no weight either way.
         arrays[key] = [_keep(values, over) for values in raw[key]]
         del raw[key]  # free each raw column once its capped form exists
+        if key == "ips":
+            # Held by several accounts and kept: the only IPs that can be shared admin IPs.
+            shared_ips = {v for v, c in counts.items() if c > 1 and v not in over}
         kept_pairs = sum(c * (c - 1) // 2 for v, c in counts.items() if v not in over)
         sharing[key] = (kept_pairs, sum(1 for values in arrays[key] if values))
     name_counts = Counter(names)
@@ -406,6 +413,9 @@ def build_features(
         capped=capped,
         verified=[verified_keys(r) for r in records],
         sharing=sharing,
-        admin_ips=[admin_ips(r) for r in records],
+        admin_ips=[
+            admin_ips(r, shared_ips) if values and not shared_ips.isdisjoint(values) else ()
+            for r, values in zip(records, arrays["ips"], strict=True)
+        ],
         billing=[r.billing_account_id for r in records],
     )

@@ -54,12 +54,18 @@ def test_probabilistic_link_names_its_evidence(result: LinkResult) -> None:
     entity = entity_of(result, "h-prob-1")
     assert sorted(entity.accounts) == ["h-prob-1", "h-prob-2"]
     link = link_between(result, "h-prob-1", "h-prob-2")
-    assert 0.95 <= link["probability"] < 1.0  # scored by Splink, not certain
     by_kind = {item["kind"]: item for item in link["evidence"]}
-    assert by_kind["shared_phone"]["values"] == ["8613800138000"]
+    # Both administer from one public mainland IP (no cloud or NAT range): a strong key.
+    assert link["probability"] == 1.0
+    assert by_kind["same_admin_ip"] == {"kind": "same_admin_ip", "value": CN_ADMIN_IP,
+                                        "deterministic": True}  # fmt: skip
+    # Splink weighs the rest, each feature with its Bayes factor.
+    assert by_kind["shared_phone"]["values"] == ["+8613800138000"]
     assert by_kind["shared_ip"]["values"] == [CN_ADMIN_IP]
-    assert by_kind["shared_beneficial_owner"]["values"] == ["zhao lei"]
-    assert all(item.get("match_weight_bits", 1) > 0 for item in link["evidence"][:-1])
+    assert by_kind["shared_beneficial_owner"]["values"] == ["lei zhao"]
+    assert by_kind["splink_match_weight"]["value"] > 4
+    scored = [item for item in link["evidence"] if "match_weight_bits" in item]
+    assert scored and all(item["match_weight_bits"] > 0 for item in scored)
 
 
 def test_nat_trap_keeps_strangers_apart(result: LinkResult) -> None:

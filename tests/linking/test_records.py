@@ -7,11 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from computekyc.linking.records import (
-    AccountInputError,
-    load_accounts,
-    looks_like_card_number,
-)
+from computekyc.linking.records import AccountInputError, load_accounts
+from computekyc.pii import has_card_number
 
 GOOD = {
     "account_id": "a-1",
@@ -96,16 +93,18 @@ def test_raw_card_number_refused_and_never_echoed(tmp_path: Path, card: str) -> 
     message = str(info.value)
     digits = card.replace(" ", "").replace("-", "")
     assert info.value.field == "payment_fingerprints[1]"
-    assert "raw card number" in message
+    assert "holds a card number" in message
     assert digits not in message and card not in message and digits[:6] not in message
     assert message.count(digits[-4:]) == 1  # only the last four, as receipts print them
 
 
 def test_card_lookalikes_that_fail_luhn_are_tokens() -> None:
-    assert not looks_like_card_number("4111111111111112")  # Luhn fails
-    assert not looks_like_card_number("411111111111")  # 12 digits
-    assert not looks_like_card_number("tok_4111111111111111")
-    assert looks_like_card_number("4012888888881881")
+    assert not has_card_number("4111111111111112")  # Luhn fails
+    assert not has_card_number("411111111111")  # 12 digits
+    assert not has_card_number("tok_9f8e7d6c5b4a")
+    assert has_card_number("4012888888881881")
+    # A card number inside a token is still a card number.
+    assert has_card_number("tok_4111111111111111")
 
 
 def test_invalid_json_line(tmp_path: Path) -> None:
@@ -127,3 +126,116 @@ def test_usage_shapes(tmp_path: Path) -> None:
     bad.write_text("{", encoding="utf-8")
     with pytest.raises(UsageInputError, match=r"u\.json: invalid JSON"):
         load_usage(bad)
+
+
+CARD = "4111111111111111"
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"payment_fingerprints": ["4111.1111.1111.1111"]}, "payment_fingerprints[0]"),
+        ({"payment_fingerprints": ["4111/1111/1111/1111"]}, "payment_fingerprints[0]"),
+        ({"payment_fingerprints": ["pm_4111_1111_1111_1111"]}, "payment_fingerprints[0]"),
+        ({"name": f"Card {CARD} Ltd"}, "name"),
+        ({"addresses": ["1 Main St, card 4111-1111-1111-1111"]}, "addresses[0]"),
+        ({"emails": [f"{CARD}@example.com"]}, "emails[0]"),
+        ({"beneficial_owners": ["Li 4111 1111 1111 1111"]}, "beneficial_owners[0]"),
+        ({"declared_use": f"training; card {CARD}"}, "declared_use"),
+        ({"country": CARD}, "country"),
+        ({"phones": ["4111 1111 1111 1111"]}, "phones[0]"),
+        ({"history": [{"ts": "2026-01-02", "field": "name", "old": CARD, "new": "X"}]},
+         "history[0].old"),
+        ({"emails": [f"bad-{CARD}"]}, "emails[0]"),
+    ],
+)  # fmt: skip
+def test_card_anywhere_refused_and_masked(
+    tmp_path: Path, change: dict[str, object], where: str
+) -> None:
+    path = write_jsonl(tmp_path / "c.jsonl", {**GOOD, **change})
+    with pytest.raises(AccountInputError) as info:
+        load_accounts(path)
+    message = str(info.value)
+    assert info.value.field == where
+    assert "card number" in message and "…1111" in message
+    assert "41111111" not in message.replace(" ", "").replace("-", "").replace(".", "")
+    assert "\n" not in message
+
+
+def test_card_in_an_unexpected_value_is_masked_in_the_error(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "c.jsonl", {**GOOD, "ip_log": [{"ip": CARD, "ts": "x"}]})
+    with pytest.raises(AccountInputError) as info:
+        load_accounts(path)
+    assert CARD not in str(info.value) and "…1111" in str(info.value)
+
+
+@pytest.mark.parametrize("phone", ["+1 415 555 0100", "+86 138 0013 8000", "020 7946 0000"])
+def test_real_phones_are_never_refused(tmp_path: Path, phone: str) -> None:
+    [record] = load_accounts(write_jsonl(tmp_path / "p.jsonl", {**GOOD, "phones": [phone]}))
+    assert record.phones[0].value == phone
+
+
+@pytest.mark.parametrize(
+    ("given", "kind"),
+    [("organization", "organization"), ("company", "organization"), ("entity", "organization"),
+     ("legal_entity", "organization"), ("organisation", "organization"),
+     ("Company", "organization"), ("Organization", "organization"),
+     ("LegalEntity", "organization"), ("person", "individual"), ("Person", "individual"),
+     ("individual", "individual")],
+)  # fmt: skip
+def test_party_type_vocabulary(tmp_path: Path, given: str, kind: str) -> None:
+    [record] = load_accounts(write_jsonl(tmp_path / "t.jsonl", {**GOOD, "type": given}))
+    assert record.type == kind
+
+
+def test_not_utf8_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "l.jsonl"
+    path.write_bytes(json.dumps(GOOD).encode() + b"\n" + b'{"account_id": "x\xff"}\n')
+    with pytest.raises(AccountInputError, match=r"l\.jsonl:2: field '<encoding>': not UTF-8"):
+        load_accounts(path)
+    csv_path = tmp_path / "l.csv"
+    csv_path.write_bytes(b"account_id,name\na,Acme\nb,Caf\xe9 Ltd\n")
+    with pytest.raises(AccountInputError, match=r"l\.csv:3: field '<encoding>'"):
+        load_accounts(csv_path)
+
+
+def test_bom_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "b.csv"
+    path.write_bytes(b"\xef\xbb\xbfaccount_id,name\na,Acme Ltd\n")
+    assert [r.account_id for r in load_accounts(path)] == ["a"]
+
+
+def test_oversized_csv_cell_names_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text("account_id,name,declared_use\na,Acme," + "x" * 200_000 + "\n")
+    with pytest.raises(AccountInputError) as info:
+        load_accounts(path)
+    assert (info.value.line, info.value.field) == (2, "declared_use")
+    assert len(str(info.value)) < 200
+
+
+def test_deep_json_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.jsonl"
+    path.write_text("[" * 100_000 + "\n")
+    with pytest.raises(AccountInputError, match="nested too deeply"):
+        load_accounts(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"emails": [{"value": "a@b.c", "verified": "no"}]}, "emails[0].verified"),
+        ({"account_id": 12}, "account_id"),
+        ({"name": ["A", "B"]}, "name"),
+        ({"ip_log": "8.8.8.8"}, "ip_log"),
+        ({"ip_log": [{"ip": "8.8.8.8", "ts": 5}]}, "ip_log[0].ts"),
+        ({"history": [{"ts": "2026-01-01", "field": 1, "old": "a", "new": "b"}]}, "history[0]"),
+        ({"created_at": {"a": 1}}, "created_at"),
+        ({"phones": [None]}, "phones[0]"),
+    ],
+)
+def test_wrongly_typed_fields(tmp_path: Path, change: dict[str, object], where: str) -> None:
+    path = write_jsonl(tmp_path / "w.jsonl", {**GOOD, **change})
+    with pytest.raises(AccountInputError) as info:
+        load_accounts(path)
+    assert info.value.field == where and info.value.line == 1

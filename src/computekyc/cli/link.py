@@ -7,33 +7,26 @@ subcommand is given.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from computekyc.linking import (
-    AccountInputError,
-    NotLinked,
-    UsageInputError,
-    explain,
-    load_usage,
-    run,
-)
-from computekyc.linking.geoip import GeoIPNotFound
+from computekyc.cli._io import check_input, check_output, is_stdio, open_output, strict_json
+from computekyc.exc import OptionError
+from computekyc.linking import explain, load_usage, run
 from computekyc.linking.signals import usage_from_store
+
+ENGINES = ("duckdb", "spark")
 
 link_app = typer.Typer(
     help="Account linking: resolve cloud accounts to the entities behind them.",
     invoke_without_command=True,
 )
 
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+# Output is plain text through typer.echo, never a Rich console: account names, ids and paths
+# may hold square brackets, which Rich would read as markup.
 
 
 def _print_entity(entity: dict[str, Any]) -> None:
@@ -45,12 +38,14 @@ def _print_entity(entity: dict[str, Any]) -> None:
 @link_app.callback()
 def link_command(
     ctx: typer.Context,
-    accounts: Path | None = typer.Option(
-        None, "--accounts", help="Account records: JSON Lines (.jsonl) or CSV (.csv)."
+    accounts: str | None = typer.Option(
+        None,
+        "--accounts",
+        help="Account records: JSON Lines (.jsonl), CSV (.csv) or Parquet; - reads stdin.",
     ),
     engine: str = typer.Option("duckdb", "--engine", help="duckdb (default) or spark."),
-    output: Path | None = typer.Option(
-        None, "--output", help="Write one JSON record per entity to this file."
+    output: str | None = typer.Option(
+        None, "--output", help="Write one JSON record per entity to this file (- for stdout)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON record per entity."),
     usage: Path | None = typer.Option(
@@ -76,27 +71,28 @@ def link_command(
         return
     if accounts is None:
         typer.echo(ctx.get_help())
-        _fail("--accounts FILE is required (or use `computekyc link explain ACCOUNT_ID`)")
-        return
-    if engine not in ("duckdb", "spark"):
-        _fail(f"--engine must be duckdb or spark, got {engine!r}")
-    try:
-        ops = load_usage(usage) if usage is not None else None
-        if usage_store:
-            ops = {**usage_from_store(), **(ops or {})}
-        result = run(accounts, "spark" if engine == "spark" else "duckdb", ops, geoip)
-    except (AccountInputError, UsageInputError, GeoIPNotFound) as exc:
-        _fail(str(exc))
-        return
-    records = (entity.to_json() for entity in result.entities)
+        raise OptionError(
+            "--accounts FILE is required (or use `computekyc link explain ACCOUNT_ID`)"
+        )
+    if engine.lower() not in ENGINES:
+        raise OptionError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    check_input(accounts, "--accounts")
     if output is not None:
-        with output.open("w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        records = (entity.to_json() for entity in result.entities)
+        # Before the work: a missing folder or a folder as the target fails now, not after it.
+        check_output(output, "--output", [accounts])
+    ops = load_usage(usage) if usage is not None else None
+    if usage_store:
+        ops = {**usage_from_store(), **(ops or {})}
+    result = run(accounts, "spark" if engine.lower() == "spark" else "duckdb", ops, geoip)
+    if output is not None:
+        with open_output(output) as handle:
+            for entity in result.entities:
+                handle.write(strict_json(entity.to_json()) + "\n")
+        if is_stdio(output):
+            return
     if as_json:
-        for record in records:
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for entity in result.entities:
+            sys.stdout.write(strict_json(entity.to_json()) + "\n")
         return
     summary = result.summary()
     typer.echo(
@@ -104,6 +100,11 @@ def link_command(
         f"({summary['multi_account_entities']} with several accounts)"
     )
     typer.echo(f"signals: {summary['signals'] or 'none'}")
+    if result.model.get("u_source") == "priors":
+        typer.echo(
+            f"model: prior u probabilities (fewer than {result.model['min_train_accounts']:,} "
+            "accounts is too few to train on)"
+        )
     if result.geoip is None:
         typer.echo("access geography: skipped (no IP→country database found)")
     else:
@@ -121,13 +122,9 @@ def explain_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Why ACCOUNT_ID belongs to its entity (from the last `computekyc link` run)."""
-    try:
-        answer = explain(account_id)
-    except NotLinked as exc:
-        _fail(str(exc))
-        return
+    answer = explain(account_id)
     if as_json:
-        typer.echo(json.dumps(answer, ensure_ascii=False, indent=1))
+        typer.echo(strict_json(answer, indent=1))
         return
     typer.echo(f"{account_id} → entity {answer['entity_id']} ({len(answer['accounts'])} accounts)")
     if answer["alone"]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from computekyc.linking.features import Features
+from computekyc.linking.features import Features, identifying_ip
 from computekyc.linking.model import ScoredPair
 
 # Feature → the words an analyst reads in the evidence.
@@ -34,6 +34,9 @@ EVIDENCE_KIND = {
     "payments": "shared_payment_fingerprint",
 }
 VERIFIED_CAP = 12  # a verified contact on more accounts than this is a reseller's, not an identity
+# An administrator IP is an operator's own only while few accounts administer from it; more is a
+# shared office, VPN exit or NAT (the model still weighs it, capped).
+ADMIN_IP_CAP = 4
 
 Ints = npt.NDArray[np.int64]
 
@@ -97,9 +100,19 @@ class UnionFind:
         return [sorted(members) for members in out.values()]
 
 
+def _billing_related(features: Features, rows: Sequence[int]) -> bool:
+    """Some of the accounts pay for others or share a payer: a reseller and its customers, whose
+    accounts the reseller sets up from its own office."""
+    ids = {features.account_ids[i] for i in rows}
+    payers = [features.billing[i] for i in rows if features.billing[i]]
+    return len(set(payers)) < len(payers) or any(p in ids for p in payers)
+
+
 def deterministic_links(features: Features) -> list[Link]:
-    """Same payment fingerprint, or same verified identifier (verified e-mail/phone,
-    customer record): certain links, drawn as a star from the smallest account id."""
+    """Strong keys: same payment fingerprint, same verified identifier (verified e-mail/phone,
+    customer record), or same administrator IP (public, outside cloud/NAT ranges, used by at
+    most ``ADMIN_IP_CAP`` accounts not billed through one another): certain links, drawn as a
+    star from the smallest account id."""
     holders: dict[str, list[int]] = defaultdict(list)
     for i, values in enumerate(features.arrays["payments"]):
         for value in values or ():
@@ -107,11 +120,24 @@ def deterministic_links(features: Features) -> list[Link]:
     for i, keys in enumerate(features.verified):
         for key in keys:
             holders[f"verified_{key}"].append(i)
+    for i, ips in enumerate(features.admin_ips):
+        for ip in ips:
+            holders[f"admin_ip:{ip}"].append(i)
     links: dict[tuple[str, str], Link] = {}
     ids = features.account_ids
     for key, rows in holders.items():
-        capped = not key.startswith("verified_customer_id") and len(rows) > VERIFIED_CAP
-        if len(rows) < 2 or capped:
+        if len(rows) < 2:
+            continue
+        if key.startswith("admin_ip:"):
+            ip = key.partition(":")[2]
+            if (
+                len(rows) > ADMIN_IP_CAP
+                or ip in features.capped.get("ips", {})
+                or not identifying_ip(ip)
+                or _billing_related(features, rows)
+            ):
+                continue
+        elif not key.startswith("verified_customer_id") and len(rows) > VERIFIED_CAP:
             continue
         kind, _, value = key.partition(":")
         members = sorted(ids[i] for i in rows)

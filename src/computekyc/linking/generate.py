@@ -354,6 +354,7 @@ TLD = {"US": "com", "GB": "co.uk", "DE": "de", "CN": "cn", "SG": "sg", "MY": "my
 DIAL = {"US": "1", "CA": "1", "GB": "44", "DE": "49", "CN": "86", "SG": "65", "MY": "60"}
 CITIES = {"CN": ("Shenzhen", "Beijing", "Shanghai", "Hangzhou"), "SG": ("Singapore",)}
 EPOCH = datetime(2024, 1, 1)
+_TOKEN_LETTERS = str.maketrans("0123456789", "ghijklmnop")
 USE = ("LLM inference", "model training", "rendering", "research", "fine-tuning", "analytics")
 
 
@@ -446,7 +447,9 @@ class _Gen:
         return f"{street}, {city} {self.rng.randint(10000, 99999)}, {country}"
 
     def card(self) -> str:
-        return f"tok_{self.rng.getrandbits(64):016x}"
+        # A processor token in letters only: hexadecimal digits could form a run of 13+ digits
+        # that passes Luhn, which the account reader rightly refuses as a card number.
+        return f"tok_{self.rng.getrandbits(64):016x}".translate(_TOKEN_LETTERS)
 
     def when(self) -> datetime:
         return EPOCH + timedelta(minutes=self.rng.randint(0, 900 * 24 * 60))

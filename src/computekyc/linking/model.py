@@ -17,6 +17,16 @@ Parameters
   phone, scaled by the share of true pairs the m priors say share one (0.65); floored at "one
   account in ten has a sibling".
 
+Small books
+-----------
+A book of fewer than ``MIN_TRAIN_ACCOUNTS`` (1,000) accounts — under half a million pairs — is too
+small to estimate u by sampling: most levels would rest on a handful of observed pairs (or none:
+0, 1 or 3 accounts have 0, 0 and 3 pairs), and the model would learn that nothing is rare. Such a
+book is scored with prior u probabilities instead, learned once on a large generated population
+(:mod:`computekyc.linking.generate`) and shipped as ``data/priors.json``
+(:func:`learn_priors`, ``scripts/linking_priors.py`` regenerates it). λ is then the "one account
+in ten has a sibling" floor.
+
 Term-frequency adjustment weights an exact name match by how rare the name is ("wang wei" counts
 for little); shared-infrastructure values are capped away before the model sees them (features.py).
 """
@@ -24,6 +34,7 @@ for little); shared-infrastructure values are capped away before the model sees 
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import shutil
 import tempfile
@@ -31,6 +42,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
@@ -48,6 +62,10 @@ SEED = 20260625
 U_PAIRS = 3e6
 MATCH_THRESHOLD = 0.95
 DUCKDB_MEMORY_LIMIT = "600MB"
+# Fewer accounts than this (under ~500,000 pairs) are scored with the shipped prior u.
+MIN_TRAIN_ACCOUNTS = 1000
+PRIOR_POPULATION = 50_000
+PRIOR_SEED = 20260701
 
 # m priors per comparison, levels in order (exact/most similar first, "else" last; no null).
 M_PRIORS: dict[str, list[float]] = {
@@ -114,9 +132,55 @@ def to_arrow(features: Features) -> pa.Table:
     return features.arrow
 
 
+@lru_cache(maxsize=1)
+def priors() -> dict[str, Any]:
+    """The shipped prior u probabilities and what they were learned on."""
+    text = resources.files("computekyc.linking").joinpath("data", "priors.json")
+    data: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
+    return data
+
+
+def prior_model(n: int) -> dict[str, Any]:
+    """The model of a book too small to train on: prior u, m priors, the λ floor."""
+    shipped = priors()
+    return {
+        "lambda": _lambda_floor(n),
+        "m": M_PRIORS,
+        "u": shipped["u"],
+        "u_source": "priors",
+        "u_priors_learned_on": shipped["learned_on"],
+        "min_train_accounts": MIN_TRAIN_ACCOUNTS,
+    }
+
+
+def learn_priors(
+    n: int = PRIOR_POPULATION, seed: int = PRIOR_SEED, geoip_dir: Path | str | None = None
+) -> dict[str, Any]:
+    """Prior u probabilities learned on a generated population of ``n`` accounts."""
+    from computekyc.linking.features import build_features
+    from computekyc.linking.generate import generate
+    from computekyc.linking.records import parse_record
+
+    records = [parse_record(p.record) for p in generate(n, seed, geoip_dir)]
+    trained = train(build_features(records))
+    return {
+        "u": trained["u"],
+        "learned_on": {"generator": "computekyc.linking.generate", "accounts": n, "seed": seed},
+    }
+
+
+def write_priors(path: Path, **kwargs: Any) -> dict[str, Any]:
+    learned = learn_priors(**kwargs)
+    path.write_text(json.dumps(learned, indent=1) + "\n", encoding="utf-8")
+    return learned
+
+
 def train(features: Features) -> dict[str, Any]:
-    """Model parameters ``{"lambda", "m", "u"}`` (seeded; same input → same model)."""
+    """Model parameters ``{"lambda", "m", "u"}`` (seeded; same input → same model); the
+    shipped priors for a book of fewer than ``MIN_TRAIN_ACCOUNTS`` accounts."""
     n = len(features.account_ids)
+    if n < MIN_TRAIN_ACCOUNTS:
+        return prior_model(n)
     pairs = min(U_PAIRS, max(n * (n - 1) / 2, 1))
     with _duckdb_api() as db_api:
         frame = db_api.register(to_arrow(features), table_name="accounts_train")
@@ -147,6 +211,7 @@ def train(features: Features) -> dict[str, Any]:
         "lambda": min(0.5, max(lam, _lambda_floor(n))),
         "m": M_PRIORS,
         "u": u,
+        "u_source": "book",
         "u_pairs_sampled": pairs,
         "seed": SEED,
     }

@@ -26,7 +26,7 @@ from computekyc.linking.cluster import (
 from computekyc.linking.features import build_features
 from computekyc.linking.geoip import GeoIP, GeoIPNotFound, open_geoip
 from computekyc.linking.model import MATCH_THRESHOLD, Engine, predict, train
-from computekyc.linking.records import AccountRecord, load_accounts
+from computekyc.linking.records import AccountInputError, AccountRecord, load_accounts
 from computekyc.linking.signals import attach_signals
 
 STATE_DIR = "linking"
@@ -124,7 +124,8 @@ def _link(
     lap("features")
     model = train(features)
     lap("train")
-    pairs = predict(features, model, engine, threshold)
+    # One account (or none) has no pair to score.
+    pairs = predict(features, model, engine, threshold) if len(records) > 1 else []
     features.arrow = None  # Splink is done with it: free it before clustering and signals
     lap("predict")
     links = merge_links(deterministic_links(features), probabilistic_links(features, pairs))
@@ -186,6 +187,9 @@ def run(
     """Load a file, link against the previous run's ids, persist. IP geography is skipped (and
     said so in the summary) only when no IP→country database can be found."""
     records = load_accounts(accounts_path)
+    if not records:
+        source = "<stdin>" if str(accounts_path) == "-" else str(accounts_path)
+        raise AccountInputError(source, 0, "<file>", "holds no account records")
     try:
         geoip: GeoIP | None = open_geoip(geoip_dir)
     except GeoIPNotFound:

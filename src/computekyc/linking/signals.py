@@ -13,12 +13,11 @@ from typing import Any
 from computekyc.exc import InputError
 from computekyc.linking.cluster import Entity
 from computekyc.linking.geoip import GeoIP
-from computekyc.linking.records import AccountRecord
+from computekyc.linking.records import ADMIN_ACTIONS, AccountRecord
 
 # Compute thresholds (operations) from shared/docs/regulatory.md: 10^23 (biological-sequence
 # models in EO 14110), 10^25 (EU AI Act systemic-risk presumption), 10^26 (EO 14110 reporting).
 THRESHOLDS = (1e23, 1e25, 1e26)
-ADMIN_ACTIONS = frozenset({"admin", "console", "ssh", "root", "iam", "billing_update", "create"})
 CHURN_DAYS = 30
 CHURN_FIELDS = frozenset({"name", "beneficial_owners", "owner", "owners"})
 CHURN_ACTIONS = frozenset({"name_change", "owner_change", "rename"})

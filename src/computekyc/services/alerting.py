@@ -216,17 +216,13 @@ def _rule_drafts(subject: Subject, result: CustomerDetermination) -> Iterator[Al
 
 def _listing_date(det: Determination, on: date) -> str | None:
     """Since when the customer has been restricted: the earliest listing behind an applied
-    rule; None (the whole period) when the restriction rests on no listing (headquarters)."""
-    dates = [
-        e.listed_on[:10]
-        for r in det.rules
-        if r.applies and r.status in RESTRICTED
-        for e in r.entries
-        if e.listed_on
-    ]
-    if any(r.applies and r.status in RESTRICTED and not r.entries for r in det.rules):
+    rule; None (the whole period) when the restriction rests on no listing (headquarters) or on
+    a listing whose date is unknown (it may be older than every dated one: fail safe)."""
+    applied = [r for r in det.rules if r.applies and r.status in RESTRICTED]
+    entries = [e for r in applied for e in r.entries]
+    if any(not r.entries for r in applied) or any(not e.listed_on for e in entries):
         return None
-    return min(dates) if dates else None
+    return min((e.listed_on or "")[:10] for e in entries) if entries else None
 
 
 def _controlled_since(

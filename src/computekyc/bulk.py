@@ -12,6 +12,7 @@ tokens, linking records).
 
 from __future__ import annotations
 
+import csv
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,3 +49,16 @@ def gc_paused() -> Iterator[None]:
 def load_yaml(text: str) -> Any:
     """``yaml.safe_load(text)``, with libyaml's C parser when PyYAML was built with it."""
     return yaml.load(text, Loader=_LOADER)
+
+
+@contextmanager
+def csv_field_limit(limit: int) -> Iterator[None]:
+    """Read CSV with ``limit`` as the longest field, and put the previous limit back.
+
+    ``csv.field_size_limit`` is one setting for the whole process: a reader that raised it and
+    left it raised would silently change what every other reader accepts."""
+    previous = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)

@@ -456,3 +456,25 @@ def test_generate_into_a_file_or_without_the_traces(
     monkeypatch.setenv("COMPUTEKYC_SHARED", str(tmp_path / "nowhere"))
     result = runner.invoke(app, ["usage", "generate", str(tmp_path / "g")])
     assert result.exit_code == 3 and "set $COMPUTEKYC_SHARED" in result.stderr
+
+
+def test_a_reader_that_raised_the_csv_limit_does_not_change_what_usage_accepts(
+    tmp_path: Path,
+) -> None:
+    # csv.field_size_limit is one setting per process: reading account files (which allow long
+    # cells) in the same process must leave the usage readers' 128 KiB limit in force.
+    from computekyc.linking import load_accounts
+
+    before = csv.field_size_limit()
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("account_id,name\na1,Acme " + "x" * 200_000 + "\n", encoding="utf-8")
+    try:
+        load_accounts(accounts)
+    except UsageFormatError:
+        pass
+    except Exception:
+        pass
+    assert csv.field_size_limit() == before
+    store = UsageStore(tmp_path / "usage")
+    with pytest.raises(UsageFormatError, match="field larger than field limit"):
+        ingest_file(_big_field(tmp_path), "auto", store)

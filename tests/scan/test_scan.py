@@ -41,6 +41,8 @@ EXPECTED_ACCOUNTS = {
     ("linked_to_restricted", "a-110"),  # shares Hikvision's card token and phone
     ("training_threshold", "a-104"),  # 1,024 H100 for four days
     ("unclassified_hardware", "a-114"),
+    ("listed_brand_or_domain", "a-105"),  # mails from hikvision.com
+    ("listed_brand_or_domain", "a-108"),  # mails from a listed firm's domain
 }
 # Entity alerts, named by an account of the entity.
 EXPECTED_ENTITIES = {

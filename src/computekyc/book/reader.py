@@ -40,6 +40,7 @@ class BookCustomer:
     customer: Customer
     other_names: list[str]
     content_hash: str
+    web: list[str] = field(default_factory=list)  # e-mail addresses, websites, domains
 
     @property
     def id(self) -> str:
@@ -113,12 +114,31 @@ def _other_names(data: dict[str, Any]) -> list[str]:
     return [n.strip() for n in raw if n.strip()]
 
 
+WEB_FIELDS = ("emails", "email", "website", "websites", "domain", "domains")
+
+
+def _web(data: dict[str, Any]) -> list[str]:
+    """The customer's e-mail addresses, websites and domains (strings or lists of strings)."""
+    found: list[str] = []
+    for key in WEB_FIELDS:
+        raw = data.get(key)
+        values = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+        for value in values:
+            text = value.get("value") if isinstance(value, dict) else value
+            if not isinstance(text, str):
+                raise ValueError(key, "expected text or a list of texts")
+            if text.strip():
+                found.append(text.strip())
+    return found
+
+
 def parse_book_customer(data: Any, file: Path, line: int) -> BookCustomer:
     if not isinstance(data, dict):
         raise InputError("expected a JSON object per customer", file=file, line=line)
     try:
         _normalise_types(data, "")
         other = _other_names(data)
+        web = _web(data)
     except ValueError as exc:
         where, message = exc.args
         raise InputError(message, file=file, line=line, field=where) from None
@@ -127,7 +147,7 @@ def parse_book_customer(data: Any, file: Path, line: int) -> BookCustomer:
     except InputError as exc:
         raise InputError(exc.message, file=file, line=line, field=exc.field) from None
     customer.line, customer.source_file = line, str(file)
-    return BookCustomer(customer, other, content_hash(data))
+    return BookCustomer(customer, other, content_hash(data), web)
 
 
 def _csv_record(row: dict[str, str | None], file: Path, line: int) -> dict[str, Any]:

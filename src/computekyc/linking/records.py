@@ -28,7 +28,7 @@ from typing import IO, Any
 
 import phonenumbers
 
-from computekyc.bulk import gc_paused
+from computekyc.bulk import csv_field_limit, gc_paused
 from computekyc.exc import InputError
 from computekyc.pii import (
     first_card_number,
@@ -479,14 +479,13 @@ def _records(source: str, suffix: str, handle: IO[bytes]) -> Iterator[tuple[int,
         return
     lines = _text_lines(handle, source)
     if suffix == ".csv":
-        csv.field_size_limit(_CSV_PARSER_LIMIT)
         reader = csv.DictReader(lines)
         try:
-            for row in reader:
-                checker = _Checker(
-                    source, reader.line_num, line_is_card_free("\x00".join(map(str, row.values())))
-                )
-                yield reader.line_num, checker.record(_csv_row_to_raw(row, checker))
+            with csv_field_limit(_CSV_PARSER_LIMIT):
+                for row in reader:
+                    card_free = line_is_card_free("\x00".join(map(str, row.values())))
+                    checker = _Checker(source, reader.line_num, card_free)
+                    yield reader.line_num, checker.record(_csv_row_to_raw(row, checker))
         except csv.Error as exc:
             raise AccountInputError(source, reader.line_num + 1, "<csv>", str(exc)) from None
         return

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from computekyc.alerts import AlertDraft, AlertType, Severity, Subject, SubjectKind
 from computekyc.book import Book, BookCustomer
+from computekyc.brands import FootprintHit
 from computekyc.lists.model import Party
 from computekyc.ownership import Determination, Holder, RuleSet
 from computekyc.screening import entity_key
 from computekyc.services.determination import CustomerDetermination, holder_queries
+from computekyc.services.footprint import Footprint
 from computekyc.services.indexes import LoadedIndex
 from computekyc.services.screening import HitRecord, NameQuery
 from computekyc.usage import Run
@@ -51,6 +53,7 @@ class ScanFacts:
     runs: list[Run]
     unknown_hardware: dict[str, list[dict[str, Any]]]
     entities: list[dict[str, Any]]
+    footprint: Footprint = field(default_factory=Footprint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +324,44 @@ def _training_drafts(facts: ScanFacts, restricted_accounts: set[str]) -> Iterato
         )
 
 
+def _footprint_drafts(
+    subject: Subject, hits: list[FootprintHit], listed: dict[str, list[Party]]
+) -> Iterator[AlertDraft]:
+    """One alert per listed firm whose domains or products the subject's own records carry:
+    high when an e-mail, website or record domain is the firm's, medium for resource names,
+    tags and charge descriptions."""
+    by_firm: dict[str, list[FootprintHit]] = defaultdict(list)
+    for hit in hits:
+        by_firm[hit.row.listed_name].append(hit)
+    for firm, firm_hits in sorted(by_firm.items()):
+        strong = any(h.signal.strong for h in firm_hits)
+        parties = listed.get(firm, [])
+        shown = sorted({f"{h.field}: {h.matched}" for h in firm_hits})
+        yield AlertDraft(
+            type=AlertType.LISTED_BRAND_OR_DOMAIN,
+            severity=Severity.HIGH if strong else Severity.MEDIUM,
+            subject=subject,
+            summary=(
+                f"uses what {firm} runs ({'; '.join(shown[:3])}"
+                + (f"; +{len(shown) - 3} more" if len(shown) > 3 else "")
+                + ")"
+                + ("" if parties else " — the listed party is not in this snapshot: review")
+            ),
+            evidence={
+                "listed_name": firm,
+                "listed_parties": [
+                    {"party_id": p.party_id, "source": p.source, "name": p.name} for p in parties
+                ],
+                "hits": [h.to_dict() for h in firm_hits],
+            },
+            discriminator=firm,
+            material={
+                "parties": sorted(p.party_id for p in parties),
+                "hits": sorted({(h.field, h.matched, h.row.origin) for h in firm_hits}),
+            },
+        )
+
+
 def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
     drafts: list[AlertDraft] = []
     accounts_of: dict[str, list[str]] = defaultdict(list)
@@ -332,6 +373,9 @@ def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
         subject = Subject(SubjectKind.CUSTOMER, customer.id, customer.customer.root.name)
         matches = list(_match_drafts(facts, subject, customer_roles(customer)))
         drafts.extend(matches)
+        web_hits = facts.footprint.customers.get(customer.id)
+        if web_hits:
+            drafts.extend(_footprint_drafts(subject, web_hits, facts.footprint.listed))
         result = facts.determinations[customer.id]
         drafts.extend(_rule_drafts(subject, result))
         rental = _rental_draft(facts, subject, result, sorted(accounts_of[customer.id]))
@@ -346,6 +390,9 @@ def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
     for account in facts.book.accounts:
         subject = Subject(SubjectKind.ACCOUNT, account.id, account.record.name)
         drafts.extend(_match_drafts(facts, subject, account_roles(account.record)))
+        account_hits = facts.footprint.accounts.get(account.id)
+        if account_hits:
+            drafts.extend(_footprint_drafts(subject, account_hits, facts.footprint.listed))
         unknown = facts.unknown_hardware.get(account.id)
         if unknown:
             drafts.append(
@@ -377,6 +424,37 @@ def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
                     evidence={"signal": signal, "accounts": members},
                 )
             )
+        for source_account in members:
+            firms = sorted(
+                {h.row.listed_name for h in facts.footprint.accounts.get(source_account, [])}
+            )
+            if not firms or source_account in restricted_accounts:
+                continue  # a restricted customer's links are raised below, once
+            for account in members:
+                if account == source_account:
+                    continue
+                drafts.append(
+                    AlertDraft(
+                        type=AlertType.LINKED_TO_RESTRICTED,
+                        severity=Severity.HIGH,
+                        subject=Subject(
+                            SubjectKind.ACCOUNT,
+                            account,
+                            records[account].name if account in records else None,
+                        ),
+                        summary=(
+                            f"linked (entity {entity_id}) to account {source_account}, which "
+                            f"uses what {', '.join(firms)} run(s)"
+                        ),
+                        evidence={
+                            "entity_id": entity_id,
+                            "footprint_account": source_account,
+                            "listed_firms": firms,
+                            "links": entity.get("links", []),
+                        },
+                        discriminator=f"footprint:{source_account}",
+                    )
+                )
         linked = sorted(
             {
                 str(records[a].customer_id)

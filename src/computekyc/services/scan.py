@@ -33,6 +33,7 @@ from computekyc.linking.geoip import GeoIPNotFound
 from computekyc.ownership import load_rules
 from computekyc.services.alerting import ScanFacts, build_drafts, customer_queries
 from computekyc.services.determination import PrescreenedScreener, determine_many
+from computekyc.services.footprint import find_footprint, usage_texts
 from computekyc.services.indexes import index_holder
 from computekyc.services.linking import usage_store
 from computekyc.services.lists import SnapshotChoice, ensure_snapshot
@@ -273,6 +274,7 @@ def run_scan(
     }
     account_runs = _threshold_runs(usage_engine, per_account, on)
     unknown = _unknown_hardware(usage_engine, account_ids, on)
+    texts = usage_texts(usage_engine, account_ids, on)
     lap("usage")
 
     operations = {a: float(row["estimated_operations"]) for a, row in per_account.items()}
@@ -349,6 +351,9 @@ def run_scan(
         runs=account_runs,
         unknown_hardware=unknown,
         entities=entities,
+        footprint=find_footprint(
+            settings, book.accounts, book.customers, texts, loaded.index.parties
+        ),
     )
     drafts = build_drafts(facts)
     scope = _scope(book, plan, entities)

@@ -21,6 +21,7 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from computekyc.bulk import csv_field_limit
 from computekyc.exc import InputError
 from computekyc.usage.schema import (
     RAW_COLUMNS,
@@ -37,6 +38,7 @@ ALIBABA_EPOCH_S = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp())
 
 _BATCH_ROWS = 65_536
 # A physical line longer than this is not a usage record (binary data, a dump without breaks).
+_MAX_FIELD_BYTES = 128 * 1024  # a usage field over 128 KiB is no usage value
 _MAX_LINE_BYTES = 16 << 20
 # Compressed exports (CUR and FOCUS are often delivered gzipped) are not read in place.
 _ARCHIVE_MAGIC = {
@@ -195,6 +197,17 @@ def _csv_batches(
     # number and a ragged row becomes a reported reject instead of aborting the file.
     quoting: Literal[0, 1, 2, 3] = csv.QUOTE_NONE if delimiter == "|" else csv.QUOTE_MINIMAL
     lines = _text_lines(path)
+    with csv_field_limit(_MAX_FIELD_BYTES):
+        yield from _csv_rows(path, lines, delimiter, quoting, rejects)
+
+
+def _csv_rows(
+    path: Path,
+    lines: Iterator[tuple[int, str]],
+    delimiter: str,
+    quoting: Literal[0, 1, 2, 3],
+    rejects: list[tuple[int, str]],
+) -> Iterator[tuple[list[str], pa.RecordBatch]]:
     reader = csv.reader((text for _, text in lines), delimiter=delimiter, quoting=quoting)
     header: list[str] | None = None
     columns: list[list[str | None]] = []

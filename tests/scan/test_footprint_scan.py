@@ -13,40 +13,13 @@ from typing import Any
 from computekyc.alerts import AlertStore
 from computekyc.services import run_scan
 from computekyc.settings import Settings
+from computekyc.usage.generate import FOCUS_COLUMNS as GENERATED_FOCUS_COLUMNS
 from computekyc.workflow import open_database
 
 from .conftest import AS_OF
 
-FOCUS_COLUMNS = [
-    "BilledCost",
-    "BillingAccountId",
-    "BillingAccountName",
-    "BillingCurrency",
-    "BillingPeriodEnd",
-    "BillingPeriodStart",
-    "ChargeCategory",
-    "ChargeDescription",
-    "ChargePeriodEnd",
-    "ChargePeriodStart",
-    "ConsumedQuantity",
-    "ConsumedUnit",
-    "EffectiveCost",
-    "ListCost",
-    "ProviderName",
-    "PublisherName",
-    "RegionId",
-    "ResourceId",
-    "ResourceName",
-    "ResourceType",
-    "ServiceCategory",
-    "ServiceName",
-    "SkuId",
-    "SkuPriceDetails",
-    "SubAccountId",
-    "SubAccountName",
-    "Tags",
-    "x_Operation",
-]
+# The generator's FOCUS columns, plus what a tenant names and tags.
+FOCUS_COLUMNS = [*GENERATED_FOCUS_COLUMNS, "ResourceName", "Tags"]
 
 CUSTOMERS = [
     # An innocuously named reseller whose account mails from a listed firm's product domain.

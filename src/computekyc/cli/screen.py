@@ -10,8 +10,6 @@ import csv
 import io
 import os
 import sys
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +34,8 @@ from computekyc.exc import InputError, OptionError
 
 if TYPE_CHECKING:
     from computekyc.lists.model import Party
-    from computekyc.screening import Hit, HitGroup, Query, ScreeningIndex
+    from computekyc.screening import Hit, HitGroup, ScreeningIndex
+    from computekyc.services.screening import ScreenRow
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)  # keep file:line: field messages on one line
@@ -46,14 +45,6 @@ TYPES = ("entity", "individual")
 # The columns a screening CSV may have; each at most once (a CSV reader keeps only the last).
 COLUMNS = ("id", "name", "type", "country", "date_of_birth")
 PAIR_COLUMNS = ("name1", "name2", "is_match")
-
-
-@dataclass(slots=True)
-class _Row:
-    line: int
-    id: str | None
-    query: Query | None
-    error: str | None
 
 
 def _load_index() -> ScreeningIndex:
@@ -71,8 +62,10 @@ def _check_type(kind: str | None, option: str) -> str | None:
     return kind.strip().lower()
 
 
-def _read_rows(path: Path) -> list[_Row]:
+def _read_rows(path: Path) -> list[ScreenRow]:
     """The rows of a screening CSV, each a query or the reason it cannot be screened."""
+    from computekyc.services.screening import parse_screen_row
+
     name = display_name(path)
     reader = csv.reader(io.StringIO(read_text(path), newline=""))
     try:
@@ -84,40 +77,15 @@ def _read_rows(path: Path) -> list[_Row]:
                 line=1,
             )
         check_columns(name, header, COLUMNS)
-        rows: list[_Row] = []
+        rows: list[ScreenRow] = []
         for cells in reader:
             if not any(cell.strip() for cell in cells):
                 continue  # a blank line
             record = dict(zip(header, cells, strict=False))
-            rows.append(_parse_row(name, reader.line_num, record))
+            rows.append(parse_screen_row(Path(name), reader.line_num, record))
     except csv.Error as exc:
         raise InputError(f"not readable as CSV: {exc}", file=name, line=reader.line_num) from None
     return rows
-
-
-def _parse_row(file: str, line: int, record: dict[str, str]) -> _Row:
-    from computekyc.screening import Query
-
-    ident = (record.get("id") or "").strip() or None
-    name = (record.get("name") or "").strip()
-    kind = (record.get("type") or "").strip().lower() or None
-    dob = (record.get("date_of_birth") or "").strip() or None
-    country = (record.get("country") or "").strip().upper() or None
-    problem: str | None = None
-    if not name:
-        problem = "name: empty"
-    elif kind is not None and kind not in TYPES:
-        problem = f"type: {kind!r} is not entity or individual"
-    elif country is not None and (len(country) != 2 or not country.isalpha()):
-        problem = f"country: {country!r} is not an ISO 3166 alpha-2 code"
-    elif dob is not None:
-        try:
-            date.fromisoformat(dob) if len(dob) > 4 else int(dob)
-        except ValueError:
-            problem = f"date_of_birth: {dob!r} is not YYYY-MM-DD or YYYY"
-    if problem:
-        return _Row(line, ident, None, f"{file}:{line}: {problem}")
-    return _Row(line, ident, Query(name, country, kind, dob), None)
 
 
 def _party_map(index: ScreeningIndex) -> dict[str, Party]:

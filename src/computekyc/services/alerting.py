@@ -362,6 +362,29 @@ def _footprint_drafts(
         )
 
 
+def _linked_draft(
+    account: str,
+    records: dict[str, Any],
+    entity: dict[str, Any],
+    to_what: str,
+    evidence: dict[str, Any],
+    discriminator: str,
+) -> AlertDraft:
+    """An account linked (one entity) to something restricted: a restricted customer's
+    accounts, or an account that uses what a listed firm runs."""
+    entity_id = str(entity["entity_id"])
+    return AlertDraft(
+        type=AlertType.LINKED_TO_RESTRICTED,
+        severity=Severity.HIGH,
+        subject=Subject(
+            SubjectKind.ACCOUNT, account, records[account].name if account in records else None
+        ),
+        summary=f"linked (entity {entity_id}) to {to_what}",
+        evidence={"entity_id": entity_id, **evidence, "links": entity.get("links", [])},
+        discriminator=discriminator,
+    )
+
+
 def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
     drafts: list[AlertDraft] = []
     accounts_of: dict[str, list[str]] = defaultdict(list)
@@ -434,25 +457,13 @@ def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
                 if account == source_account:
                     continue
                 drafts.append(
-                    AlertDraft(
-                        type=AlertType.LINKED_TO_RESTRICTED,
-                        severity=Severity.HIGH,
-                        subject=Subject(
-                            SubjectKind.ACCOUNT,
-                            account,
-                            records[account].name if account in records else None,
-                        ),
-                        summary=(
-                            f"linked (entity {entity_id}) to account {source_account}, which "
-                            f"uses what {', '.join(firms)} run(s)"
-                        ),
-                        evidence={
-                            "entity_id": entity_id,
-                            "footprint_account": source_account,
-                            "listed_firms": firms,
-                            "links": entity.get("links", []),
-                        },
-                        discriminator=f"footprint:{source_account}",
+                    _linked_draft(
+                        account,
+                        records,
+                        entity,
+                        f"account {source_account}, which uses what {', '.join(firms)} run(s)",
+                        {"footprint_account": source_account, "listed_firms": firms},
+                        f"footprint:{source_account}",
                     )
                 )
         linked = sorted(
@@ -469,27 +480,15 @@ def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
             for customer_id in linked:
                 if own == customer_id:
                     continue
+                why = restricted[str(customer_id)]
                 drafts.append(
-                    AlertDraft(
-                        type=AlertType.LINKED_TO_RESTRICTED,
-                        severity=Severity.HIGH,
-                        subject=Subject(
-                            SubjectKind.ACCOUNT,
-                            account,
-                            records[account].name if account in records else None,
-                        ),
-                        summary=(
-                            f"linked (entity {entity_id}) to accounts of customer {customer_id}: "
-                            f"{restricted[str(customer_id)]}"
-                        ),
-                        evidence={
-                            "entity_id": entity_id,
-                            "restricted_customer": customer_id,
-                            "why": restricted[str(customer_id)],
-                            "account_customer": own,
-                            "links": entity.get("links", []),
-                        },
-                        discriminator=str(customer_id),
+                    _linked_draft(
+                        account,
+                        records,
+                        entity,
+                        f"accounts of customer {customer_id}: {why}",
+                        {"restricted_customer": customer_id, "why": why, "account_customer": own},
+                        str(customer_id),
                     )
                 )
     return drafts

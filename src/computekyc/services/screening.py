@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -63,7 +63,7 @@ class BatchResult:
         return sum(bool(h) for h in self.hits.values())
 
 
-def parse_screen_row(path: Path, line: int, record: dict[str, str | None]) -> ScreenRow:
+def parse_screen_row(path: Path, line: int, record: Mapping[str, str | None]) -> ScreenRow:
     ident = (record.get("id") or "").strip() or None
     name = (record.get("name") or "").strip()
     kind = (record.get("type") or "").strip().lower() or None

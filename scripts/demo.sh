@@ -70,3 +70,21 @@ computekyc scan examples/provider --lists "$SHARED/data/lists"
 echo "Running it again changes nothing (new 0, updated 0):"
 computekyc scan examples/provider --lists "$SHARED/data/lists" --json | tail -1
 computekyc alerts list
+
+step "Casework and the audit trail: an analyst clears an alert, a reviewer approves it (four eyes)"
+computekyc users add demo-analyst --role analyst >/dev/null
+computekyc users add demo-reviewer --role reviewer >/dev/null
+alert_id=$(computekyc alerts list --json | python3 -c 'import json,sys; a=[x for x in json.load(sys.stdin) if x["severity"] in ("critical","high")]; print(a[-1]["id"] if a else "")')
+if [ -n "$alert_id" ]; then
+  computekyc alerts decide "$alert_id" --outcome false_positive --reason "demo: different party" --user demo-analyst
+  computekyc alerts approve "$alert_id" --user demo-reviewer --reason "demo: agreed"
+fi
+computekyc audit verify
+
+step "The HTTP API (yente-compatible /match, alerts, cases, audit)"
+token=$(computekyc users add demo-viewer --role viewer --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+echo "Start it:   COMPUTEKYC_HOME=$COMPUTEKYC_HOME computekyc serve --port 8000"
+echo "Then:       curl -s -H 'Authorization: Bearer $token' -H 'Content-Type: application/json' \\"
+echo "              -d '{\"queries\": {\"q\": {\"schema\": \"Company\", \"properties\": {\"name\": [\"Hikvision\"]}}}}' \\"
+echo "              http://127.0.0.1:8000/match/default"
+echo "Docs:       http://127.0.0.1:8000/docs (demo viewer token above; docs/api.md)"

@@ -72,8 +72,9 @@ computekyc scan examples/provider --lists "$SHARED/data/lists" --json | tail -1
 computekyc alerts list
 
 step "Casework and the audit trail: an analyst clears an alert, a reviewer approves it (four eyes)"
-computekyc users add demo-analyst --role analyst >/dev/null
-computekyc users add demo-reviewer --role reviewer >/dev/null
+# (The demo home is kept between runs: the users may already be there.)
+computekyc users add demo-analyst --role analyst >/dev/null 2>&1 || true
+computekyc users add demo-reviewer --role reviewer >/dev/null 2>&1 || true
 alert_id=$(computekyc alerts list --json | python3 -c 'import json,sys; a=[x for x in json.load(sys.stdin) if x["severity"] in ("critical","high")]; print(a[-1]["id"] if a else "")')
 if [ -n "$alert_id" ]; then
   computekyc alerts decide "$alert_id" --outcome false_positive --reason "demo: different party" --user demo-analyst
@@ -82,7 +83,9 @@ fi
 computekyc audit verify
 
 step "The HTTP API (yente-compatible /match, alerts, cases, audit)"
-token=$(computekyc users add demo-viewer --role viewer --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+token=$( (computekyc users add demo-viewer --role viewer --json 2>/dev/null \
+          || computekyc users token demo-viewer --json) \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 echo "Start it:   COMPUTEKYC_HOME=$COMPUTEKYC_HOME computekyc serve --port 8000"
 echo "Then:       curl -s -H 'Authorization: Bearer $token' -H 'Content-Type: application/json' \\"
 echo "              -d '{\"queries\": {\"q\": {\"schema\": \"Company\", \"properties\": {\"name\": [\"Hikvision\"]}}}}' \\"

@@ -31,7 +31,13 @@ def _store(writes: bool = False) -> Iterator[ListStore]:
     """Open the store; a refused write says, after the error, that nothing was changed."""
     store: ListStore | None = None
     try:
-        store = ListStore.open()
+        if writes:
+            from computekyc.services.lists import audited_list_store
+            from computekyc.settings import Settings
+
+            store = audited_list_store(Settings.from_env())
+        else:
+            store = ListStore.open()
         yield store
     except ComputekycError as exc:
         if not writes:

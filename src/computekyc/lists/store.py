@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
@@ -356,8 +356,12 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 class ListStore:
     """Snapshots of restricted-party lists in a SQL database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, on_load: Callable[[Connection, LoadResult], None] | None = None
+    ) -> None:
         self.engine = engine
+        # Called in the load's own transaction when a snapshot is made (the audit trail).
+        self.on_load = on_load
         _sqlite_transactions(engine)
         with self._writing() as conn:  # two processes opening a new database at once
             metadata.create_all(conn)
@@ -478,7 +482,10 @@ class ListStore:
                     for feed, version in sorted(new_map.items())
                 ],
             )
-            return LoadResult(self._info(conn, snap_id), True, changed, unchanged, list(parsed))
+            result = LoadResult(self._info(conn, snap_id), True, changed, unchanged, list(parsed))
+            if self.on_load is not None:
+                self.on_load(conn, result)
+            return result
 
     def _check_drops(
         self,

@@ -6,10 +6,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from sqlalchemy.engine import Connection
+
+from computekyc import audit
+from computekyc.audit import Actor, AuditEntry
 from computekyc.lists.diff import ListDiff
-from computekyc.lists.store import ListStore, SnapshotInfo, StoreError
-from computekyc.services.indexes import list_store
+from computekyc.lists.store import ListStore, LoadResult, SnapshotInfo, StoreError
+from computekyc.services.indexes import list_store, snapshot_name
 from computekyc.settings import Settings
+from computekyc.users import local_operator
+from computekyc.workflow import open_database
 
 
 class SnapshotSource(StrEnum):
@@ -25,12 +31,44 @@ class SnapshotChoice:
     created: bool  # a new snapshot was made by this call
 
 
+def audited_list_store(settings: Settings, actor: Actor | None = None) -> ListStore:
+    """The list store on the process's engine, writing every new snapshot into the audit log in
+    the load's own transaction (who loaded which files, which feeds changed)."""
+    engine = open_database(settings)  # the audit tables exist before the load's transaction
+
+    def record(connection: Connection, result: LoadResult) -> None:
+        info = result.snapshot
+        audit.append(
+            connection,
+            AuditEntry(
+                action="lists.loaded",
+                object_kind="list_snapshot",
+                object_id=str(info.id),
+                actor=actor or local_operator(),
+                after={
+                    "feeds_changed": result.feeds_changed,
+                    "feeds_unchanged": result.feeds_unchanged,
+                    "files": [
+                        {"name": f.name, "sha256": f.sha256, "feed": f.feed, "rows": f.rows}
+                        for f in result.files
+                    ],
+                    "parties": info.parties,
+                    "forced": info.forced,
+                    "notes": result.notes,
+                },
+                snapshot=snapshot_name(info.id),
+            ),
+        )
+
+    return ListStore(engine, on_load=record)
+
+
 def ensure_snapshot(
     settings: Settings, mirror: Path | None = None, *, download: bool = True
 ) -> SnapshotChoice:
     """The snapshot to work on: ``mirror`` loaded into the store (a no-op when its content is
     already active), else the active snapshot, else (``download``) the official files."""
-    store = list_store(settings)
+    store = audited_list_store(settings)
     if mirror is not None:
         result = store.load_mirror(mirror)
         return SnapshotChoice(result.snapshot, SnapshotSource.MIRROR, result.created)

@@ -48,6 +48,7 @@ BODIES: dict[str, Any] = {
     "/cases/{case_id}/comments": {"text": "role matrix"},
     "/cases/{case_id}/assignee": {"assignee": "analyst"},
     "/cases/{case_id}/closure": {"reason": "role matrix"},
+    "/scans": {"provider_dir": "/nonexistent/provider"},
 }
 
 
@@ -58,6 +59,7 @@ def _concrete(path: str) -> str:
         .replace("{alert_id}", "999999")
         .replace("{case_id}", "999999")
         .replace("{entity_id}", "no-such-party")
+        .replace("{scan_id}", "no-such-scan")
     )
 
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from computekyc import __version__
-from computekyc.api import problems, screening, workflow
+from computekyc.api import problems, scans, screening, workflow
 from computekyc.services.indexes import IndexHolder, index_holder
 from computekyc.settings import Settings
 
@@ -49,6 +49,8 @@ def create_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI
     problems.install(app)
     app.include_router(screening.router)
     app.include_router(workflow.router)
+    app.include_router(scans.router)
+    app.state.scans = scans.ScanJobs()
 
     @app.middleware("http")
     async def request_context(

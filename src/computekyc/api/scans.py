@@ -65,14 +65,8 @@ class ScanJobs:
         self.lock = threading.Lock()
 
     def start(self, settings: Settings, actor: Actor, body: ScanBody) -> ScanJob:
-        folder = Path(body.provider_dir)
-        if not folder.is_dir():
-            raise Problem(
-                400, "Bad Request", f"provider_dir {folder} is not a folder on the server"
-            )
-        mirror = Path(body.lists) if body.lists else None
-        if mirror is not None and not mirror.is_dir():
-            raise Problem(400, "Bad Request", f"lists {mirror} is not a folder on the server")
+        folder = _folder(body.provider_dir, "provider_dir")
+        mirror = _folder(body.lists, "lists") if body.lists else None
         with self.lock:
             if any(job.status == "running" for job in self.jobs.values()):
                 raise Problem(409, "Conflict", "a scan is already running; try again when it ends")

@@ -4,12 +4,13 @@ Alembic migrations to the newest schema on first use."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from computekyc.exc import StateError
 from computekyc.settings import Settings
@@ -18,6 +19,8 @@ from computekyc.settings import Settings
 # for queries; their shape is created and changed only by the migrations in ``migrations/``.
 metadata = MetaData()
 
+_MIGRATE_TRIES = 5
+_MIGRATION_LOCK = 0x636B7766  # 'ckwf': serialises workflow migrations on PostgreSQL
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 _migrated: set[str] = set()
@@ -56,7 +59,11 @@ def engine_for(settings: Settings) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision of every migration branch (idempotent)."""
+    """Bring the schema to the newest revision of every migration branch (idempotent).
+
+    Several processes may meet a new database at once (three ``lists load`` into an empty
+    PostgreSQL database, say): on PostgreSQL they queue on an advisory lock; on SQLite the
+    loser of a race sees the winner's tables and tries again, finding nothing left to do."""
     from alembic import command
     from alembic.config import Config
 
@@ -64,12 +71,22 @@ def migrate(engine: Engine) -> None:
     config.set_main_option(
         "script_location", str(resources.files("computekyc.workflow") / "migrations")
     )
-    try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "heads")
-    except OperationalError as exc:
-        raise StateError(f"the workflow database cannot be reached or updated: {exc.orig}") from exc
+    for attempt in range(_MIGRATE_TRIES):
+        try:
+            with engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                    )
+                config.attributes["connection"] = connection
+                command.upgrade(config, "heads")
+            return
+        except (OperationalError, IntegrityError, ProgrammingError) as exc:
+            if attempt + 1 == _MIGRATE_TRIES:
+                raise StateError(
+                    f"the workflow database cannot be reached or updated: {exc.orig}"
+                ) from exc
+            time.sleep(0.2 * (attempt + 1))
 
 
 def open_database(settings: Settings) -> Engine:

@@ -176,19 +176,40 @@ def _customer_rows(path: Path) -> Iterator[tuple[int, Any]]:
     if path.suffix == ".csv":
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
-            if "id" not in (reader.fieldnames or []) or "name" not in (reader.fieldnames or []):
-                raise InputError("header needs id and name columns", file=path, line=1)
-            for row in reader:
-                yield reader.line_num, _csv_record(row, path, reader.line_num)
+            try:
+                if "id" not in (reader.fieldnames or []) or "name" not in (reader.fieldnames or []):
+                    raise InputError("header needs id and name columns", file=path, line=1)
+                for row in reader:
+                    yield reader.line_num, _csv_record(row, path, reader.line_num)
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})",
+                    file=path,
+                    line=reader.line_num + 1,
+                ) from None
+            except csv.Error as exc:
+                raise InputError(
+                    f"not readable as CSV: {exc}", file=path, line=reader.line_num
+                ) from None
         return
-    with path.open(encoding="utf-8") as handle:
-        for number, text in enumerate(handle, start=1):
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
+                    file=path,
+                    line=number,
+                ) from None
             if not text.strip():
                 continue
             try:
                 yield number, json.loads(text)
             except json.JSONDecodeError as exc:
                 raise InputError(f"invalid JSON: {exc.msg}", file=path, line=number) from None
+            except RecursionError:
+                raise InputError("nested too deeply to read", file=path, line=number) from None
 
 
 def read_customers(path: Path) -> list[BookCustomer]:

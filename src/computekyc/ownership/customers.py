@@ -172,8 +172,14 @@ def read_customers(path: Path) -> Iterator[Customer | InputError]:
     A customer id seen on an earlier line is an error on the later line: two records for one
     id would give two determinations under one name."""
     first_line: dict[str, int] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                where = f"byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"
+                yield InputError(str(path), number, "<text>", f"not UTF-8 text ({where})")
+                continue
             if not line.strip():
                 continue
             try:

@@ -3,7 +3,7 @@ naive exact-key union-find baseline on the same data.
 
     .venv/bin/python benchmarks/bench_linking.py [--n 1000000] [--seed 7] [--shared ../shared]
 
-Target (issue 6): 1,000,000 accounts in ≤ 2 minutes on 2 cores, ≤ 4 GB. Peak memory is the
+Target: 1,000,000 accounts in ≤ 2 minutes on 2 cores, ≤ 4 GB. Peak memory is the
 process's peak resident set size (Python objects plus DuckDB's native memory).
 """
 

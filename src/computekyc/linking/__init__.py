@@ -1,4 +1,4 @@
-"""Account linking: resolve cloud accounts to the real entities behind them (issue 6).
+"""Account linking: resolve cloud accounts to the real entities behind them.
 
 Public API: :func:`load_accounts` (strict JSON Lines / CSV records), :func:`link_accounts`
 (pure linking), :func:`run` (load, link with stable ids, persist), :func:`explain`,

@@ -115,6 +115,7 @@ MATRIX = {
         Permission.CASES_READ,
         Permission.SCREENING_READ,
         Permission.AUDIT_READ,
+        Permission.REPORTS_READ,
     },
 }
 
@@ -127,6 +128,7 @@ def test_the_permission_matrix() -> None:
         Permission.DECIDE,
         Permission.APPROVE,
         Permission.SUPPRESS,
+        Permission.REPORTS_READ,
     }
     assert permissions_of(Role.AUDITOR) == MATRIX[Role.AUDITOR]  # reads all, changes nothing
     assert permissions_of(Role.ADMIN) == set(Permission)

@@ -42,6 +42,7 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     SCANS_RUN = "scans.run"
     LISTS_LOAD = "lists.load"
+    REPORTS_READ = "reports.read"
 
 
 @cache

@@ -60,10 +60,12 @@ def determine_command(
     rules = load_rules(rules_file)
     resolved = resolve_item(item, on)
     try:
-        data = load_list_data(lists, list_file)
+        data = load_list_data(lists, list_file, on if as_of is not None else None)
     except LookupError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
+    if data.note:
+        typer.echo(data.note, err=True)  # which snapshot the answers come from
     if matcher not in {"engine", "exact"}:
         raise typer.BadParameter(f"--matcher must be engine or exact, got {matcher!r}")
     screener = CachedScreener(

@@ -35,7 +35,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -701,6 +701,47 @@ class ListStore:
             resolved = self._resolve(conn, snapshot_id)
             assert resolved is not None
             return self._info(conn, resolved)
+
+    def snapshot_on(self, day: date) -> tuple[SnapshotInfo, bool] | None:
+        """The snapshot in force at the end of ``day`` (UTC): the newest made on or before it,
+        and True. When every snapshot is younger than ``day``: the oldest, and False (the
+        caller says so). None when no snapshot exists. Later loads never change the answer for
+        a past day, so a determination as of that day can be repeated."""
+        end = (day + timedelta(days=1)).isoformat()  # "2026-12-01" sorts after "2026-11-30T…"
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(func.max(snapshots.c.id)).where(snapshots.c.created_at < end)
+            ).scalar()
+            if found is not None:
+                return self._info(conn, int(found)), True
+            oldest = conn.execute(select(func.min(snapshots.c.id))).scalar()
+            return (self._info(conn, int(oldest)), False) if oldest is not None else None
+
+    def parties_by_id(self, snapshot_id: int, party_ids: Iterable[str]) -> list[Party]:
+        """The given parties as stored in a snapshot (ids it does not hold are left out)."""
+        wanted = sorted(set(party_ids))
+        with self.engine.connect() as conn:
+            resolved = self._resolve(conn, snapshot_id)
+            assert resolved is not None
+            versions = list(self._feed_map(conn, resolved).values())
+            rows: list[tuple[str, str, str | None, int | None]] = []
+            for chunk in _chunks(wanted):
+                rows.extend(
+                    (str(pid), str(digest), sfile, sline)
+                    for pid, digest, sfile, sline in conn.execute(
+                        select(
+                            feed_parties.c.party_id,
+                            feed_parties.c.content_hash,
+                            feed_parties.c.source_file,
+                            feed_parties.c.source_line,
+                        ).where(
+                            feed_parties.c.feed_version_id.in_(versions),
+                            feed_parties.c.party_id.in_(chunk),
+                        )
+                    )
+                )
+            bodies = self._bodies(conn, (r[1] for r in rows))
+        return [self._party(bodies[d], f, line) for _, d, f, line in sorted(rows)]
 
     def snapshots(self) -> list[SnapshotInfo]:
         with self.engine.connect() as conn:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from computekyc import config
 from computekyc.lists import parties_from, read_file, read_mirror
 from computekyc.lists.model import Party
-from computekyc.lists.store import ListStore
+from computekyc.lists.store import ListStore, SnapshotInfo
 from computekyc.ownership.ftm import load_ftm
 from computekyc.ownership.gleif import load_gleif
 from computekyc.ownership.graph import OwnershipGraph
@@ -26,6 +27,8 @@ class ListData:
     snapshot_id: str
     # Key of the screening-index disk cache: unique per database snapshot or per file content.
     cache_key: str = ""
+    # Which stored snapshot was chosen and why (empty for parties read from files).
+    note: str = ""
 
 
 def parties_digest(parties: Iterable[Party]) -> str:
@@ -36,21 +39,24 @@ def parties_digest(parties: Iterable[Party]) -> str:
     return "files-" + digest.hexdigest()[:16]
 
 
-def load_list_data(mirror: Path | None = None, extra_files: Iterable[Path] = ()) -> ListData:
-    """Parties from a mirror folder (or the active stored snapshot) plus extra list files."""
+def load_list_data(
+    mirror: Path | None = None, extra_files: Iterable[Path] = (), as_of: date | None = None
+) -> ListData:
+    """Parties from a mirror folder (or a stored snapshot) plus extra list files.
+
+    The stored snapshot is the one in force on ``as_of`` (the newest made by the end of that
+    day), else the active one: a determination as of a past day gives the same answer after
+    newer lists are loaded."""
     parties: list[Party] = []
     snapshot_id: str | None = None
     cache_key = ""
+    note = ""
     if mirror is not None:
         parties.extend(parties_from(read_mirror(mirror)))
     else:
         store = ListStore.open()
         try:
-            snapshot = store.active_snapshot()
-            if snapshot is None:
-                raise LookupError(
-                    "no list snapshot is loaded: run `computekyc lists update` or pass --lists DIR"
-                )
+            snapshot, note = _stored_snapshot(store, as_of)
             snapshot_id = f"snapshot-{snapshot.id}"
             cache_key = snapshot_cache_key(snapshot.id, snapshot.created_at)
             parties.extend(store.parties(snapshot.id))
@@ -64,7 +70,29 @@ def load_list_data(mirror: Path | None = None, extra_files: Iterable[Path] = ())
         digest = parties_digest(parties)
         snapshot_id = snapshot_id or digest
         cache_key = digest
-    return ListData(parties=parties, snapshot_id=snapshot_id, cache_key=cache_key)
+    return ListData(parties=parties, snapshot_id=snapshot_id, cache_key=cache_key, note=note)
+
+
+def _stored_snapshot(store: ListStore, as_of: date | None) -> tuple[SnapshotInfo, str]:
+    """The stored snapshot to determine on, and a line saying which and why."""
+    missing = "no list snapshot is loaded: run `computekyc lists update` or pass --lists DIR"
+    if as_of is None:
+        active = store.active_snapshot()
+        if active is None:
+            raise LookupError(missing)
+        return active, f"lists: snapshot-{active.id} (the active one, loaded {active.created_at})"
+    found = store.snapshot_on(as_of)
+    if found is None:
+        raise LookupError(missing)
+    snapshot, in_force = found
+    if in_force:
+        why = f"in force on {as_of}, loaded {snapshot.created_at}"
+    else:
+        why = (
+            f"no snapshot was loaded by {as_of}: the oldest, loaded {snapshot.created_at}, "
+            "with each listing's own dates"
+        )
+    return snapshot, f"lists: snapshot-{snapshot.id} ({why})"
 
 
 def engine_screener(data: ListData, threshold: float = 0.8) -> Screener:

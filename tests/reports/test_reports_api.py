@@ -1,0 +1,127 @@
+"""The report routes over real HTTP: only roles holding ``reports.read`` get them, and what they
+get is the real thing (a pack that verifies, a workbook, a Parquet file)."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import httpx
+import openpyxl
+import pyarrow.parquet as pq
+import pytest
+
+from computekyc import audit
+from computekyc.reports import verify_pack
+from computekyc.lists.store import ListStore
+from computekyc.screening import ScreeningIndex, snapshot_cache_key
+from computekyc.settings import Settings
+from computekyc.workflow.db import engine_for
+
+ROUTES = (
+    "/reports/alerts/1/evidence",
+    "/reports/cases/1/evidence",
+    "/reports/screening?format=csv",
+    "/reports/screening?format=xlsx",
+    "/reports/screening?format=parquet",
+)
+ROLES = ("viewer", "analyst", "reviewer", "auditor", "admin")
+
+
+def _api_helpers() -> ModuleType:
+    """The API tests' server helpers (the suite imports in importlib mode)."""
+    name = "computekyc_tests_api_conftest"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "api" / "conftest.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def _copy_index_cache(source: Settings, target: Settings) -> None:
+    """The screening index cache is keyed by database URL: give the copy the template's."""
+    for info in ListStore(engine_for(target)).snapshots():
+        old = snapshot_cache_key(info.id, info.created_at, source.sqlalchemy_url)
+        new = snapshot_cache_key(info.id, info.created_at, target.sqlalchemy_url)
+        path = ScreeningIndex.cache_path(source.home, old)
+        if path.is_file():
+            destination = ScreeningIndex.cache_path(target.home, new)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+
+
+@pytest.fixture(scope="module")
+def served(
+    scanned_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[str, str], Path]]:
+    helpers = _api_helpers()
+    home = tmp_path_factory.mktemp("reports-api") / "home"
+    shutil.copytree(scanned_template, home)
+    _copy_index_cache(Settings(home=scanned_template), Settings(home=home))
+    env = helpers.env_for(home)
+    tokens = {
+        role: json.loads(helpers.run_cli(env, "users", "add", role, "--role", role, "--json"))[
+            "token"
+        ]
+        for role in ROLES
+    }
+    helpers.run_cli(env, "cases", "open", "1", "--user", "reviewer")
+    url, process = helpers.start_server(env, home / "server.log")
+    try:
+        yield url, tokens, home
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _get(served: tuple[str, dict[str, str], Path], role: str, route: str) -> httpx.Response:
+    url, tokens, _ = served
+    headers = {"Authorization": f"Bearer {tokens[role]}"}
+    return httpx.get(url + route, headers=headers, timeout=120)
+
+
+@pytest.mark.parametrize("role", ["viewer", "analyst"])
+def test_roles_without_reports_read_are_refused(
+    served: tuple[str, dict[str, str], Path], role: str
+) -> None:
+    for route in ROUTES:
+        response = _get(served, role, route)
+        assert response.status_code == 403, (role, route)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "reports.read" in response.json()["detail"]
+
+
+def test_reviewer_gets_a_pack_that_verifies(served: tuple[str, dict[str, str], Path]) -> None:
+    key = audit.load_or_create_key(Settings(home=served[2])).public_key()
+    for route in ROUTES[:2]:
+        response = _get(served, "reviewer", route)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/zip"
+        assert "attachment" in response.headers["content-disposition"]
+        assert verify_pack(response.content, key).intact
+    assert _get(served, "reviewer", "/reports/alerts/999999/evidence").status_code == 404
+
+
+def test_auditor_and_admin_get_the_screening_report(
+    served: tuple[str, dict[str, str], Path],
+) -> None:
+    text = _get(served, "auditor", ROUTES[2])
+    assert text.status_code == 200 and text.content.startswith(b"\xef\xbb\xbfscan_id,")
+    workbook = _get(served, "auditor", ROUTES[3])
+    assert workbook.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(workbook.content), read_only=True)
+    assert book.sheetnames == ["summary", "screening"]
+    table = _get(served, "admin", ROUTES[4])
+    assert table.status_code == 200
+    rows = pq.read_table(io.BytesIO(table.content)).to_pylist()
+    assert {r["subject_id"] for r in rows} == {"c-1", "c-2", "c-3", "a-1", "a-2"}
+    assert _get(served, "admin", "/reports/screening?format=pdf").status_code == 422

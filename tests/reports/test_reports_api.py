@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import json
 import shutil
 import sys
 from collections.abc import Iterator
@@ -21,7 +20,9 @@ from computekyc import audit
 from computekyc.reports import verify_pack
 from computekyc.lists.store import ListStore
 from computekyc.screening import ScreeningIndex, snapshot_cache_key
+from computekyc.services import casework
 from computekyc.settings import Settings
+from computekyc.users import local_operator
 from computekyc.workflow.db import engine_for
 
 ROUTES = (
@@ -68,13 +69,11 @@ def served(
     shutil.copytree(scanned_template, home)
     _copy_index_cache(Settings(home=scanned_template), Settings(home=home))
     env = helpers.env_for(home)
+    settings = Settings(home=home)
     tokens = {
-        role: json.loads(helpers.run_cli(env, "users", "add", role, "--role", role, "--json"))[
-            "token"
-        ]
-        for role in ROLES
+        role: casework.add_user(settings, local_operator(), role, role).token for role in ROLES
     }
-    helpers.run_cli(env, "cases", "open", "1", "--user", "reviewer")
+    casework.open_case(settings, casework.acting_user(settings, "reviewer"), [1])
     url, process = helpers.start_server(env, home / "server.log")
     try:
         yield url, tokens, home

@@ -26,6 +26,18 @@ MAX_ID = 2_147_483_647
 ZIP = "application/zip"
 
 
+def _ok(description: str, *media_types: str) -> dict[int | str, dict[str, object]]:
+    """The 200 answer documented with the content types the route really sends."""
+    return {200: {"description": description, "content": {m: {} for m in media_types}}}
+
+
+PACK = _ok("The evidence pack (ZIP, signed manifest)", ZIP)
+TABLES = _ok(
+    "The screening report",
+    *(ReportFormat(f).media_type.split(";")[0] for f in ("csv", "xlsx", "parquet")),
+)
+
+
 def _attachment(data: bytes, media_type: str, file_name: str) -> Response:
     return Response(
         content=data,
@@ -35,7 +47,7 @@ def _attachment(data: bytes, media_type: str, file_name: str) -> Response:
 
 
 # -- evidence packs ------------------------------------------------------------------------------
-@router.get("/reports/alerts/{alert_id}/evidence", response_class=Response)
+@router.get("/reports/alerts/{alert_id}/evidence", response_class=Response, responses=PACK)
 def alert_evidence_pack(
     alert_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: ReportReader, settings: AppSettings
 ) -> Response:
@@ -44,7 +56,7 @@ def alert_evidence_pack(
     return _attachment(pack.data, ZIP, pack.file_name)
 
 
-@router.get("/reports/cases/{case_id}/evidence", response_class=Response)
+@router.get("/reports/cases/{case_id}/evidence", response_class=Response, responses=PACK)
 def case_evidence_pack(
     case_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: ReportReader, settings: AppSettings
 ) -> Response:
@@ -54,7 +66,7 @@ def case_evidence_pack(
 
 
 # -- the screening report ------------------------------------------------------------------------
-@router.get("/reports/screening", response_class=Response)
+@router.get("/reports/screening", response_class=Response, responses=TABLES)
 def screening_report(
     actor: ReportReader,
     settings: AppSettings,

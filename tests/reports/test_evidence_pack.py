@@ -88,8 +88,14 @@ def test_pack_holds_the_evidence_and_verifies(pack: Path, cli: Cli, lists_dir: P
     # Audit entries: the alert raised by the scan, the decision, the case, the list load.
     actions = {e["action"] for e in _json(data, "audit/entries.json")}
     assert {"alert.new", "alert.decide", "lists.loaded", "case.open", "case.comment"} <= actions
-    proof = _json(data, "audit/proof.json")
-    assert proof["checkpoint"]["count"] >= max(e["seq"] for e in _json(data, "audit/entries.json"))
+    # Two segments: up to the scan's checkpoint (the list load, the alert raised), and from
+    # there to the checkpoint signed for the pack (the decision and the case came later).
+    segments = _json(data, "audit/proof.json")["segments"]
+    assert [s["checkpoint"]["note"] for s in segments] == ["scan 1", "evidence pack"]
+    assert segments[0]["start"] == 1
+    assert segments[1]["start"] == segments[0]["checkpoint"]["count"] + 1
+    last = max(e["seq"] for e in _json(data, "audit/entries.json"))
+    assert segments[1]["checkpoint"]["count"] >= last
     manifest = _json(data, MANIFEST)
     assert set(manifest["members"]) == set(members) - {MANIFEST, SIGNATURE}
 

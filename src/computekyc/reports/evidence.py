@@ -42,10 +42,18 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+PROOF_METHOD = (
+    "chain = SHA-256(previous chain || leaf) over raw bytes; in each segment, fold start_chain "
+    "over leaves (entries start..checkpoint.count) to get the signed checkpoint.head"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class AuditProof:
-    """Entries ``start``..``checkpoint.count`` of the chain as leaf hashes, from the chain value
-    before ``start``: folding them must give the checkpoint's signed head."""
+    """One segment of the chain: entries ``start``..``checkpoint.count`` as leaf hashes, from
+    the chain value before ``start``; folding them must give the checkpoint's signed head. A
+    segment runs from just after the previous checkpoint, so it holds at most one scan's worth
+    of entries however long the log."""
 
     checkpoint: Checkpoint
     start: int
@@ -67,10 +75,6 @@ class AuditProof:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "method": (
-                "chain = SHA-256(previous chain || leaf) over raw bytes; fold start_chain over "
-                "leaves (entries start..checkpoint.count) to get checkpoint.head"
-            ),
             "checkpoint": self.checkpoint.to_dict(),
             "start": self.start,
             "start_chain": self.start_chain,
@@ -185,3 +189,7 @@ def extract(alert: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any] |
     if not picked:
         return None
     return {"alert": alert["id"], "type": alert["type"], **picked}
+
+
+def proof_document(segments: list[AuditProof]) -> dict[str, Any]:
+    return {"method": PROOF_METHOD, "segments": [s.to_dict() for s in segments]}

@@ -161,27 +161,34 @@ def _audit(members: dict[str, bytes], key: Ed25519PublicKey, report: PackReport)
     report.audit_entries = len(entries)
     if not entries:
         return
-    if not isinstance(proof_data, dict) or proof_data.get("checkpoint") is None:
-        report.add(PROOF, "no checkpoint proves the entries")
+    segments = proof_data.get("segments") if isinstance(proof_data, dict) else None
+    if not isinstance(segments, list) or not segments:
+        report.add(PROOF, "no signed checkpoint proves the entries")
         return
-    try:
-        proof = AuditProof.from_dict(proof_data)
-    except Exception as exc:  # any malformed proof is a finding, not a crash
-        report.add(PROOF, f"malformed proof ({exc})")
-        return
-    checkpoint = proof.checkpoint
-    report.checkpoint = {"count": checkpoint.count, "head": checkpoint.head, "at": checkpoint.at}
-    if checkpoint.key_id != key_id(key) or not checkpoint.valid_under(key):
-        report.add(PROOF, "the checkpoint's signature is not valid under the trusted key")
-    if proof.start + len(proof.leaves) - 1 != checkpoint.count:
-        report.add(PROOF, "the leaves do not run up to the checkpoint's entry count")
-    try:
-        if proof.head() != checkpoint.head:
-            report.add(PROOF, "the leaves do not fold to the checkpoint's signed head")
-        chained = {seq: (leaf, chain) for seq, leaf, chain in proof.chain_at()}
-    except ValueError as exc:
-        report.add(PROOF, f"a hash is not hexadecimal ({exc})")
-        return
+    chained: dict[int, tuple[str, str]] = {}
+    for number, data in enumerate(segments, start=1):
+        try:
+            proof = AuditProof.from_dict(data)
+        except Exception as exc:  # any malformed proof is a finding, not a crash
+            report.add(PROOF, f"segment {number}: malformed ({exc})")
+            continue
+        checkpoint = proof.checkpoint
+        report.checkpoint = {
+            "count": checkpoint.count,
+            "head": checkpoint.head,
+            "at": checkpoint.at,
+        }
+        label = f"segment {number} (checkpoint of {checkpoint.count} entries)"
+        if checkpoint.key_id != key_id(key) or not checkpoint.valid_under(key):
+            report.add(PROOF, f"{label}: the signature is not valid under the trusted key")
+        if proof.start + len(proof.leaves) - 1 != checkpoint.count:
+            report.add(PROOF, f"{label}: the leaves do not run up to the checkpoint")
+        try:
+            if proof.head() != checkpoint.head:
+                report.add(PROOF, f"{label}: the leaves do not fold to the signed head")
+            chained.update({seq: (leaf, chain) for seq, leaf, chain in proof.chain_at()})
+        except ValueError as exc:
+            report.add(PROOF, f"{label}: a hash is not hexadecimal ({exc})")
     for row in entries:
         try:
             seq = int(row["seq"])

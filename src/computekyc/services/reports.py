@@ -57,6 +57,7 @@ from computekyc.reports.evidence import (
     explanations_of,
     extract,
     party_ids_in,
+    proof_document,
 )
 from computekyc.services.alerting import Role, account_roles, customer_roles
 from computekyc.services.determination import CustomerDetermination
@@ -214,50 +215,66 @@ def _audit_objects(found: Sequence[Alert], case_ids: Iterable[int]) -> list[tupl
     return objects
 
 
-def _covering_checkpoint(
-    connection: Connection, settings: Settings, last_seq: int
-) -> Checkpoint | None:
-    """The earliest stored checkpoint signed by this installation's key that covers entry
-    ``last_seq`` (the same one every time the pack is made again)."""
+def _our_checkpoints(connection: Connection, settings: Settings) -> list[Checkpoint]:
+    """Stored checkpoints signed by this installation's key, by entry count."""
     key = audit.load_or_create_key(settings).public_key()
     signer = audit.key_id(key)
-    for checkpoint in audit.stored_checkpoints(connection):
-        covers = checkpoint.count >= last_seq and checkpoint.key_id == signer
-        if covers and checkpoint.valid_under(key):
-            return checkpoint
-    return None
+    found = [
+        c for c in audit.stored_checkpoints(connection) if c.key_id == signer and c.valid_under(key)
+    ]
+    return sorted(found, key=lambda c: (c.count, c.at))
+
+
+def _segment_bounds(seqs: Sequence[int], checkpoints: Sequence[Checkpoint]) -> dict[int, Any]:
+    """Per entry: (the count of the last checkpoint before it, the earliest one covering it).
+    Both are fixed once the entry exists (a later checkpoint covers the head at its signing),
+    so making the pack again picks the same segments."""
+    out: dict[int, Any] = {}
+    for seq in seqs:
+        before = max((c.count for c in checkpoints if c.count < seq), default=0)
+        cover = next((c for c in checkpoints if c.count >= seq), None)
+        out[seq] = (before, cover)
+    return out
 
 
 def _audit_members(
     settings: Settings, rows: list[dict[str, Any]]
 ) -> tuple[dict[str, bytes], Checkpoint | None]:
-    """The entries and their proof up to a signed checkpoint (one is signed now, and kept,
-    when none covers the latest entry yet)."""
+    """The entries and their proof: one segment per stretch between two checkpoints, each up to
+    a signed checkpoint (one is signed now, and kept, when none covers the newest entry yet)."""
     if not rows:
-        proof: dict[str, Any] = {"checkpoint": None, "note": "no audit entries about these alerts"}
+        proof = {"segments": [], "note": "no audit entries about these alerts"}
         return {"audit/entries.json": json_member([]), "audit/proof.json": json_member(proof)}, None
-    first, last = int(rows[0]["seq"]), int(rows[-1]["seq"])
+    seqs = [int(r["seq"]) for r in rows]
     with _reading(settings) as connection:
-        checkpoint = _covering_checkpoint(connection, settings, last)
-    if checkpoint is None:
+        checkpoints = _our_checkpoints(connection, settings)
+    if not checkpoints or checkpoints[-1].count < max(seqs):
         with open_database(settings).begin() as connection:
-            checkpoint = audit.sign_checkpoint(connection, settings, PACK_NOTE)
+            checkpoints.append(audit.sign_checkpoint(connection, settings, PACK_NOTE))
+    bounds = _segment_bounds(seqs, checkpoints)
+    segments: list[AuditProof] = []
     with _reading(settings) as connection:
-        start_chain = audit.chain_before(connection, first)
-        leaves = audit.leaves_between(connection, first, checkpoint.count)
-    built = AuditProof(checkpoint, first, start_chain, tuple(leaves))
-    if built.head() != checkpoint.head:
-        raise StateError(
-            f"the audit log no longer matches its checkpoint of {checkpoint.count} entries "
-            f"signed {checkpoint.at}: run `computekyc audit verify`; no pack was made"
-        )
+        for before, cover in sorted(set(bounds.values()), key=lambda b: b[0]):
+            start = before + 1
+            segment = AuditProof(
+                cover,
+                start,
+                audit.chain_before(connection, start),
+                tuple(audit.leaves_between(connection, start, cover.count)),
+            )
+            if segment.head() != cover.head:
+                raise StateError(
+                    f"the audit log no longer matches its checkpoint of {cover.count} entries "
+                    f"signed {cover.at}: run `computekyc audit verify`; no pack was made"
+                )
+            segments.append(segment)
     public = audit.public_key_pem(audit.load_or_create_key(settings).public_key())
     members = {
         "audit/entries.json": json_member(rows),
-        "audit/proof.json": json_member(built.to_dict()),
+        "audit/proof.json": json_member(proof_document(segments)),
         "audit/signing-key.pub.pem": public.encode("ascii"),
     }
-    return members, checkpoint
+    return members, segments[-1].checkpoint
 
 
 def _summary(ref: PackRef, found: Sequence[Alert], case: casework.Case | None) -> bytes:

@@ -43,7 +43,7 @@ CUSTOMERS: list[dict[str, Any]] = [
         "type": "Company",
         "country": "DE",
         "headquarters_country": "DE",
-        "other_names": ["=HYPERLINK(\"http://x\")"],  # must not become a spreadsheet formula
+        "other_names": ['=HYPERLINK("http://x")'],  # must not become a spreadsheet formula
     },
 ]
 ACCOUNTS: list[dict[str, Any]] = [

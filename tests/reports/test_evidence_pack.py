@@ -36,7 +36,14 @@ def _casework(cli: Cli) -> None:
     for name in ("rev", "rev2"):
         assert cli("users", "add", name, "--role", "reviewer").exit_code == 0
     done = cli(
-        "alerts", "decide", "1", "--outcome", "escalated", "--reason", "Entity List row", "--user",
+        "alerts",
+        "decide",
+        "1",
+        "--outcome",
+        "escalated",
+        "--reason",
+        "Entity List row",
+        "--user",
         "rev",
     )
     assert done.exit_code == 0, done.output
@@ -120,9 +127,7 @@ def _offsets(data: bytes) -> dict[str, int]:
     return found
 
 
-def test_one_changed_byte_in_a_member_fails_naming_it(
-    pack: Path, cli: Cli, tmp_path: Path
-) -> None:
+def test_one_changed_byte_in_a_member_fails_naming_it(pack: Path, cli: Cli, tmp_path: Path) -> None:
     data = pack.read_bytes()
     for name, offset in _offsets(data).items():
         changed = bytearray(data)
@@ -167,8 +172,7 @@ def test_a_changed_manifest_or_signature_fails(pack: Path, home: Path) -> None:
 
     report = verify_pack(_rezip(data, forge_hash), key)
     assert [str(f) for f in report.findings] == [
-        f"{SIGNATURE}: the signature of {MANIFEST} is not valid under key "
-        f"{audit.key_id(key)}"
+        f"{SIGNATURE}: the signature of {MANIFEST} is not valid under key {audit.key_id(key)}"
     ]
 
     def bad_signature(members: dict[str, bytes]) -> None:
@@ -176,9 +180,7 @@ def test_a_changed_manifest_or_signature_fails(pack: Path, home: Path) -> None:
         raw[0] ^= 1
         members[SIGNATURE] = base64.b64encode(bytes(raw)) + b"\n"
 
-    assert [f.member for f in verify_pack(_rezip(data, bad_signature), key).findings] == [
-        SIGNATURE
-    ]
+    assert [f.member for f in verify_pack(_rezip(data, bad_signature), key).findings] == [SIGNATURE]
 
     def signed_elsewhere(members: dict[str, bytes]) -> None:
         other = Ed25519PrivateKey.generate()

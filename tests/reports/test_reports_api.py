@@ -18,12 +18,9 @@ import pytest
 
 from computekyc import audit
 from computekyc.reports import verify_pack
-from computekyc.lists.store import ListStore
-from computekyc.screening import ScreeningIndex, snapshot_cache_key
 from computekyc.services import casework
 from computekyc.settings import Settings
 from computekyc.users import local_operator
-from computekyc.workflow.db import engine_for
 
 ROUTES = (
     "/reports/alerts/1/evidence",
@@ -35,39 +32,28 @@ ROUTES = (
 ROLES = ("viewer", "analyst", "reviewer", "auditor", "admin")
 
 
-def _api_helpers() -> ModuleType:
-    """The API tests' server helpers (the suite imports in importlib mode)."""
-    name = "computekyc_tests_api_conftest"
+def _scan_helpers() -> ModuleType:
+    """tests/scan/conftest.py (its index-cache copy and its loader of other tests' helpers),
+    under the name its own loader gives it (the suite imports in importlib mode)."""
+    name = "computekyc_tests_scan_conftest"
     if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "api" / "conftest.py"
+        path = Path(__file__).resolve().parents[1] / "scan" / "conftest.py"
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
     return sys.modules[name]
-
-
-def _copy_index_cache(source: Settings, target: Settings) -> None:
-    """The screening index cache is keyed by database URL: give the copy the template's."""
-    for info in ListStore(engine_for(target)).snapshots():
-        old = snapshot_cache_key(info.id, info.created_at, source.sqlalchemy_url)
-        new = snapshot_cache_key(info.id, info.created_at, target.sqlalchemy_url)
-        path = ScreeningIndex.cache_path(source.home, old)
-        if path.is_file():
-            destination = ScreeningIndex.cache_path(target.home, new)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, destination)
 
 
 @pytest.fixture(scope="module")
 def served(
     scanned_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, dict[str, str], Path]]:
-    helpers = _api_helpers()
+    scan = _scan_helpers()
+    helpers = scan.load_test_module("api/conftest.py")
     home = tmp_path_factory.mktemp("reports-api") / "home"
     shutil.copytree(scanned_template, home)
-    _copy_index_cache(Settings(home=scanned_template), Settings(home=home))
+    scan.copy_index_cache(Settings(home=scanned_template), Settings(home=home))
     env = helpers.env_for(home)
     settings = Settings(home=home)
     tokens = {

@@ -18,6 +18,7 @@ from computekyc.api.security import needs
 from computekyc.audit import Actor
 from computekyc.reports import ReportFormat
 from computekyc.services import reports as service
+from computekyc.settings import Settings
 from computekyc.users import Permission
 
 router = APIRouter(responses=RESPONSES, tags=["Reports"])
@@ -47,13 +48,17 @@ def _attachment(data: bytes, media_type: str, file_name: str) -> Response:
 
 
 # -- evidence packs ------------------------------------------------------------------------------
+def _pack(settings: Settings, actor: Actor, ref: service.PackRef) -> Response:
+    pack = service.evidence_pack(settings, actor, ref)
+    return _attachment(pack.data, ZIP, pack.file_name)
+
+
 @router.get("/reports/alerts/{alert_id}/evidence", response_class=Response, responses=PACK)
 def alert_evidence_pack(
     alert_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: ReportReader, settings: AppSettings
 ) -> Response:
     """The signed evidence pack (ZIP) of one alert; `computekyc report verify` checks it."""
-    pack = service.evidence_pack(settings, actor, service.PackRef("alert", alert_id))
-    return _attachment(pack.data, ZIP, pack.file_name)
+    return _pack(settings, actor, service.PackRef("alert", alert_id))
 
 
 @router.get("/reports/cases/{case_id}/evidence", response_class=Response, responses=PACK)
@@ -61,8 +66,7 @@ def case_evidence_pack(
     case_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: ReportReader, settings: AppSettings
 ) -> Response:
     """The signed evidence pack (ZIP) of a case and all its alerts."""
-    pack = service.evidence_pack(settings, actor, service.PackRef("case", case_id))
-    return _attachment(pack.data, ZIP, pack.file_name)
+    return _pack(settings, actor, service.PackRef("case", case_id))
 
 
 # -- the screening report ------------------------------------------------------------------------

@@ -2,11 +2,15 @@
 
 This module makes the ``report`` group (:func:`report_group`) and adds ``case``, ``verify`` and
 ``screening``. Another module registered on the same command (``COMMANDS["report"]`` names
-several modules) adds its commands with ``report_group(app).command(...)``.
+several modules, this one first) adds its commands with ``report_group(app).command(...)``, and
+may write binary reports with :func:`write_bytes`.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 import typer
@@ -40,12 +44,8 @@ def _actor(settings: Settings, name: str | None) -> Actor:
     return local_operator() if name is None else casework.acting_user(settings, name)
 
 
-def _write_bytes(path: str, data: bytes) -> None:
-    """Atomically, once whole (``-`` for stdout)."""
-    import os
-    import sys
-    import tempfile
-
+def write_bytes(path: str, data: bytes) -> None:
+    """A binary report to ``path`` (``-`` for stdout), replaced atomically once whole."""
     if path == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -73,7 +73,7 @@ def case_command(
     check_output(output, "--output")
     settings = Settings.from_env()
     pack = service.evidence_pack(settings, _actor(settings, by), ref)
-    _write_bytes(output, pack.data)
+    write_bytes(output, pack.data)
     if output != "-":
         proof = (
             f"proven up to the checkpoint of {pack.checkpoint.count} entries signed "
@@ -135,7 +135,7 @@ def screening_command(
     check_output(output, "--output")
     settings = Settings.from_env()
     report = service.screening_report(settings, _actor(settings, by), chosen, scan_id=scan)
-    _write_bytes(output, report.data)
+    write_bytes(output, report.data)
     if output != "-":
         typer.echo(
             f"screening report of scan {report.scan_id}: {len(report.rows)} rows -> {output}"

@@ -59,7 +59,7 @@ from computekyc.reports.evidence import (
     party_ids_in,
     proof_document,
 )
-from computekyc.services.alerting import Role, account_roles, customer_roles
+from computekyc.services.alerting import Role, account_roles, customer_roles, in_force
 from computekyc.services.determination import CustomerDetermination
 from computekyc.services.indexes import list_store
 from computekyc.services.screening import HitRecord
@@ -395,15 +395,6 @@ def _register_path(settings: Settings, scan_id: int) -> Path:
     return settings.home.joinpath(*REGISTER_DIR, f"scan-{scan_id}.json.gz")
 
 
-def _in_force(hit: HitRecord, listing: Party | None, on: date) -> bool:
-    if listing is None:
-        return True
-    day = on.isoformat()
-    if listing.listed_on and listing.listed_on[:10] > day:
-        return False
-    return not (listing.delisted_on and listing.delisted_on[:10] <= day)
-
-
 def _role_rows(
     base: dict[str, Any],
     roles: Sequence[Role],
@@ -417,7 +408,7 @@ def _role_rows(
         for hit in hits.get(role.query.key, []):
             listing = parties.get(hit["party_id"])
             score = float(hit["score"])
-            if not _in_force(hit, listing, on):
+            if not in_force(listing, on):
                 band = f"not in force on {on}"
             else:
                 band = "match" if score >= rules.match_threshold else "possible"

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import io
 import json
+import sqlite3
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -251,3 +252,19 @@ def test_bad_references_and_unknown_ids(home: Path, cli: Cli, tmp_path: Path) ->
     not_a_zip.write_bytes(b"hello")
     checked = cli("report", "verify", str(not_a_zip))
     assert checked.exit_code == 1 and "(archive): not a readable ZIP archive" in checked.output
+
+
+def test_no_pack_from_an_edited_audit_log(home: Path, cli: Cli, tmp_path: Path) -> None:
+    """An entry rewritten in the database (triggers dropped by the owner) no longer folds to
+    the checkpoint the scan signed: the pack is refused, nothing is written."""
+    with sqlite3.connect(home / "computekyc.db") as connection:
+        connection.execute("DROP TRIGGER audit_log_no_update")
+        connection.execute(
+            "UPDATE audit_log SET reason = 'rewritten' WHERE object_kind = 'alert' "
+            "AND object_id = '1'"
+        )
+    target = tmp_path / "pack.zip"
+    refused = cli("report", "case", "1", "--output", str(target))
+    assert refused.exit_code == 3, refused.output
+    assert "no longer matches its checkpoint" in refused.output
+    assert not target.exists()

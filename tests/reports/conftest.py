@@ -70,8 +70,18 @@ ACCOUNTS: list[dict[str, Any]] = [
 ]
 
 
+# Slurm accounting: Hikvision's account rents 8 H100 for two days in November.
+SACCT = (
+    "JobID|JobIDRaw|JobName|Account|User|Partition|AllocTRES|AllocNodes|NNodes|NodeList|Start|"
+    "End|Elapsed|ElapsedRaw|State|TRESUsageInAve|Cluster\n"
+    "9001|9001|train|a-1|u-a-1|gpu|billing=64,cpu=64,gres/gpu=8,gres/gpu:h100=8,node=1|1|1|"
+    "gpu[001-001]|2026-11-10T00:00:00|2026-11-12T00:00:00|2-00:00:00|172800|COMPLETED||clusterH\n"
+)
+
+
 def write_provider(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "usage").mkdir(parents=True, exist_ok=True)
+    (folder / "usage" / "sacct-2026-11.txt").write_text(SACCT, encoding="utf-8")
     for name, records in (("customers.jsonl", CUSTOMERS), ("accounts.jsonl", ACCOUNTS)):
         with (folder / name).open("w", encoding="utf-8") as handle:
             for record in records:

@@ -268,3 +268,21 @@ def test_no_pack_from_an_edited_audit_log(home: Path, cli: Cli, tmp_path: Path) 
     assert refused.exit_code == 3, refused.output
     assert "no longer matches its checkpoint" in refused.output
     assert not target.exists()
+
+
+def test_the_usage_extract_of_a_controlled_rental(home: Path, cli: Cli, tmp_path: Path) -> None:
+    """Hikvision's account rented 8 H100 for 48 hours: the alert's own figures, and the
+    account's usage from the usage store up to the alert's day, day by day."""
+    listed = json.loads(cli("alerts", "list", "--type", "controlled_rental", "--json").stdout)
+    [rental] = [a for a in listed if a["subject"]["id"] == "c-1"]
+    target = tmp_path / "rental.zip"
+    made = cli("report", "case", f"alert:{rental['id']}", "--output", str(target))
+    assert made.exit_code == 0, made.output
+    usage = _json(target.read_bytes(), "usage.json")
+    [evidence] = usage["alert_evidence"]
+    assert evidence["by_account"] == {"a-1": 384.0}
+    [stored] = usage["usage_store"]
+    assert stored["account"] == "a-1" and stored["up_to"] == "2026-11-30"
+    assert stored["summary"]["controlled_gpu_hours"] == 384.0
+    assert [d["date"] for d in stored["summary"]["days"]] == ["2026-11-10", "2026-11-11"]
+    assert cli("report", "verify", str(target)).exit_code == 0

@@ -81,9 +81,11 @@ def case_command(
             if pack.checkpoint is not None
             else "none recorded"
         )
+        about = f"{ref.kind} {ref.id}"
+        if ref.kind == "case":
+            about += f" (alerts {', '.join(map(str, pack.alerts))})"
         typer.echo(
-            f"evidence pack {output}: {ref.kind} {ref.id}, alert(s) "
-            f"{', '.join(map(str, pack.alerts))}, {len(pack.members) + 2} members, "
+            f"evidence pack {output}: {about}, {len(pack.members) + 2} members, "
             f"{pack.audit_entries} audit entries ({proof})"
         )
 

@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from computekyc import __version__, audit, casework, users
-from computekyc.alerts import Alert, AlertType
+from computekyc.alerts import Alert, AlertType, SubjectKind
 from computekyc.alerts.schema import alerts as alerts_table
 from computekyc.alerts.store import row_to_alert
 from computekyc.audit import Actor, Checkpoint
@@ -62,8 +62,10 @@ from computekyc.reports.evidence import (
 from computekyc.services.alerting import Role, account_roles, customer_roles, in_force
 from computekyc.services.determination import CustomerDetermination
 from computekyc.services.indexes import list_store
+from computekyc.services.linking import usage_store
 from computekyc.services.screening import HitRecord
 from computekyc.settings import Settings
+from computekyc.usage import Filters, make_engine, summary
 from computekyc.users import OPERATOR_ROLE, Permission
 from computekyc.workflow import open_database
 from computekyc.workflow.db import utc_now
@@ -215,6 +217,43 @@ def _audit_objects(found: Sequence[Alert], case_ids: Iterable[int]) -> list[tupl
     return objects
 
 
+def _usage_accounts(found: Sequence[Alert]) -> dict[str, str | None]:
+    """The accounts whose usage the alerts speak of, each with the latest day an alert was
+    evaluated for (None: no day recorded)."""
+    days: dict[str, str | None] = {}
+    for alert in found:
+        day = alert.rule_versions.get("as_of")
+        names: set[str] = set()
+        if alert.subject.kind is SubjectKind.ACCOUNT:
+            names.add(alert.subject.id)
+        by_account = alert.evidence.get("by_account")
+        if isinstance(by_account, dict):
+            names |= {str(a) for a in by_account}
+        accounts = alert.evidence.get("accounts")
+        if isinstance(accounts, list):
+            names |= {str(a) for a in accounts}
+        for name in names:
+            known = days.get(name)
+            days[name] = max(known, day) if known and isinstance(day, str) else day or known
+    return days
+
+
+def _usage_extract(settings: Settings, found: Sequence[Alert]) -> list[dict[str, Any]]:
+    """Each account's usage from the ingested usage store up to the alert's day: totals, by
+    chip and by day, every row classified under the rules of its own day."""
+    accounts = _usage_accounts(found)
+    store = usage_store(settings)
+    if not accounts or not store.has_rows():
+        return []
+    engine = make_engine("duckdb", store)
+    out: list[dict[str, Any]] = []
+    for account, day in sorted(accounts.items()):
+        last = date.fromisoformat(day[:10]) if day else None
+        rows = summary(engine, filters=Filters(account=account, last_day=last))
+        out.append({"account": account, "up_to": day, "summary": rows[0] if rows else None})
+    return out
+
+
 def _our_checkpoints(connection: Connection, settings: Settings) -> list[Checkpoint]:
     """Stored checkpoints signed by this installation's key, by entry count."""
     key = audit.load_or_create_key(settings).public_key()
@@ -353,7 +392,10 @@ def evidence_pack(
         ),
         "explanations.json": [e for a in alert_dicts for e in explanations_of(a)],
         "ownership.json": [x for a in alert_dicts if (x := extract(a, OWNERSHIP_KEYS))],
-        "usage.json": [x for a in alert_dicts if (x := extract(a, USAGE_KEYS))],
+        "usage.json": {
+            "alert_evidence": [x for a in alert_dicts if (x := extract(a, USAGE_KEYS))],
+            "usage_store": _usage_extract(settings, found),
+        },
         **_list_members(settings, found),
     }
     members = {name: json_member(value) for name, value in documents.items()}

@@ -9,6 +9,7 @@ auditor would want to check one.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -97,9 +98,7 @@ def resellers(
     the reseller alert's status, and their own program (the book holds none: review)."""
     home = {c.upper() for c in domestic}
     records = {a.id: a.record for a in book.accounts}
-    alert_of = {
-        str(a["subject_id"]): a for a in alerts if a["type"] == "reseller"
-    }
+    alert_of = {str(a["subject_id"]): a for a in alerts if a["type"] == "reseller"}
     found = []
     for entity_id, entity in sorted(entities.items()):
         signals = [s for s in entity.get("signals", []) if s.get("kind") == "reseller"]
@@ -107,7 +106,11 @@ def resellers(
             continue
         accounts = sorted(entity.get("accounts", []))
         countries = sorted(
-            {str(records[a].country).upper() for a in accounts if a in records and records[a].country}
+            {
+                str(records[a].country).upper()
+                for a in accounts
+                if a in records and records[a].country
+            }
         )
         alert = alert_of.get(entity_id)
         found.append(
@@ -115,7 +118,11 @@ def resellers(
                 "entity_id": entity_id,
                 "accounts": accounts,
                 "customers": sorted(
-                    {str(records[a].customer_id) for a in accounts if a in records and records[a].customer_id}
+                    {
+                        str(records[a].customer_id)
+                        for a in accounts
+                        if a in records and records[a].customer_id
+                    }
                 ),
                 "countries": countries,
                 "foreign": not countries or any(c not in home for c in countries),
@@ -206,7 +213,7 @@ def decision_times(
 def list_cadence(loads: Iterable[str], year: int) -> dict[str, Any]:
     """How often new list snapshots were loaded in the year: count, days between loads."""
     days = sorted({_parse(s).date() for s in loads if _year_of(s) == year})
-    gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False)]
+    gaps = [(b - a).days for a, b in itertools.pairwise(days)]
     end = min(date(year, 12, 31), date.today())
     return {
         "snapshots": len(days),

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 import matplotlib
-from matplotlib.dates import DAILY, AutoDateLocator, DateFormatter
+from matplotlib.dates import DAILY, AutoDateLocator, DateFormatter, date2num
 from matplotlib.figure import Figure
 
 # Latin first, then a CJK face for Chinese names: only the installed ones (fonts-dejavu-core,
@@ -47,6 +47,17 @@ def _figure(width: float, height: float) -> Figure:
         return Figure(figsize=(width, height), dpi=100)
 
 
+def _day_number(day: str) -> float:
+    return float(date2num(date.fromisoformat(day)))  # type: ignore[no-untyped-call]
+
+
+def _locator() -> AutoDateLocator:
+    """Day ticks only: usage is per day."""
+    locator = AutoDateLocator(minticks=3, maxticks=10)  # type: ignore[no-untyped-call]
+    locator.intervald[DAILY] = [1, 2, 7, 14]
+    return locator
+
+
 def usage_chart(
     daily: Sequence[Mapping[str, Any]],
     thresholds: Sequence[tuple[float, str]],
@@ -58,7 +69,7 @@ def usage_chart(
     with matplotlib.rc_context({"font.family": _fonts(), "font.size": 8}):
         figure = _figure(7.0, 2.8)
         hours_axis = figure.add_subplot(1, 1, 1)
-        days = [date.fromisoformat(str(d["date"])) for d in daily]
+        days = [float(_day_number(str(d["date"]))) for d in daily]
         hours = [float(d["gpu_hours"]) for d in daily]
         cumulative: list[float] = []
         total = 0.0
@@ -88,10 +99,9 @@ def usage_chart(
         ops_axis.set_ylim(10 ** math.floor(math.log10(min(bounds))) / 2, max([top, *bounds]) * 5)
         if title:
             hours_axis.set_title(title)
-        locator = AutoDateLocator(minticks=3, maxticks=10, interval_multiples=True)
-        locator.intervald[DAILY] = [1, 2, 7, 14]  # whole days only: usage is per day
+        locator = _locator()
         hours_axis.xaxis.set_major_locator(locator)
-        hours_axis.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
+        hours_axis.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
         figure.autofmt_xdate()
         return _svg(figure, chart_id)
 
@@ -174,9 +184,7 @@ def alerts_chart(by_month: Mapping[str, Mapping[str, int]], chart_id: str) -> st
         bottom = [0] * len(months)
         for i, kind in enumerate(types):
             values = [int(by_month[m].get(kind, 0)) for m in months]
-            axis.bar(
-                months, values, bottom=bottom, label=kind, color=_COLOURS[i % len(_COLOURS)]
-            )
+            axis.bar(months, values, bottom=bottom, label=kind, color=_COLOURS[i % len(_COLOURS)])
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         axis.set_ylabel("alerts raised")
         if types:

@@ -36,8 +36,8 @@ def _environment() -> Environment:
 
 def training_runs_html(report: dict[str, Any]) -> str:
     thresholds = [(float(t["threshold"]), str(t["label"])) for t in report["thresholds"]]
-    usage = {}
-    owners = {}
+    usage: dict[str, str] = {}
+    owners: dict[str, str] = {}
     for number, entry in enumerate(report["runs"]):
         usage[entry["id"]] = charts.usage_chart(
             entry.get("daily", []), thresholds, f"usage-{number}", entry["id"]
@@ -76,4 +76,8 @@ def render(report: dict[str, Any], fmt: str, html_of: Callable[[dict[str, Any]],
     raise OptionError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
 
-MEDIA_TYPES = {"json": "application/json", "html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+MEDIA_TYPES = {
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+}

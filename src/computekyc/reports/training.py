@@ -137,14 +137,16 @@ def cumulative_candidates(
         if len(entity_accounts.get(entity, [])) > 1
     ]
     for entity, accounts, crossed in groups:
-        by_window: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for threshold in crossed:
             if threshold["kind"] != "operations":
                 continue  # a peak rate is a property of a day, reported with its runs
-            by_window[(threshold["basis"], threshold["date"])].append(threshold)
-        for (basis, crossed_on), found in sorted(by_window.items()):
+            by_day[threshold["date"]].append(threshold)
+        for crossed_on, found in sorted(by_day.items()):
+            # The rolling window and the quarter crossed on one day: one entry over the longer.
             end = _day(crossed_on)
-            start = _window_start(basis, end, window_days)
+            bases = sorted({t["basis"] for t in found})
+            start = min(_window_start(b, end, window_days) for b in bases)
             hours, ops, chips = _totals(rows, accounts, start, end)
             where = f"linked entity {entity}" if entity else "account"
             out.append(
@@ -157,7 +159,7 @@ def cumulative_candidates(
                     estimated_operations=ops,
                     chips=chips,
                     crossed=found,
-                    basis=f"{basis}, {where}",
+                    basis=f"{' and '.join(bases)}, {where}",
                     entity_id=entity,
                 )
             )
@@ -369,7 +371,6 @@ def report_entry(
             f"{candidate.accounts[0]}#run{candidate.run.run}"
             if candidate.run is not None
             else f"{candidate.entity_id or candidate.accounts[0]}@{candidate.end[:10]}"
-            f" ({candidate.basis.split(',')[0]})"
         ),
         "reasons": reasons,
         "customer": customer,

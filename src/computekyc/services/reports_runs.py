@@ -107,7 +107,11 @@ def _snapshot_view(settings: Settings) -> tuple[dict[str, Any], Any]:
     """The active list snapshot (name, creation, parties, each feed's files and hashes)."""
     loaded = index_holder(settings).current()
     info = next(
-        (s for s in ListStore(open_database(settings)).snapshots() if s.id == loaded.list_snapshot_id),
+        (
+            s
+            for s in ListStore(open_database(settings)).snapshots()
+            if s.id == loaded.list_snapshot_id
+        ),
         None,
     )
     view: dict[str, Any] = {"id": loaded.snapshot, "list_snapshot_id": loaded.list_snapshot_id}
@@ -274,7 +278,12 @@ def training_runs_report(
                 "rules_version": worst.rules_version,
                 "snapshot": worst.snapshot_id,
                 "rules": [
-                    {"rule": r.rule, "applies": r.applies, "status": str(r.status), "reason": r.reason}
+                    {
+                        "rule": r.rule,
+                        "applies": r.applies,
+                        "status": str(r.status),
+                        "reason": r.reason,
+                    }
                     for r in worst.rules
                     if r.applies or str(r.status) != "clear"
                 ],
@@ -287,16 +296,12 @@ def training_runs_report(
 
     entries = []
     for candidate in candidates:
-        owner_ids = [
-            accounts[a].record.customer_id for a in candidate.accounts if a in accounts
-        ]
+        owner_ids = [accounts[a].record.customer_id for a in candidate.accounts if a in accounts]
         owner = next((customers.get(c) for c in owner_ids if c), None)
         determination = determination_of(
             owner, min(candidate.on, last), _determinable(candidate.main_chip)
         )
-        reasons = training.reasons_to_report(
-            candidate, owner, determination["status"], criteria
-        )
+        reasons = training.reasons_to_report(candidate, owner, determination["status"], criteria)
         if not reasons:
             continue
         entity_id = candidate.entity_id or entity_of.get(candidate.accounts[0])
@@ -330,8 +335,7 @@ def training_runs_report(
         "book_revision": context.book_revision,
         "criteria": criteria.to_dict(),
         "thresholds": [
-            {"threshold": t, "label": threshold_label(t)}
-            for t in accounting.thresholds.operations
+            {"threshold": t, "label": threshold_label(t)} for t in accounting.thresholds.operations
         ],
         "runs": entries,
     }
@@ -431,4 +435,3 @@ def certification_report(
         body["rule_versions"],
     )
     return body
-

@@ -36,15 +36,18 @@ def decided(scanned: Scanned) -> dict[str, Any]:
     tokens = {"auditor": casework.add_user(settings, operator, "alba", "auditor").token}
     tokens["analyst"] = casework.add_user(settings, operator, "ana", "analyst").token
     rita, omar = (casework.acting_user(settings, n) for n in ("rita", "omar"))
-    alerts = {
-        (a.type, a.subject.id): a.id for a in AlertStore(open_database(settings)).list(status=None)
-    }
-    hq = alerts[("headquarters_d5", "c-cn")]
-    training = alerts[("training_threshold", "a-cn")]
+    alerts = [
+        (str(a.type), a.subject.id, a.id)
+        for a in AlertStore(open_database(settings)).list(status=None)
+    ]
+    [hq] = [i for t, s, i in alerts if (t, s) == ("headquarters_d5", "c-cn")]
+    # The run crossed 10^23 and 10^25: one alert per threshold; the first is cleared.
+    training = [i for t, s, i in alerts if (t, s) == ("training_threshold", "a-cn")]
+    assert len(training) == 2
     casework.decide(settings, rita, hq, "confirmed", "Hangzhou headquarters, 3A090 chips rented")
-    result = casework.decide(settings, rita, training, "false_positive", "test of the rule")
+    result = casework.decide(settings, rita, training[0], "false_positive", "test of the rule")
     if result.pending_approval:
-        casework.approve(settings, omar, training, reason="agreed")
+        casework.approve(settings, omar, training[0], reason="agreed")
     return {"alerts": alerts, "tokens": tokens}
 
 
@@ -87,12 +90,10 @@ def test_identification_counts(report: dict[str, Any]) -> None:
 def test_alerts_by_type_and_outcome(report: dict[str, Any], decided: dict[str, Any]) -> None:
     by_type = report["alerts"]["by_type"]
     assert by_type["headquarters_d5"] == {"confirmed": 1}
-    assert by_type["training_threshold"] == {"false_positive": 1}
-    undecided = {
-        k for k in decided["alerts"] if k[0] not in ("headquarters_d5", "training_threshold")
-    }
-    for kind in {k for k, _ in undecided}:
-        assert set(by_type[kind]) == {"open"}, kind
+    assert by_type["training_threshold"] == {"false_positive": 1, "open": 1}
+    for kind, _subject, _id in decided["alerts"]:
+        if kind not in ("headquarters_d5", "training_threshold"):
+            assert set(by_type[kind]) == {"open"}, kind
     assert report["alerts"]["total"] == len(decided["alerts"])
     assert sum(sum(c.values()) for c in report["alerts"]["by_month"].values()) == len(
         decided["alerts"]
@@ -147,7 +148,7 @@ def test_html_and_pdf_with_the_alerts_chart(
     assert pages
     with Image.open(pages[0]) as image:
         grey = image.convert("L")
-        dark = sum(1 for v in grey.getdata() if v < 200)
+        dark = sum(grey.histogram()[:200])
     assert dark > 0.02 * grey.size[0] * grey.size[1]
 
 

@@ -65,6 +65,8 @@ class ReportContext:
     generated_at: str
     provider: str
     book_revision: int | None
+    customers_in_book: set[str]
+    accounts_in_book: set[str]
 
 
 def _require(actor: Actor) -> None:
@@ -145,18 +147,20 @@ def _determinable(label: str) -> str:
 
 
 def _context(settings: Settings, actor: Actor | None, book: Book) -> ReportContext:
+    """Who asks (refused without ``reports.read``), and which folder records are the ones the
+    latest scan imported (a record edited or added since is shown, and says so)."""
     who = actor or local_operator()
     _require(who)
     with open_database(settings).connect() as connection:
         plan = plan_import(connection, book)
-    return ReportContext(who, utc_now(), book.provider, plan.previous_revision)
-
-
-def _in_book(settings: Settings, book: Book) -> tuple[set[str], set[str]]:
-    """Customers and accounts whose folder record is the one the latest scan imported."""
-    with open_database(settings).connect() as connection:
-        plan = plan_import(connection, book)
-    return plan.customers.unchanged, plan.accounts.unchanged
+    return ReportContext(
+        who,
+        utc_now(),
+        book.provider,
+        plan.previous_revision,
+        plan.customers.unchanged,
+        plan.accounts.unchanged,
+    )
 
 
 def _record(
@@ -222,7 +226,7 @@ def training_runs_report(
     accounting = usage_settings or UsageSettings()
     book = read_book(provider_dir)
     context = _context(settings, actor, book)
-    customers_ok, accounts_ok = _in_book(settings, book)
+    customers_ok, accounts_ok = context.customers_in_book, context.accounts_in_book
     with open_database(settings).connect() as connection:
         entity_of, entities = _entities(connection, book.provider)
         overrides = {(s.subject_kind, s.subject_id): s for s in subject_statuses(connection)}

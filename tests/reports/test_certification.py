@@ -51,25 +51,19 @@ def decided(scanned: Scanned) -> dict[str, Any]:
     return {"alerts": alerts, "tokens": tokens}
 
 
+def _certification(provider: Path, target: Path) -> None:
+    """``report certification`` through the real command line."""
+    args = ["report", "certification", "--provider", str(provider), "--year", str(YEAR)]
+    result = CliRunner().invoke(app, [*args, "--output", str(target)])
+    assert result.exit_code == 0, result.output
+
+
 @pytest.fixture(scope="module")
 def report(
     scanned: Scanned, decided: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     target = tmp_path_factory.mktemp("cert") / "certification.json"
-    result = CliRunner().invoke(
-        app,
-        [
-            "report",
-            "certification",
-            "--provider",
-            str(scanned.provider),
-            "--year",
-            str(YEAR),
-            "--output",
-            str(target),
-        ],
-    )
-    assert result.exit_code == 0, result.output
+    _certification(scanned.provider, target)
     loaded: dict[str, Any] = json.loads(target.read_text(encoding="utf-8"))
     return loaded
 
@@ -118,22 +112,8 @@ def test_decisions_lists_audit(report: dict[str, Any]) -> None:
 def test_html_and_pdf_with_the_alerts_chart(
     scanned: Scanned, decided: dict[str, Any], tmp_path: Path
 ) -> None:
-    runner = CliRunner()
     for fmt in ("html", "pdf"):
-        result = runner.invoke(
-            app,
-            [
-                "report",
-                "certification",
-                "--provider",
-                str(scanned.provider),
-                "--year",
-                str(YEAR),
-                "-o",
-                str(tmp_path / f"cert.{fmt}"),
-            ],
-        )
-        assert result.exit_code == 0, result.output
+        _certification(scanned.provider, tmp_path / f"cert.{fmt}")
     html = (tmp_path / "cert.html").read_text(encoding="utf-8")
     assert "<svg" in html and "headquarters_d5" in html
     pdftoppm = shutil.which("pdftoppm")

@@ -8,13 +8,13 @@ signed checkpoint, as the token's user.
 # No `from __future__ import annotations`: FastAPI reads these annotations at run time.
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from computekyc.api.deps import AppSettings
-from computekyc.api.problems import RESPONSES, Problem
+from computekyc.api.problems import RESPONSES
+from computekyc.api.scans import _folder
 from computekyc.api.security import needs
 from computekyc.audit import Actor
 from computekyc.users import Permission
@@ -25,15 +25,6 @@ Format = Literal["json", "html", "pdf"]
 ProviderDir = Annotated[
     str, Query(min_length=1, max_length=4096, description="the provider folder on the server")
 ]
-
-
-def _folder(text: str) -> Path:
-    try:
-        if Path(text).is_dir():
-            return Path(text)
-    except (OSError, ValueError):  # a NUL byte, a name too long…
-        pass
-    raise Problem(400, "Bad Request", f"provider_dir {text!r} is not a folder on the server")
 
 
 def _answer(content: bytes, fmt: str, name: str) -> Response:
@@ -59,7 +50,9 @@ def training_runs(
     from computekyc.reports import render, training_runs_html
     from computekyc.services.reports_runs import training_runs_report
 
-    report = training_runs_report(settings, _folder(provider_dir), first, last, actor=actor)
+    report = training_runs_report(
+        settings, _folder(provider_dir, "provider_dir"), first, last, actor=actor
+    )
     content = render(report, format, training_runs_html)
     return _answer(content, format, f"training-runs-{first}-{last}")
 
@@ -76,5 +69,7 @@ def certification(
     from computekyc.reports import certification_html, render
     from computekyc.services.reports_runs import certification_report
 
-    report = certification_report(settings, _folder(provider_dir), year, actor=actor)
+    report = certification_report(
+        settings, _folder(provider_dir, "provider_dir"), year, actor=actor
+    )
     return _answer(render(report, format, certification_html), format, f"certification-{year}")

@@ -188,7 +188,7 @@ def alerts_chart(by_month: Mapping[str, Mapping[str, int]], chart_id: str) -> st
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         axis.set_ylabel("alerts raised")
         if types:
-            axis.legend(fontsize=6, ncols=2, loc="upper left")
+            axis.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         if not months:
             axis.text(0.5, 0.5, "no alerts in the year", ha="center", transform=axis.transAxes)
         return _svg(figure, chart_id)

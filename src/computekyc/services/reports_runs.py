@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection
 
 from computekyc import audit, users
@@ -30,14 +30,14 @@ from computekyc.book.schema import book_entities, book_linking
 from computekyc.casework import subject_statuses
 from computekyc.casework.schema import decisions as decisions_table
 from computekyc.chips import UnknownHardware, assumed_chip, get_chip
-from computekyc.exc import OptionError
+from computekyc.exc import OptionError, StateError
 from computekyc.lists.store import ListStore
 from computekyc.ownership import load_rules
 from computekyc.reports import certification as cert
 from computekyc.reports import training
 from computekyc.reports.criteria import certification_criteria, training_criteria
 from computekyc.services.determination import determine_customers
-from computekyc.services.indexes import index_holder
+from computekyc.services.indexes import snapshot_name
 from computekyc.services.linking import usage_store
 from computekyc.settings import Settings
 from computekyc.usage import (
@@ -105,35 +105,28 @@ def _entity_view(entity: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def _snapshot_view(settings: Settings) -> tuple[dict[str, Any], Any]:
-    """The active list snapshot (name, creation, parties, each feed's files and hashes)."""
-    loaded = index_holder(settings).current()
-    info = next(
-        (
-            s
-            for s in ListStore(open_database(settings)).snapshots()
-            if s.id == loaded.list_snapshot_id
-        ),
-        None,
-    )
-    view: dict[str, Any] = {"id": loaded.snapshot, "list_snapshot_id": loaded.list_snapshot_id}
-    if info is not None:
-        view |= {
-            "created_at": info.created_at,
-            "parties": info.parties,
-            "feeds": {
-                name: {
-                    "loaded_at": feed.loaded_at,
-                    "parties": feed.parties,
-                    "files": [
-                        {"name": f.name, "format": f.format, "sha256": f.sha256, "rows": f.rows}
-                        for f in feed.files
-                    ],
-                }
-                for name, feed in sorted(info.feeds.items())
-            },
-        }
-    return view, loaded
+def _snapshot_view(settings: Settings) -> dict[str, Any]:
+    """The active list snapshot: name, creation, parties, each feed's files and hashes."""
+    info = ListStore(open_database(settings)).active_snapshot()
+    if info is None:
+        raise StateError("no list snapshot loaded yet: run `computekyc lists update` or a scan")
+    return {
+        "id": snapshot_name(info.id),
+        "list_snapshot_id": info.id,
+        "created_at": info.created_at,
+        "parties": info.parties,
+        "feeds": {
+            name: {
+                "loaded_at": feed.loaded_at,
+                "parties": feed.parties,
+                "files": [
+                    {"name": f.name, "format": f.format, "sha256": f.sha256, "rows": f.rows}
+                    for f in feed.files
+                ],
+            }
+            for name, feed in sorted(info.feeds.items())
+        },
+    }
 
 
 def _determinable(label: str) -> str:
@@ -230,7 +223,7 @@ def training_runs_report(
     with open_database(settings).connect() as connection:
         entity_of, entities = _entities(connection, book.provider)
         overrides = {(s.subject_kind, s.subject_id): s for s in subject_statuses(connection)}
-    snapshot, loaded = _snapshot_view(settings)
+    snapshot = _snapshot_view(settings)
     rules = load_rules()
     store = usage_store(settings)
     found: list[Run] = []
@@ -349,41 +342,22 @@ def training_runs_report(
         "report.training_runs",
         report_id,
         body,
-        loaded.snapshot,
+        snapshot["id"],
         rule_versions,
     )
     return body
 
 
 # -- certification -------------------------------------------------------------------------------
-def _alerts_rows(connection: Connection) -> list[dict[str, Any]]:
-    rows = connection.execute(
-        select(
-            alerts_table.c.id,
-            alerts_table.c.type,
-            alerts_table.c.severity,
-            alerts_table.c.status,
-            alerts_table.c.first_seen,
-            alerts_table.c.resolved_at,
-            alerts_table.c.subject_kind,
-            alerts_table.c.subject_id,
-            alerts_table.c.evidence,
-        ).order_by(alerts_table.c.id)
-    )
-    return [dict(r._mapping) for r in rows]
+# What the certification counts: alerts (type, state, when raised) and decisions (outcome, state,
+# when made and approved), in id order.
+_ALERT_COLUMNS = ("id", "type", "severity", "status", "first_seen", "resolved_at", "subject_id")
+_DECISION_COLUMNS = ("alert_id", "outcome", "status", "decided_at", "reviewed_at")
 
 
-def _decision_rows(connection: Connection) -> list[dict[str, Any]]:
-    rows = connection.execute(
-        select(
-            decisions_table.c.alert_id,
-            decisions_table.c.outcome,
-            decisions_table.c.status,
-            decisions_table.c.decided_at,
-            decisions_table.c.reviewed_at,
-        ).order_by(decisions_table.c.id)
-    )
-    return [dict(r._mapping) for r in rows]
+def _rows(connection: Connection, table: Table, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    query = select(*(table.c[name] for name in columns)).order_by(table.c.id)
+    return [dict(r._mapping) for r in connection.execute(query)]
 
 
 def certification_report(
@@ -402,11 +376,11 @@ def certification_report(
     engine = open_database(settings)
     with engine.connect() as connection:
         entity_of, entities = _entities(connection, book.provider)
-        alerts = _alerts_rows(connection)
-        decided = _decision_rows(connection)
+        alerts = _rows(connection, alerts_table, _ALERT_COLUMNS)
+        decided = _rows(connection, decisions_table, _DECISION_COLUMNS)
         verification = audit.verify(connection, settings)
     loads = [s.created_at for s in ListStore(engine).snapshots()]
-    snapshot, loaded = _snapshot_view(settings)
+    snapshot = _snapshot_view(settings)
     rules = load_rules()
     body: dict[str, Any] = {
         "report": cert.REPORT_KIND,
@@ -435,7 +409,7 @@ def certification_report(
         "report.certification",
         body["id"],
         body,
-        loaded.snapshot,
+        snapshot["id"],
         body["rule_versions"],
     )
     return body

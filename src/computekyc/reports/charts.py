@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 import matplotlib
-from matplotlib.dates import DAILY, AutoDateLocator, DateFormatter, date2num
+from matplotlib.dates import DateFormatter, DayLocator, date2num
 from matplotlib.figure import Figure
 
 # Latin first, then a CJK face for Chinese names: only the installed ones (fonts-dejavu-core,
@@ -51,11 +51,15 @@ def _day_number(day: str) -> float:
     return float(date2num(date.fromisoformat(day)))  # type: ignore[no-untyped-call]
 
 
-def _locator() -> AutoDateLocator:
-    """Day ticks only: usage is per day."""
-    locator = AutoDateLocator(minticks=3, maxticks=10)  # type: ignore[no-untyped-call]
-    locator.intervald[DAILY] = [1, 2, 7, 14]
-    return locator
+def _day_axis(axis: Any, days: Sequence[float]) -> None:
+    """Whole days on the x axis (usage is per day), at most about eight labels, at least a
+    three-day span so that one day is a bar, not the whole width."""
+    first, last = (min(days), max(days)) if days else (0.0, 0.0)
+    pad = max(0.0, (3 - (last - first + 1)) / 2)
+    axis.set_xlim(first - 0.5 - pad, last + 0.5 + pad)
+    step = max(1, math.ceil((last - first + 1) / 8))
+    axis.xaxis.set_major_locator(DayLocator(interval=step))  # type: ignore[no-untyped-call]
+    axis.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
 
 
 def usage_chart(
@@ -99,9 +103,7 @@ def usage_chart(
         ops_axis.set_ylim(10 ** math.floor(math.log10(min(bounds))) / 2, max([top, *bounds]) * 5)
         if title:
             hours_axis.set_title(title)
-        locator = _locator()
-        hours_axis.xaxis.set_major_locator(locator)
-        hours_axis.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
+        _day_axis(hours_axis, days)
         figure.autofmt_xdate()
         return _svg(figure, chart_id)
 

@@ -183,9 +183,12 @@ def reasons_to_report(
     criteria: TrainingCriteria,
 ) -> list[str]:
     """Why the candidate is in the report (empty: it is not)."""
-    reasons = [
-        f"crossed {t['label']} on {t['date']} ({candidate.basis})" for t in candidate.crossed
-    ]
+    # A window and a quarter crossed on one day read the same: said once.
+    reasons = list(
+        dict.fromkeys(
+            f"crossed {t['label']} on {t['date']} ({candidate.basis})" for t in candidate.crossed
+        )
+    )
     ops = candidate.estimated_operations
     if ops >= criteria.report_operations and not any(
         t["kind"] == "operations" and t["threshold"] >= criteria.report_operations

@@ -72,13 +72,14 @@ def test_identification_counts(report: dict[str, Any]) -> None:
     ident = report["identification"]
     # Both customers have name, country, address and a registry identifier.
     assert ident["customers"] == {"total": 2, "identified": 2, "verified": 2, "unverified": []}
-    # a-cn has a verified e-mail; a-us has contacts and a card token, none verified.
+    # a-cn has a verified e-mail; a-us and a-x have contacts and a card token, none verified.
     accounts = ident["accounts"]
-    assert (accounts["total"], accounts["identified"], accounts["verified"]) == (2, 2, 1)
+    assert (accounts["total"], accounts["identified"], accounts["verified"]) == (3, 3, 1)
     assert accounts["unverified"] == [
-        {"id": "a-us", "identified": True, "missing": ["verified_contact"]}
+        {"id": "a-us", "identified": True, "missing": ["verified_contact"]},
+        {"id": "a-x", "identified": True, "missing": ["verified_contact"]},
     ]
-    assert accounts["without_customer"] == []
+    assert accounts["without_customer"] == ["a-x"]
 
 
 def test_alerts_by_type_and_outcome(report: dict[str, Any], decided: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """`computekyc report training-runs` on a hand-built provider: a Chinese customer's 16,384-GPU
-pre-training run (and a tiny one under the floor), a US customer's small fine-tune."""
+pre-training run (and a tiny one under the floor), a US customer's small fine-tune, and a
+16-GPU day on an account no customer of the book holds."""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ def test_the_foreign_pretraining_run_is_reported_with_its_figures(
 ) -> None:
     report = _report(reports)
     runs = [r for r in report["runs"] if r["kind"] == "run"]
-    assert [r["id"] for r in runs] == ["a-cn#run1"]  # not the 2-hour eval, not the US fine-tune
+    # Not the 2-hour eval (under the floor), not the US fine-tune (domestic, no threshold).
+    assert [r["id"] for r in runs] == ["a-cn#run1", "a-x#run1"]
     run = runs[0]
     assert run["gpu_hours"] == pytest.approx(GPUS * SECONDS / 3600)
     dense_bf16 = get_chip("H100-SXM").dense_tops["bf16"] * 1e12
@@ -133,6 +135,37 @@ def test_cumulative_crossings_are_entries_of_their_own(reports: dict[str, Path])
     assert {tuple(a["id"] for a in r["accounts"]) for r in cumulative} == {("a-cn",)}
     crossed = {t["threshold"] for r in cumulative for t in r["thresholds_crossed"]}
     assert crossed == {1e23, 1e25}
+
+
+def test_a_run_without_a_customer_is_reported_as_unknown_never_clear(
+    reports: dict[str, Path],
+) -> None:
+    run = next(r for r in _report(reports)["runs"] if r["id"] == "a-x#run1")
+    assert run["customer"] is None
+    assert run["determination"]["status"] == "review"
+    assert any("identity unknown" in reason for reason in run["reasons"])
+    assert run["gpu_hours"] == pytest.approx(16 * 24)
+    [account] = run["accounts"]
+    assert account["customer_id"] is None and account["payment_fingerprints"] == ["tok_or_91aa"]
+
+
+def test_a_record_edited_since_the_scan_says_so(scanned: Scanned, tmp_path: Path) -> None:
+    from datetime import date
+
+    from computekyc.services.reports_runs import training_runs_report
+
+    edited = tmp_path / "provider"  # the same provider name, one customer moved
+    shutil.copytree(scanned.provider, edited)
+    lines = (edited / "customers.jsonl").read_text(encoding="utf-8").splitlines()
+    moved = json.loads(lines[0])
+    moved["addresses"] = ["1 Binjiang Avenue, Hangzhou"]
+    lines[0] = json.dumps(moved, ensure_ascii=False)
+    (edited / "customers.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = training_runs_report(scanned.settings, edited, date(2026, 10, 1), date(2026, 10, 31))
+    run = next(r for r in report["runs"] if r["id"] == "a-cn#run1")
+    assert run["customer"]["addresses"] == ["1 Binjiang Avenue, Hangzhou"]
+    assert run["customer"]["matches_book"] is False
+    assert run["accounts"][0]["matches_book"] is True
 
 
 def test_the_domestic_small_run_is_left_out(reports: dict[str, Path]) -> None:

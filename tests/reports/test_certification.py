@@ -22,6 +22,9 @@ from computekyc.workflow import open_database
 
 from .conftest import Scanned
 
+# One worker runs a module: its scan and reports are made once (module fixtures).
+pytestmark = pytest.mark.xdist_group("reports")
+
 YEAR = datetime.now(UTC).year  # the alerts and decisions are stamped with today's date
 
 

@@ -22,6 +22,9 @@ from computekyc.workflow import open_database
 
 from .conftest import Scanned
 
+# One worker runs a module: its scan and reports are made once (module fixtures).
+pytestmark = pytest.mark.xdist_group("reports")
+
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "docs" / "schemas" / "training-runs.schema.json"
 GPUS, SECONDS = 16384, 20 * 86400  # job 9001: 2048 nodes x 8 H100 for 20 days

@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from computekyc.exc import OptionError
+from computekyc.exc import ConfigError, OptionError
 from computekyc.reports import charts
 
 FORMATS = ("json", "html", "pdf")
@@ -57,7 +57,13 @@ def certification_html(report: dict[str, Any]) -> str:
 
 def pdf(html: str) -> bytes:
     """The PDF of a report page (WeasyPrint; no URL is fetched)."""
-    from weasyprint import HTML, URLFetcher
+    try:
+        from weasyprint import HTML, URLFetcher
+    except OSError as exc:  # WeasyPrint loads Pango and HarfBuzz from the system
+        raise ConfigError(
+            f"PDF output needs Pango and HarfBuzz ({exc}); on Debian: apt-get install "
+            "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 (or ask for --format html)"
+        ) from exc
 
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
     document: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf()

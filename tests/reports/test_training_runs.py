@@ -4,6 +4,7 @@ pre-training run (and a tiny one under the floor), a US customer's small fine-tu
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -16,6 +17,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from computekyc.audit import canonical_json
 from computekyc.chips import get_chip
 from computekyc.cli import app
 from computekyc.workflow import open_database
@@ -129,6 +131,9 @@ def test_determination_snapshot_rules_and_checkpoint(
     logged = next(e for e in entries if e.seq == audit["seq"])
     assert logged.action == "report.training_runs" and logged.object_id == report["id"]
     assert logged.after["sha256"] == audit["content_sha256"]
+    # An auditor recomputes the digest from the document: its JSON without the audit member.
+    content = {k: v for k, v in report.items() if k != "audit"}
+    assert hashlib.sha256(canonical_json(content).encode()).hexdigest() == audit["content_sha256"]
     assert audit["checkpoint"]["count"] >= audit["seq"]
 
 

@@ -82,6 +82,15 @@ if [ -n "$alert_id" ]; then
 fi
 computekyc audit verify
 
+step "Reports for a regulator or an auditor: the example month's training runs, the year's certification"
+computekyc report training-runs --provider examples/provider --from 2026-11-01 --to 2026-11-30 \
+  --output .demo/training-runs.pdf
+computekyc report training-runs --provider examples/provider --from 2026-11-01 --to 2026-11-30 \
+  --output .demo/training-runs.json
+computekyc report certification --provider examples/provider --year "$(date -u +%Y)" \
+  --output .demo/certification.pdf
+echo "Open .demo/training-runs.pdf and .demo/certification.pdf (JSON: .demo/training-runs.json)"
+
 step "The HTTP API (yente-compatible /match, alerts, cases, audit)"
 token=$( (computekyc users add demo-viewer --role viewer --json 2>/dev/null \
           || computekyc users token demo-viewer --json) \

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from computekyc import __version__
-from computekyc.api import problems, reports, scans, screening, workflow
+from computekyc.api import problems, reports, reports_runs, scans, screening, workflow
 from computekyc.services.indexes import IndexHolder, index_holder
 from computekyc.settings import Settings
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI
     app.include_router(workflow.router)
     app.include_router(scans.router)
     app.include_router(reports.router)
+    app.include_router(reports_runs.router)
     app.state.scans = scans.ScanJobs()
 
     @app.middleware("http")

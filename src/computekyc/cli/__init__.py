@@ -52,7 +52,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("casework", "Users, roles and API tokens."),
     "audit": ("casework", "The tamper-evident audit trail."),
     "report": (
-        "report",
+        "report report_runs",
         "Reports for regulators and auditors: training runs, evidence packs, screening, "
         "certification.",
     ),

@@ -47,7 +47,7 @@ from computekyc.reports import (
     PackReport,
     ReportFormat,
     json_member,
-    render,
+    render_screening,
     sign_pack,
     verify_pack,
 )
@@ -628,4 +628,4 @@ def screening_report(
             raise ConflictError(f"{path} belongs to another scan {scan_id}: run the scan again")
         rows: list[dict[str, Any]] = document["rows"]
         _alert_ids(connection, rows)
-    return ScreeningReport(int(scan_id), chosen, render(rows, chosen), rows)
+    return ScreeningReport(int(scan_id), chosen, render_screening(rows, chosen), rows)

@@ -51,6 +51,9 @@ def create_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI
     app.include_router(workflow.router)
     app.include_router(scans.router)
     app.state.scans = scans.ScanJobs()
+    from computekyc import web  # the analyst's UI: /login, /alerts… for browsers, under /ui
+
+    web.install(app, settings)
 
     @app.middleware("http")
     async def request_context(

@@ -109,7 +109,8 @@ def link_graph(evidence: dict[str, Any], subject_id: str) -> Graph:
         graph.node(a, role="account")
         graph.node(b, role="account")
         probability = link.get("probability")
-        label = ", ".join(k for k in kinds if k != "splink_match_weight") or "linked"
+        short = {k.removeprefix("same_").removeprefix("shared_").replace("_", " ") for k in kinds}
+        label = ", ".join(sorted(short - {"splink match weight"})) or "linked"
         graph.edge(a, b, label, probability=probability, evidence=link.get("evidence", []))
     signal = evidence.get("signal")
     if isinstance(signal, dict):

@@ -19,7 +19,7 @@
         name: n.name,
         symbolSize: subject ? 46 : 34,
         itemStyle: { color: listed ? "#a4001d" : subject ? "#0b5cad" : "#57606a" },
-        label: { show: true, color: "#1b1f24", fontFamily: FONT, width: 180, overflow: "break",
+        label: { show: true, position: "bottom", color: "#1b1f24", fontFamily: FONT, width: 200, overflow: "break",
                  formatter: listed ? "{b}\n(listed)" : "{b}" },
         tooltip: { formatter: n.name + (listed ? "<br>" + n.listed.join("<br>") : "") }
       };
@@ -73,7 +73,11 @@
     if (opsEl) {
       var ops = echarts.init(opsEl);
       var top = Math.max.apply(null, payload.days.map(function (d) { return d.cumulative_operations; }).concat([1]));
-      var lines = payload.thresholds.filter(function (t) { return t.threshold <= top * 1000; })
+      // Every threshold reached, and the next one above the data: how far the account is from it.
+      var above = payload.thresholds.map(function (t) { return t.threshold; })
+        .filter(function (v) { return v > top; });
+      var ceiling = above.length ? Math.min.apply(null, above) : top;
+      var lines = payload.thresholds.filter(function (t) { return t.threshold <= ceiling; })
         .map(function (t) {
           return { yAxis: t.threshold, name: t.label,
                    label: { formatter: t.threshold.toExponential(0) + " ops", color: "#a4001d" } };
@@ -84,7 +88,7 @@
         tooltip: { trigger: "axis", valueFormatter: function (v) { return Number(v).toExponential(2); } },
         grid: { left: 60, right: 90, top: 20, bottom: 40 },
         xAxis: { type: "category", data: days },
-        yAxis: { type: "log", name: "operations (cumulative)", axisLabel: { formatter: function (v) { return Number(v).toExponential(0); } } },
+        yAxis: { type: "log", name: "operations (cumulative)", max: ceiling * 10, axisLabel: { formatter: function (v) { return Number(v).toExponential(0); } } },
         series: [{
           name: "cumulative estimated operations", type: "line", step: "end",
           data: payload.days.map(function (d) { return Math.max(d.cumulative_operations, 1); }),

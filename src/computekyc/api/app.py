@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from computekyc import __version__
-from computekyc.api import problems, scans, screening, workflow
+from computekyc.api import customers, problems, scans, screening, workflow
 from computekyc.services.indexes import IndexHolder, index_holder
 from computekyc.settings import Settings
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI
     app.include_router(screening.router)
     app.include_router(workflow.router)
     app.include_router(scans.router)
+    app.include_router(customers.router)
     app.state.scans = scans.ScanJobs()
     from computekyc import web  # the analyst's UI: /login, /alerts… for browsers, under /ui
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from computekyc.alerts import Alert, AlertStore, SubjectKind
 from computekyc.book.schema import book_entities
+from computekyc.exc import ConflictError, NotFoundError
 from computekyc.services.linking import usage_store
 from computekyc.settings import Settings
 from computekyc.usage import Filters, make_engine, summary
@@ -117,8 +118,13 @@ def alert_accounts(settings: Settings, alert: Alert) -> list[str]:
         found.update((str(link.get("a")), str(link.get("b"))))
     engine = open_database(settings)
     if alert.subject.kind is SubjectKind.CUSTOMER:
-        for other in AlertStore(engine).list(status=None, subject_id=alert.subject.id):
-            found.update(str(a) for a in (other.evidence.get("by_account") or {}))
+        from computekyc.services.customers import customer_detail
+
+        try:
+            found.update(a.account_id for a in customer_detail(settings, alert.subject.id).accounts)
+        except (NotFoundError, ConflictError):  # not in a stored book: what its alerts name
+            for other in AlertStore(engine).list(status=None, subject_id=alert.subject.id):
+                found.update(str(a) for a in (other.evidence.get("by_account") or {}))
     if found:
         with engine.connect() as connection:
             entities = select(book_entities.c.entity_id).where(

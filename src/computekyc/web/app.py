@@ -56,7 +56,7 @@ PAGE_PERMISSIONS: dict[str, Permission | None] = {
     "GET /alerts/{alert_id}": Permission.ALERTS_READ,
     "POST /alerts/{alert_id}/decision": Permission.DECIDE,
     "POST /alerts/{alert_id}/approval": Permission.APPROVE,
-    "GET /customers/{customer_id}": Permission.ALERTS_READ,
+    "GET /customers/{customer_id}": Permission.SCREENING_READ,  # as GET /customers/{id}
     "GET /lists": Permission.SCREENING_READ,
     "GET /audit": Permission.AUDIT_READ,
     "GET /audit/verify": Permission.AUDIT_READ,
@@ -484,25 +484,24 @@ def create_web_app(settings: Settings) -> FastAPI:
     @web.get("/customers/{customer_id}", response_class=HTMLResponse)
     def customer_page(request: Request, customer_id: str) -> HTMLResponse:
         actor = need(request, PAGE_PERMISSIONS["GET /customers/{customer_id}"])
-        found = casework.alert_queue(settings, actor, status="all", subject=customer_id, limit=500)
-        statuses = casework.subject_statuses(settings, actor, "customer", customer_id)
-        if not found.alerts and not statuses:
-            raise Refused(404, f"no alerts or decisions about customer {customer_id!r}")
-        determinations = [a for a in found.alerts if isinstance(a.evidence.get("rule"), dict)]
-        accounts = sorted(
-            {str(acct) for a in found.alerts for acct in (a.evidence.get("by_account") or {})}
-        )
-        name = next((a.subject.name for a in found.alerts if a.subject.name), customer_id)
+        from computekyc.services.customers import customer_detail
+
+        provider = request.query_params.get("provider") or None
+        detail = customer_detail(settings, customer_id[:200], provider)
+        links = views.Graph()
+        for entity in detail.entities:
+            part = views.link_graph({"links": entity.links, "accounts": entity.accounts}, "")
+            links.nodes.update(part.nodes)
+            links.edges.extend(part.edges)
+        owners = views.record_ownership(detail.record)
         return render(
             request,
             "customer.html",
             actor,
-            customer_id=customer_id,
-            name=name,
-            alerts=found.alerts,
-            statuses=statuses,
-            determinations=determinations,
-            accounts=accounts,
+            detail=detail,
+            ownership=owners.to_dict() if owners else None,
+            links=links.to_dict() if links else None,
+            link_rows=[row for e in detail.entities for row in views.link_rows({"links": e.links})],
         )
 
     @web.get("/lists", response_class=HTMLResponse)

@@ -148,3 +148,25 @@ def link_rows(evidence: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def record_ownership(record: dict[str, Any] | None) -> Graph:
+    """The owners a customer record declares (nested, with shares) as a graph."""
+    graph = Graph()
+    if not record:
+        return graph
+    root = str(record.get("name") or record.get("id"))
+    graph.node(root, role="subject")
+
+    def walk(owned: str, owners: list[dict[str, Any]], depth: int) -> None:
+        for owner in owners:
+            name = str(owner.get("name"))
+            graph.node(name)
+            relation = owner.get("relation")
+            label = _share(owner.get("share")) + (f" ({relation})" if relation else "")
+            graph.edge(name, owned, label, share=owner.get("share"), source_of_data="declared")
+            if depth < 20:  # the book reader refuses cycles; this only bounds the drawing
+                walk(name, owner.get("owners") or [], depth + 1)
+
+    walk(root, record.get("owners") or [], 0)
+    return graph

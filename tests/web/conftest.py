@@ -9,11 +9,8 @@ Cyrillic and Arabic names, and one user per role with a password set through
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,7 +26,7 @@ from computekyc.settings import Settings
 from computekyc.users import local_operator
 from computekyc.workflow import open_database
 
-from ..api.conftest import env_for, start_server
+from ..api.conftest import env_for, run_cli, start_server
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("COMPUTEKYC_CHROMIUM", "/usr/bin/chromium")
@@ -67,19 +64,6 @@ class WebServer:
         return self.log.read_text(errors="replace")
 
 
-def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "computekyc", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def _script_alerts(home: Path) -> None:
     drafts = [
         AlertDraft(
@@ -109,7 +93,7 @@ def web_home(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> tuple[Pa
     home.mkdir()
     env = env_for(home) | {"COMPUTEKYC_GEOIP_DIR": str(shared / "data" / "ip")}
     lists = shared / "data" / "lists"
-    _cli(
+    run_cli(
         env,
         "lists",
         "load",
@@ -120,24 +104,10 @@ def web_home(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> tuple[Pa
     settings = Settings(home=home, geoip_dir=shared / "data" / "ip")
     run_scan(settings, REPO / "examples" / "provider", as_of=date(2026, 11, 30))
     _script_alerts(home)
-    tokens = {}
-    for user, (role, password) in USERS.items():
-        if user == "ana":  # as an admin would: the password on stdin, never in argv
-            made = _cli(
-                env,
-                "users",
-                "add",
-                user,
-                "--role",
-                role,
-                "--password-stdin",
-                "--json",
-                stdin=password,
-            )
-            tokens[user] = json.loads(made)["token"]
-        else:
-            new = casework.add_user(settings, local_operator(), user, role, password=password)
-            tokens[user] = new.token
+    tokens = {
+        user: casework.add_user(settings, local_operator(), user, role, password=password).token
+        for user, (role, password) in USERS.items()
+    }
     return home, tokens
 
 

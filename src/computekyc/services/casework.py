@@ -115,31 +115,29 @@ def web_sign_in(
     try:
         actor = sign_in(settings, name, password)
     except users.Unauthenticated:
-        with _transaction(settings) as connection:
-            audit.append(
-                connection,
-                AuditEntry(
-                    action="user.sign_in_refused",
-                    object_kind="user",
-                    object_id=name,
-                    actor=Actor(name or "-", "unauthenticated"),
-                    reason="wrong user name or password, or a revoked user",
-                    request_id=_request(request_id),
-                ),
-            )
+        refused = Actor(name or "-", "unauthenticated")
+        _audit_sign_in(settings, refused, "user.sign_in_refused", request_id)
         raise
+    _audit_sign_in(settings, actor, "user.sign_in", request_id)
+    return actor
+
+
+def _audit_sign_in(settings: Settings, actor: Actor, action: str, request_id: str | None) -> None:
+    reason = (
+        "wrong user name or password, or a revoked user" if action.endswith("refused") else None
+    )
     with _transaction(settings) as connection:
         audit.append(
             connection,
             AuditEntry(
-                action="user.sign_in",
+                action=action,
                 object_kind="user",
                 object_id=actor.user,
                 actor=actor,
+                reason=reason,
                 request_id=_request(request_id),
             ),
         )
-    return actor
 
 
 def acting_user(settings: Settings, name: str) -> Actor:

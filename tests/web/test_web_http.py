@@ -3,6 +3,8 @@ CSRF on every form, sign-in audited, and the API still answering its clients at 
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -12,8 +14,16 @@ from computekyc.web import PAGE_PERMISSIONS
 from .conftest import USERS, WebServer, csrf_of, sign_in_client
 
 pytestmark = pytest.mark.xdist_group("web")
-CONCRETE = {"{alert_id}": "999999", "{customer_id}": "c-105"}
+CONCRETE = {
+    "{alert_id}": "999999",
+    "{customer_id}": "c-105",
+    "{case_id}": "999999",
+    "{user_name}": "nobody-here",
+}
 FORMS = {
+    "POST /users/{user_name}/role": {"role": "viewer"},
+    "POST /users/{user_name}/revocation": {"reason": "matrix"},
+    "POST /cases/{case_id}/comments": {"text": "matrix"},
     "POST /alerts/decisions": {"alert": "999999", "outcome": "escalated", "reason": "matrix"},
     "POST /alerts/{alert_id}/decision": {"outcome": "escalated", "reason": "matrix"},
     "POST /alerts/{alert_id}/approval": {"verdict": "approve", "reason": "matrix"},
@@ -120,3 +130,54 @@ def test_vendored_assets_are_served_and_recorded(web_server: WebServer) -> None:
         page = client.get("/alerts")
     assert "https://" not in page.text.split("<main", 1)[0]  # no CDN in the page head
     assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_escalate_then_comment_on_the_case(web_server: WebServer) -> None:
+    api = httpx.Client(
+        base_url=web_server.url, headers={"Authorization": f"Bearer {web_server.tokens['adam']}"}
+    )
+    found = api.get("/alerts", params={"type": "unclassified_hardware"}).json()["results"]
+    alert_id = found[0]["id"]
+    with sign_in_client(web_server, "ana") as client:
+        csrf = csrf_of(client)
+        decided = client.post(
+            f"/alerts/{alert_id}/decision",
+            data={"csrf": csrf, "outcome": "escalated", "reason": "ask the account owner"},
+        )
+        assert decided.status_code == 303
+        case_id = api.get(f"/alerts/{alert_id}").json()["case_id"]
+        assert case_id is not None  # an escalated alert goes into its subject's case
+        commented = client.post(
+            f"/cases/{case_id}/comments",
+            data={"csrf": csrf, "text": "owner says: render farm", "back": f"/alerts/{alert_id}"},
+        )
+        assert commented.status_code == 303
+        page = re.sub(r"<[^>]+>", "", client.get(f"/alerts/{alert_id}").text)
+        assert "comment by ana" in page and "owner says: render farm" in page
+        assert "escalated by ana (analyst)" in page
+
+
+def test_admin_changes_a_role_and_revokes_at_once(web_server: WebServer) -> None:
+    from computekyc.services import casework
+    from computekyc.settings import Settings
+    from computekyc.users import local_operator
+
+    settings = Settings(home=web_server.home)
+    casework.add_user(settings, local_operator(), "temp", "viewer", password="temp-password")
+    USERS["temp"] = ("viewer", "temp-password")
+    try:
+        with sign_in_client(web_server, "temp") as temp, sign_in_client(web_server, "adam") as adm:
+            assert temp.get("/audit").status_code == 403
+            csrf = csrf_of(adm, "/users")
+            assert (
+                adm.post("/users/temp/role", data={"csrf": csrf, "role": "auditor"}).status_code
+                == 303
+            )
+            assert temp.get("/audit").status_code == 200  # the new role holds at once
+            answer = adm.post("/users/temp/revocation", data={"csrf": csrf, "reason": "left"})
+            assert answer.status_code == 303
+            assert "revoked" in adm.get("/users").text
+            gone = temp.get("/alerts")  # the session ends with the revocation
+            assert gone.status_code == 303 and gone.headers["location"].startswith("/login")
+    finally:
+        del USERS["temp"]

@@ -61,9 +61,12 @@ PAGE_PERMISSIONS: dict[str, Permission | None] = {
     "GET /audit": Permission.AUDIT_READ,
     "GET /audit/verify": Permission.AUDIT_READ,
     "GET /users": Permission.USERS_MANAGE,
+    "POST /users/{user_name}/role": Permission.USERS_MANAGE,
+    "POST /users/{user_name}/revocation": Permission.USERS_MANAGE,
+    "POST /cases/{case_id}/comments": Permission.DECIDE,  # as the API's route
 }
 # First path segments the UI answers for a browser (no bearer token; HTML, htmx or a form).
-UI_SEGMENTS = {"", "login", "logout", "alerts", "customers", "lists", "audit", "users"}
+UI_SEGMENTS = {"", "login", "logout", "alerts", "customers", "lists", "audit", "users", "cases"}
 OUTCOMES = [
     (Outcome.CONFIRMED, "Confirm"),
     (Outcome.FALSE_POSITIVE, "False positive"),
@@ -568,6 +571,35 @@ def create_web_app(settings: Settings) -> FastAPI:
         actor = need(request, PAGE_PERMISSIONS["GET /users"])
         found = casework.list_users(settings, actor)
         return render(request, "users.html", actor, users=found, roles=[str(r) for r in Role])
+
+    @web.post("/users/{user_name}/role")
+    async def set_role(request: Request, user_name: str) -> Response:
+        actor = need(request, PAGE_PERMISSIONS["POST /users/{user_name}/role"])
+        form = await form_of(request)
+        role = (form.get("role") or [""])[0]
+        casework.set_role(settings, actor, user_name, role, request_id=request.state.request_id)
+        return RedirectResponse("/users?changed=" + quote(user_name), status_code=303)
+
+    @web.post("/users/{user_name}/revocation")
+    async def revoke(request: Request, user_name: str) -> Response:
+        actor = need(request, PAGE_PERMISSIONS["POST /users/{user_name}/revocation"])
+        form = await form_of(request)
+        reason = (form.get("reason") or [""])[0].strip()[:TEXT] or None
+        casework.revoke_user(
+            settings, actor, user_name, reason, request_id=request.state.request_id
+        )
+        return RedirectResponse("/users?changed=" + quote(user_name), status_code=303)
+
+    @web.post("/cases/{case_id}/comments")
+    async def comment(request: Request, case_id: int) -> Response:
+        actor = need(request, PAGE_PERMISSIONS["POST /cases/{case_id}/comments"])
+        form = await form_of(request)
+        text = (form.get("text") or [""])[0].strip()
+        if not text or len(text) > TEXT:
+            raise Refused(400, f"write a comment (1–{TEXT} characters)")
+        casework.comment_case(settings, actor, case_id, text, request_id=request.state.request_id)
+        back = _next((form.get("back") or ["/alerts"])[0])
+        return RedirectResponse(back + "#history", status_code=303)
 
     routes = {
         f"{method} {route.path}"

@@ -54,6 +54,7 @@ PAGE_PERMISSIONS: dict[str, Permission | None] = {
     "GET /alerts": Permission.ALERTS_READ,
     "POST /alerts/decisions": Permission.DECIDE,
     "GET /alerts/{alert_id}": Permission.ALERTS_READ,
+    "GET /alerts/{alert_id}/usage": Permission.ALERTS_READ,
     "POST /alerts/{alert_id}/decision": Permission.DECIDE,
     "POST /alerts/{alert_id}/approval": Permission.APPROVE,
     "GET /customers/{customer_id}": Permission.SCREENING_READ,  # as GET /customers/{id}
@@ -231,7 +232,10 @@ def create_web_app(settings: Settings) -> FastAPI:
             target = request.url.path.removeprefix(PREFIX) or "/alerts"
             if request.url.query:
                 target += "?" + request.url.query
-            return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+            login = "/login?" + urlencode({"next": target})
+            if request.headers.get("hx-request") == "true":  # a whole page, not a fragment
+                return Response(status_code=204, headers={"HX-Redirect": login})
+            return RedirectResponse(login, status_code=303)
         actor = getattr(request.state, "principal", None)
         return render(request, "error.html", actor, exc.status, message=exc.message)
 
@@ -399,15 +403,11 @@ def create_web_app(settings: Settings) -> FastAPI:
         actor = need(request, PAGE_PERMISSIONS["GET /alerts/{alert_id}"])
         if not 0 < alert_id < 2**31:
             raise Refused(404, f"no alert {alert_id}")
-        from computekyc.services.usage_series import alert_accounts, usage_by_day
-
         alert, decisions = casework.alert_detail(settings, actor, alert_id)
         evidence = alert.evidence
         case = None
         if alert.case_id is not None and allowed(actor, Permission.CASES_READ):
             case = casework.case_detail(settings, actor, alert.case_id)
-        accounts = alert_accounts(settings, alert)
-        usage = usage_by_day(settings, accounts)
         ownership = views.ownership_graph(evidence)
         links = views.link_graph(evidence, alert.subject.id)
         pending = next((d for d in decisions if str(d.status) == "pending"), None)
@@ -425,11 +425,31 @@ def create_web_app(settings: Settings) -> FastAPI:
             rule=evidence.get("rule") if isinstance(evidence.get("rule"), dict) else None,
             links=links.to_dict() if links else None,
             link_rows=views.link_rows(evidence),
-            usage=usage.to_dict() if usage.days else None,
-            usage_accounts=accounts,
             outcomes=OUTCOMES,
             four_eyes=policy().needs_four_eyes(alert.severity),
             decided=request.query_params.get("decided"),
+        )
+
+    @web.get("/alerts/{alert_id}/usage", response_class=HTMLResponse)
+    def alert_usage(request: Request, alert_id: int) -> HTMLResponse:
+        """The usage section of an alert page, loaded after the evidence (the usage store is
+        the slow part); a page of its own without JavaScript."""
+        actor = need(request, PAGE_PERMISSIONS["GET /alerts/{alert_id}/usage"])
+        if not 0 < alert_id < 2**31:
+            raise Refused(404, f"no alert {alert_id}")
+        from computekyc.services.usage_series import alert_accounts, usage_by_day
+
+        alert, _ = casework.alert_detail(settings, actor, alert_id)
+        accounts = alert_accounts(settings, alert)
+        usage = usage_by_day(settings, accounts)
+        fragment = request.headers.get("hx-request") == "true"
+        return render(
+            request,
+            "_usage.html" if fragment else "usage.html",
+            actor,
+            alert=alert,
+            usage=usage.to_dict() if usage.days else None,
+            usage_accounts=accounts,
         )
 
     def _decision_fields(form: dict[str, Any]) -> tuple[str, str, str | None]:

@@ -118,4 +118,12 @@
     usage(data("usage-data"));
     selectAll();
   });
+  // The usage section arrives after the page (htmx): draw its charts when it is in place.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.target && event.target.querySelector && event.target.querySelector("#usage-data")) {
+      usage(data("usage-data"));
+    } else if (document.getElementById("usage-data") && !document.querySelector("#usage-chart canvas")) {
+      usage(data("usage-data"));
+    }
+  });
 })();

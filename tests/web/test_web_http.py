@@ -181,3 +181,34 @@ def test_admin_changes_a_role_and_revokes_at_once(web_server: WebServer) -> None
             assert gone.status_code == 303 and gone.headers["location"].startswith("/login")
     finally:
         del USERS["temp"]
+
+
+def test_bulk_decision_from_the_queue(web_server: WebServer) -> None:
+    api = httpx.Client(
+        base_url=web_server.url, headers={"Authorization": f"Bearer {web_server.tokens['adam']}"}
+    )
+    ids = [
+        api.get("/alerts", params={"type": kind}).json()["results"][0]["id"]
+        for kind in ("identity_churn", "structuring")
+    ]
+    with sign_in_client(web_server, "ana") as client:
+        queue = client.get("/alerts", params={"severity": "medium"}).text
+        for alert_id in ids:  # each row offers its checkbox
+            assert f'name="alert" value="{alert_id}"' in queue
+        answer = client.post(
+            "/alerts/decisions",
+            data={
+                "csrf": csrf_of(client),
+                "alert": [str(i) for i in ids],
+                "outcome": "escalated",
+                "reason": "same structuring ring",
+                "back": "/alerts?severity=medium",
+            },
+        )
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/alerts?severity=medium&decided=2"
+    for alert_id in ids:
+        decisions = api.get(f"/alerts/{alert_id}").json()["decisions"]
+        assert [(d["outcome"], d["decided_by"], d["reason"]) for d in decisions] == [
+            ("escalated", "ana", "same structuring ring")
+        ]

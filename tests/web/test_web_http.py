@@ -212,3 +212,15 @@ def test_bulk_decision_from_the_queue(web_server: WebServer) -> None:
         assert [(d["outcome"], d["decided_by"], d["reason"]) for d in decisions] == [
             ("escalated", "ana", "same structuring ring")
         ]
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example/"])
+def test_sign_in_never_redirects_off_site(web_server: WebServer, target: str) -> None:
+    with httpx.Client(base_url=web_server.url, headers={"Accept": "text/html"}) as client:
+        csrf = csrf_of(client, "/login")
+        answer = client.post(
+            "/login",
+            data={"csrf": csrf, "username": "vic", "password": USERS["vic"][1], "next": target},
+        )
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/alerts"

@@ -250,7 +250,7 @@ def create_web_app(settings: Settings) -> FastAPI:
     # -- signing in and out ------------------------------------------------------------------
     def _next(target: str | None) -> str:
         # Only a path on this site (no scheme, no //host): an open redirect is a phishing aid.
-        if target and target.startswith("/") and not target.startswith("//"):
+        if target and target.startswith("/") and not target.startswith(("//", "/\\")):
             return target
         return "/alerts"
 

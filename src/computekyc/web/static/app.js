@@ -33,7 +33,7 @@
       tooltip: {},
       series: [{
         type: "graph", layout: "force", roam: true, draggable: true,
-        zoom: nodes.length <= 4 ? 1.7 : nodes.length <= 8 ? 1.2 : 1,
+        zoom: nodes.length <= 3 ? 1.6 : nodes.length <= 5 ? 1.1 : 0.9,
         force: { repulsion: opts.repulsion || 420, edgeLength: opts.edgeLength || 170 },
         edgeSymbol: opts.directed ? ["none", "arrow"] : ["none", "none"], edgeSymbolSize: 10,
         lineStyle: { width: 2, color: "#6e7781" },

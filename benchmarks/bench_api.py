@@ -2,18 +2,29 @@
 
 Starts ``computekyc serve`` on a free loopback port over a home holding the list mirror, makes a
 viewer token with ``computekyc users add``, then sends single-name ``POST /match/default``
-requests at 1, 8 and 32 concurrent clients for a fixed number of requests each, and one
-100-query batch. Prints throughput and p50/p95/p99 latency beside yente's published figures
-(about 4 requests/s per vCPU, p95 near 1 s at 8 concurrent clients, as its users report).
-Targets on a 2-core box: at least 300 requests/s and p99 at most 50 ms at 8 concurrent.
+requests at 1, 8 and 32 concurrent clients (keep-alive connections) and one 100-query batch.
+Prints throughput and p50/p95/p99 latency beside the targets and yente's published figures, and
+the CPU the server and the client spent per request (read from /proc: on a shared machine
+wall-clock figures move with the neighbours' load, CPU per request much less).
 
-Usage: .venv/bin/python benchmarks/bench_api.py [--requests 2000] [--workers 2] [--shared ../shared]
+The client is a few lines of asyncio speaking HTTP/1.1 over keep-alive connections (one request
+per connection at a time, TCP_NODELAY as curl and browsers set it): it costs a fraction of a
+millisecond per request, where a full HTTP client library costs as much CPU as the server and,
+on a two-core machine, takes that CPU from it.
+
+``--baseline-src DIR`` serves a second, older source tree (``git archive main src | tar -x -C
+DIR``) over its own home and runs every step against both, one after the other, so the two are
+compared under the same load.
+
+Usage: .venv/bin/python benchmarks/bench_api.py [--requests 3000] [--workers 2]
+       [--shared ../shared] [--baseline-src DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import os
 import random
@@ -23,12 +34,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 REPO = Path(__file__).resolve().parents[1]
-YENTE = "yente (users' reports): ~4 req/s per vCPU, p95 ~1 s at 8 concurrent"
+# yente, as its users report it (no official load figures are published): about 4 requests/s per
+# vCPU for /match, and p95 near 1 s at 8 concurrent clients.
+YENTE_RPS_PER_VCPU = 4.0
+YENTE_P95_MS_AT_8 = 1000.0
+TARGET_RPS_AT_8 = 300.0
+TARGET_P99_MS_AT_8 = 50.0
+CORES = os.cpu_count() or 1
 
 
 def free_port() -> int:
@@ -37,11 +53,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+def cli(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "computekyc", *args],
         env=env,
-        input=stdin,
         capture_output=True,
         text=True,
         check=True,
@@ -51,8 +66,6 @@ def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
 
 def names(shared: Path, count: int) -> list[str]:
     """Realistic query names: the labelled name pairs' left-hand names, shuffled."""
-    import csv
-
     path = shared / "data" / "eval" / "names" / "nomenklatura_name_bench.csv"
     with path.open(encoding="utf-8") as handle:
         pool = [row["name1"] for row in csv.DictReader(handle) if row.get("name1")]
@@ -60,116 +73,232 @@ def names(shared: Path, count: int) -> list[str]:
     return [rng.choice(pool) for _ in range(count)]
 
 
+def match_body(names_: list[str]) -> bytes:
+    queries = {
+        f"q{i}": {"schema": "LegalEntity", "properties": {"name": [name]}}
+        for i, name in enumerate(names_)
+    }
+    return json.dumps({"queries": queries}).encode()
+
+
+def request_bytes(port: int, token: str, body: bytes) -> bytes:
+    head = (
+        f"POST /match/default HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, payload: bytes
+) -> int:
+    """Send one request, read its whole answer; the HTTP status."""
+    writer.write(payload)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = None
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == b"content-length":
+            length = int(value)
+    if length is None:
+        raise RuntimeError("an answer without Content-Length")
+    await reader.readexactly(length)
+    return status
+
+
 async def run_load(
-    url: str, token: str, queries: list[str], concurrency: int
+    port: int, payloads: list[bytes], concurrency: int
 ) -> tuple[float, list[float], int]:
     latencies: list[float] = []
     failures = 0
-    pending = iter(queries)
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    # TCP_NODELAY as curl, requests and browsers set it: without it httpx's separate header and
-    # body writes wait on the server's delayed ACK (~40 ms a request, a client-side artefact).
-    transport = httpx.AsyncHTTPTransport(
-        limits=limits, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-    )
-    async with httpx.AsyncClient(
-        base_url=url, headers=headers, transport=transport, timeout=30
-    ) as c:
+    pending = iter(payloads)
 
-        async def worker() -> None:
-            nonlocal failures
-            for name in pending:
-                body = {"queries": {"q": {"schema": "LegalEntity", "properties": {"name": [name]}}}}
+    async def connection() -> None:
+        nonlocal failures
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            for payload in pending:
                 started = time.perf_counter()
-                response = await c.post("/match/default", json=body)
+                status = await _exchange(reader, writer, payload)
                 latencies.append(time.perf_counter() - started)
-                failures += response.status_code != 200
+                failures += status != 200
+        finally:
+            writer.close()
 
+    started = time.perf_counter()
+    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies, failures
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (the uvicorn workers), from /proc."""
+    total = 0
+    pids = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    for one in set(pids):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else 0.0
+
+
+@dataclass
+class Served:
+    label: str
+    port: int
+    token: str
+    process: subprocess.Popen[bytes]
+
+
+def prepare(label: str, src: Path, shared: Path, workers: int) -> Served:
+    home = Path(tempfile.mkdtemp(prefix=f"ck-bench-api-{label}-"))
+    env = {**os.environ, "COMPUTEKYC_HOME": str(home), "PYTHONPATH": str(src)}
+    env.pop("COMPUTEKYC_DATABASE_URL", None)
+    print(f"[{label}] loading the list mirror into {home} …", flush=True)
+    cli(env, "lists", "update", "--from", str(shared / "data" / "lists"))
+    token = json.loads(cli(env, "users", "add", "bench", "--role", "viewer", "--json"))["token"]
+    port = free_port()
+    # The default log level: one JSON access line per request, as in production (to a file).
+    log = (home / "serve.log").open("wb")
+    command = ["computekyc", "serve", "--port", str(port), "--workers", str(workers)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", *command], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    return Served(label, port, token, process)
+
+
+def wait_ready(served: Served) -> None:
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{served.port}/readyz", timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+    raise SystemExit(f"[{served.label}] the server did not become ready in 600 s")
+
+
+def measure(served: Served, pool: list[str], concurrency: int, count: int) -> dict[str, float]:
+    payloads = [request_bytes(served.port, served.token, match_body([n])) for n in pool[:count]]
+    server_before, client_before = cpu_seconds(served.process.pid), time.process_time()
+    elapsed, latencies, failed = asyncio.run(run_load(served.port, payloads, concurrency))
+    server_cpu = cpu_seconds(served.process.pid) - server_before
+    client_cpu = time.process_time() - client_before
+    done = len(latencies)
+    return {
+        "rps": done / elapsed,
+        "p50": pct(latencies, 50),
+        "p95": pct(latencies, 95),
+        "p99": pct(latencies, 99),
+        "failed": failed,
+        "server_ms": 1000 * server_cpu / done,
+        "client_ms": 1000 * client_cpu / done,
+    }
+
+
+def batch(served: Served, pool: list[str]) -> tuple[float, int]:
+    payload = request_bytes(served.port, served.token, match_body(pool[:100]))
+
+    async def once() -> tuple[float, int]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        status = await _exchange(reader, writer, payload)
         elapsed = time.perf_counter() - started
-    return elapsed, latencies, failures
+        writer.close()
+        return elapsed, status
 
-
-def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) > 1 else 0.0
+    return asyncio.run(once())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    parser.add_argument("--baseline-src", type=Path, help="an older src/ tree to compare with")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="ck-bench-api-"))
-    env = {**os.environ, "COMPUTEKYC_HOME": str(home)}
-    env.pop("COMPUTEKYC_DATABASE_URL", None)
-    print(f"loading the list mirror into {home} …", flush=True)
-    cli(env, "lists", "update", "--from", str(args.shared / "data" / "lists"))
-    token = json.loads(cli(env, "users", "add", "bench", "--role", "viewer", "--json"))["token"]
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "computekyc",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise SystemExit("the server did not become ready in 300 s")
+        import uvloop
+
+        uvloop.install()  # the client's own loop costs less CPU with it
+    except ImportError:
+        pass
+    servers = [prepare("this", REPO / "src", args.shared, args.workers)]
+    if args.baseline_src:
+        servers.insert(0, prepare("baseline", args.baseline_src, args.shared, args.workers))
+    try:
+        for served in servers:
+            wait_ready(served)
         pool = names(args.shared, args.requests)
-        asyncio.run(run_load(url, token, pool[:200], 8))  # warm up every worker
-        print(f"\nPOST /match/default, one name a request, {args.workers} uvicorn worker(s)")
-        print(
-            f"{'clients':>8} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'failed':>7}"
-        )
+        for served in servers:  # warm every worker
+            measure(served, pool, 8, min(400, len(pool)))
+        results: dict[tuple[str, int], dict[str, float]] = {}
         for concurrency in (1, 8, 32):
-            count = args.requests if concurrency > 1 else max(200, args.requests // 5)
-            elapsed, lat, failed = asyncio.run(run_load(url, token, pool[:count], concurrency))
-            print(
-                f"{concurrency:>8} {len(lat) / elapsed:>9.1f} {pct(lat, 50):>8.1f} "
-                f"{pct(lat, 95):>8.1f} {pct(lat, 99):>8.1f} {failed:>7}"
-            )
-        batch = {
-            "queries": {
-                f"q{i}": {"schema": "LegalEntity", "properties": {"name": [n]}}
-                for i, n in enumerate(pool[:100])
-            }
-        }
-        started = time.perf_counter()
-        response = httpx.post(
-            url + "/match/default",
-            json=batch,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=120,
-        )
-        print(
-            f"\n100-query batch: {time.perf_counter() - started:.2f} s "
-            f"(HTTP {response.status_code}, {len(response.json().get('responses', {}))} answers)"
-        )
-        print(f"baseline: {YENTE}; targets here: ≥ 300 req/s and p99 ≤ 50 ms at 8 clients")
+            count = args.requests if concurrency > 1 else max(300, args.requests // 5)
+            for served in servers:
+                results[served.label, concurrency] = measure(served, pool, concurrency, count)
+        batches = {served.label: batch(served, pool) for served in servers}
+        report(servers, results, batches, args.workers)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for served in servers:
+            served.process.terminate()
+            served.process.wait(timeout=30)
+
+
+def report(
+    servers: list[Served],
+    results: dict[tuple[str, int], dict[str, float]],
+    batches: dict[str, tuple[float, int]],
+    workers: int,
+) -> None:
+    print(
+        f"\nPOST /match/default, one name a request, {workers} uvicorn worker(s), "
+        f"{CORES} cores (load average {os.getloadavg()[0]:.1f})"
+    )
+    print(
+        f"{'server':>9} {'clients':>7} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'failed':>6} {'server CPU ms/req':>18} {'client CPU ms/req':>18}"
+    )
+    for (label, concurrency), r in results.items():
+        print(
+            f"{label:>9} {concurrency:>7} {r['rps']:>8.1f} {r['p50']:>7.1f} {r['p95']:>7.1f} "
+            f"{r['p99']:>7.1f} {r['failed']:>6.0f} {r['server_ms']:>18.2f} {r['client_ms']:>18.2f}"
+        )
+    for label, (seconds, status) in batches.items():
+        print(f"{label:>9} 100-query batch: {seconds * 1000:.0f} ms (HTTP {status})")
+    this = results["this", 8]
+    yente_rps = YENTE_RPS_PER_VCPU * CORES
+    print(f"\nat 8 concurrent clients   {'this run':>10} {'target':>10} {'yente':>12}")
+    print(f"  requests/s              {this['rps']:>10.1f} {'≥ 300':>10} {f'~{yente_rps:.0f}':>12}")
+    print(f"  p95 ms                  {this['p95']:>10.1f} {'—':>10} {'~1000':>12}")
+    print(f"  p99 ms                  {this['p99']:>10.1f} {'≤ 50':>10} {'—':>12}")
+    capacity = 1000 / this["server_ms"] * CORES if this["server_ms"] else 0.0
+    print(
+        f"  server CPU per request  {this['server_ms']:>10.2f} ms: at most ~{capacity:.0f} "
+        f"requests/s on {CORES} idle cores with the client elsewhere"
+    )
+    met = this["rps"] >= TARGET_RPS_AT_8 and this["p99"] <= TARGET_P99_MS_AT_8
+    print(
+        "  targets "
+        + ("met" if met else "NOT met")
+        + f" (yente: {YENTE_RPS_PER_VCPU:g} req/s per vCPU, p95 ~{YENTE_P95_MS_AT_8:.0f} ms at 8)"
+    )
 
 
 if __name__ == "__main__":

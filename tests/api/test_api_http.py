@@ -60,6 +60,7 @@ def _concrete(path: str) -> str:
         .replace("{case_id}", "999999")
         .replace("{entity_id}", "no-such-party")
         .replace("{scan_id}", "no-such-scan")
+        .replace("{customer_id}", "no-such-customer")
     )
 
 

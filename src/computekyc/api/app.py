@@ -2,25 +2,21 @@
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at run time.
 
-import json
 import logging
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from computekyc import __version__
-from computekyc.api import problems, reports, reports_runs, scans, screening, workflow
+from computekyc.api import customers, problems, reports, reports_runs, scans, screening, workflow
+from computekyc.api.middleware import RequestContext
 from computekyc.services.indexes import IndexHolder, index_holder
 from computekyc.settings import Settings
 
-MAX_BODY_BYTES = 1_048_576  # a request body over 1 MiB is refused (413)
 log = logging.getLogger("computekyc.api")
-access = logging.getLogger("computekyc.api.access")
 
 
 def create_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI:
@@ -52,41 +48,16 @@ def create_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI
     app.include_router(scans.router)
     app.include_router(reports.router)
     app.include_router(reports_runs.router)
+    app.include_router(customers.router)
     app.state.scans = scans.ScanJobs()
+    from computekyc import web  # the analyst's UI: /login, /alerts… for browsers, under /ui
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request.state.request_id = (request.headers.get("x-request-id") or "")[
-            :64
-        ] or uuid.uuid4().hex[:16]
-        started = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            response: Response = problems.problem_response(
-                request, 413, "Content Too Large", f"the body limit is {MAX_BODY_BYTES} bytes"
-            )
-        else:
-            response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        principal = getattr(request.state, "principal", None)
-        access.info(
-            json.dumps(
-                {
-                    "request_id": request.state.request_id,
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                    "user": principal.user if principal else None,
-                }
-            )
-        )
-        return response
+    web.install(app, settings)
+
+    app.add_middleware(RequestContext)
 
     @app.get("/healthz", tags=["System"])
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         """Alive."""
         return {"status": "ok"}
 

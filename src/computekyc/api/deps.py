@@ -1,4 +1,7 @@
-"""Typed dependencies the routes share: the acting user per permission, settings, the index."""
+"""Typed dependencies the routes share: the acting user per permission, settings, the index.
+
+They are coroutines: FastAPI runs a plain function dependency in the thread pool, a hop that
+costs more than these look-ups."""
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at run time.
 
@@ -22,17 +25,17 @@ ScanRunner = Annotated[Actor, Depends(needs(Permission.SCANS_RUN))]
 UserManager = Annotated[Actor, Depends(needs(Permission.USERS_MANAGE))]
 
 
-def settings_of(request: Request) -> Settings:
+async def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def holder_of(request: Request) -> IndexHolder:
+async def holder_of(request: Request) -> IndexHolder:
     holder: IndexHolder = request.app.state.holder
     return holder
 
 
-def request_id(request: Request) -> str:
+async def request_id(request: Request) -> str:
     rid: str = request.state.request_id
     return rid
 

@@ -5,6 +5,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from computekyc import __version__
 from computekyc.api.deps import Index, Screener
@@ -43,8 +44,11 @@ def _served_for(holder: IndexHolder, dataset: str) -> tuple[LoadedIndex, set[str
     return served, {dataset.upper()}
 
 
+INLINE_QUERIES = 4  # up to this many queries are answered on the event loop (~2 ms each)
+
+
 @router.post("/match/{dataset}")
-def match(
+async def match(
     dataset: str,
     body: EntityMatchQuery,
     actor: Screener,
@@ -64,8 +68,26 @@ def match(
         problem = check_example(example)
         if problem is not None:
             raise Problem(400, "Bad Request", f"query {key!r}: {problem}")
+    args = (holder, dataset, body, limit, threshold, cutoff, algorithm, set(exclude_entity_ids))
+    # A few names are answered at once on the event loop: a hop to the thread pool costs more
+    # than screening one. A batch, or a server still loading its first index, goes to a thread
+    # so that other requests are not held up behind it.
+    if len(body.queries) <= INLINE_QUERIES and holder.ready():
+        return _match(*args)
+    return await run_in_threadpool(_match, *args)
+
+
+def _match(
+    holder: IndexHolder,
+    dataset: str,
+    body: EntityMatchQuery,
+    limit: int,
+    threshold: float,
+    cutoff: float,
+    algorithm: str,
+    excluded: set[str],
+) -> dict[str, Any]:
     served, sources = _served_for(holder, dataset)
-    excluded = set(exclude_entity_ids)
     floor = min(cutoff, threshold)
     responses: dict[str, Any] = {}
     for key, example in body.queries.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 
 from computekyc.lists import Party, PartyType
 from computekyc.lists.countries import country_code
@@ -70,8 +70,13 @@ class EntityExample(BaseModel):
     schema_: Schema = Field(..., alias="schema", examples=["Company"])
     properties: ExampleProperties = Field(..., examples=[{"name": ["Hikvision"]}])
 
+    _props: dict[str, Any] | None = PrivateAttr(None)
+
     def props(self) -> dict[str, Any]:
-        return self.properties.model_dump()
+        """The properties as plain values (dumped once: every reader of a query asks)."""
+        if self._props is None:
+            self._props = self.properties.model_dump()
+        return self._props
 
 
 class EntityMatchQuery(BaseModel):
@@ -80,8 +85,10 @@ class EntityMatchQuery(BaseModel):
     queries: dict[str, EntityExample]
 
 
-def values(example: EntityExample, prop: str) -> list[str]:
-    raw = example.props().get(prop, [])
+def _values(props: dict[str, Any], prop: str) -> list[str]:
+    raw = props.get(prop)
+    if raw is None:
+        return []
     items = [raw] if isinstance(raw, str) else raw
     return [v.strip() for v in items if isinstance(v, str) and v.strip()]
 
@@ -98,16 +105,17 @@ def check_example(example: EntityExample) -> str | None:
             return f"property {prop!r} has {len(items)} values (at most {MAX_VALUES})"
         if any(len(v) > MAX_VALUE_LENGTH for v in items):
             return f"property {prop!r} has a value over {MAX_VALUE_LENGTH} characters"
-    if not any(values(example, p) for p in NAME_PROPERTIES):
+    if not any(_values(example.props(), p) for p in NAME_PROPERTIES):
         return "the query has no name (properties.name)"
     return None
 
 
 def echo(example: EntityExample) -> dict[str, Any]:
     """The query as understood: lists of values, countries as ISO codes (as yente echoes it)."""
+    given = example.props()
     props: dict[str, list[str]] = {}
-    for prop in example.props():
-        items = values(example, prop)
+    for prop in given:
+        items = _values(given, prop)
         if prop in COUNTRY_PROPERTIES:
             items = [(country_code(v) or v).lower() for v in items]
         props[prop] = items
@@ -126,15 +134,16 @@ def party_type_of(schema: str) -> str | None:
 
 def queries_of(example: EntityExample) -> list[Query]:
     """One screening query per name the example gives, carrying its other facts."""
+    given = example.props()
     countries = [
-        code for p in COUNTRY_PROPERTIES for c in values(example, p) if (code := country_code(c))
+        code for p in COUNTRY_PROPERTIES for c in _values(given, p) if (code := country_code(c))
     ]
-    births = values(example, "birthDate")
-    identifiers = {p: v for p in ID_PROPERTIES for v in values(example, p)[:1]}
+    births = _values(given, "birthDate")
+    identifiers = {p: v for p in ID_PROPERTIES for v in _values(given, p)[:1]}
     kind = party_type_of(example.schema_)
     names: list[str] = []
     for prop in NAME_PROPERTIES:
-        for name in values(example, prop):
+        for name in _values(given, prop):
             if name not in names:
                 names.append(name)
     return [

@@ -1,4 +1,5 @@
-"""The book and scan tables as queries see them (created by migration ``0002_book_scans``)."""
+"""The book and scan tables as queries see them (created by migration ``0002_book_scans``;
+record content, account owners and the latest scan's determinations by ``0003_book_content``)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ book_records = Table(
     Column("content_hash", Text, nullable=False),
     Column("added_revision", Integer, primary_key=True),
     Column("removed_revision", Integer),
+    Column("content", Text),  # canonical JSON of the record version (NULL before 0003)
+    Column("owner_id", Text),  # an account's customer
 )
 
 book_entities = Table(
@@ -74,4 +77,13 @@ scans = Table(
     Column("snapshot", Text, nullable=False),
     Column("book_revision", Integer, nullable=False),
     Column("counts", Text, nullable=False),
+)
+
+scan_determinations = Table(
+    "scan_determinations",
+    metadata,
+    Column("scan_id", Integer, primary_key=True),
+    Column("provider", Text, nullable=False),
+    Column("customer_id", Text, primary_key=True),
+    Column("determinations", Text, nullable=False),  # JSON list, one per rented chip
 )

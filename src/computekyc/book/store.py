@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection
 
+from computekyc.book.content import account_content, customer_content, stored_text
 from computekyc.book.reader import Book
 from computekyc.book.schema import book_records, book_revisions
 from computekyc.workflow.db import utc_now
@@ -112,6 +113,7 @@ def plan_import(connection: Connection, book: Book) -> BookImport:
 
 def write_import(connection: Connection, book: Book, plan: BookImport) -> int:
     """Store the revision (nothing when the book is byte-for-byte the latest one)."""
+    _fill_missing_content(connection, book)
     if plan.revision is not None:
         return plan.revision
     counts = plan.counts()
@@ -131,6 +133,7 @@ def write_import(connection: Connection, book: Book, plan: BookImport) -> int:
         "customer": {c.id: c.content_hash for c in book.customers},
         "account": {a.id: a.content_hash for a in book.accounts},
     }
+    contents = _contents(book, plan)
     for kind, delta in (("customer", plan.customers), ("account", plan.accounts)):
         gone = sorted(delta.changed | delta.removed)
         for start in range(0, len(gone), 500):
@@ -154,6 +157,7 @@ def write_import(connection: Connection, book: Book, plan: BookImport) -> int:
                 "content_hash": hashes[kind][record_id],
                 "added_revision": revision,
                 "removed_revision": None,
+                **contents[kind][record_id],
             }
             for record_id in sorted(delta.new | delta.changed)
         ]
@@ -161,3 +165,60 @@ def write_import(connection: Connection, book: Book, plan: BookImport) -> int:
             connection.execute(insert(book_records), rows)
     plan.revision = revision
     return revision
+
+
+def _contents(book: Book, plan: BookImport) -> dict[str, dict[str, dict[str, str | None]]]:
+    """The stored content (and an account's customer) of the new and changed records."""
+    customers = plan.customers.touched
+    accounts = plan.accounts.touched
+    return {
+        "customer": {
+            c.id: {"content": stored_text(customer_content(c)), "owner_id": None}
+            for c in book.customers
+            if c.id in customers
+        },
+        "account": {
+            a.id: {"content": stored_text(account_content(a)), "owner_id": a.record.customer_id}
+            for a in book.accounts
+            if a.id in accounts
+        },
+    }
+
+
+def _fill_missing_content(connection: Connection, book: Book) -> None:
+    """Live rows stored before record content was kept get it from this reading (the rows
+    whose content hash still matches: the content is the same record)."""
+    missing = connection.execute(
+        select(book_records.c.kind, book_records.c.record_id, book_records.c.content_hash).where(
+            book_records.c.provider == book.provider,
+            book_records.c.removed_revision.is_(None),
+            book_records.c.content.is_(None),
+        )
+    ).all()
+    if not missing:
+        return
+    customers = {c.id: c for c in book.customers}
+    accounts = {a.id: a for a in book.accounts}
+    for kind, record_id, digest in missing:
+        values: dict[str, str | None]
+        customer = customers.get(record_id) if kind == "customer" else None
+        account = accounts.get(record_id) if kind == "account" else None
+        if customer is not None and customer.content_hash == digest:
+            values = {"content": stored_text(customer_content(customer)), "owner_id": None}
+        elif account is not None and account.content_hash == digest:
+            values = {
+                "content": stored_text(account_content(account)),
+                "owner_id": account.record.customer_id,
+            }
+        else:
+            continue
+        connection.execute(
+            update(book_records)
+            .where(
+                book_records.c.provider == book.provider,
+                book_records.c.kind == kind,
+                book_records.c.record_id == record_id,
+                book_records.c.removed_revision.is_(None),
+            )
+            .values(**values)
+        )

@@ -48,6 +48,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "link": ("link", "Account linking: resolve cloud accounts to the entities behind them."),
     "scan": ("scan", "Screen, determine and link a provider's book; raise and update alerts."),
     "alerts": ("alerts casework", "The alert queue raised by `computekyc scan`."),
+    "customers": (
+        "customers",
+        "Customers of the book: record, determinations, accounts, links, alerts.",
+    ),
     "cases": ("casework", "Cases: alerts of one subject worked together."),
     "users": ("casework", "Users, roles and API tokens."),
     "audit": ("casework", "The tamper-evident audit trail."),

@@ -47,7 +47,6 @@ def _format(value: str | None, output: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-
 def _actor(settings: Settings, user: str | None) -> Actor:
     from computekyc.services.casework import acting_user
 
@@ -104,7 +103,6 @@ def certification_command(
     write_bytes(output, render(report, kind, certification_html))
     if not is_stdio(output):
         typer.echo(f"report: certification {year} written to {output}", err=True)
-
 
 
 def register(app: typer.Typer) -> None:

@@ -108,3 +108,17 @@ def snapshot_diff(
     store = list_store(settings)
     pair = diff_pair(store, old, new)
     return pair, store.diff(pair.old, pair.new)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshots:
+    """Every list snapshot, oldest first, and the active one's id (None before any load)."""
+
+    active: int | None
+    snapshots: list[SnapshotInfo]
+
+
+def list_snapshots(settings: Settings) -> Snapshots:
+    store = list_store(settings)
+    active = store.active_snapshot()
+    return Snapshots(active.id if active else None, list(store.snapshots()))

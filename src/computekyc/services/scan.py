@@ -32,6 +32,7 @@ from computekyc.linking import GeoIP, link_accounts, open_geoip
 from computekyc.linking.geoip import GeoIPNotFound
 from computekyc.ownership import load_rules
 from computekyc.services.alerting import ScanFacts, build_drafts, customer_queries
+from computekyc.services.customers import save_determinations
 from computekyc.services.determination import PrescreenedScreener, determine_many
 from computekyc.services.footprint import find_footprint, usage_texts
 from computekyc.services.indexes import index_holder
@@ -410,6 +411,7 @@ def run_scan(
         ).inserted_primary_key
         assert inserted is not None
         scan_id = int(inserted[0])
+        save_determinations(connection, scan_id, book.provider, determinations)
         _audit_scan(
             connection,
             actor or local_operator(),

@@ -27,7 +27,7 @@ from .conftest import Scanned
 # One worker runs a module: its scan and reports are made once (module fixtures).
 pytestmark = pytest.mark.xdist_group("reports")
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCHEMA = REPO / "docs" / "schemas" / "training-runs.schema.json"
 GPUS, SECONDS = 16384, 20 * 86400  # job 9001: 2048 nodes x 8 H100 for 20 days
 UTILISATION = 0.4  # sacct carries no tensor-active telemetry: the default utilisation

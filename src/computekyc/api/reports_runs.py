@@ -8,7 +8,8 @@ signed checkpoint, as the token's user.
 # No `from __future__ import annotations`: FastAPI reads these annotations at run time.
 
 from datetime import date
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -19,57 +20,63 @@ from computekyc.api.security import needs
 from computekyc.audit import Actor
 from computekyc.users import Permission
 
+if TYPE_CHECKING:
+    from computekyc.services.reports_runs import ReportFile
+
 router = APIRouter(tags=["Reports"], responses=RESPONSES)
 ReportReader = Annotated[Actor, Depends(needs(Permission.REPORTS_READ))]
 Format = Literal["json", "html", "pdf"]
 ProviderDir = Annotated[
-    str, Query(min_length=1, max_length=4096, description="the provider folder on the server")
+    str | None,
+    Query(
+        min_length=1,
+        max_length=4096,
+        description="the provider folder on the server, to show its records (each saying "
+        "whether the latest scan imported it); default: the book as the latest scan imported it",
+    ),
 ]
 
 
-def _answer(content: bytes, fmt: str, name: str) -> Response:
-    from computekyc.reports import MEDIA_TYPES
+def _provider(text: str | None) -> Path | None:
+    return None if text is None else _folder(text, "provider_dir")
 
+
+def _answer(found: "ReportFile", fmt: str) -> Response:
     headers = (
-        {} if fmt == "json" else {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+        {}
+        if fmt == "json"
+        else {"Content-Disposition": f'attachment; filename="{found.file_name}"'}
     )
-    return Response(content, media_type=MEDIA_TYPES[fmt], headers=headers)
+    return Response(found.data, media_type=found.media_type, headers=headers)
 
 
 @router.get("/reports/training-runs")
 def training_runs(
     actor: ReportReader,
     settings: AppSettings,
-    provider_dir: ProviderDir,
     first: Annotated[date, Query(alias="from")],
     last: Annotated[date, Query(alias="to")],
     format: Format = "json",
+    provider_dir: ProviderDir = None,
 ) -> Response:
     """Runs and cumulative threshold crossings of the period, with who ran them (the
     ``report training-runs`` document; JSON follows docs/schemas/training-runs.schema.json)."""
-    from computekyc.reports import render, training_runs_html
-    from computekyc.services.reports_runs import training_runs_report
+    from computekyc.services.reports_runs import training_runs_file
 
-    report = training_runs_report(
-        settings, _folder(provider_dir, "provider_dir"), first, last, actor=actor
-    )
-    content = render(report, format, training_runs_html)
-    return _answer(content, format, f"training-runs-{first}-{last}")
+    found = training_runs_file(settings, _provider(provider_dir), first, last, format, actor=actor)
+    return _answer(found, format)
 
 
 @router.get("/reports/certification")
 def certification(
     actor: ReportReader,
     settings: AppSettings,
-    provider_dir: ProviderDir,
     year: Annotated[int, Query(ge=2000, le=9999)],
     format: Format = "json",
+    provider_dir: ProviderDir = None,
 ) -> Response:
     """The annual program summary (the ``report certification`` document)."""
-    from computekyc.reports import certification_html, render
-    from computekyc.services.reports_runs import certification_report
+    from computekyc.services.reports_runs import certification_file
 
-    report = certification_report(
-        settings, _folder(provider_dir, "provider_dir"), year, actor=actor
-    )
-    return _answer(render(report, format, certification_html), format, f"certification-{year}")
+    found = certification_file(settings, _provider(provider_dir), year, format, actor=actor)
+    return _answer(found, format)

@@ -1,6 +1,7 @@
 """``computekyc report training-runs|certification``: the reports for a regulator or an auditor.
 
-Both read the provider folder (the customer book), the ingested usage and the workflow
+Both read the customer book as the latest scan imported it (or, with ``--provider DIR``, the
+folder, saying of each record whether the scan imported it), the ingested usage and the workflow
 database, record themselves in the audit log with a signed checkpoint, and write JSON, HTML
 (charts inline) or PDF — the format from ``--format``, else from the output's suffix.
 """
@@ -20,7 +21,10 @@ from computekyc.settings import Settings
 from computekyc.users import local_operator
 
 PROVIDER_OPTION = typer.Option(
-    ..., "--provider", help="The provider folder (customers, accounts, usage) the scans read."
+    None,
+    "--provider",
+    help="The provider folder the scans read: show its records, each saying whether the latest "
+    "scan imported it (default: the book as the latest scan imported it).",
 )
 FORMAT_OPTION = typer.Option(
     None, "--format", help="json, html or pdf (default: from the output's suffix, else json)."
@@ -53,15 +57,15 @@ def _actor(settings: Settings, user: str | None) -> Actor:
     return local_operator() if user is None else acting_user(settings, user)
 
 
-def _provider(path: Path) -> Path:
-    if not path.is_dir():
+def _provider(path: Path | None) -> Path | None:
+    if path is not None and not path.is_dir():
         raise OptionError(f"--provider: {path} is not a folder")
     return path
 
 
 def training_runs_command(
     ctx: typer.Context,
-    provider: Path = PROVIDER_OPTION,
+    provider: Path | None = PROVIDER_OPTION,
     first: str = typer.Option(..., "--from", help="First day of the period (YYYY-MM-DD)."),
     last: str = typer.Option(..., "--to", help="Last day of the period (YYYY-MM-DD)."),
     fmt: str | None = FORMAT_OPTION,
@@ -69,38 +73,38 @@ def training_runs_command(
     user: str | None = USER_OPTION,
 ) -> None:
     """Runs and cumulative threshold crossings of a period, with who ran them and why reported."""
-    from computekyc.reports import render, training_runs_html
-    from computekyc.services.reports_runs import training_runs_report
+    from computekyc.services.reports_runs import training_runs_file
 
     settings: Settings = ctx.obj
     start, end = _day(first, "--from"), _day(last, "--to")
     kind = _format(fmt, output, ("json", "html", "pdf"))
     check_output(output, "--output")
-    report = training_runs_report(
-        settings, _provider(provider), start, end, actor=_actor(settings, user)
+    found = training_runs_file(
+        settings, _provider(provider), start, end, kind, actor=_actor(settings, user)
     )
-    write_bytes(output, render(report, kind, training_runs_html))
+    write_bytes(output, found.data)
     if not is_stdio(output):
-        typer.echo(f"report: {len(report['runs'])} entries written to {output}", err=True)
+        typer.echo(f"report: {len(found.report['runs'])} entries written to {output}", err=True)
 
 
 def certification_command(
     ctx: typer.Context,
-    provider: Path = PROVIDER_OPTION,
+    provider: Path | None = PROVIDER_OPTION,
     year: int = typer.Option(..., "--year", help="The calendar year (YYYY)."),
     fmt: str | None = FORMAT_OPTION,
     output: str = OUTPUT_OPTION,
     user: str | None = USER_OPTION,
 ) -> None:
     """The annual program summary: identification, resellers, alerts, decisions, lists, audit."""
-    from computekyc.reports import certification_html, render
-    from computekyc.services.reports_runs import certification_report
+    from computekyc.services.reports_runs import certification_file
 
     settings: Settings = ctx.obj
     kind = _format(fmt, output, ("json", "html", "pdf"))
     check_output(output, "--output")
-    report = certification_report(settings, _provider(provider), year, actor=_actor(settings, user))
-    write_bytes(output, render(report, kind, certification_html))
+    found = certification_file(
+        settings, _provider(provider), year, kind, actor=_actor(settings, user)
+    )
+    write_bytes(output, found.data)
     if not is_stdio(output):
         typer.echo(f"report: certification {year} written to {output}", err=True)
 

@@ -12,7 +12,12 @@ from computekyc.linking.cluster import Entity, Link
 from computekyc.linking.evaluate import Accuracy, accuracy
 from computekyc.linking.geoip import GeoIP, open_geoip
 from computekyc.linking.pipeline import LinkResult, NotLinked, explain, link_accounts, run
-from computekyc.linking.records import AccountInputError, AccountRecord, load_accounts
+from computekyc.linking.records import (
+    AccountInputError,
+    AccountRecord,
+    load_accounts,
+    parse_record,
+)
 from computekyc.linking.signals import UsageInputError, load_usage, parse_usage
 
 __all__ = [
@@ -31,6 +36,7 @@ __all__ = [
     "load_accounts",
     "load_usage",
     "open_geoip",
+    "parse_record",
     "parse_usage",
     "run",
 ]

@@ -1,10 +1,12 @@
 """Reports for regulators and auditors: training runs in a period, and the annual certification.
 
-Each report reads the provider folder (the customer book as the latest scan imported it: a
-record that differs says so), the ingested usage, the workflow database (entities, alerts,
-decisions, list snapshots) and the active list snapshot; it is recorded in the audit log with a
-digest of its content, and a signed audit checkpoint taken in the same transaction is part of
-the report, so an auditor can tie the document to the trail.
+Each report reads the customer book as the latest scan imported it (each record version's
+content is stored with its revision; given the provider folder instead, it reads the folder and
+says of each record whether it is the one the latest scan imported), the ingested usage, the
+workflow database (entities, alerts, decisions, list snapshots) and the active list snapshot;
+it is recorded in the audit log with a digest of its content, and a signed audit checkpoint
+taken in the same transaction is part of the report, so an auditor can tie the document to the
+trail.
 """
 
 from __future__ import annotations
@@ -25,12 +27,20 @@ from sqlalchemy.engine import Connection
 from computekyc import audit, users
 from computekyc.alerts.schema import alerts as alerts_table
 from computekyc.audit import Actor, AuditEntry, canonical_json
-from computekyc.book import Book, BookCustomer, plan_import, read_book
-from computekyc.book.schema import book_entities, book_linking
+from computekyc.book import (
+    Book,
+    BookAccount,
+    BookCustomer,
+    parse_book_customer,
+    plan_import,
+    read_book,
+)
+from computekyc.book.schema import book_entities, book_linking, book_records, book_revisions
 from computekyc.casework import subject_statuses
 from computekyc.casework.schema import decisions as decisions_table
 from computekyc.chips import UnknownHardware, assumed_chip, get_chip
-from computekyc.exc import OptionError, StateError
+from computekyc.exc import ConflictError, OptionError, StateError
+from computekyc.linking import parse_record
 from computekyc.lists.store import ListStore
 from computekyc.ownership import load_rules
 from computekyc.reports import certification as cert
@@ -54,7 +64,31 @@ from computekyc.users import OPERATOR_ROLE, Permission, local_operator
 from computekyc.workflow import open_database
 from computekyc.workflow.db import utc_now
 
-__all__ = ["ReportContext", "certification_report", "training_runs_report"]
+__all__ = [
+    "ReportContext",
+    "ReportFile",
+    "certification_file",
+    "certification_report",
+    "training_runs_file",
+    "training_runs_report",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFile:
+    """A report made and rendered: its bytes, media type and file name, and the document."""
+
+    data: bytes
+    media_type: str
+    file_name: str
+    report: dict[str, Any]
+
+
+def _file(report: dict[str, Any], fmt: str, name: str) -> ReportFile:
+    from computekyc.reports import MEDIA_TYPES, certification_html, render, training_runs_html
+
+    html_of = certification_html if report["report"] == cert.REPORT_KIND else training_runs_html
+    return ReportFile(render(report, fmt, html_of), MEDIA_TYPES[fmt], f"{name}.{fmt}", report)
 
 
 @dataclass(slots=True)
@@ -139,21 +173,89 @@ def _determinable(label: str) -> str:
         return assumed_chip(None).chip.id
 
 
-def _context(settings: Settings, actor: Actor | None, book: Book) -> ReportContext:
-    """Who asks (refused without ``reports.read``), and which folder records are the ones the
-    latest scan imported (a record edited or added since is shown, and says so)."""
+def _provider(connection: Connection) -> str:
+    """The provider whose book the database holds (one; several must be told apart)."""
+    found = sorted(
+        str(p) for p in connection.execute(select(book_revisions.c.provider).distinct()).scalars()
+    )
+    if not found:
+        raise StateError("no customer book imported yet: run `computekyc scan PROVIDER_DIR` first")
+    if len(found) > 1:
+        raise ConflictError(
+            f"the database holds the books of {', '.join(found)}: name the provider folder "
+            "with --provider DIR"
+        )
+    return found[0]
+
+
+def _stored_book(connection: Connection, provider: str) -> tuple[Book, int]:
+    """The provider's live book records as the latest scan imported them (their stored
+    content), and the latest revision. A record imported before content was stored cannot be
+    shown: refused, naming the way out (an identity left blank could read as a clear)."""
+    revision = connection.execute(
+        select(book_revisions.c.id)
+        .where(book_revisions.c.provider == provider)
+        .order_by(book_revisions.c.id.desc())
+        .limit(1)
+    ).scalar_one()
+    rows = connection.execute(
+        select(
+            book_records.c.kind,
+            book_records.c.record_id,
+            book_records.c.content_hash,
+            book_records.c.added_revision,
+            book_records.c.content,
+        )
+        .where(book_records.c.provider == provider, book_records.c.removed_revision.is_(None))
+        .order_by(book_records.c.kind.desc(), book_records.c.record_id)
+    ).all()
+    missing = [r.record_id for r in rows if r.content is None]
+    if missing:
+        raise StateError(
+            f"{len(missing)} records of the book of {provider} (first {missing[0]!r}) were "
+            "imported before record content was stored: run the scan again (it stores them), "
+            "or pass the provider folder with --provider DIR"
+        )
+    customers: list[BookCustomer] = []
+    accounts: list[BookAccount] = []
+    for row in rows:
+        data = json.loads(row.content)
+        where = Path(f"book of {provider}, revision {row.added_revision}")
+        if row.kind == "customer":
+            web = [str(w) for w in data.pop("web", [])]
+            parsed = parse_book_customer(data, where, 0)
+            parsed.customer.line = None  # a stored version, not a line of a file
+            customers.append(
+                BookCustomer(parsed.customer, parsed.other_names, row.content_hash, web)
+            )
+        else:
+            record = parse_record(data, str(where), 0, card_free=True)
+            accounts.append(BookAccount(record, str(row.content_hash)))
+    folder = Path(provider)  # no folder: the book's name stands for it
+    return Book(provider, folder, customers, accounts), int(revision)
+
+
+def _context(
+    settings: Settings, actor: Actor | None, provider_dir: Path | None
+) -> tuple[ReportContext, Book]:
+    """Who asks (refused without ``reports.read``) and the book: as the latest scan imported
+    it, or — given the provider folder — the folder's records, each saying whether it is the
+    one the latest scan imported (a record edited or added since is shown, and says so)."""
     who = actor or local_operator()
     _require(who)
+    revision: int | None
     with open_database(settings).connect() as connection:
-        plan = plan_import(connection, book)
-    return ReportContext(
-        who,
-        utc_now(),
-        book.provider,
-        plan.previous_revision,
-        plan.customers.unchanged,
-        plan.accounts.unchanged,
-    )
+        if provider_dir is None:
+            book, revision = _stored_book(connection, _provider(connection))
+            customers = {c.id for c in book.customers}
+            accounts = {a.id for a in book.accounts}
+        else:
+            book = read_book(provider_dir)
+            plan = plan_import(connection, book)
+            revision = plan.previous_revision
+            customers, accounts = plan.customers.unchanged, plan.accounts.unchanged
+    context = ReportContext(who, utc_now(), book.provider, revision, customers, accounts)
+    return context, book
 
 
 def _record(
@@ -203,7 +305,7 @@ def _daily(
 
 def training_runs_report(
     settings: Settings,
-    provider_dir: Path,
+    provider_dir: Path | None,
     first: date,
     last: date,
     *,
@@ -217,8 +319,7 @@ def training_runs_report(
         raise OptionError(f"--from {first} is after --to {last}")
     criteria = training_criteria()
     accounting = usage_settings or UsageSettings()
-    book = read_book(provider_dir)
-    context = _context(settings, actor, book)
+    context, book = _context(settings, actor, provider_dir)
     customers_ok, accounts_ok = context.customers_in_book, context.accounts_in_book
     with open_database(settings).connect() as connection:
         entity_of, entities = _entities(connection, book.provider)
@@ -362,7 +463,7 @@ def _rows(connection: Connection, table: Table, columns: tuple[str, ...]) -> lis
 
 def certification_report(
     settings: Settings,
-    provider_dir: Path,
+    provider_dir: Path | None,
     year: int,
     *,
     actor: Actor | None = None,
@@ -370,8 +471,7 @@ def certification_report(
     """The annual program summary (see :mod:`computekyc.reports.certification`)."""
     if not 2000 <= year <= 9999:
         raise OptionError(f"--year must be a four-digit year, not {year}")
-    book = read_book(provider_dir)
-    context = _context(settings, actor, book)
+    context, book = _context(settings, actor, provider_dir)
     criteria = certification_criteria()
     engine = open_database(settings)
     with engine.connect() as connection:
@@ -413,3 +513,34 @@ def certification_report(
         body["rule_versions"],
     )
     return body
+
+
+# -- rendered, for the command line, the API and the web UI ---------------------------------------
+def training_runs_file(
+    settings: Settings,
+    provider_dir: Path | None,
+    first: date,
+    last: date,
+    fmt: str,
+    *,
+    actor: Actor | None = None,
+) -> ReportFile:
+    """:func:`training_runs_report` rendered as JSON, HTML or PDF."""
+    report = training_runs_report(settings, provider_dir, first, last, actor=actor)
+    return _file(report, fmt, f"training-runs-{first}-{last}")
+
+
+def certification_file(
+    settings: Settings,
+    provider_dir: Path | None,
+    year: int,
+    fmt: str,
+    *,
+    actor: Actor | None = None,
+) -> ReportFile:
+    """:func:`certification_report` rendered as JSON, HTML or PDF."""
+    return _file(
+        certification_report(settings, provider_dir, year, actor=actor),
+        fmt,
+        f"certification-{year}",
+    )

@@ -54,9 +54,9 @@ def decided(scanned: Scanned) -> dict[str, Any]:
     return {"alerts": alerts, "tokens": tokens}
 
 
-def _certification(provider: Path, target: Path) -> None:
-    """``report certification`` through the real command line."""
-    args = ["report", "certification", "--provider", str(provider), "--year", str(YEAR)]
+def _certification(target: Path) -> None:
+    """``report certification`` through the real command line, on the book as scanned."""
+    args = ["report", "certification", "--year", str(YEAR)]
     result = CliRunner().invoke(app, [*args, "--output", str(target)])
     assert result.exit_code == 0, result.output
 
@@ -66,7 +66,7 @@ def report(
     scanned: Scanned, decided: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     target = tmp_path_factory.mktemp("cert") / "certification.json"
-    _certification(scanned.provider, target)
+    _certification(target)
     loaded: dict[str, Any] = json.loads(target.read_text(encoding="utf-8"))
     return loaded
 
@@ -117,7 +117,7 @@ def test_html_and_pdf_with_the_alerts_chart(
     scanned: Scanned, decided: dict[str, Any], tmp_path: Path
 ) -> None:
     for fmt in ("html", "pdf"):
-        _certification(scanned.provider, tmp_path / f"cert.{fmt}")
+        _certification(tmp_path / f"cert.{fmt}")
     html = (tmp_path / "cert.html").read_text(encoding="utf-8")
     assert "<svg" in html and "headquarters_d5" in html
     pdftoppm = shutil.which("pdftoppm")
@@ -144,7 +144,7 @@ def test_over_http_an_auditor_reads_it_an_analyst_does_not(
     from computekyc.api.app import create_app
 
     with TestClient(create_app(scanned.settings)) as client:
-        params = {"provider_dir": str(scanned.provider), "year": YEAR}
+        params = {"year": YEAR}
         denied = client.get(
             "/reports/certification",
             params=params,
@@ -163,7 +163,6 @@ def test_over_http_an_auditor_reads_it_an_analyst_does_not(
         pdf = client.get(
             "/reports/training-runs",
             params={
-                "provider_dir": str(scanned.provider),
                 "from": "2026-10-01",
                 "to": "2026-10-31",
                 "format": "pdf",

@@ -1,6 +1,7 @@
 """`computekyc report training-runs` on a hand-built provider: a Chinese customer's 16,384-GPU
 pre-training run (and a tiny one under the floor), a US customer's small fine-tune, and a
-16-GPU day on an account no customer of the book holds."""
+16-GPU day on an account no customer of the book holds. The report reads the book as the scan
+imported it (no provider folder); one test passes the folder and sees an edited record."""
 
 from __future__ import annotations
 
@@ -45,8 +46,6 @@ def reports(scanned: Scanned, tmp_path_factory: pytest.TempPathFactory) -> dict[
             [
                 "report",
                 "training-runs",
-                "--provider",
-                str(scanned.provider),
                 "--from",
                 "2026-10-01",
                 "--to",
@@ -88,13 +87,32 @@ def test_the_foreign_pretraining_run_is_reported_with_its_figures(
     assert chip["status"] == "controlled" and chip["gpu_hours"] == run["gpu_hours"]
 
 
-def test_the_customer_is_shown_as_the_book_holds_it(reports: dict[str, Path]) -> None:
+def _stored_hash(scanned: Scanned, kind: str, record_id: str) -> str:
+    from sqlalchemy import select
+
+    from computekyc.book.schema import book_records
+
+    with open_database(scanned.settings).connect() as connection:
+        return str(
+            connection.execute(
+                select(book_records.c.content_hash).where(
+                    book_records.c.kind == kind, book_records.c.record_id == record_id
+                )
+            ).scalar_one()
+        )
+
+
+def test_the_customer_is_shown_as_the_book_holds_it(
+    reports: dict[str, Path], scanned: Scanned
+) -> None:
     run = next(r for r in _report(reports)["runs"] if r["kind"] == "run")
     customer = run["customer"]
     assert customer["id"] == "c-cn" and customer["country"] == "CN"
     assert customer["identifiers"] == {"uscc": "91330106MA2KLY0X5Q"}
     assert customer["addresses"] == ["88 Wenyi West Road, Xihu District, Hangzhou 310012"]
     assert customer["matches_book"] is True
+    assert customer["content_hash"] == _stored_hash(scanned, "customer", "c-cn")
+    assert customer["record"]["file"].startswith("book of provider, revision ")
     owners = {(o["path"], o["share"]) for o in customer["beneficial_owners"]}
     assert owners == {
         ("Hangzhou Lanyue Model Lab Co., Ltd. > Chen Yuwen", 60),
@@ -158,10 +176,8 @@ def test_a_run_without_a_customer_is_reported_as_unknown_never_clear(
 
 
 def test_a_record_edited_since_the_scan_says_so(scanned: Scanned, tmp_path: Path) -> None:
-    from datetime import date
-
-    from computekyc.services.reports_runs import training_runs_report
-
+    """Given the folder (--provider), the report shows its records and says which one the
+    latest scan did not import; without it, the book as scanned is shown."""
     edited = tmp_path / "provider"  # the same provider name, one customer moved
     shutil.copytree(scanned.provider, edited)
     lines = (edited / "customers.jsonl").read_text(encoding="utf-8").splitlines()
@@ -169,11 +185,22 @@ def test_a_record_edited_since_the_scan_says_so(scanned: Scanned, tmp_path: Path
     moved["addresses"] = ["1 Binjiang Avenue, Hangzhou"]
     lines[0] = json.dumps(moved, ensure_ascii=False)
     (edited / "customers.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    report = training_runs_report(scanned.settings, edited, date(2026, 10, 1), date(2026, 10, 31))
-    run = next(r for r in report["runs"] if r["id"] == "a-cn#run1")
+    period = ["--from", "2026-10-01", "--to", "2026-10-31"]
+    for folder, name in ((edited, "folder.json"), (None, "book.json")):
+        provider = [] if folder is None else ["--provider", str(folder)]
+        args = ["report", "training-runs", *provider, *period, "-o", str(tmp_path / name)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+    folder_report = json.loads((tmp_path / "folder.json").read_text(encoding="utf-8"))
+    run = next(r for r in folder_report["runs"] if r["id"] == "a-cn#run1")
     assert run["customer"]["addresses"] == ["1 Binjiang Avenue, Hangzhou"]
     assert run["customer"]["matches_book"] is False
+    assert run["customer"]["record"]["file"].endswith("customers.jsonl")
     assert run["accounts"][0]["matches_book"] is True
+    book_report = json.loads((tmp_path / "book.json").read_text(encoding="utf-8"))
+    run = next(r for r in book_report["runs"] if r["id"] == "a-cn#run1")
+    assert run["customer"]["addresses"] == ["88 Wenyi West Road, Xihu District, Hangzhou 310012"]
+    assert run["customer"]["matches_book"] is True
 
 
 def test_the_domestic_small_run_is_left_out(reports: dict[str, Path]) -> None:
@@ -230,7 +257,7 @@ def _near(rgb: tuple[int, int, int], target: tuple[int, int, int]) -> bool:
 
 def test_bad_periods_and_formats_are_usage_errors(scanned: Scanned, tmp_path: Path) -> None:
     runner = CliRunner()
-    base = ["report", "training-runs", "--provider", str(scanned.provider)]
+    base = ["report", "training-runs"]
     backwards = runner.invoke(
         app, [*base, "--from", "2026-10-31", "--to", "2026-10-01", "-o", str(tmp_path / "a")]
     )

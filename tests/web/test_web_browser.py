@@ -170,6 +170,16 @@ def test_an_analysts_day(browser: Any, web_server: WebServer, screenshots: Path)
         assert page.locator("#verify-result").inner_text().startswith("Intact.")
         _axe(page, "audit", axe)
         page.screenshot(path=str(screenshots / "06-audit.png"), full_page=True)
+        # The auditor's Reports page: a form per report; the screening report downloads.
+        page.get_by_role("link", name="Reports").click()
+        page.wait_for_url(re.compile(r"/reports$"))
+        assert page.get_by_label("From").input_value() and page.get_by_label("Year").input_value()
+        _axe(page, "reports", axe)
+        page.screenshot(path=str(screenshots / "06b-reports.png"), full_page=True)
+        with page.expect_download() as download:
+            page.get_by_label("Format").nth(2).select_option("csv")
+            page.locator("#h-screening ~ form").get_by_role("button", name="Download").click()
+        assert download.value.suggested_filename.startswith("screening-scan-")
         page.goto(web_server.url + "/users")
         assert page.locator("h1").inner_text() == "Not allowed"  # the users page is admin's
         _sign_out(page)

@@ -27,6 +27,10 @@ FORMS = {
     "POST /alerts/decisions": {"alert": "999999", "outcome": "escalated", "reason": "matrix"},
     "POST /alerts/{alert_id}/decision": {"outcome": "escalated", "reason": "matrix"},
     "POST /alerts/{alert_id}/approval": {"verdict": "approve", "reason": "matrix"},
+    "POST /reports/training-runs": {"from": "2026-11-01", "to": "2026-11-30", "format": "json"},
+    "POST /reports/certification": {"year": "2026", "format": "json"},
+    "POST /reports/screening": {"format": "csv"},
+    "POST /reports/evidence": {"kind": "alert", "id": "999999"},
 }
 
 
@@ -224,3 +228,79 @@ def test_sign_in_never_redirects_off_site(web_server: WebServer, target: str) ->
         )
         assert answer.status_code == 303
         assert answer.headers["location"] == "/alerts"
+
+
+def test_a_reviewer_downloads_reports_from_the_reports_page(web_server: WebServer) -> None:
+    """The Reports page's forms answer with the same documents the API's routes make (the
+    same services), as the signed-in user; an evidence pack made in the UI verifies."""
+    import json
+
+    from computekyc.services.reports import verify_evidence_pack
+    from computekyc.settings import Settings
+
+    api = httpx.Client(
+        base_url=web_server.url,
+        headers={"Authorization": f"Bearer {web_server.tokens['rita']}"},
+        timeout=120,
+    )
+    period = {"from": "2026-09-01", "to": "2026-11-30"}
+    with sign_in_client(web_server, "rita") as client:
+        page = client.get("/reports")
+        assert page.status_code == 200
+        for action in ("training-runs", "certification", "screening", "evidence"):
+            assert f'action="/reports/{action}"' in page.text
+        assert '<a href="/reports" aria-current="page">Reports</a>' in page.text
+        csrf = csrf_of(client, "/reports")
+        runs = client.post(
+            "/reports/training-runs", data={"csrf": csrf, **period, "format": "json"}
+        )
+        assert runs.status_code == 200, runs.text[:300]
+        assert runs.headers["content-type"].startswith("application/json")
+        assert runs.headers["content-disposition"] == (
+            'attachment; filename="training-runs-2026-09-01-2026-11-30.json"'
+        )
+        from_ui = json.loads(runs.content)
+        from_api = api.get("/reports/training-runs", params=period).json()
+        assert from_ui["generated_by"]["user"] == "rita"
+        assert from_ui["runs"], "the example provider's large runs are reported"
+        assert [r["id"] for r in from_ui["runs"]] == [r["id"] for r in from_api["runs"]]
+        assert from_ui["book_revision"] == from_api["book_revision"]
+        assert all(r["customer"] is None or r["customer"]["matches_book"] for r in from_ui["runs"])
+
+        alert_id = api.get("/alerts", params={"type": "restricted_party_match"}).json()["results"][
+            0
+        ]["id"]
+        assert f"Evidence pack of alert #{alert_id}" in client.get(f"/alerts/{alert_id}").text
+        pack = client.post(
+            "/reports/evidence", data={"csrf": csrf, "kind": "alert", "id": alert_id}
+        )
+        assert pack.status_code == 200, pack.text[:300]
+        assert pack.headers["content-type"] == "application/zip"
+        assert f'filename="evidence-alert-{alert_id}.zip"' in pack.headers["content-disposition"]
+        verified = verify_evidence_pack(Settings(home=web_server.home), pack.content, None)
+        assert verified.intact, verified.findings
+        missing = client.post("/reports/evidence", data={"csrf": csrf, "kind": "case", "id": "9"})
+        assert missing.status_code == 404
+        forged = client.post("/reports/training-runs", data={"csrf": "forged", **period})
+        assert forged.status_code == 403
+    entries = (
+        httpx.Client(
+            base_url=web_server.url,
+            headers={"Authorization": f"Bearer {web_server.tokens['adam']}"},
+        )
+        .get("/audit", params={"limit": 5000})
+        .json()["results"]
+    )
+    made = [(e["action"], e["actor"]["user"]) for e in entries]
+    assert ("report.training_runs", "rita") in made
+
+
+@pytest.mark.parametrize("user", ["vic", "ana"])
+def test_viewers_and_analysts_have_no_reports(web_server: WebServer, user: str) -> None:
+    with sign_in_client(web_server, user) as client:
+        assert client.get("/reports").status_code == 403
+        alerts = client.get("/alerts").text
+        assert 'href="/reports"' not in alerts
+        alert_id = re.search(r'href="/alerts/(\d+)"', alerts)
+        assert alert_id is not None
+        assert "Evidence pack" not in client.get(f"/alerts/{alert_id.group(1)}").text

@@ -65,9 +65,28 @@ PAGE_PERMISSIONS: dict[str, Permission | None] = {
     "POST /users/{user_name}/role": Permission.USERS_MANAGE,
     "POST /users/{user_name}/revocation": Permission.USERS_MANAGE,
     "POST /cases/{case_id}/comments": Permission.DECIDE,  # as the API's route
+    "GET /reports": Permission.REPORTS_READ,
+    "POST /reports/training-runs": Permission.REPORTS_READ,  # as GET /reports/training-runs
+    "POST /reports/certification": Permission.REPORTS_READ,
+    "POST /reports/screening": Permission.REPORTS_READ,
+    "POST /reports/evidence": Permission.REPORTS_READ,  # as GET /reports/{alerts|cases}/…
 }
 # First path segments the UI answers for a browser (no bearer token; HTML, htmx or a form).
-UI_SEGMENTS = {"", "login", "logout", "alerts", "customers", "lists", "audit", "users", "cases"}
+UI_SEGMENTS = {
+    "",
+    "login",
+    "logout",
+    "alerts",
+    "customers",
+    "lists",
+    "audit",
+    "users",
+    "cases",
+    "reports",
+}
+REPORT_FORMATS = ("json", "html", "pdf")
+TABLE_FORMATS = ("csv", "xlsx", "parquet")
+MAX_ID = 2**31 - 1
 OUTCOMES = [
     (Outcome.CONFIRMED, "Confirm"),
     (Outcome.FALSE_POSITIVE, "False positive"),
@@ -620,6 +639,93 @@ def create_web_app(settings: Settings) -> FastAPI:
         casework.comment_case(settings, actor, case_id, text, request_id=request.state.request_id)
         back = _next((form.get("back") or ["/alerts"])[0])
         return RedirectResponse(back + "#history", status_code=303)
+
+    # -- reports: made by the same services as the API's routes, as the signed-in user --------
+    # Making a report writes an audit entry and signs a checkpoint: a form with its CSRF token.
+    def _download(data: bytes, media_type: str, file_name: str) -> Response:
+        disposition = f'attachment; filename="{file_name}"'
+        return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
+
+    def _field(form: dict[str, Any], name: str) -> str:
+        return str((form.get(name) or [""])[0]).strip()[:200]
+
+    def _choice(form: dict[str, Any], allowed: tuple[str, ...]) -> str:
+        value = _field(form, "format") or allowed[0]
+        if value not in allowed:
+            raise Refused(400, f"the format is one of {', '.join(allowed)}")
+        return value
+
+    def _form_day(form: dict[str, Any], name: str, label: str) -> date:
+        try:
+            return date.fromisoformat(_field(form, name))
+        except ValueError:
+            raise Refused(400, f"{label} is a date YYYY-MM-DD") from None
+
+    @web.get("/reports", response_class=HTMLResponse)
+    def reports_page(request: Request) -> HTMLResponse:
+        actor = need(request, PAGE_PERMISSIONS["GET /reports"])
+        today = date.today()
+        return render(
+            request,
+            "reports.html",
+            actor,
+            first=today.replace(day=1).isoformat(),
+            last=today.isoformat(),
+            year=today.year,
+            report_formats=REPORT_FORMATS,
+            table_formats=TABLE_FORMATS,
+        )
+
+    @web.post("/reports/training-runs")
+    async def training_runs_download(request: Request) -> Response:
+        actor = need(request, PAGE_PERMISSIONS["POST /reports/training-runs"])
+        form = await form_of(request)
+        first, last = _form_day(form, "from", "From"), _form_day(form, "to", "To")
+        from computekyc.services.reports_runs import training_runs_file
+
+        found = training_runs_file(
+            settings, None, first, last, _choice(form, REPORT_FORMATS), actor=actor
+        )
+        return _download(found.data, found.media_type, found.file_name)
+
+    @web.post("/reports/certification")
+    async def certification_download(request: Request) -> Response:
+        actor = need(request, PAGE_PERMISSIONS["POST /reports/certification"])
+        form = await form_of(request)
+        year = _field(form, "year")
+        if not (year.isdigit() and 2000 <= int(year) <= 9999):
+            raise Refused(400, "the year is four digits, 2000 or later")
+        from computekyc.services.reports_runs import certification_file
+
+        found = certification_file(
+            settings, None, int(year), _choice(form, REPORT_FORMATS), actor=actor
+        )
+        return _download(found.data, found.media_type, found.file_name)
+
+    @web.post("/reports/screening")
+    async def screening_download(request: Request) -> Response:
+        actor = need(request, PAGE_PERMISSIONS["POST /reports/screening"])
+        form = await form_of(request)
+        from computekyc.reports import ReportFormat
+        from computekyc.services.reports import screening_report
+
+        chosen = ReportFormat(_choice(form, TABLE_FORMATS))
+        report = screening_report(settings, actor, chosen)
+        return _download(report.data, chosen.media_type, report.file_name)
+
+    @web.post("/reports/evidence")
+    async def evidence_download(request: Request) -> Response:
+        actor = need(request, PAGE_PERMISSIONS["POST /reports/evidence"])
+        form = await form_of(request)
+        kind, number = _field(form, "kind") or "alert", _field(form, "id")
+        if kind not in ("alert", "case"):
+            raise Refused(400, "an evidence pack is of an alert or a case")
+        if not (number.isdigit() and 0 < int(number) <= MAX_ID):
+            raise Refused(400, f"the {kind} id is a whole number")
+        from computekyc.services.reports import PackRef, evidence_pack
+
+        pack = evidence_pack(settings, actor, PackRef(kind, int(number)))
+        return _download(pack.data, "application/zip", pack.file_name)
 
     routes = {
         f"{method} {route.path}"

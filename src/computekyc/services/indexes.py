@@ -23,7 +23,8 @@ from typing import TypeVar
 
 from computekyc.bulk import gc_paused
 from computekyc.lists.model import Party
-from computekyc.lists.store import ListStore, SnapshotInfo
+from computekyc.lists.snapshots import SnapshotInfo
+from computekyc.lists.store import ListStore
 from computekyc.ownership import OwnershipGraph, PartyIndex, load_list_parents
 from computekyc.screening import NoSnapshotError, ScreeningIndex, snapshot_cache_key, use_index
 from computekyc.settings import Settings

@@ -8,17 +8,21 @@ tokens, linking records).
   millions of acyclic objects superlinear.
 * :func:`load_yaml` — the shipped data files (chip catalogue, rules) through libyaml's C parser
   when present: the pure-Python one took a quarter of a second of every CLI command.
+* :func:`csv_field_limit`, :func:`check_columns` — CSV readers: a field limit put back after
+  use, and a header naming a column twice refused (a reader would keep only the last).
 """
 
 from __future__ import annotations
 
 import csv
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import yaml
+
+from computekyc.exc import InputError
 
 # Same safe semantics as yaml.safe_load; the C implementation ships with PyYAML's wheels.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -62,3 +66,23 @@ def csv_field_limit(limit: int) -> Iterator[None]:
         yield
     finally:
         csv.field_size_limit(previous)
+
+
+def check_columns(file: str, header: Sequence[str], used: Iterable[str]) -> None:
+    """Refuse a header that names a column the command reads more than once: a CSV reader
+    keeps only the last of them, silently."""
+    twice = {
+        column: [i + 1 for i, name in enumerate(header) if name == column]
+        for column in used
+        if header.count(column) > 1
+    }
+    if twice:
+        listed = "; ".join(
+            f"{column!r} is columns {', '.join(map(str, places))}"
+            for column, places in twice.items()
+        )
+        raise InputError(
+            f"the header names a column more than once ({listed}); keep one of each",
+            file=file,
+            line=1,
+        )

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -87,26 +87,6 @@ def read_text(path: str | Path) -> str:
             file=name,
             line=data.count(b"\n", 0, exc.start) + 1,
         ) from None
-
-
-def check_columns(file: str, header: Sequence[str], used: Iterable[str]) -> None:
-    """Refuse a header that names a column the command reads more than once: a CSV reader
-    keeps only the last of them, silently."""
-    twice = {
-        column: [i + 1 for i, name in enumerate(header) if name == column]
-        for column in used
-        if header.count(column) > 1
-    }
-    if twice:
-        listed = "; ".join(
-            f"{column!r} is columns {', '.join(map(str, places))}"
-            for column, places in twice.items()
-        )
-        raise InputError(
-            f"the header names a column more than once ({listed}); keep one of each",
-            file=file,
-            line=1,
-        )
 
 
 @contextmanager

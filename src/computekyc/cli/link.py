@@ -15,8 +15,8 @@ import typer
 
 from computekyc.cli._io import check_input, check_output, is_stdio, open_output, strict_json
 from computekyc.exc import OptionError
-from computekyc.linking import explain, load_usage, run
-from computekyc.linking.signals import usage_from_store
+from computekyc.linking import explain, run
+from computekyc.settings import Settings
 
 ENGINES = ("duckdb", "spark")
 
@@ -80,9 +80,9 @@ def link_command(
     if output is not None:
         # Before the work: a missing folder or a folder as the target fails now, not after it.
         check_output(output, "--output", [accounts])
-    ops = load_usage(usage) if usage is not None else None
-    if usage_store:
-        ops = {**usage_from_store(), **(ops or {})}
+    from computekyc.services.linking import merge_usage_sources
+
+    ops = merge_usage_sources(Settings.from_env(), usage, usage_store)
     result = run(accounts, "spark" if engine.lower() == "spark" else "duckdb", ops, geoip)
     if output is not None:
         with open_output(output) as handle:

@@ -1,4 +1,7 @@
-"""IO at the edge: list parties, the screening engine and the ownership graph from files."""
+"""IO at the edge: list parties, the screening engine and the ownership graph from files.
+
+The caller says where state lives (the database URL, the home whose disk caches are used):
+nothing here reads the environment."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from computekyc import config
 from computekyc.lists import parties_from, read_file, read_mirror
 from computekyc.lists.model import Party
 from computekyc.lists.store import ListStore
@@ -36,23 +38,30 @@ def parties_digest(parties: Iterable[Party]) -> str:
     return "files-" + digest.hexdigest()[:16]
 
 
-def load_list_data(mirror: Path | None = None, extra_files: Iterable[Path] = ()) -> ListData:
-    """Parties from a mirror folder (or the active stored snapshot) plus extra list files."""
+class NoListData(LookupError):
+    """No mirror folder was given and the list store has no snapshot."""
+
+
+def load_list_data(
+    database_url: str, mirror: Path | None = None, extra_files: Iterable[Path] = ()
+) -> ListData:
+    """Parties from a mirror folder (or the active snapshot of the list store at
+    ``database_url``) plus extra list files."""
     parties: list[Party] = []
     snapshot_id: str | None = None
     cache_key = ""
     if mirror is not None:
         parties.extend(parties_from(read_mirror(mirror)))
     else:
-        store = ListStore.open()
+        store = ListStore.open(database_url)
         try:
             snapshot = store.active_snapshot()
             if snapshot is None:
-                raise LookupError(
+                raise NoListData(
                     "no list snapshot is loaded: run `computekyc lists update` or pass --lists DIR"
                 )
             snapshot_id = f"snapshot-{snapshot.id}"
-            cache_key = snapshot_cache_key(snapshot.id, snapshot.created_at)
+            cache_key = snapshot_cache_key(snapshot.id, snapshot.created_at, database_url)
             parties.extend(store.parties(snapshot.id))
         finally:
             store.close()
@@ -67,24 +76,24 @@ def load_list_data(mirror: Path | None = None, extra_files: Iterable[Path] = ())
     return ListData(parties=parties, snapshot_id=snapshot_id, cache_key=cache_key)
 
 
-def engine_screener(data: ListData, threshold: float = 0.8) -> Screener:
+def engine_screener(data: ListData, home: Path, threshold: float = 0.8) -> Screener:
     """The real screening engine over the parties, behind the ownership Screener protocol.
 
-    The index is cached on disk per snapshot (or per file content), so repeated
+    The index is cached on disk under ``home`` per snapshot (or per file content), so repeated
     determinations do not rebuild it.
     """
-    engine = ScreeningIndex.cached(config.home(), data.cache_key, lambda: data.parties)
-    return EngineScreener(engine, party_index(data), data.snapshot_id, threshold=threshold)
+    engine = ScreeningIndex.cached(home, data.cache_key, lambda: data.parties)
+    return EngineScreener(engine, party_index(data, home), data.snapshot_id, threshold=threshold)
 
 
-def exact_screener(data: ListData) -> Screener:
-    return ExactScreener(party_index(data), data.snapshot_id)
+def exact_screener(data: ListData, home: Path) -> Screener:
+    return ExactScreener(party_index(data, home), data.snapshot_id)
 
 
-def party_index(data: ListData) -> PartyIndex:
+def party_index(data: ListData, home: Path) -> PartyIndex:
     """The parties indexed, with name-part frequencies cached per snapshot like the index."""
     names = (
-        NameFrequencies.cached(config.home(), data.cache_key, lambda: data.parties)
+        NameFrequencies.cached(home, data.cache_key, lambda: data.parties)
         if data.cache_key
         else None
     )

@@ -30,7 +30,7 @@ from computekyc.cli._io import (
     read_text,
     strict_json,
 )
-from computekyc.exc import OptionError
+from computekyc.exc import InputError, OptionError
 
 if TYPE_CHECKING:
     from computekyc.screening import HitGroup, ScreeningIndex
@@ -39,7 +39,6 @@ console = Console()
 err = Console(stderr=True, soft_wrap=True)  # keep file:line: field messages on one line
 eval_app = typer.Typer(help="Measure the matcher on labelled data.", no_args_is_help=True)
 
-TYPES = ("entity", "individual")
 PAIR_COLUMNS = ("name1", "name2", "is_match")
 
 
@@ -51,11 +50,15 @@ def _load_index() -> ScreeningIndex:
 
 
 def _check_type(kind: str | None, option: str) -> str | None:
+    """``entity`` or ``individual`` for any word of the product's party-type vocabulary."""
+    from computekyc.lists import holder_type
+
     if kind is None:
         return None
-    if kind.strip().lower() not in TYPES:
-        raise OptionError(f"{option}: {kind!r} is not one of: {', '.join(TYPES)}")
-    return kind.strip().lower()
+    try:
+        return str(holder_type(kind.strip()))
+    except InputError as error:
+        raise OptionError(f"{option}: {error.message}") from None
 
 
 def _hits_json(groups: list[HitGroup]) -> list[dict[str, Any]]:
@@ -144,7 +147,9 @@ def _table(name: str, groups: list[HitGroup]) -> None:
 def screen_cmd(
     name: str | None = typer.Argument(None, help="The name to screen (any script)."),
     country: str | None = typer.Option(None, "--country", help="ISO 3166 alpha-2 country."),
-    kind: str | None = typer.Option(None, "--type", help="entity or individual."),
+    kind: str | None = typer.Option(
+        None, "--type", help="entity or individual (also company, organization, person…)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     input_file: Path | None = typer.Option(
         None, "--input", help="CSV with a 'name' column ('-' for stdin)."

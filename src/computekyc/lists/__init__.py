@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from computekyc.lists.model import Address, Alias, Identifier, ParentRef, Party, PartyType
     from computekyc.lists.parsing import ListFormatError, ParsedFile, Problem
-    from computekyc.lists.partytypes import party_type
+    from computekyc.lists.partytypes import holder_type, party_type
     from computekyc.lists.reader import detect, parties_from, read_file, read_files, read_mirror
 
 _HOME = {
@@ -28,6 +28,7 @@ _HOME = {
     "ListFormatError": "parsing",
     "ParsedFile": "parsing",
     "Problem": "parsing",
+    "holder_type": "partytypes",
     "party_type": "partytypes",
     "detect": "reader",
     "parties_from": "reader",
@@ -47,6 +48,7 @@ __all__ = [
     "PartyType",
     "Problem",
     "detect",
+    "holder_type",
     "parties_from",
     "party_type",
     "read_file",

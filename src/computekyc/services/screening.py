@@ -28,13 +28,13 @@ from computekyc.alerts import canonical_json
 from computekyc.book.schema import screen_results, screen_snapshots
 from computekyc.bulk import check_columns
 from computekyc.exc import InputError
+from computekyc.lists import holder_type
 from computekyc.lists.model import Party
 from computekyc.lists.store import ListStore
 from computekyc.screening import HitGroup, Query, ScreeningIndex, analyze, group_hits
 from computekyc.services.indexes import LoadedIndex
 
 HitRecord = dict[str, Any]  # Hit.to_dict(): party, score and the token-by-token explanation
-SCREEN_TYPES = ("entity", "individual")
 # The columns a screening CSV may have; each at most once (a CSV reader keeps only the last).
 SCREEN_COLUMNS = ("id", "name", "type", "country", "date_of_birth")
 _CHUNK = 500
@@ -72,19 +72,24 @@ class BatchResult:
 
 
 def parse_screen_row(path: Path, line: int, record: Mapping[str, str | None]) -> ScreenRow:
+    """One CSV row: the first problem found (name, type, country, date of birth) or its query;
+    ``type`` takes any word of the product's party-type vocabulary."""
     ident = (record.get("id") or "").strip() or None
     name = (record.get("name") or "").strip()
-    kind = (record.get("type") or "").strip().lower() or None
+    kind = (record.get("type") or "").strip() or None
     dob = (record.get("date_of_birth") or "").strip() or None
     country = (record.get("country") or "").strip().upper() or None
     problem: str | None = None
     if not name:
         problem = "name: empty"
-    elif kind is not None and kind not in SCREEN_TYPES:
-        problem = f"type: {kind!r} is not entity or individual"
-    elif country is not None and (len(country) != 2 or not country.isalpha()):
+    elif kind is not None:
+        try:
+            kind = str(holder_type(kind))
+        except InputError as error:
+            problem = f"type: {error.message}"
+    if problem is None and country is not None and (len(country) != 2 or not country.isalpha()):
         problem = f"country: {country!r} is not an ISO 3166 alpha-2 code"
-    elif dob is not None:
+    if problem is None and dob is not None:
         try:
             date.fromisoformat(dob) if len(dob) > 4 else int(dob)
         except ValueError:

@@ -8,6 +8,8 @@ tokens, linking records).
   millions of acyclic objects superlinear.
 * :func:`load_yaml` — the shipped data files (chip catalogue, rules) through libyaml's C parser
   when present: the pure-Python one took a quarter of a second of every CLI command.
+* :func:`atomic_file`, :func:`save_pickle` — files (disk caches, command outputs) replaced only
+  once they are whole, through a temporary file of their own.
 * :func:`csv_field_limit`, :func:`check_columns` — CSV readers: a field limit put back after
   use, and a header naming a column twice refused (a reader would keep only the last).
 """
@@ -16,9 +18,13 @@ from __future__ import annotations
 
 import csv
 import gc
+import os
+import pickle
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -48,6 +54,28 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A binary file written whole or not at all: into a temporary file of its own beside
+    ``path`` (two processes writing the same cache at once never rename each other's
+    half-written file), renamed over ``path`` when the block ends; an error removes it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def save_pickle(path: Path, value: object) -> None:
+    """Our own disk cache: ``value`` pickled into ``path`` atomically."""
+    with atomic_file(path) as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def load_yaml(text: str) -> Any:

@@ -9,15 +9,16 @@ replaced once it is whole.
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from computekyc.bulk import atomic_file
 from computekyc.exc import InputError, OptionError
 
 if TYPE_CHECKING:
@@ -106,15 +107,8 @@ def open_output(path: str | Path) -> Iterator[TextIO]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    target = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_file(Path(path)) as raw, io.TextIOWrapper(raw, "utf-8", newline="") as handle:
+        yield handle
 
 
 def strict_json(value: Any, *, indent: int | None = None) -> str:

@@ -14,7 +14,7 @@ from computekyc.exc import EXIT_INPUT, EXIT_STATE
 from computekyc.lists import download
 from computekyc.lists.download import OFFICIAL, DownloadError
 from computekyc.lists.store import ListStore
-from computekyc.settings import LISTS_MIRROR_ENV
+from computekyc.settings import LISTS_MIRROR_ENV, Settings
 
 runner = CliRunner()
 
@@ -34,7 +34,7 @@ def test_unreachable_url_changes_nothing(mirror_store: ListStore, ck_home: Path)
 
 def test_http_error_status_is_reported(ck_home: Path) -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(503))
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     with pytest.raises(DownloadError, match="HTTP 503"):
         download.update(
             store,
@@ -56,7 +56,7 @@ def test_update_downloads_official_files_then_loads(ck_home: Path, lists_dir: Pa
         seen.append(str(request.url))
         return httpx.Response(200, content=by_url[str(request.url)].read_bytes())
 
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     result = download.update(
         store, ck_home / "downloads", show_progress=False, transport=httpx.MockTransport(serve)
     )

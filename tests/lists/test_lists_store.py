@@ -14,6 +14,7 @@ from sqlalchemy.schema import CreateTable
 from computekyc.lists import ListFormatError, Party, read_mirror
 from computekyc.lists import store as store_mod
 from computekyc.lists.store import DropRefused, ListStore
+from computekyc.settings import Settings
 
 
 def _count(store: ListStore, table: Table) -> int:
@@ -125,7 +126,7 @@ def _ents(path: Path) -> dict[str, str]:
 
 
 def test_sdn_diff_2021_to_2024(ck_home: Path, archive_dir: Path, lists_dir: Path) -> None:
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     old = store.load_files([archive_dir / "sdn_2021-08-18.csv"]).snapshot.id
     new = store.load_files([lists_dir / "ofac" / "sdn.csv"]).snapshot.id
     diff = store.diff(old, new)

@@ -10,13 +10,14 @@ from typer.testing import CliRunner
 
 from computekyc.cli import app
 from computekyc.lists.store import ListStore
+from computekyc.settings import Settings
 
 runner = CliRunner()
 
 
 @pytest.fixture()
 def loaded_home(ck_home: Path, lists_dir: Path) -> Path:
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     try:
         store.load_files(
             [

@@ -44,9 +44,12 @@ PAIR_COLUMNS = ("name1", "name2", "is_match")
 
 def _load_index() -> ScreeningIndex:
     from computekyc.screening import index_from_store
+    from computekyc.settings import Settings
 
+    settings = Settings.from_env()
     with err.status("Loading the screening index of the active list snapshot…"):
-        return index_from_store()  # NoSnapshotError is a StateError: exit 3
+        # NoSnapshotError is a StateError: exit 3
+        return index_from_store(settings.sqlalchemy_url, settings.ensure_home())
 
 
 def _check_type(kind: str | None, option: str) -> str | None:

@@ -1,6 +1,6 @@
 """The versioned list store: snapshots of feeds, party content deduplicated by hash.
 
-SQLAlchemy Core; SQLite by default (``computekyc.config.database_url()``), any SQLAlchemy URL
+SQLAlchemy Core; SQLite by default (``Settings.sqlalchemy_url``), any SQLAlchemy URL
 (PostgreSQL) works: only portable SQL is used. Values read from list files (party ids, file
 names, field names) are ``Text``: SQLite never enforced a ``VARCHAR(n)``, so on PostgreSQL a
 width would turn a file SQLite accepts into a failed load. On PostgreSQL, loads also take a
@@ -60,7 +60,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
 
-from computekyc import config
 from computekyc.exc import StateError
 from computekyc.lists.diff import ListDiff, PartyRef, compare
 from computekyc.lists.model import Address, Alias, Identifier, ParentRef, Party
@@ -359,8 +358,8 @@ class ListStore:
             raise
 
     @classmethod
-    def open(cls, url: str | None = None) -> ListStore:
-        url = url or config.database_url()
+    def open(cls, url: str) -> ListStore:
+        """The store in the database at ``url`` (its own engine, disposed by :meth:`close`)."""
         with database_errors(url):  # bad URL, missing driver, unreachable server: exit 3
             return cls(create_engine(url))
 

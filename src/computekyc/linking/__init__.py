@@ -11,7 +11,14 @@ from __future__ import annotations
 from computekyc.linking.cluster import Entity, Link
 from computekyc.linking.evaluate import Accuracy, accuracy
 from computekyc.linking.geoip import GeoIP, open_geoip
-from computekyc.linking.pipeline import LinkResult, NotLinked, explain, link_accounts, run
+from computekyc.linking.pipeline import (
+    LinkResult,
+    NotLinked,
+    explain,
+    link_accounts,
+    run,
+    state_dir,
+)
 from computekyc.linking.records import (
     AccountInputError,
     AccountRecord,
@@ -39,4 +46,5 @@ __all__ = [
     "parse_record",
     "parse_usage",
     "run",
+    "state_dir",
 ]

@@ -1,4 +1,7 @@
-"""IO at the edge: list parties, the screening engine and the ownership graph from files."""
+"""IO at the edge: list parties, the screening engine and the ownership graph from files.
+
+The caller says where state lives (the database URL, the home whose disk caches are used):
+nothing here reads the environment."""
 
 from __future__ import annotations
 
@@ -8,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from computekyc import config
 from computekyc.lists import parties_from, read_file, read_mirror
 from computekyc.lists.model import Party
-from computekyc.lists.store import ListStore, SnapshotInfo
+from computekyc.lists.snapshots import SnapshotInfo
+from computekyc.lists.store import ListStore
 from computekyc.ownership.ftm import load_ftm
 from computekyc.ownership.gleif import load_gleif
 from computekyc.ownership.graph import OwnershipGraph
@@ -39,10 +42,18 @@ def parties_digest(parties: Iterable[Party]) -> str:
     return "files-" + digest.hexdigest()[:16]
 
 
+class NoListData(LookupError):
+    """No mirror folder was given and the list store has no snapshot."""
+
+
 def load_list_data(
-    mirror: Path | None = None, extra_files: Iterable[Path] = (), as_of: date | None = None
+    database_url: str,
+    mirror: Path | None = None,
+    extra_files: Iterable[Path] = (),
+    as_of: date | None = None,
 ) -> ListData:
-    """Parties from a mirror folder (or a stored snapshot) plus extra list files.
+    """Parties from a mirror folder (or a snapshot of the list store at ``database_url``) plus
+    extra list files.
 
     The stored snapshot is the one in force on ``as_of`` (the newest made by the end of that
     day), else the active one: a determination as of a past day gives the same answer after
@@ -54,11 +65,11 @@ def load_list_data(
     if mirror is not None:
         parties.extend(parties_from(read_mirror(mirror)))
     else:
-        store = ListStore.open()
+        store = ListStore.open(database_url)
         try:
             snapshot, note = _stored_snapshot(store, as_of)
             snapshot_id = f"snapshot-{snapshot.id}"
-            cache_key = snapshot_cache_key(snapshot.id, snapshot.created_at)
+            cache_key = snapshot_cache_key(snapshot.id, snapshot.created_at, database_url)
             parties.extend(store.parties(snapshot.id))
         finally:
             store.close()
@@ -79,11 +90,11 @@ def _stored_snapshot(store: ListStore, as_of: date | None) -> tuple[SnapshotInfo
     if as_of is None:
         active = store.active_snapshot()
         if active is None:
-            raise LookupError(missing)
+            raise NoListData(missing)
         return active, f"lists: snapshot-{active.id} (the active one, loaded {active.created_at})"
     found = store.snapshot_on(as_of)
     if found is None:
-        raise LookupError(missing)
+        raise NoListData(missing)
     snapshot, in_force = found
     if in_force:
         why = f"in force on {as_of}, loaded {snapshot.created_at}"
@@ -95,24 +106,24 @@ def _stored_snapshot(store: ListStore, as_of: date | None) -> tuple[SnapshotInfo
     return snapshot, f"lists: snapshot-{snapshot.id} ({why})"
 
 
-def engine_screener(data: ListData, threshold: float = 0.8) -> Screener:
+def engine_screener(data: ListData, home: Path, threshold: float = 0.8) -> Screener:
     """The real screening engine over the parties, behind the ownership Screener protocol.
 
-    The index is cached on disk per snapshot (or per file content), so repeated
+    The index is cached on disk under ``home`` per snapshot (or per file content), so repeated
     determinations do not rebuild it.
     """
-    engine = ScreeningIndex.cached(config.home(), data.cache_key, lambda: data.parties)
-    return EngineScreener(engine, party_index(data), data.snapshot_id, threshold=threshold)
+    engine = ScreeningIndex.cached(home, data.cache_key, lambda: data.parties)
+    return EngineScreener(engine, party_index(data, home), data.snapshot_id, threshold=threshold)
 
 
-def exact_screener(data: ListData) -> Screener:
-    return ExactScreener(party_index(data), data.snapshot_id)
+def exact_screener(data: ListData, home: Path) -> Screener:
+    return ExactScreener(party_index(data, home), data.snapshot_id)
 
 
-def party_index(data: ListData) -> PartyIndex:
+def party_index(data: ListData, home: Path) -> PartyIndex:
     """The parties indexed, with name-part frequencies cached per snapshot like the index."""
     names = (
-        NameFrequencies.cached(config.home(), data.cache_key, lambda: data.parties)
+        NameFrequencies.cached(home, data.cache_key, lambda: data.parties)
         if data.cache_key
         else None
     )

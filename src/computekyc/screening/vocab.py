@@ -14,8 +14,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from computekyc.config import HOME_ENV
 from computekyc.exc import InputError
+from computekyc.settings import HOME_ENV
 
 ALIAS_FILE = "brand_aliases.csv"
 

@@ -111,6 +111,16 @@ def open_output(path: str | Path) -> Iterator[TextIO]:
         yield handle
 
 
+def write_bytes(path: str | Path, data: bytes) -> None:
+    """A binary output (``-`` for stdout), replaced atomically once it is whole."""
+    if is_stdio(path):
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    with atomic_file(Path(path)) as handle:
+        handle.write(data)
+
+
 def strict_json(value: Any, *, indent: int | None = None) -> str:
     """JSON that every parser accepts: no NaN or Infinity (those are refused, not printed)."""
     try:

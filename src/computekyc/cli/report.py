@@ -2,21 +2,18 @@
 
 This module makes the ``report`` group (:func:`report_group`) and adds ``case``, ``verify`` and
 ``screening``. Another module registered on the same command (``COMMANDS["report"]`` names
-several modules, this one first) adds its commands with ``report_group(app).command(...)``, and
-may write binary reports with :func:`write_bytes`.
+several modules, this one first) adds its commands with ``report_group(app).command(...)``; binary
+reports are written with :func:`computekyc.cli._io.write_bytes`.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
 from pathlib import Path
 
 import typer
 
 from computekyc.audit import Actor
-from computekyc.cli._io import check_input, check_output, strict_json
+from computekyc.cli._io import check_input, check_output, strict_json, write_bytes
 from computekyc.exc import EXIT_FINDINGS, InputError
 from computekyc.reports import ReportFormat
 from computekyc.services import casework
@@ -42,23 +39,6 @@ def report_group(app: typer.Typer) -> typer.Typer:
 
 def _actor(settings: Settings, name: str | None) -> Actor:
     return local_operator() if name is None else casework.acting_user(settings, name)
-
-
-def write_bytes(path: str, data: bytes) -> None:
-    """A binary report to ``path`` (``-`` for stdout), replaced atomically once whole."""
-    if path == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    target = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def case_command(

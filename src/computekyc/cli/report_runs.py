@@ -14,8 +14,8 @@ from pathlib import Path
 import typer
 
 from computekyc.audit import Actor
-from computekyc.cli._io import check_output, is_stdio
-from computekyc.cli.report import report_group, write_bytes
+from computekyc.cli._io import check_output, is_stdio, write_bytes
+from computekyc.cli.report import report_group
 from computekyc.exc import OptionError
 from computekyc.settings import Settings
 from computekyc.users import local_operator

@@ -10,16 +10,15 @@ again later — after newer lists are loaded — gives the same members; only ``
 
 The screening report reads the *screening register* the scan keeps of every name it screened
 (``$COMPUTEKYC_HOME/reports/screening/scan-N.json.gz``, written by :func:`save_register` when the
-scan has committed): the book itself is not kept in the database, only its hashes.
+scan has committed): each role's screened name with its hits as of that scan, which later book
+revisions do not change.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -39,6 +38,7 @@ from computekyc.alerts.store import row_to_alert
 from computekyc.audit import Actor, Checkpoint
 from computekyc.book import Book
 from computekyc.book.schema import scans
+from computekyc.bulk import atomic_file
 from computekyc.exc import ConflictError, NotFoundError, OptionError, StateError
 from computekyc.lists.model import Party
 from computekyc.ownership import RuleSet, load_rules
@@ -548,12 +548,9 @@ def save_register(
     """Keep a scan's screening register (atomically; called once the scan has committed)."""
     path = _register_path(settings, scan_id)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         document = {"scan_id": scan_id, "started": started, "rows": rows}
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+        with atomic_file(path) as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
             handle.write(json.dumps(document, ensure_ascii=False, default=str).encode("utf-8"))
-        os.replace(temp, path)
     except OSError as exc:
         raise StateError(
             f"scan {scan_id} is stored, but its screening register could not be written to "

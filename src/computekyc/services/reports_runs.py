@@ -183,7 +183,7 @@ def _provider(connection: Connection) -> str:
     if len(found) > 1:
         raise ConflictError(
             f"the database holds the books of {', '.join(found)}: name the provider folder "
-            "with --provider DIR"
+            "(--provider DIR; provider_dir= over HTTP)"
         )
     return found[0]
 
@@ -214,7 +214,7 @@ def _stored_book(connection: Connection, provider: str) -> tuple[Book, int]:
         raise StateError(
             f"{len(missing)} records of the book of {provider} (first {missing[0]!r}) were "
             "imported before record content was stored: run the scan again (it stores them), "
-            "or pass the provider folder with --provider DIR"
+            "or name the provider folder (--provider DIR; provider_dir= over HTTP)"
         )
     customers: list[BookCustomer] = []
     accounts: list[BookAccount] = []
@@ -226,7 +226,7 @@ def _stored_book(connection: Connection, provider: str) -> tuple[Book, int]:
             parsed = parse_book_customer(data, where, 0)
             parsed.customer.line = None  # a stored version, not a line of a file
             customers.append(
-                BookCustomer(parsed.customer, parsed.other_names, row.content_hash, web)
+                BookCustomer(parsed.customer, parsed.other_names, str(row.content_hash), web)
             )
         else:
             record = parse_record(data, str(where), 0, card_free=True)

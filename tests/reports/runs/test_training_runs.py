@@ -268,3 +268,46 @@ def test_bad_periods_and_formats_are_usage_errors(scanned: Scanned, tmp_path: Pa
     )
     assert bad_format.exit_code == 2 and "--format" in bad_format.output
     assert not (tmp_path / "a").exists()
+
+
+def test_without_a_folder_the_book_must_be_one_and_whole(scanned: Scanned, tmp_path: Path) -> None:
+    """Without --provider: a database holding two providers' books asks for the folder, and a
+    record stored before record content was kept is refused (never shown blank)."""
+    from datetime import date
+
+    from sqlalchemy import insert, update
+
+    from computekyc.book.schema import book_records, book_revisions
+    from computekyc.exc import ConflictError, StateError
+    from computekyc.services.reports_runs import training_runs_report
+    from computekyc.settings import Settings
+
+    home = tmp_path / "home"
+    shutil.copytree(scanned.settings.home, home)
+    settings = Settings(home=home)
+    period = (date(2026, 10, 1), date(2026, 10, 31))
+    engine = open_database(settings)
+    with engine.begin() as connection:
+        connection.execute(
+            update(book_records).where(book_records.c.record_id == "c-cn").values(content=None)
+        )
+    with pytest.raises(StateError, match="before record content was stored"):
+        training_runs_report(settings, None, *period)
+    # The folder still answers: its records, compared with the book by their hashes.
+    report = training_runs_report(settings, scanned.provider, *period)
+    assert next(r for r in report["runs"] if r["id"] == "a-cn#run1")["customer"]["matches_book"]
+    with engine.begin() as connection:
+        connection.execute(
+            insert(book_revisions).values(
+                provider="another-cloud",
+                content_hash="0" * 64,
+                created_at="2026-11-01T00:00:00Z",
+                customers=0,
+                accounts=0,
+                added=0,
+                changed=0,
+                removed=0,
+            )
+        )
+    with pytest.raises(ConflictError, match="another-cloud, provider"):
+        training_runs_report(settings, None, *period)

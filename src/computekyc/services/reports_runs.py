@@ -179,7 +179,9 @@ def _provider(connection: Connection) -> str:
         str(p) for p in connection.execute(select(book_revisions.c.provider).distinct()).scalars()
     )
     if not found:
-        raise StateError("no customer book imported yet: run `computekyc scan PROVIDER_DIR` first")
+        raise ConflictError(
+            "no customer book imported yet: run `computekyc scan PROVIDER_DIR` first"
+        )
     if len(found) > 1:
         raise ConflictError(
             f"the database holds the books of {', '.join(found)}: name the provider folder "
@@ -211,7 +213,7 @@ def _stored_book(connection: Connection, provider: str) -> tuple[Book, int]:
     ).all()
     missing = [r.record_id for r in rows if r.content is None]
     if missing:
-        raise StateError(
+        raise ConflictError(
             f"{len(missing)} records of the book of {provider} (first {missing[0]!r}) were "
             "imported before record content was stored: run the scan again (it stores them), "
             "or name the provider folder (--provider DIR; provider_dir= over HTTP)"

@@ -278,7 +278,7 @@ def test_without_a_folder_the_book_must_be_one_and_whole(scanned: Scanned, tmp_p
     from sqlalchemy import insert, update
 
     from computekyc.book.schema import book_records, book_revisions
-    from computekyc.exc import ConflictError, StateError
+    from computekyc.exc import ConflictError
     from computekyc.services.reports_runs import training_runs_report
     from computekyc.settings import Settings
 
@@ -291,7 +291,7 @@ def test_without_a_folder_the_book_must_be_one_and_whole(scanned: Scanned, tmp_p
         connection.execute(
             update(book_records).where(book_records.c.record_id == "c-cn").values(content=None)
         )
-    with pytest.raises(StateError, match="before record content was stored"):
+    with pytest.raises(ConflictError, match="before record content was stored"):
         training_runs_report(settings, None, *period)
     # The folder still answers: its records, compared with the book by their hashes.
     report = training_runs_report(settings, scanned.provider, *period)

@@ -37,7 +37,8 @@ def report_group(app: typer.Typer) -> typer.Typer:
     return group
 
 
-def _actor(settings: Settings, name: str | None) -> Actor:
+def report_actor(settings: Settings, name: str | None) -> Actor:
+    """Who makes a report: ``--user NAME``, else the local operator."""
     return local_operator() if name is None else casework.acting_user(settings, name)
 
 
@@ -52,7 +53,7 @@ def case_command(
     ref = service.PackRef.parse(reference)
     check_output(output, "--output")
     settings = Settings.from_env()
-    pack = service.evidence_pack(settings, _actor(settings, by), ref)
+    pack = service.evidence_pack(settings, report_actor(settings, by), ref)
     write_bytes(output, pack.data)
     if output != "-":
         proof = (
@@ -116,7 +117,7 @@ def screening_command(
     chosen = ReportFormat.parse(fmt)
     check_output(output, "--output")
     settings = Settings.from_env()
-    report = service.screening_report(settings, _actor(settings, by), chosen, scan_id=scan)
+    report = service.screening_report(settings, report_actor(settings, by), chosen, scan_id=scan)
     write_bytes(output, report.data)
     if output != "-":
         typer.echo(

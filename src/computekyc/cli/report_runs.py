@@ -13,12 +13,10 @@ from pathlib import Path
 
 import typer
 
-from computekyc.audit import Actor
 from computekyc.cli._io import check_output, is_stdio, write_bytes
-from computekyc.cli.report import report_group
+from computekyc.cli.report import AS_OPTION, report_actor, report_group
 from computekyc.exc import OptionError
 from computekyc.settings import Settings
-from computekyc.users import local_operator
 
 PROVIDER_OPTION = typer.Option(
     None,
@@ -30,7 +28,6 @@ FORMAT_OPTION = typer.Option(
     None, "--format", help="json, html or pdf (default: from the output's suffix, else json)."
 )
 OUTPUT_OPTION = typer.Option(..., "--output", "-o", help="The file to write (- for stdout).")
-USER_OPTION = typer.Option(None, "--user", help="Act as this user (default: the local operator).")
 
 
 def _day(value: str, option: str) -> date:
@@ -51,12 +48,6 @@ def _format(value: str | None, output: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def _actor(settings: Settings, user: str | None) -> Actor:
-    from computekyc.services.casework import acting_user
-
-    return local_operator() if user is None else acting_user(settings, user)
-
-
 def _provider(path: Path | None) -> Path | None:
     if path is not None and not path.is_dir():
         raise OptionError(f"--provider: {path} is not a folder")
@@ -70,7 +61,7 @@ def training_runs_command(
     last: str = typer.Option(..., "--to", help="Last day of the period (YYYY-MM-DD)."),
     fmt: str | None = FORMAT_OPTION,
     output: str = OUTPUT_OPTION,
-    user: str | None = USER_OPTION,
+    user: str | None = AS_OPTION,
 ) -> None:
     """Runs and cumulative threshold crossings of a period, with who ran them and why reported."""
     from computekyc.services.reports_runs import training_runs_file
@@ -80,7 +71,7 @@ def training_runs_command(
     kind = _format(fmt, output, ("json", "html", "pdf"))
     check_output(output, "--output")
     found = training_runs_file(
-        settings, _provider(provider), start, end, kind, actor=_actor(settings, user)
+        settings, _provider(provider), start, end, kind, actor=report_actor(settings, user)
     )
     write_bytes(output, found.data)
     if not is_stdio(output):
@@ -93,7 +84,7 @@ def certification_command(
     year: int = typer.Option(..., "--year", help="The calendar year (YYYY)."),
     fmt: str | None = FORMAT_OPTION,
     output: str = OUTPUT_OPTION,
-    user: str | None = USER_OPTION,
+    user: str | None = AS_OPTION,
 ) -> None:
     """The annual program summary: identification, resellers, alerts, decisions, lists, audit."""
     from computekyc.services.reports_runs import certification_file
@@ -102,7 +93,7 @@ def certification_command(
     kind = _format(fmt, output, ("json", "html", "pdf"))
     check_output(output, "--output")
     found = certification_file(
-        settings, _provider(provider), year, kind, actor=_actor(settings, user)
+        settings, _provider(provider), year, kind, actor=report_actor(settings, user)
     )
     write_bytes(output, found.data)
     if not is_stdio(output):

@@ -36,6 +36,7 @@ from computekyc.book import (
     read_book,
 )
 from computekyc.book.schema import book_entities, book_linking, book_records, book_revisions
+from computekyc.book.store import latest_revision
 from computekyc.casework import subject_statuses
 from computekyc.casework.schema import decisions as decisions_table
 from computekyc.chips import UnknownHardware, assumed_chip, get_chip
@@ -194,12 +195,8 @@ def _stored_book(connection: Connection, provider: str) -> tuple[Book, int]:
     """The provider's live book records as the latest scan imported them (their stored
     content), and the latest revision. A record imported before content was stored cannot be
     shown: refused, naming the way out (an identity left blank could read as a clear)."""
-    revision = connection.execute(
-        select(book_revisions.c.id)
-        .where(book_revisions.c.provider == provider)
-        .order_by(book_revisions.c.id.desc())
-        .limit(1)
-    ).scalar_one()
+    latest = latest_revision(connection, provider)
+    assert latest is not None  # the provider was read from book_revisions
     rows = connection.execute(
         select(
             book_records.c.kind,
@@ -234,7 +231,7 @@ def _stored_book(connection: Connection, provider: str) -> tuple[Book, int]:
             record = parse_record(data, str(where), 0, card_free=True)
             accounts.append(BookAccount(record, str(row.content_hash)))
     folder = Path(provider)  # no folder: the book's name stands for it
-    return Book(provider, folder, customers, accounts), int(revision)
+    return Book(provider, folder, customers, accounts), latest[0]
 
 
 def _context(

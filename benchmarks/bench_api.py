@@ -161,6 +161,7 @@ class Served:
     port: int
     token: str
     process: subprocess.Popen[bytes]
+    log: Path
 
 
 def prepare(label: str, src: Path, shared: Path, workers: int) -> Served:
@@ -172,26 +173,25 @@ def prepare(label: str, src: Path, shared: Path, workers: int) -> Served:
     token = json.loads(cli(env, "users", "add", "bench", "--role", "viewer", "--json"))["token"]
     port = free_port()
     # The default log level: one JSON access line per request, as in production (to a file).
-    log = (home / "serve.log").open("wb")
+    log = home / "serve.log"
     command = ["computekyc", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(
-        [sys.executable, "-m", *command], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", *command], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
-    return Served(label, port, token, process)
+    return Served(label, port, token, process, log)
 
 
-def wait_ready(served: Served) -> None:
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + 600
+def wait_ready(served: Served, workers: int) -> None:
+    """Every worker has loaded its index (a worker still loading accepts no connection, and
+    the keep-alive connections opened meanwhile would all stay with the first one)."""
+    deadline = time.monotonic() + 1800
     while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{served.port}/readyz", timeout=2):
-                return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    raise SystemExit(f"[{served.label}] the server did not become ready in 600 s")
+        if served.process.poll() is not None:
+            raise SystemExit(f"[{served.label}] the server exited; see {served.log}")
+        if served.log.read_text(errors="replace").count("Application startup complete") >= workers:
+            return
+        time.sleep(1)
+    raise SystemExit(f"[{served.label}] the server did not become ready in 1800 s")
 
 
 def measure(served: Served, pool: list[str], concurrency: int, count: int) -> dict[str, float]:
@@ -244,7 +244,7 @@ def main() -> None:
         servers.insert(0, prepare("baseline", args.baseline_src, args.shared, args.workers))
     try:
         for served in servers:
-            wait_ready(served)
+            wait_ready(served, args.workers)
         pool = names(args.shared, args.requests)
         for served in servers:  # warm every worker
             measure(served, pool, 8, min(400, len(pool)))
@@ -258,7 +258,10 @@ def main() -> None:
     finally:
         for served in servers:
             served.process.terminate()
-            served.process.wait(timeout=30)
+            try:
+                served.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                served.process.kill()
 
 
 def report(

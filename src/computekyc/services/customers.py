@@ -28,6 +28,7 @@ from computekyc.book.schema import (
     scan_determinations,
     scans,
 )
+from computekyc.book.store import latest_revision
 from computekyc.casework import SubjectStatus, subject_statuses
 from computekyc.exc import ConflictError, NotFoundError
 from computekyc.ownership.model import Status
@@ -217,13 +218,13 @@ def _customer_row(connection: Connection, customer_id: str, provider: str | None
 
 
 def _latest_revision(connection: Connection, provider: str) -> tuple[int, str]:
-    row = connection.execute(
-        select(book_revisions.c.id, book_revisions.c.created_at)
-        .where(book_revisions.c.provider == provider)
-        .order_by(book_revisions.c.id.desc())
-        .limit(1)
-    ).one()
-    return int(row.id), str(row.created_at)
+    latest = latest_revision(connection, provider)
+    if latest is None:  # a record row always has its revision
+        raise NotFoundError(f"no book revision of {provider!r}")
+    created = connection.execute(
+        select(book_revisions.c.created_at).where(book_revisions.c.id == latest[0])
+    ).scalar_one()
+    return latest[0], str(created)
 
 
 def _latest_scan(

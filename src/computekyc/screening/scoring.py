@@ -38,6 +38,8 @@ from computekyc.screening.text import (
     PARTICLE,
     PATRONYMIC,
     SYLLABIC,
+    TRANSLATED,
+    TRANSLITERATED,
     VOWEL_POOR,
     Analysis,
     NameForm,
@@ -61,6 +63,10 @@ EXTRA_COST = {NAME: 0.6, PATRONYMIC: 0.3, NUMBER: 0.8, INITIAL: 0.3, GENERIC: 0.
 CONFLICT_WEIGHT = {NAME: 1.0, PATRONYMIC: 0.8, NUMBER: 0.1, INITIAL: 1.0, GENERIC: 0.6,
                    LOCATION: 0.8, PARTICLE: 0.25, LEGAL: 0.0}  # fmt: skip
 CONFLICT_COST = 2.0
+# A generic word or place read from Chinese (集团, 工业, 中国) against another one in an English
+# listing is a difference of translation more than of name ("Nuclear Industry Group" for
+# "National Nuclear Corporation"): it conflicts at this fraction of the usual rate.
+HAN_SUPPORT_CONFLICT = 0.25
 NASAB_FACTOR = 0.7
 GENERIC_ONLY_CAP = 0.45
 LEGAL_CLASS_FACTOR = 0.72
@@ -105,9 +111,14 @@ class Explanation:
     lowered_by: list[str] = field(default_factory=list)  # what lowered the score, and by how much
     raised_by: list[str] = field(default_factory=list)
     via: str | None = None  # alias-table / acronym rule used
+    # How each matched Chinese segment was read, and from which table or dictionary:
+    # "中航 = avic (group abbreviation, zh_groups.csv:12: https://www.avic.com/ …)".
+    segments: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"segments": self.segments} if self.segments else {}
         return {
+            **extra,
             "matches": [m.to_dict() for m in self.matches],
             "ignored": self.ignored,
             "unmatched_query": self.unmatched_query,
@@ -122,6 +133,8 @@ class Explanation:
         text = "; ".join(parts) or "no token matched"
         if self.via:
             text += f" | via {self.via}"
+        if self.segments:
+            text += " | segments: " + "; ".join(self.segments)
         if self.ignored:
             text += " | ignored: " + ", ".join(self.ignored)
         if self.lowered_by:
@@ -255,6 +268,13 @@ def _rare(t: Token, rarity: Rarity) -> float:
     return rarity(t.text) if t.kind in (NAME, PATRONYMIC) else 1.0
 
 
+def _conflict_weight(t: Token, rarity: Rarity) -> float:
+    weight = CONFLICT_WEIGHT[t.kind] * _rare(t, rarity)
+    if t.script == "han" and not t.distinctive:
+        weight *= HAN_SUPPORT_CONFLICT
+    return weight
+
+
 def _after_bin(tokens: tuple[Token, ...]) -> Token | None:
     for i, t in enumerate(tokens[:-1]):
         if t.kind == PARTICLE and t.text == "bin":
@@ -335,8 +355,8 @@ def _score_tokens(q: tuple[Token, ...], c: tuple[Token, ...], rarity: Rarity) ->
         full += w
         distinctive_matched |= a.distinctive or b.distinctive
     lowered: list[str] = []
-    q_conf = sum(CONFLICT_WEIGHT[t.kind] * _rare(t, rarity) for t in q_left)
-    c_conf = sum(CONFLICT_WEIGHT[t.kind] * _rare(t, rarity) for t in c_left)
+    q_conf = sum(_conflict_weight(t, rarity) for t in q_left)
+    c_conf = sum(_conflict_weight(t, rarity) for t in c_left)
     conflict = min(q_conf, c_conf)
     extra = 0.0
     for left, conf in ((q_left, q_conf), (c_left, c_conf)):
@@ -459,7 +479,42 @@ def explain(
     exp.unmatched_candidate = [t.text for t in scored.c_left if t.kind != LEGAL]
     exp.lowered_by = list(scored.lowered)
     exp.via = qf.via or cf.via or _alias_source(qf, cf)
+    exp.segments = _han_segments(scored.pairs, qf, cf)
     return exp
+
+
+def _han_segments(
+    pairs: list[tuple[Token, Token, float, str]], *forms: NameForm
+) -> list[str]:
+    """One line per matched Chinese segment: what it was read as, and the table, dictionary or
+    romanisation behind the reading."""
+    vocab = vocabulary()
+    brands = {row.alias: row for row in vocab.aliases if row.kind == "brand"}
+    matched = [t for a, b, _, _ in pairs for t in (a, b) if t.script == "han"]
+    lines: list[str] = []
+    for orig in dict.fromkeys(t.orig for t in matched):
+        token = next(t for t in matched if t.orig == orig)
+        form = next((f for f in forms if token in f.tokens), None)
+        words = " ".join(
+            t.text for t in (form.tokens if form else (token,)) if t.orig == orig
+        )
+        if token.how == ALIAS and orig in vocab.zh_groups:
+            row = vocab.zh_groups[orig]
+            source = f"group abbreviation, {row.origin}: {row.source}"
+        elif token.how == ALIAS and orig in brands:
+            source = f"brand alias, {brands[orig].source}"
+        elif token.kind == NUMBER:
+            source = "Chinese numeral"
+        elif orig in vocab.zh_terms and token.how in (TRANSLATED, TRANSLITERATED):
+            source = "reviewed term table zh_terms.csv"
+        elif token.how == TRANSLATED:
+            source = "CC-CEDICT"
+        elif token.how == TRANSLITERATED:
+            source = "pinyin"
+        else:
+            source = token.how
+        lines.append(f"{orig} = {words} ({source})")
+    return lines
 
 
 def _alias_source(*forms: NameForm) -> str | None:

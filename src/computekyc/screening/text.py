@@ -39,6 +39,13 @@ TRANSLATED = "translated"
 ALIAS = "alias-table"
 ACRONYM = "acronym"
 
+# The readings of a Han name (see chinese.py): pinyin throughout; state-group abbreviations as
+# their acronyms and other words translated; state-group abbreviations spelled out.
+PINYIN = "pinyin"
+TRANSLATED_READING = "translated"
+EXPANDED_READING = "expanded"
+HAN_READINGS = (TRANSLATED_READING, EXPANDED_READING)
+
 # Scripts whose romanisation drops or guesses vowels: compare consonant skeletons instead.
 VOWEL_POOR = frozenset({"arabic", "hebrew", "thai"})
 # Scripts written one syllable per character.
@@ -266,8 +273,11 @@ def _pinyin(run: str) -> list[str]:
 class _Builder:
     """Accumulates tokens from the segments of one name."""
 
-    def __init__(self, vocab: Vocabulary) -> None:
+    def __init__(self, vocab: Vocabulary, reading: str = PINYIN) -> None:
         self.vocab = vocab
+        self.reading = reading
+        self.han_groups = False  # a state-group abbreviation was met (the readings differ)
+        self.han_glossed = False  # a word was translated from CC-CEDICT
         self.raw: list[tuple[str, str, str, str, bool]] = []  # text, how, orig, script, number
         self.fixed: dict[int, tuple[str, str]] = {}  # index -> (kind, legal class) pre-decided
         self.ignored: list[tuple[str, str]] = []
@@ -290,8 +300,14 @@ class _Builder:
     def add_han(self, text: str, whole_name: bool) -> None:
         text = _T2S.convert(text)
         zh = self.vocab.zh_terms
+        groups = self.vocab.zh_groups
+        if self.reading == PINYIN:
+            # The pinyin reading reads group abbreviations as pinyin like any other word (中航
+            # = zhonghang); it only notes that the other readings will differ.
+            self.han_groups |= any(key in text for key in groups)
+            groups = {}
         brands = {a.alias: a for a in self.vocab.aliases if a.kind == "brand"}
-        longest = max((len(k) for k in (*zh, *brands)), default=1)
+        longest = max((len(k) for k in (*zh, *brands, *groups)), default=1)
         i, pending = 0, ""
         last_kind = ""
 
@@ -299,15 +315,15 @@ class _Builder:
             nonlocal pending
             if not pending:
                 return
-            syllables = _pinyin(pending)
             if whole_name and not self.raw and i >= len(text) and 2 <= len(pending) <= 3:
                 # A short all-Han name is a person: family name + joined given name (习近平).
+                syllables = _pinyin(pending)
                 parts = [(syllables[0], pending[0]), ("".join(syllables[1:]), pending[1:])]
+                for part, orig in parts:
+                    self.raw.append((part, TRANSLITERATED, orig, "han", False))
             else:
-                # Company words are written joined: 洪都 -> hongdu.
-                parts = [("".join(syllables), pending)]
-            for part, orig in parts:
-                self.raw.append((part, TRANSLITERATED, orig, "han", False))
+                for word in self._segments(pending):
+                    self._add_segment(word)
             pending = ""
 
         while i < len(text):
@@ -318,7 +334,7 @@ class _Builder:
             match = ""
             for size in range(min(longest, len(text) - i), 0, -1):
                 piece = text[i : i + size]
-                if piece in zh or piece in brands:
+                if piece in zh or piece in brands or piece in groups:
                     match = piece
                     break
             number_run = _HAN_NUMBER.match(text, i)
@@ -349,6 +365,9 @@ class _Builder:
                 for word in fold_words(row.name):
                     self.raw.append((word, ALIAS, match, "han", False))
                 last_kind = NAME
+            elif match in groups:
+                self._add_group(match)
+                last_kind = NAME
             else:
                 english, kind = zh[match]
                 how = TRANSLITERATED if kind == LOCATION else TRANSLATED
@@ -360,6 +379,37 @@ class _Builder:
                 last_kind = kind
             i += len(match)
         flush()
+
+    def _segments(self, run: str) -> list[str]:
+        if len(run) <= 2:
+            return [run]
+        from computekyc.screening import chinese
+
+        return chinese.segment(run)
+
+    def _add_group(self, abbreviation: str) -> None:
+        """中航: AVIC in the translated reading, Aviation Industry Corporation of China in the
+        expanded one (the pinyin reading has zhonghang: some subsidiaries keep the pinyin)."""
+        row = self.vocab.zh_groups[abbreviation]
+        english = row.acronym if self.reading == TRANSLATED_READING else row.english
+        for word in fold_words(english):
+            self.raw.append((word, ALIAS, abbreviation, "han", False))
+
+    def _add_segment(self, word: str) -> None:
+        """One segmented word of a run the tables do not cover: its CC-CEDICT translation in the
+        translated readings (words of two or more characters: single characters are too
+        ambiguous), else its pinyin, joined (洪都 -> hongdu)."""
+        if len(word) >= 2:
+            from computekyc.screening import chinese
+
+            english = chinese.gloss(word, self.vocab.words.__contains__)
+            if english:
+                self.han_glossed = True
+                if self.reading != PINYIN:
+                    for part in fold_words(english):
+                        self.raw.append((part, TRANSLATED, word, "han", False))
+                    return
+        self.raw.append(("".join(_pinyin(word)), TRANSLITERATED, word, "han", False))
 
     def build(self) -> tuple[Token, ...]:
         vocab = self.vocab
@@ -429,9 +479,20 @@ class _Builder:
         return tuple(tokens)
 
 
-def _tokens(name: str, vocab: Vocabulary) -> tuple[tuple[Token, ...], list[tuple[str, str]]]:
+def _tokens(
+    name: str, vocab: Vocabulary, reading: str = PINYIN
+) -> tuple[tuple[Token, ...], list[tuple[str, str]]]:
+    tokens, ignored, _ = _read(name, vocab, reading)
+    return tokens, ignored
+
+
+def _read(
+    name: str, vocab: Vocabulary, reading: str
+) -> tuple[tuple[Token, ...], list[tuple[str, str]], bool]:
+    """Tokens, ignored fragments, and whether the reading has Han words another reading would
+    read otherwise."""
     text = unicodedata.normalize("NFKC", name)
-    builder = _Builder(vocab)
+    builder = _Builder(vocab, reading)
     segments: list[tuple[str, str]] = []
     for ch in text:
         script = _script(ch)
@@ -451,7 +512,7 @@ def _tokens(name: str, vocab: Vocabulary) -> tuple[tuple[Token, ...], list[tuple
                 builder.add_words(" ".join(word), TRANSLITERATED, word, script)
         else:
             builder.add_words(segment, TRANSLITERATED, segment, script)
-    return builder.build(), builder.ignored
+    return builder.build(), builder.ignored, builder.han_groups or builder.han_glossed
 
 
 def _find(seq: list[str], sub: list[str]) -> int:
@@ -510,9 +571,24 @@ def _rewrite(tokens: tuple[Token, ...], vocab: Vocabulary) -> list[NameForm]:
 def analyze(name: str) -> Analysis:
     """All readings of ``name``: the plain one first, then alias-table and acronym rewrites."""
     vocab = vocabulary()
-    tokens, ignored = _tokens(name, vocab)
+    tokens, ignored, differs = _read(name, vocab, PINYIN)
     forms = [NameForm(tokens), *_rewrite(tokens, vocab)]
+    if differs:
+        # Han words that translate or abbreviate a state group: the parallel readings.
+        for reading in HAN_READINGS:
+            other = _read(name, vocab, reading)[0]
+            if other != tokens and all(other != f.tokens for f in forms):
+                # No alias rewrites of these: the expanded reading already spells the
+                # abbreviations out, and every form costs a scoring pass per candidate.
+                forms.append(NameForm(other, HAN_NOTE[reading]))
     return Analysis(name, tuple(forms), tuple(ignored))
+
+
+HAN_NOTE = {
+    TRANSLATED_READING: "Han words translated (CC-CEDICT, zh_terms.csv), group abbreviations "
+    "as acronyms (zh_groups.csv)",
+    EXPANDED_READING: "group abbreviations spelled out (zh_groups.csv)",
+}
 
 
 def clear_caches() -> None:

@@ -34,8 +34,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from computekyc.lists import Party, parties_from, read_mirror
-from computekyc.screening import DEFAULT_THRESHOLD, ScreeningIndex, analyze, compare
-from computekyc.screening import evaluate_pairs
+from computekyc.screening import DEFAULT_THRESHOLD, ScreeningIndex, analyze, compare, evaluate_pairs
 
 REPO = Path(__file__).resolve().parents[1]
 LISTED = REPO / "tests" / "screening" / "data" / "chinese_listed_names.csv"
@@ -263,8 +262,9 @@ def main() -> None:
     chinese = [r["zh"] for r in rows] * 12 + unlisted_chinese_firms(1000)
     latin_names = latin.make_queries([n for _, n, _ in index.names], 4000)
     zh_rate, latin_rate = names_per_second(index, chinese), names_per_second(index, latin_names)
-    print(f"Throughput: {zh_rate:,.0f} Chinese names/s, {latin_rate:,.0f} Latin names/s "
-          "(1 process)")
+    print(
+        f"Throughput: {zh_rate:,.0f} Chinese names/s, {latin_rate:,.0f} Latin names/s (1 process)"
+    )
     print(f"Start-up: import computekyc.screening {imported:.2f}s; first Han name {first_han:.2f}s")
 
 

@@ -79,8 +79,9 @@ def _latin_word(word: str) -> bool:
     return all(c.isascii() and (c.isalnum() or c in "'-.&") for c in word)
 
 
-def parse_cedict(text: str) -> dict[str, tuple[str, ...]]:
-    """Simplified headword -> its usable English glosses, in dictionary order. Common-noun
+def parse_cedict(text: str) -> dict[str, tuple[tuple[str, bool], ...]]:
+    """Simplified headword -> its usable English glosses, in dictionary order, each with
+    whether it names something (a place, a river, a firm: upper-case pinyin). Common-noun
     entries (lower-case pinyin) come before proper names of the same characters (时代 = era
     before Time magazine)."""
     common: dict[str, list[str]] = {}
@@ -98,9 +99,11 @@ def parse_cedict(text: str) -> dict[str, tuple[str, ...]]:
         target = (proper if is_proper else common).setdefault(simplified, [])
         for gloss in glosses.rstrip("/").split("/"):
             target.extend(_clean(gloss, is_proper))
-    out: dict[str, tuple[str, ...]] = {}
+    out: dict[str, tuple[tuple[str, bool], ...]] = {}
     for word in common.keys() | proper.keys():
-        found = dict.fromkeys([*common.get(word, ()), *proper.get(word, ())])
+        found = dict.fromkeys(
+            [(g, False) for g in common.get(word, ())] + [(g, True) for g in proper.get(word, ())]
+        )
         if found:
             out[word] = tuple(found)
     return out
@@ -112,7 +115,7 @@ def _cache_dir() -> Path:
 
 
 @cache
-def dictionary() -> dict[str, tuple[str, ...]]:
+def dictionary() -> dict[str, tuple[tuple[str, bool], ...]]:
     """CC-CEDICT as ``{simplified: glosses}``, parsed once and cached on disk per package
     version."""
     path = _cache_dir() / f"cedict-{version(CEDICT_PACKAGE)}-{_parser_key()}.pickle"
@@ -127,9 +130,9 @@ def dictionary() -> dict[str, tuple[str, ...]]:
     parsed = parse_cedict(gzip.decompress(raw).decode("utf-8"))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as fh:
-            pickle.dump(parsed, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(fh.name, path)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as out:
+            pickle.dump(parsed, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(out.name, path)
     except OSError:
         pass  # a read-only home: parse again next time
     return parsed
@@ -165,11 +168,13 @@ def segment(run: str, known: tuple[str, ...] = ()) -> list[str]:
 def gloss(word: str, known: Callable[[str], bool]) -> str | None:
     """The CC-CEDICT English of one segmented word, or None when it has none worth using: the
     first gloss made only of words that ``known`` accepts (the organisational vocabulary: 交通 =
-    communications, not "traffic"), else the first."""
+    communications, not "traffic"), else the first proper name (长江 = Yangtze River, 华东 =
+    East China). An ordinary word's gloss is not used as a name: 远景 = "prospect" would
+    otherwise make an unlisted foundation match a listed firm named Prospekt."""
     glosses = dictionary().get(word)
     if not glosses:
         return None
-    for english in glosses:
+    for english, _ in glosses:
         if all(known(w) for w in english.lower().split()):
             return english
-    return glosses[0]
+    return next((english for english, proper in glosses if proper), None)

@@ -483,9 +483,7 @@ def explain(
     return exp
 
 
-def _han_segments(
-    pairs: list[tuple[Token, Token, float, str]], *forms: NameForm
-) -> list[str]:
+def _han_segments(pairs: list[tuple[Token, Token, float, str]], *forms: NameForm) -> list[str]:
     """One line per matched Chinese segment: what it was read as, and the table, dictionary or
     romanisation behind the reading."""
     vocab = vocabulary()
@@ -495,9 +493,7 @@ def _han_segments(
     for orig in dict.fromkeys(t.orig for t in matched):
         token = next(t for t in matched if t.orig == orig)
         form = next((f for f in forms if token in f.tokens), None)
-        words = " ".join(
-            t.text for t in (form.tokens if form else (token,)) if t.orig == orig
-        )
+        words = " ".join(t.text for t in (form.tokens if form else (token,)) if t.orig == orig)
         if token.how == ALIAS and orig in vocab.zh_groups:
             row = vocab.zh_groups[orig]
             source = f"group abbreviation, {row.origin}: {row.source}"

@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 
 from computekyc.config import HOME_ENV
-from computekyc.screening.chinese import GROUPS_FILE, GroupRow
 from computekyc.exc import InputError
+from computekyc.screening.chinese import GROUPS_FILE, GroupRow
 
 ALIAS_FILE = "brand_aliases.csv"
 

@@ -85,7 +85,7 @@ def test_pairs_keep_their_precision() -> None:
             "北京智道创宇信息技术有限公司",
             "Beijing Zhidao Chuangyu Information Technology Co., Ltd.",
             "创宇 = chuangyu (pinyin)",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_chinese_hits_explain_each_segment(query: str, listed: str, segment: str) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
@@ -158,6 +159,7 @@ class MatchResult:
 _ENDINGS = re.compile(r"(?:iy|ii|ij|yi|yy|yj)$")
 
 
+@lru_cache(maxsize=65536)
 def _romanised(word: str) -> str:
     """Fold the spellings that Russian romanisation systems disagree on."""
     return _ENDINGS.sub("y", word.replace("ks", "x"))

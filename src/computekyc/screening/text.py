@@ -11,11 +11,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 import jellyfish
 from anyascii import anyascii
-from opencc import OpenCC
-from pypinyin import Style, lazy_pinyin
 
 from computekyc.bulk import PositionalPickle
 from computekyc.screening.vocab import Vocabulary, vocabulary
@@ -51,7 +50,6 @@ VOWEL_POOR = frozenset({"arabic", "hebrew", "thai"})
 # Scripts written one syllable per character.
 SYLLABIC = frozenset({"han", "hangul"})
 
-_T2S = OpenCC("t2s")
 _VOWELS = str.maketrans("", "", "aeiouyw")
 _DIGRAPHS = re.compile(r"(?<=[tp])h")
 _CONSONANT_FOLD = str.maketrans("pvzqc", "bfskk")
@@ -266,8 +264,25 @@ def _han_number(run: str) -> int | None:
     return total + digit
 
 
-def _pinyin(run: str) -> list[str]:
-    return [anyascii(s).lower() for s in lazy_pinyin(run, style=Style.NORMAL, v_to_u=True)]
+@lru_cache(maxsize=65536)
+def _pinyin(run: str) -> tuple[str, ...]:
+    # pypinyin and OpenCC load their tables on import (a second or more): only Han names pay.
+    from pypinyin import Style, lazy_pinyin
+
+    return tuple(anyascii(s).lower() for s in lazy_pinyin(run, style=Style.NORMAL, v_to_u=True))
+
+
+@lru_cache(maxsize=65536)
+def _simplified(text: str) -> str:
+    """Traditional characters folded to simplified (華為 -> 华为)."""
+    return _t2s().convert(text)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
 
 
 class _Builder:
@@ -298,7 +313,7 @@ class _Builder:
             self.raw.append((word, how, orig, "han", False))
 
     def add_han(self, text: str, whole_name: bool) -> None:
-        text = _T2S.convert(text)
+        text = _simplified(text)
         zh = self.vocab.zh_terms
         groups = self.vocab.zh_groups
         if self.reading == PINYIN:

@@ -275,7 +275,7 @@ def _pinyin(run: str) -> tuple[str, ...]:
 @lru_cache(maxsize=65536)
 def _simplified(text: str) -> str:
     """Traditional characters folded to simplified (華為 -> 华为)."""
-    return _t2s().convert(text)
+    return str(_t2s().convert(text))
 
 
 @lru_cache(maxsize=1)

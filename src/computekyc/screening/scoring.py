@@ -177,6 +177,8 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
         return 1.0, a.how if a.how != EXACT else b.how
     if a.kind in (NUMBER, LEGAL) or b.kind in (NUMBER, LEGAL):
         return 0.0, ""  # numbers and legal forms never match fuzzily
+    if (a.how == ALIAS and a.script == "han") or (b.how == ALIAS and b.script == "han"):
+        return 0.0, ""  # a table's reading of Han text (中核 = CNNC) is not a spelling: CNOOC
     if a.kind == INITIAL or b.kind == INITIAL:
         short, long_ = (a, b) if a.kind == INITIAL else (b, a)
         if long_.kind != INITIAL and long_.text.startswith(short.text):
@@ -311,7 +313,14 @@ class _Scored:
     lowered: list[str]
 
 
-def _score_tokens(q: tuple[Token, ...], c: tuple[Token, ...], rarity: Rarity) -> _Scored:
+# Token similarities already computed while scoring one pair of names, by token identity: the
+# readings of a name share most of their token objects (see text.analyze).
+Memo = dict[tuple[int, int], tuple[float, str]]
+
+
+def _score_tokens(
+    q: tuple[Token, ...], c: tuple[Token, ...], rarity: Rarity, memo: Memo | None = None
+) -> _Scored:
     sims: list[tuple[float, int, int, str]] = []
     # A single letter stands for a given name only beside a name word ("V. Putin"); in "K M A"
     # or "M&P Trading" the letters are an initialism and must not expand to anything.
@@ -323,7 +332,14 @@ def _score_tokens(q: tuple[Token, ...], c: tuple[Token, ...], rarity: Rarity) ->
                 (a.kind == INITIAL and not q_initials) or (b.kind == INITIAL and not c_initials)
             ):
                 continue
-            s, how = token_similarity(a, b)
+            if memo is None:
+                s, how = token_similarity(a, b)
+            else:
+                key = (id(a), id(b))
+                known = memo.get(key)
+                if known is None:
+                    known = memo[key] = token_similarity(a, b)
+                s, how = known
             if s > 0:
                 sims.append((s, i, j, how))
     sims.sort(key=lambda x: -x[0])
@@ -421,8 +437,10 @@ def _joined_score(q: tuple[Token, ...], c: tuple[Token, ...]) -> float:
     return best
 
 
-def score_forms(q: NameForm, c: NameForm, rarity: Rarity = _no_rarity) -> _Scored:
-    result = _score_tokens(q.tokens, c.tokens, rarity)
+def score_forms(
+    q: NameForm, c: NameForm, rarity: Rarity = _no_rarity, memo: Memo | None = None
+) -> _Scored:
+    result = _score_tokens(q.tokens, c.tokens, rarity, memo)
     q_core = [t for t in q.tokens if t.kind != LEGAL]
     c_core = [t for t in c.tokens if t.kind != LEGAL]
     if len(q.tokens) != len(c.tokens) and result.score < JOIN_MIN:
@@ -445,9 +463,10 @@ def best_match(
     query: Analysis, candidate: Analysis, rarity: Rarity = _no_rarity
 ) -> tuple[_Scored, NameForm, NameForm]:
     best: tuple[_Scored, NameForm, NameForm] | None = None
+    memo: Memo | None = {} if len(query.forms) * len(candidate.forms) > 1 else None
     for qf in query.forms:
         for cf in candidate.forms:
-            scored = score_forms(qf, cf, rarity)
+            scored = score_forms(qf, cf, rarity, memo)
             if best is None or scored.score > best[0].score:
                 best = (scored, qf, cf)
     assert best is not None

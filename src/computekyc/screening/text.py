@@ -38,12 +38,11 @@ TRANSLATED = "translated"
 ALIAS = "alias-table"
 ACRONYM = "acronym"
 
-# The readings of a Han name (see chinese.py): pinyin throughout; state-group abbreviations as
-# their acronyms and other words translated; state-group abbreviations spelled out.
+# The two readings of a Han name (see chinese.py): pinyin throughout; or its words translated
+# and state-group abbreviations read as the group (its acronym when the alias table expands the
+# acronym, which then meets both "AVIC …" and "Aviation Industry Corporation of China").
 PINYIN = "pinyin"
 TRANSLATED_READING = "translated"
-EXPANDED_READING = "expanded"
-HAN_READINGS = (TRANSLATED_READING, EXPANDED_READING)
 
 # Scripts whose romanisation drops or guesses vowels: compare consonant skeletons instead.
 VOWEL_POOR = frozenset({"arabic", "hebrew", "thai"})
@@ -403,10 +402,12 @@ class _Builder:
         return chinese.segment(run)
 
     def _add_group(self, abbreviation: str) -> None:
-        """中航: AVIC in the translated reading, Aviation Industry Corporation of China in the
-        expanded one (the pinyin reading has zhonghang: some subsidiaries keep the pinyin)."""
+        """中航: AVIC in the translated reading (the pinyin reading has zhonghang: some
+        subsidiaries keep the pinyin). A group whose acronym the alias table does not expand
+        is spelled out instead (中科院 = Chinese Academy of Sciences)."""
         row = self.vocab.zh_groups[abbreviation]
-        english = row.acronym if self.reading == TRANSLATED_READING else row.english
+        acronym = " ".join(fold_words(row.acronym))
+        english = row.acronym if acronym in self.vocab.acronyms else row.english
         for word in fold_words(english):
             self.raw.append((word, ALIAS, abbreviation, "han", False))
 
@@ -589,21 +590,27 @@ def analyze(name: str) -> Analysis:
     tokens, ignored, differs = _read(name, vocab, PINYIN)
     forms = [NameForm(tokens), *_rewrite(tokens, vocab)]
     if differs:
-        # Han words that translate or abbreviate a state group: the parallel readings.
-        for reading in HAN_READINGS:
-            other = _read(name, vocab, reading)[0]
-            if other != tokens and all(other != f.tokens for f in forms):
-                # No alias rewrites of these: the expanded reading already spells the
-                # abbreviations out, and every form costs a scoring pass per candidate.
-                forms.append(NameForm(other, HAN_NOTE[reading]))
+        # Han words that translate or abbreviate a state group: the parallel reading.
+        other = _read(name, vocab, TRANSLATED_READING)[0]
+        if other != tokens and all(other != f.tokens for f in forms):
+            # No alias rewrites of this one: every form costs a scoring pass per candidate, and
+            # the listed names' own rewrites already meet an acronym.
+            forms.append(NameForm(other, HAN_NOTE))
+        forms = _shared_tokens(forms)
     return Analysis(name, tuple(forms), tuple(ignored))
 
 
-HAN_NOTE = {
-    TRANSLATED_READING: "Han words translated (CC-CEDICT, zh_terms.csv), group abbreviations "
-    "as acronyms (zh_groups.csv)",
-    EXPANDED_READING: "group abbreviations spelled out (zh_groups.csv)",
-}
+def _shared_tokens(forms: list[NameForm]) -> list[NameForm]:
+    """The readings with equal tokens made one object, so that the scorer compares each token
+    once per candidate however many readings carry it."""
+    seen: dict[Token, Token] = {}
+    return [NameForm(tuple(seen.setdefault(t, t) for t in form.tokens), form.via) for form in forms]
+
+
+HAN_NOTE = (
+    "Han words translated (zh_terms.csv, CC-CEDICT), group abbreviations read as the group "
+    "(zh_groups.csv)"
+)
 
 
 def clear_caches() -> None:

@@ -41,6 +41,7 @@ class Vocabulary:
     zh_terms: dict[str, tuple[str, str]] = field(default_factory=dict)  # han -> (english, kind)
     aliases: list[AliasRow] = field(default_factory=list)
     zh_groups: dict[str, GroupRow] = field(default_factory=dict)  # 中航 -> AVIC row
+    acronyms: set[str] = field(default_factory=set)  # folded acronyms the alias table expands
     max_legal_len: int = 1
 
 
@@ -113,6 +114,7 @@ def _load(extra: str | None) -> Vocabulary:
     vocab.aliases = parse_aliases(_read_packaged(ALIAS_FILE), ALIAS_FILE)
     if extra:
         vocab.aliases += parse_aliases(Path(extra).read_text("utf-8"), extra)
+    vocab.acronyms = {" ".join(fold_words(a.alias)) for a in vocab.aliases if a.kind == "acronym"}
     return vocab
 
 

@@ -125,3 +125,16 @@ def test_unlisted_chinese_names_rarely_alert(mirror_index: ScreeningIndex, share
     alerted = [n for n in names if mirror_index.screen(n)]
     assert len(names) == 414
     assert len(alerted) / len(names) <= 0.04, alerted
+
+
+def test_taiwanese_names_meet_their_wade_giles_listing() -> None:
+    result = compare("蔡英文", "Tsai Ing-wen")
+    assert result.score >= DEFAULT_THRESHOLD, result.explanation.summary()
+    assert "蔡 = tsai (Wade-Giles)" in result.explanation.segments
+    assert compare("蔡英文", "Tsai Chi-chang").score < DEFAULT_THRESHOLD
+
+
+def test_japanese_firm_names_in_han_script() -> None:
+    result = compare("住友重机械工业株式会社", "Sumitomo Heavy Industries, Ltd.")
+    assert result.score >= DEFAULT_THRESHOLD, result.explanation.summary()
+    assert "住友 = sumitomo (CC-CEDICT)" in result.explanation.segments

@@ -42,6 +42,7 @@ from computekyc.screening.text import (
     TRANSLATED,
     TRANSLITERATED,
     VOWEL_POOR,
+    WADE_GILES,
     Analysis,
     NameForm,
     Token,
@@ -526,6 +527,8 @@ def _han_segments(pairs: list[tuple[Token, Token, float, str]], *forms: NameForm
             source = "reviewed term table zh_terms.csv"
         elif token.how == TRANSLATED:
             source = "CC-CEDICT"
+        elif token.how == TRANSLITERATED and form is not None and form.via == WADE_GILES:
+            source = "Wade-Giles"
         elif token.how == TRANSLITERATED:
             source = "pinyin"
         else:

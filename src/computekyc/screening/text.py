@@ -43,6 +43,7 @@ ACRONYM = "acronym"
 # acronym, which then meets both "AVIC …" and "Aviation Industry Corporation of China").
 PINYIN = "pinyin"
 TRANSLATED_READING = "translated"
+WADE_GILES = "Wade-Giles reading (Taiwan and older romanisations)"
 
 # Scripts whose romanisation drops or guesses vowels: compare consonant skeletons instead.
 VOWEL_POOR = frozenset({"arabic", "hebrew", "thai"})
@@ -597,7 +598,24 @@ def analyze(name: str) -> Analysis:
             # the listed names' own rewrites already meet an acronym.
             forms.append(NameForm(other, HAN_NOTE))
         forms = _shared_tokens(forms)
+    wade_giles = _wade_giles(name, vocab)
+    if wade_giles and all(wade_giles != f.tokens for f in forms):
+        forms.append(NameForm(wade_giles, WADE_GILES))
     return Analysis(name, tuple(forms), tuple(ignored))
+
+
+def _wade_giles(name: str, vocab: Vocabulary) -> tuple[Token, ...] | None:
+    """A person's name of two to four Han characters in Wade-Giles, a syllable a word, as
+    Taiwan and older listings write it (蔡英文 = Tsai Ing-wen, 苏贞昌 = Su Tseng-chang)."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    if not 2 <= len(text) <= 4 or any(_script(ch) != "han" for ch in text):
+        return None
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = lazy_pinyin(_simplified(text), style=Style.WADEGILES)
+    builder = _Builder(vocab)
+    builder.add_words(" ".join(syllables), TRANSLITERATED, " ".join(text), "han")
+    return builder.build()
 
 
 def _shared_tokens(forms: list[NameForm]) -> list[NameForm]:

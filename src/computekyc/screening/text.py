@@ -605,10 +605,12 @@ def analyze(name: str) -> Analysis:
 
 
 def _wade_giles(name: str, vocab: Vocabulary) -> tuple[Token, ...] | None:
-    """A person's name of two to four Han characters in Wade-Giles, a syllable a word, as
-    Taiwan and older listings write it (蔡英文 = Tsai Ing-wen, 苏贞昌 = Su Tseng-chang)."""
+    """A person's name of three Han characters in Wade-Giles, a syllable a word, as Taiwan
+    and older listings write it (蔡英文 = Tsai Ing-wen). Two-character names are left to
+    pinyin: they are as often foreign names in Chinese (林达 = Linda), whose one-syllable
+    Wade-Giles words would meet one-word aliases on the lists."""
     text = unicodedata.normalize("NFKC", name).strip()
-    if not 2 <= len(text) <= 4 or any(_script(ch) != "han" for ch in text):
+    if len(text) != 3 or any(_script(ch) != "han" for ch in text):
         return None
     from pypinyin import Style, lazy_pinyin
 

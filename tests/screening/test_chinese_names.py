@@ -84,7 +84,7 @@ def test_pairs_keep_their_precision() -> None:
         (
             "北京智道创宇信息技术有限公司",
             "Beijing Zhidao Chuangyu Information Technology Co., Ltd.",
-            "创宇 = chuangyu (pinyin)",
+            "智道创宇 = zhidaochuangyu (pinyin)",
         ),
     ],
 )

@@ -396,11 +396,26 @@ class _Builder:
         flush()
 
     def _segments(self, run: str) -> list[str]:
+        if self.reading == PINYIN:
+            # The pinyin reading keeps a run joined (洪都 = hongdu): the lists write company
+            # words joined, the scorer meets split spellings, and the pieces of a foreign name
+            # in Chinese (多米尼卡) would meet one-word aliases.
+            return [run]
+        return self._translated_segments(run)
+
+    def _translated_segments(self, run: str) -> list[str]:
         if len(run) <= 2:
             return [run]
         from computekyc.screening import chinese
 
         return chinese.segment(run)
+
+    def _gloss(self, word: str) -> str | None:
+        if len(word) < 2:
+            return None
+        from computekyc.screening import chinese
+
+        return chinese.gloss(word, self.vocab.words.__contains__)
 
     def _add_group(self, abbreviation: str) -> None:
         """中航: AVIC in the translated reading (the pinyin reading has zhonghang: some
@@ -416,16 +431,15 @@ class _Builder:
         """One segmented word of a run the tables do not cover: its CC-CEDICT translation in the
         translated readings (words of two or more characters: single characters are too
         ambiguous), else its pinyin, joined (洪都 -> hongdu)."""
-        if len(word) >= 2:
-            from computekyc.screening import chinese
-
-            english = chinese.gloss(word, self.vocab.words.__contains__)
+        if self.reading == PINYIN:
+            # Whether the translated reading will differ: a word of the run has a gloss.
+            self.han_glossed |= any(self._gloss(piece) for piece in self._translated_segments(word))
+        elif len(word) >= 2:
+            english = self._gloss(word)
             if english:
-                self.han_glossed = True
-                if self.reading != PINYIN:
-                    for part in fold_words(english):
-                        self.raw.append((part, TRANSLATED, word, "han", False))
-                    return
+                for part in fold_words(english):
+                    self.raw.append((part, TRANSLATED, word, "han", False))
+                return
         self.raw.append(("".join(_pinyin(word)), TRANSLITERATED, word, "han", False))
 
     def build(self) -> tuple[Token, ...]:
@@ -614,9 +628,13 @@ def _wade_giles(name: str, vocab: Vocabulary) -> tuple[Token, ...] | None:
         return None
     from pypinyin import Style, lazy_pinyin
 
-    syllables = lazy_pinyin(_simplified(text), style=Style.WADEGILES)
+    syllables = [anyascii(s).lower().replace("'", "") for s in lazy_pinyin(
+        _simplified(text), style=Style.WADEGILES)]  # fmt: skip
     builder = _Builder(vocab)
-    builder.add_words(" ".join(syllables), TRANSLITERATED, " ".join(text), "han")
+    # Family name, then the given name joined as the pinyin reading has it: "Ing-wen" and
+    # "Ingwen" both meet it, while a lone syllable ("ta", "pu") meets nothing.
+    builder.raw.append((syllables[0], TRANSLITERATED, text[0], "han", False))
+    builder.raw.append(("".join(syllables[1:]), TRANSLITERATED, text[1:], "han", False))
     return builder.build()
 
 

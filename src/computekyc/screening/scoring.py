@@ -38,6 +38,7 @@ from computekyc.screening.text import (
     NUMBER,
     PARTICLE,
     PATRONYMIC,
+    ROMANISED_WG,
     SYLLABIC,
     TRANSLATED,
     TRANSLITERATED,
@@ -178,6 +179,8 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
         return 1.0, a.how if a.how != EXACT else b.how
     if a.kind in (NUMBER, LEGAL) or b.kind in (NUMBER, LEGAL):
         return 0.0, ""  # numbers and legal forms never match fuzzily
+    if a.how == ROMANISED_WG or b.how == ROMANISED_WG:
+        return 0.0, ""  # the Wade-Giles reading is itself the variant spelling: exact only
     if (a.how == ALIAS and a.script == "han") or (b.how == ALIAS and b.script == "han"):
         return 0.0, ""  # a table's reading of Han text (中核 = CNNC) is not a spelling: CNOOC
     if a.kind == INITIAL or b.kind == INITIAL:
@@ -468,10 +471,20 @@ def best_match(
     for qf in query.forms:
         for cf in candidate.forms:
             scored = score_forms(qf, cf, rarity, memo)
+            if _partial_wade_giles(qf, scored.q_left) or _partial_wade_giles(cf, scored.c_left):
+                continue
             if best is None or scored.score > best[0].score:
                 best = (scored, qf, cf)
-    assert best is not None
+    if best is None:  # only partial Wade-Giles readings: score the plain readings
+        first = query.forms[0], candidate.forms[0]
+        best = (score_forms(*first, rarity), *first)
     return best
+
+
+def _partial_wade_giles(form: NameForm, left: list[Token]) -> bool:
+    """The Wade-Giles reading counts only whole: family and given name both met. Half of it
+    (a one-syllable family name) meets too many listed names by chance."""
+    return form.via == WADE_GILES and any(t.distinctive for t in left)
 
 
 def explain(
@@ -527,7 +540,7 @@ def _han_segments(pairs: list[tuple[Token, Token, float, str]], *forms: NameForm
             source = "reviewed term table zh_terms.csv"
         elif token.how == TRANSLATED:
             source = "CC-CEDICT"
-        elif token.how == TRANSLITERATED and form is not None and form.via == WADE_GILES:
+        elif token.how == ROMANISED_WG:
             source = "Wade-Giles"
         elif token.how == TRANSLITERATED:
             source = "pinyin"

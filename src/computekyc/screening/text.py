@@ -44,6 +44,7 @@ ACRONYM = "acronym"
 PINYIN = "pinyin"
 TRANSLATED_READING = "translated"
 WADE_GILES = "Wade-Giles reading (Taiwan and older romanisations)"
+ROMANISED_WG = "wade-giles"  # how a token of that reading was derived: it matches only exactly
 
 # Scripts whose romanisation drops or guesses vowels: compare consonant skeletons instead.
 VOWEL_POOR = frozenset({"arabic", "hebrew", "thai"})
@@ -633,8 +634,8 @@ def _wade_giles(name: str, vocab: Vocabulary) -> tuple[Token, ...] | None:
     builder = _Builder(vocab)
     # Family name, then the given name joined as the pinyin reading has it: "Ing-wen" and
     # "Ingwen" both meet it, while a lone syllable ("ta", "pu") meets nothing.
-    builder.raw.append((syllables[0], TRANSLITERATED, text[0], "han", False))
-    builder.raw.append(("".join(syllables[1:]), TRANSLITERATED, text[1:], "han", False))
+    builder.raw.append((syllables[0], ROMANISED_WG, text[0], "han", False))
+    builder.raw.append(("".join(syllables[1:]), ROMANISED_WG, text[1:], "han", False))
     return builder.build()
 
 

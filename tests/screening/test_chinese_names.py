@@ -3,7 +3,7 @@
 The evaluation rows (tests/screening/data/chinese_listed_names.csv) are the registered Chinese
 names of listed Chinese firms; benchmarks/bench_chinese_names.py prints the same figures. The
 thresholds below sit a little under the levels measured when the readings were built (found
-0.663 tune / 0.680 holdout, against 0.21 / 0.22 before them), so that a regression fails.
+0.673 tune / 0.693 holdout, against 0.255 / 0.307 before them), so that a regression fails.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def test_every_row_names_a_party_of_the_mirror(named: dict[str, set[str]]) -> No
     assert [r["listed"] for r in rows if _fold(r["listed"]) not in named] == []
 
 
-@pytest.mark.parametrize(("split", "minimum"), [("tune", 0.64), ("holdout", 0.65)])
+@pytest.mark.parametrize(("split", "minimum"), [("tune", 0.65), ("holdout", 0.67)])
 def test_listed_chinese_names_find_their_english_listing(
     mirror_index: ScreeningIndex, named: dict[str, set[str]], split: str, minimum: float
 ) -> None:

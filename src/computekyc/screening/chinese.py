@@ -58,7 +58,9 @@ def _clean(gloss: str, proper: bool) -> list[str]:
     """The usable English readings of one CC-CEDICT gloss: no classifiers, cross-references,
     surnames or long descriptions; a proper name keeps what precedes its first comma."""
     text = gloss.strip()
-    if text.lower().startswith(_SKIP):
+    if text.lower().startswith(_SKIP) or "(name)" in text:
+        # "(name)": a Western given name in Chinese (马丁 = Martin): read as such, it meets the
+        # one-word aliases of the lists by chance; its pinyin reading stays.
         return []
     text = _PARENS.sub(" ", text)
     if proper:

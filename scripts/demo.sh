@@ -82,6 +82,15 @@ if [ -n "$alert_id" ]; then
 fi
 computekyc audit verify
 
+step "Reports for a regulator or an auditor: the example month's training runs, the year's certification"
+computekyc report training-runs --provider examples/provider --from 2026-11-01 --to 2026-11-30 \
+  --output .demo/training-runs.pdf
+computekyc report training-runs --provider examples/provider --from 2026-11-01 --to 2026-11-30 \
+  --output .demo/training-runs.json
+computekyc report certification --provider examples/provider --year "$(date -u +%Y)" \
+  --output .demo/certification.pdf
+echo "Open .demo/training-runs.pdf and .demo/certification.pdf (JSON: .demo/training-runs.json)"
+
 step "The HTTP API (yente-compatible /match, alerts, cases, audit)"
 token=$( (computekyc users add demo-viewer --role viewer --json 2>/dev/null \
           || computekyc users token demo-viewer --json) \
@@ -91,3 +100,13 @@ echo "Then:       curl -s -H 'Authorization: Bearer $token' -H 'Content-Type: ap
 echo "              -d '{\"queries\": {\"q\": {\"schema\": \"Company\", \"properties\": {\"name\": [\"Hikvision\"]}}}}' \\"
 echo "              http://127.0.0.1:8000/match/default"
 echo "Docs:       http://127.0.0.1:8000/docs (demo viewer token above; docs/api.md)"
+
+step "The web UI (alert queue, evidence, decisions, audit) on the same server"
+# A demo analyst with a password (set again on every run: the demo home is kept between runs).
+DEMO_PASSWORD="demo-analyst-password"
+if ! printf '%s' "$DEMO_PASSWORD" | computekyc users add demo-web --role reviewer --password-stdin >/dev/null 2>&1; then
+  printf '%s' "$DEMO_PASSWORD" | computekyc users password demo-web >/dev/null
+fi
+echo "Start it:   COMPUTEKYC_HOME=$COMPUTEKYC_HOME computekyc serve --port 8000"
+echo "Open:       http://127.0.0.1:8000/login"
+echo "Sign in:    user demo-web, password $DEMO_PASSWORD (role reviewer: decides and approves)"

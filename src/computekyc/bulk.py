@@ -8,17 +8,27 @@ tokens, linking records).
   millions of acyclic objects superlinear.
 * :func:`load_yaml` — the shipped data files (chip catalogue, rules) through libyaml's C parser
   when present: the pure-Python one took a quarter of a second of every CLI command.
+* :func:`atomic_file`, :func:`save_pickle` — files (disk caches, command outputs) replaced only
+  once they are whole, through a temporary file of their own.
+* :func:`csv_field_limit`, :func:`check_columns` — CSV readers: a field limit put back after
+  use, and a header naming a column twice refused (a reader would keep only the last).
 """
 
 from __future__ import annotations
 
 import csv
 import gc
-from collections.abc import Iterator
+import os
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import yaml
+
+from computekyc.exc import InputError
 
 # Same safe semantics as yaml.safe_load; the C implementation ships with PyYAML's wheels.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -46,6 +56,28 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A binary file written whole or not at all: into a temporary file of its own beside
+    ``path`` (two processes writing the same cache at once never rename each other's
+    half-written file), renamed over ``path`` when the block ends; an error removes it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def save_pickle(path: Path, value: object) -> None:
+    """Our own disk cache: ``value`` pickled into ``path`` atomically."""
+    with atomic_file(path) as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def load_yaml(text: str) -> Any:
     """``yaml.safe_load(text)``, with libyaml's C parser when PyYAML was built with it."""
     return yaml.load(text, Loader=_LOADER)
@@ -62,3 +94,23 @@ def csv_field_limit(limit: int) -> Iterator[None]:
         yield
     finally:
         csv.field_size_limit(previous)
+
+
+def check_columns(file: str, header: Sequence[str], used: Iterable[str]) -> None:
+    """Refuse a header that names a column the command reads more than once: a CSV reader
+    keeps only the last of them, silently."""
+    twice = {
+        column: [i + 1 for i, name in enumerate(header) if name == column]
+        for column in used
+        if header.count(column) > 1
+    }
+    if twice:
+        listed = "; ".join(
+            f"{column!r} is columns {', '.join(map(str, places))}"
+            for column, places in twice.items()
+        )
+        raise InputError(
+            f"the header names a column more than once ({listed}); keep one of each",
+            file=file,
+            line=1,
+        )

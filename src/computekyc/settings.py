@@ -20,6 +20,7 @@ HOME_ENV = "COMPUTEKYC_HOME"
 DATABASE_URL_ENV = "COMPUTEKYC_DATABASE_URL"
 THREADS_ENV = "COMPUTEKYC_THREADS"
 GEOIP_ENV = "COMPUTEKYC_GEOIP_DIR"
+LISTS_MIRROR_ENV = "COMPUTEKYC_LISTS_MIRROR_URL"
 
 
 def default_home() -> Path:
@@ -34,6 +35,7 @@ class Settings:
     database_url: str | None = None  # None: SQLite ``computekyc.db`` in the home
     threads: int | None = None  # None: one per core
     geoip_dir: Path | None = None
+    lists_mirror_url: str | None = None  # None: the official list sites
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -45,6 +47,7 @@ class Settings:
             database_url=env.get(DATABASE_URL_ENV) or None,
             threads=_threads(env.get(THREADS_ENV)),
             geoip_dir=Path(geoip).expanduser() if geoip else None,
+            lists_mirror_url=env.get(LISTS_MIRROR_ENV) or None,
         )
         settings.check()
         return settings
@@ -66,6 +69,11 @@ class Settings:
         except OSError as exc:
             raise ConfigError(f"${HOME_ENV}: cannot create {self.home}: {exc.strerror}") from exc
         return self.home
+
+    @property
+    def downloads(self) -> Path:
+        """Where downloaded list files are kept (made on demand)."""
+        return self.ensure_home() / "downloads"
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -117,8 +125,7 @@ def database_errors(url: str) -> Iterator[None]:
     be reached becomes one :class:`ConfigError` / :class:`StateError` naming the database."""
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-    where = f"${DATABASE_URL_ENV}" if os.environ.get(DATABASE_URL_ENV) else "the database"
-    shown = redact_url(url)
+    where, shown = _database_named(url)
     try:
         yield
     except (ArgumentError, ValueError) as exc:
@@ -136,5 +143,17 @@ def database_errors(url: str) -> Iterator[None]:
             f"{where}: {shown} needs the database driver {driver!r}, which is not installed{hint}"
         ) from None
     except OperationalError as exc:
-        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc) else ""
-        raise StateError(f"{where}: cannot open {shown}: {reason}") from None
+        raise database_state_error(url, str(exc.orig or exc)) from None
+
+
+def _database_named(url: str) -> tuple[str, str]:
+    """How messages name the database: its variable (when set) and its URL without password."""
+    where = f"${DATABASE_URL_ENV}" if os.environ.get(DATABASE_URL_ENV) else "the database"
+    return where, redact_url(url)
+
+
+def database_state_error(url: str, reason: str) -> StateError:
+    """A database that cannot be opened or read: one line naming it (never its password)."""
+    where, shown = _database_named(url)
+    first = reason.strip().splitlines()[0] if reason.strip() else ""
+    return StateError(f"{where}: cannot open {shown}: {first}")

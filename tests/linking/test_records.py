@@ -62,7 +62,7 @@ def test_csv_multi_values(tmp_path: Path) -> None:
         ({"emails": ["not-an-email"]}, "emails[0]", "e-mail"),
         ({"ip_log": [{"ip": "999.1.1.1", "ts": "2026-01-01"}]}, "ip_log[0].ip", "IP address"),
         ({"ip_log": [{"ip": "8.8.8.8", "ts": "yesterday"}]}, "ip_log[0].ts", "ISO 8601"),
-        ({"type": "robot"}, "type", "one of"),
+        ({"type": "robot"}, "type", "unknown party type 'robot'; accepted"),
         ({"nickname": "x"}, "nickname", "unknown field"),
         ({"name": ""}, "name", "required"),
     ],

@@ -41,22 +41,22 @@ def test_ids_stable_across_runs_and_growth(
 ) -> None:
     path = tmp_path / "accounts.jsonl"
     write_accounts_jsonl(background + scenario_records(), path)
-    first = ids(run(path, geoip_dir=geoip_dir).entities)
+    first = ids(run(path, ck_home / "linking", geoip_dir=geoip_dir).entities)
     assert (ck_home / "linking" / "assignments.parquet").is_file()
-    assert ids(run(path, geoip_dir=geoip_dir).entities) == first
+    assert ids(run(path, ck_home / "linking", geoip_dir=geoip_dir).entities) == first
     # A new account paying with h-pay-1's card joins that entity, which keeps its id; an
     # account of the first run that is gone does not rename anyone.
     extra = {"account_id": "h-pay-0", "name": "Harbor Blue Analytics", "country": "US",
              "payment_fingerprints": ["tok_shared_pay"]}  # fmt: skip
     rows = [r.to_json() for r in background[1:]] + scenario_dicts() + [extra]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    third = ids(run(path, geoip_dir=geoip_dir).entities)
+    third = ids(run(path, ck_home / "linking", geoip_dir=geoip_dir).entities)
     assert third["h-pay-0"] == third["h-pay-1"] == first["h-pay-1"]
     # h-pay-0 is now the smallest member, yet the entity id did not follow it.
     assert first["h-pay-1"] != new_entity_id(["h-pay-0"])
     assert {a: third[a] for a in first if a in third} == {a: first[a] for a in first if a in third}
 
-    answer = explain("h-prob-2")
+    answer = explain("h-prob-2", ck_home / "linking")
     assert answer["entity_id"] == third["h-prob-2"]
     assert {answer["links"][0]["a"], answer["links"][0]["b"]} == {"h-prob-1", "h-prob-2"}
     assert {s["kind"] for s in answer["signals"]} >= {"access_geography", "identity_churn"}

@@ -11,6 +11,7 @@ import pytest
 
 from computekyc.lists import ParsedFile, Party, read_mirror
 from computekyc.lists.store import ListStore
+from computekyc.settings import Settings
 
 from .postgres import PostgresServer, running_server
 
@@ -45,7 +46,7 @@ def loaded_db(mirror: list[ParsedFile], tmp_path_factory: pytest.TempPathFactory
 def mirror_store(ck_home: Path, loaded_db: Path) -> Iterator[ListStore]:
     """The default store of a fresh home, already holding the mirror (snapshot 1)."""
     shutil.copy(loaded_db, ck_home / "computekyc.db")
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     yield store
     store.close()
 

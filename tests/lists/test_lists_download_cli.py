@@ -14,6 +14,7 @@ from computekyc.exc import EXIT_INPUT, EXIT_STATE
 from computekyc.lists import download
 from computekyc.lists.download import OFFICIAL, DownloadError
 from computekyc.lists.store import ListStore
+from computekyc.settings import LISTS_MIRROR_ENV, Settings
 
 runner = CliRunner()
 
@@ -23,6 +24,7 @@ def test_unreachable_url_changes_nothing(mirror_store: ListStore, ck_home: Path)
     with pytest.raises(DownloadError, match=r"127\.0\.0\.1:9.*ConnectError"):
         download.update(
             mirror_store,
+            ck_home / "downloads",
             urls={"csl/consolidated.csv": "http://127.0.0.1:9/consolidated.csv"},
             show_progress=False,
         )
@@ -32,9 +34,15 @@ def test_unreachable_url_changes_nothing(mirror_store: ListStore, ck_home: Path)
 
 def test_http_error_status_is_reported(ck_home: Path) -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(503))
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     with pytest.raises(DownloadError, match="HTTP 503"):
-        download.update(urls=dict(OFFICIAL), show_progress=False, transport=transport)
-    store = ListStore.open()
+        download.update(
+            store,
+            ck_home / "downloads",
+            urls=dict(OFFICIAL),
+            show_progress=False,
+            transport=transport,
+        )
     assert store.active_snapshot() is None
     store.close()
 
@@ -48,12 +56,14 @@ def test_update_downloads_official_files_then_loads(ck_home: Path, lists_dir: Pa
         seen.append(str(request.url))
         return httpx.Response(200, content=by_url[str(request.url)].read_bytes())
 
-    result = download.update(show_progress=False, transport=httpx.MockTransport(serve))
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
+    result = download.update(
+        store, ck_home / "downloads", show_progress=False, transport=httpx.MockTransport(serve)
+    )
     assert sorted(seen) == sorted(OFFICIAL.values())
     assert result.created and set(result.feeds_changed) == {"csl", "ofac-sdn", "ofac-cons", "un"}
     kept = [p for p in (ck_home / "downloads").iterdir()]
     assert len(kept) == 1 and (kept[0] / "ofac" / "sdn.csv").is_file()
-    store = ListStore.open()
     assert store.source_counts()["SDN"] == 14965
     store.close()
 
@@ -104,7 +114,7 @@ def test_cli_errors_are_clear(
     assert result.exit_code == EXIT_INPUT and "matches no known list layout" in result.output
     empty = runner.invoke(app, ["lists", "status", "--json"])
     assert json.loads(empty.output) == {"snapshot": None, "sources": {}}
-    monkeypatch.setenv(download.MIRROR_ENV, "http://127.0.0.1:9/")
+    monkeypatch.setenv(LISTS_MIRROR_ENV, "http://127.0.0.1:9/")
     offline = runner.invoke(app, ["lists", "update"])
     assert offline.exit_code == EXIT_STATE and "Nothing was changed" in offline.output
     no_diff = runner.invoke(app, ["lists", "diff"])

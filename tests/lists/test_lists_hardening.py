@@ -27,6 +27,7 @@ from computekyc.exc import EXIT_INPUT, EXIT_STATE, InputError
 from computekyc.lists import ListFormatError, ParsedFile, read_file, read_files
 from computekyc.lists.formats.csl import fr_listing_date
 from computekyc.lists.store import DropRefused, ListStore, PartialFeedRefused
+from computekyc.settings import Settings
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]
@@ -68,7 +69,7 @@ class _WriteLock:
 @pytest.fixture()
 def small_store(ck_home: Path, lists_dir: Path, archive_dir: Path) -> Iterator[ListStore]:
     """A fresh home holding two small real feeds (FCC Covered List, BIS MIEU)."""
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     store.load_files([lists_dir / "opensanctions-sources" / "us_fcc_covered_list.csv"])
     store.load_files([archive_dir / "us_bis_mieu.csv"])
     yield store
@@ -81,7 +82,7 @@ def small_store(ck_home: Path, lists_dir: Path, archive_dir: Path) -> Iterator[L
 def test_concurrent_loads_in_threads_keep_both_feeds(
     ck_home: Path, lists_dir: Path, archive_dir: Path
 ) -> None:
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     store.load_files([lists_dir / "opensanctions-sources" / "us_fcc_covered_list.csv"])
     dpl = read_files([archive_dir / "dpl_2023-11-30.txt"])
     mieu = read_files([archive_dir / "us_bis_mieu.csv"])
@@ -89,7 +90,7 @@ def test_concurrent_loads_in_threads_keep_both_feeds(
     results: list[object] = []
 
     def load(parsed: list[ParsedFile]) -> None:
-        own = ListStore.open()
+        own = ListStore.open(Settings.from_env().sqlalchemy_url)
         try:
             results.append(own.load_parsed(parsed).snapshot.id)
         except Exception as exc:  # collected: the assertion below names it
@@ -127,7 +128,7 @@ def concurrent_cli_loads(
         assert proc.returncode == 0, out + err
         assert "Traceback" not in err and "error" not in err
     assert sum("already active" in out for out, _ in outputs[:2]) == 1
-    store = ListStore.open(database)
+    store = ListStore.open(database or f"sqlite:///{home / 'computekyc.db'}")
     assert set(_feeds(store)) == {"fcc-covered", "os:us-bis-mieu"}
     assert len(store.snapshots()) == 2
     store.close()
@@ -175,7 +176,7 @@ def _sdn_slice(lists_dir: Path, target: Path, entities: int = 600) -> Path:
 
 def test_sdn_alone_merges_its_companions(ck_home: Path, lists_dir: Path, tmp_path: Path) -> None:
     mirror = _sdn_slice(lists_dir, tmp_path / "ofac")
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     store.load_mirror(mirror)
     before = {p.party_id: p for p in store.parties(sources={"SDN"})}
     assert "AVIA IMPORT" in before["SDN-173"].all_names()
@@ -202,7 +203,7 @@ def test_partial_cons_feed_refused_when_companions_are_gone(
     ck_home: Path, lists_dir: Path, tmp_path: Path
 ) -> None:
     cons = _ofac_copy(lists_dir, tmp_path / "cons", "cons_")
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     store.load_mirror(cons)
     (cons / "cons_alt.csv").unlink()
     snapshot = store.active_snapshot()
@@ -222,7 +223,7 @@ def test_partial_cons_feed_refused_when_companions_are_gone(
 
 def test_alias_drop_is_refused(ck_home: Path, lists_dir: Path, tmp_path: Path) -> None:
     cons = _ofac_copy(lists_dir, tmp_path / "cons", "cons_")
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     store.load_mirror(cons)
     # Same parties, half of the alias rows: the party count alone would not notice.
     lines = (cons / "cons_alt.csv").read_bytes().splitlines(keepends=True)
@@ -262,7 +263,7 @@ def test_header_only_list_is_refused(
     path = _header_only(lists_dir / relative, tmp_path / Path(relative).name)
     with pytest.raises(ListFormatError, match="no list entries"):
         read_file(path)
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     with pytest.raises(ListFormatError, match="no list entries"):
         store.load_files([path])
     assert store.active_snapshot() is None
@@ -325,7 +326,7 @@ def test_same_file_twice_is_read_once(ck_home: Path, archive_dir: Path, tmp_path
     copy = tmp_path / "copy-of-dpl.txt"
     shutil.copy(dpl, copy)
     alone = read_file(dpl)
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     result = store.load_files([dpl, dpl, copy])
     assert result.snapshot.parties == len(alone.parties) == 665
     assert store.source_counts() == {"DPL": 665}
@@ -404,7 +405,7 @@ def test_truncated_file_is_refused_unless_forced(
     parsed = read_file(cut)  # the reader still yields the complete records
     assert parsed.truncated_at is not None
     assert len(parsed.parties) == len(read_file(whole).parties) - 1
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     with pytest.raises(ListFormatError, match="looks truncated") as err:
         store.load_files([cut])
     assert err.value.line == parsed.truncated_at

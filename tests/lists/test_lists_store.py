@@ -14,6 +14,7 @@ from sqlalchemy.schema import CreateTable
 from computekyc.lists import ListFormatError, Party, read_mirror
 from computekyc.lists import store as store_mod
 from computekyc.lists.store import DropRefused, ListStore
+from computekyc.settings import Settings
 
 
 def _count(store: ListStore, table: Table) -> int:
@@ -125,7 +126,7 @@ def _ents(path: Path) -> dict[str, str]:
 
 
 def test_sdn_diff_2021_to_2024(ck_home: Path, archive_dir: Path, lists_dir: Path) -> None:
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     old = store.load_files([archive_dir / "sdn_2021-08-18.csv"]).snapshot.id
     new = store.load_files([lists_dir / "ofac" / "sdn.csv"]).snapshot.id
     diff = store.diff(old, new)
@@ -154,3 +155,23 @@ def test_schema_is_portable_sql() -> None:
     for table in store_mod.metadata.sorted_tables:
         ddl = str(CreateTable(table).compile(dialect=postgresql.dialect()))
         assert "AUTOINCREMENT" not in ddl.upper()
+
+
+def test_status_read_by_sqlite3_equals_the_store(mirror_store: ListStore, ck_home: Path) -> None:
+    # `lists status` reads SQLite through the standard library, read-only: the same answer.
+    from computekyc.lists.snapshots import ListStatus, read_status
+
+    status = read_status(f"sqlite:///{ck_home / 'computekyc.db'}")
+    assert status == ListStatus(mirror_store.active_snapshot(), mirror_store.source_counts())
+    assert status.snapshot is not None and status.sources["SDN"] == 14965
+    assert {f.name for f in status.snapshot.feeds["ofac-sdn"].files} >= {"sdn.csv", "alt.csv"}
+
+
+def test_status_read_creates_nothing_and_names_an_unopenable_database(tmp_path: Path) -> None:
+    from computekyc.exc import StateError
+    from computekyc.lists.snapshots import ListStatus, read_status
+
+    assert read_status(f"sqlite:///{tmp_path / 'new.db'}") == ListStatus(None, {})
+    assert not (tmp_path / "new.db").exists()
+    with pytest.raises(StateError, match=r"cannot open .*missing/x\.db"):
+        read_status(f"sqlite:///{tmp_path / 'missing' / 'x.db'}")

@@ -23,6 +23,7 @@ from computekyc.cli import app
 from computekyc.lists import ListFormatError, ParsedFile, read_files
 from computekyc.lists import store as store_mod
 from computekyc.lists.store import DropRefused, ListStore, PartialFeedRefused
+from computekyc.settings import Settings
 
 from .postgres import PostgresServer
 from .test_lists_hardening import concurrent_cli_loads
@@ -142,7 +143,7 @@ def test_sdn_diff_same_as_sqlite(
     old_file, new_file = archive_dir / "sdn_2021-08-18.csv", lists_dir / "ofac" / "sdn.csv"
     diffs = []
     for url in (postgres.new_database(), None):  # None: the SQLite store of the test home
-        store = ListStore.open(url)
+        store = ListStore.open(url or Settings.from_env().sqlalchemy_url)
         old = store.load_files([old_file]).snapshot.id
         new = store.load_files([new_file]).snapshot.id
         diffs.append(store.diff(old, new))
@@ -227,7 +228,10 @@ def test_partial_feed_and_alias_drop_refused_like_sqlite(
     cons.mkdir()
     for path in (lists_dir / "ofac").glob("cons_*.csv"):
         shutil.copy(path, cons / path.name)
-    stores = [ListStore.open(postgres.new_database()), ListStore.open()]
+    stores = [
+        ListStore.open(postgres.new_database()),
+        ListStore.open(Settings.from_env().sqlalchemy_url),
+    ]
     for store in stores:
         store.load_mirror(cons)
     lines = (cons / "cons_alt.csv").read_bytes().splitlines(keepends=True)
@@ -290,7 +294,10 @@ def test_values_sqlite_accepts_fit_on_postgres(
     long_id = first_id + "-" + "x" * 300
     copy = tmp_path / source.name
     copy.write_text(source.read_text(encoding="utf-8").replace(first_id, long_id), "utf-8")
-    stores = [ListStore.open(postgres.new_database()), ListStore.open()]
+    stores = [
+        ListStore.open(postgres.new_database()),
+        ListStore.open(Settings.from_env().sqlalchemy_url),
+    ]
     for store in stores:
         store.load_files([copy])
     rows = [_party_rows(store) for store in stores]

@@ -23,9 +23,12 @@ ON = date(2026, 7, 1)
 
 
 @pytest.fixture(scope="session")
-def engine(parties: list[Party], rules: RuleSet) -> Screener:
+def engine(
+    parties: list[Party], rules: RuleSet, tmp_path_factory: pytest.TempPathFactory
+) -> Screener:
     data = ListData(parties=parties, snapshot_id=parties_digest(parties))
-    return CachedScreener(engine_screener(data, rules.possible_threshold))
+    home = tmp_path_factory.mktemp("home")
+    return CachedScreener(engine_screener(data, home, rules.possible_threshold))
 
 
 def run(record: dict[str, Any], item: Item, on: date, engine: Screener, rules: RuleSet,

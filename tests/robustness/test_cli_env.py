@@ -113,7 +113,7 @@ def test_sqlite_in_a_missing_folder_is_exit_3(run_cli: Run, tmp_path: Path) -> N
         (("screen", "--threshold", "abc", "Hikvision"), ["'--threshold'"]),
         (("nosuch",), ["No such command 'nosuch'"]),
         (("chips", "classify", "H100", "--as-of", "[red]June"), ["[red]June"]),
-        (("screen", "--type", "company", "Hikvision"), ["entity, individual", "'company'"]),
+        (("screen", "--type", "spaceship", "Hikvision"), ["unknown party type", "'spaceship'"]),
     ],
 )
 def test_usage_errors_exit_2_in_plain_text(

@@ -105,7 +105,7 @@ def test_square_brackets_are_never_markup(screen: Run, tmp_path: Path) -> None:
     out = folder / "[x]hits.jsonl"
     done = screen("--input", str(src), "--output", str(out))
     assert done.returncode == 0, done.stderr
-    assert f"{src}:3: type: '[red]company'" in done.stderr
+    assert f"{src}:3: type: unknown party type '[red]company'" in done.stderr
     assert str(out) in done.stderr
     first, second = (_strict(line) for line in out.read_text(encoding="utf-8").splitlines())
     assert first["query"] == "[b]Hikvision[/b]" and first["hits"]  # type: ignore[index]
@@ -113,7 +113,17 @@ def test_square_brackets_are_never_markup(screen: Run, tmp_path: Path) -> None:
 
 
 def test_unknown_type_lists_the_accepted_values(screen: Run) -> None:
-    _refused(screen("Hikvision", "--type", "company"), "--type", "'company'", "entity, individual")
+    done = screen("Hikvision", "--type", "spaceship")
+    _refused(done, "--type", "unknown party type 'spaceship'", "entity", "individual", "company")
+
+
+@pytest.mark.parametrize("word", ["company", "Organization", "legal_entity", "LegalEntity"])
+def test_every_entity_word_screens_as_an_entity(screen: Run, word: str) -> None:
+    # One party-type vocabulary in every command: the same hits as --type entity.
+    as_entity = screen("Hikvision", "--type", "entity", "--json")
+    done = screen("Hikvision", "--type", word, "--json")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == as_entity.stdout and _strict(done.stdout)["hits"]  # type: ignore[index]
 
 
 def test_name_only_options_with_an_input_file_are_refused(screen: Run, tmp_path: Path) -> None:

@@ -57,11 +57,31 @@ def test_chips_classify_loads_no_heavy_library() -> None:
     assert _modules_after(_command(["chips", "classify", "H100"])) == set()
 
 
-def test_lists_status_loads_only_the_database_layer(tmp_path: Path) -> None:
+def test_lists_status_loads_no_heavy_library(tmp_path: Path, lists_dir: Path) -> None:
+    # On a home with a real snapshot: the status is read from SQLite by the standard library.
+    from computekyc.lists.store import ListStore
+
+    store = ListStore.open(f"sqlite:///{tmp_path / 'computekyc.db'}")
+    store.load_files([lists_dir / "opensanctions-sources" / "us_fcc_covered_list.csv"])
+    store.close()
+    code = (
+        f"import contextlib, io, json, os\nos.environ['COMPUTEKYC_HOME'] = {str(tmp_path)!r}\n"
+        "from computekyc.cli import app\n"
+        "import typer\n"
+        "with contextlib.redirect_stdout(printed := io.StringIO()):\n"
+        "    command = typer.main.get_command(app)\n"
+        "    command.main(['lists', 'status', '--json'], standalone_mode=False)\n"
+        "assert json.loads(printed.getvalue())['sources'] == {'FCC': 12}, printed.getvalue()\n"
+    )
+    assert _modules_after(code) == set()
+
+
+def test_lists_status_of_an_empty_home_loads_no_heavy_library(tmp_path: Path) -> None:
     code = f"import os\nos.environ['COMPUTEKYC_HOME'] = {str(tmp_path)!r}\n" + _command(
         ["lists", "status"]
     )
-    assert _modules_after(code) == {"sqlalchemy"}
+    assert _modules_after(code) == set()
+    assert not (tmp_path / "computekyc.db").exists()  # a status read creates nothing
 
 
 def test_help_starts_quickly(run_cli: Run) -> None:

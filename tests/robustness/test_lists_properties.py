@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from computekyc.exc import ComputekycError
 from computekyc.lists import ParsedFile, Party, read_files
 from computekyc.lists.store import ListStore
+from computekyc.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 LISTS = REPO.parent / "shared" / "data" / "lists"
@@ -164,7 +165,7 @@ def test_truncation_changes_only_the_last_record(name: str, cut: float, tmp_path
 @pytest.fixture()
 def store(ck_home: Path, tmp_path: Path) -> Iterator[ListStore]:
     """A store holding the undamaged slices: a damaged one replaces its feed, or is refused."""
-    opened = ListStore.open()
+    opened = ListStore.open(Settings.from_env().sqlalchemy_url)
     intact = tmp_path / "intact"
     intact.mkdir()
     for name in ("consolidated.csv", "sdn.csv", "us_dod_1260h.csv", "zala.ftm.json"):

@@ -21,6 +21,7 @@ from computekyc.screening import (
     group_hits,
     index_from_store,
 )
+from computekyc.settings import Settings
 
 runner = CliRunner()
 
@@ -150,7 +151,7 @@ def loaded_home(tmp_path_factory: pytest.TempPathFactory, lists_dir: Path) -> Pa
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COMPUTEKYC_HOME", str(home))
         patch.delenv("COMPUTEKYC_DATABASE_URL", raising=False)
-        store = ListStore.open()
+        store = ListStore.open(Settings.from_env().sqlalchemy_url)
         try:
             store.load_files(
                 [
@@ -178,7 +179,9 @@ def test_batch_output_has_one_row_per_group(home: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["screen", "--input", str(src), "--output", str(out)])
     assert result.exit_code == 0, result.output
     hikvision, gulf = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
-    engine = index_from_store()  # the CLI's own index, cached on disk by the run above
+    settings = Settings.from_env()
+    # The CLI's own index, cached on disk by the run above.
+    engine = index_from_store(settings.sqlalchemy_url, settings.ensure_home())
     for record in (hikvision, gulf):
         keys = [(h["source"], h["entity_key"]) for h in record["hits"]]
         assert len(keys) == len(set(keys))  # one record per listed entity of a list

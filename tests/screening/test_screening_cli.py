@@ -10,13 +10,14 @@ from typer.testing import CliRunner
 
 from computekyc.cli import app
 from computekyc.lists.store import ListStore
+from computekyc.settings import Settings
 
 runner = CliRunner()
 
 
 @pytest.fixture()
 def loaded_home(ck_home: Path, lists_dir: Path) -> Path:
-    store = ListStore.open()
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
     try:
         store.load_files(
             [
@@ -56,7 +57,7 @@ def test_screen_batch_in_input_order_with_bad_rows(loaded_home: Path, tmp_path: 
         "c1,Hikvision,CN,entity,\n"
         "c2,,CN,entity,\n"
         "c3,Nobody Special Bakery LLC,US,entity,\n"
-        "c4,中芯国际,CN,company,\n"
+        "c4,中芯国际,CN,spaceship,\n"
         "c5,江西洪都航空工业股份有限公司,CN,entity,\n",
         encoding="utf-8",
     )
@@ -67,7 +68,7 @@ def test_screen_batch_in_input_order_with_bad_rows(loaded_home: Path, tmp_path: 
     assert [r["id"] for r in rows] == ["c1", "c2", "c3", "c4", "c5"]
     assert rows[0]["hits"] and rows[2]["hits"] == [] and rows[4]["hits"]
     assert rows[1]["error"] == f"{src}:3: name: empty"
-    assert "type: 'company'" in rows[3]["error"]
+    assert "type: unknown party type 'spaceship'" in rows[3]["error"]
     assert "customers.csv:3: name: empty" in result.output
     for hit in rows[0]["hits"]:
         # The hits are grouped per listed entity (screening.grouping): each keeps the hit keys

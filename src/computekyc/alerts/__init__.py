@@ -11,10 +11,11 @@ from computekyc.alerts.model import (
     canonical_json,
     fingerprint_of,
 )
-from computekyc.alerts.store import CONDITION_GONE, AlertChange, AlertStore, SyncResult
+from computekyc.alerts.store import CONDITION_GONE, SORT_KEYS, AlertChange, AlertStore, SyncResult
 
 __all__ = [
     "CONDITION_GONE",
+    "SORT_KEYS",
     "Alert",
     "AlertChange",
     "AlertDraft",

@@ -35,6 +35,36 @@ CONDITION_GONE = "condition_gone"  # resolution of an alert whose finding is no 
 _LIVE = (AlertStatus.OPEN, AlertStatus.PENDING_APPROVAL, AlertStatus.SUPPRESSED)
 
 
+SORT_KEYS = ("severity", "age", "type", "status", "subject", "id")
+
+
+def _filtered(
+    query: Any,
+    status: Iterable[AlertStatus] | None,
+    types: Iterable[AlertType] | None,
+    subject_id: str | None,
+    subject_text: str | None,
+    severities: Iterable[Severity] | None,
+) -> Any:
+    if status is not None:
+        query = query.where(alerts.c.status.in_([str(s) for s in status]))
+    if types is not None:
+        query = query.where(alerts.c.type.in_([str(t) for t in types]))
+    if severities is not None:
+        query = query.where(alerts.c.severity.in_([str(s) for s in severities]))
+    if subject_id is not None:
+        query = query.where(alerts.c.subject_id == subject_id)
+    if subject_text:
+        pattern = (
+            "%" + subject_text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        query = query.where(
+            alerts.c.subject_name.ilike(pattern, escape="\\")
+            | alerts.c.subject_id.ilike(pattern, escape="\\")
+        )
+    return query
+
+
 @dataclass(frozen=True, slots=True)
 class AlertChange:
     """One alert written by a sync: what happened and the public shape before and after."""
@@ -105,28 +135,52 @@ class AlertStore:
         subject_id: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        subject_text: str | None = None,
+        severities: Iterable[Severity] | None = None,
+        sort: str = "severity",
+        descending: bool = False,
     ) -> list[Alert]:
-        """Most severe first, then oldest first."""
-        query = select(alerts)
-        if status is not None:
-            query = query.where(alerts.c.status.in_([str(s) for s in status]))
-        if types is not None:
-            query = query.where(alerts.c.type.in_([str(t) for t in types]))
-        if subject_id is not None:
-            query = query.where(alerts.c.subject_id == subject_id)
+        """Most severe first, then oldest first; or by ``sort`` (one of :data:`SORT_KEYS`),
+        ties broken the default way. ``subject_text`` finds a subject by part of its name or id."""
+        query = _filtered(select(alerts), status, types, subject_id, subject_text, severities)
         severity_rank = case(
             {str(s): s.rank for s in Severity}, value=alerts.c.severity, else_=len(Severity)
         )
-        query = query.order_by(severity_rank, alerts.c.first_seen, alerts.c.id).offset(offset)
+        columns = {
+            "severity": severity_rank,
+            "age": alerts.c.first_seen,
+            "type": alerts.c.type,
+            "status": alerts.c.status,
+            "subject": func.coalesce(alerts.c.subject_name, alerts.c.subject_id),
+            "id": alerts.c.id,
+        }
+        if sort not in columns:
+            raise ValueError(f"unknown sort {sort!r}")
+        first = columns[sort].desc() if descending else columns[sort]
+        query = query.order_by(first, severity_rank, alerts.c.first_seen, alerts.c.id)
+        query = query.offset(offset)
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
             return [row_to_alert(row) for row in conn.execute(query)]
 
-    def count(self, status: Sequence[AlertStatus] | None = None) -> int:
-        query = select(func.count()).select_from(alerts)
-        if status is not None:
-            query = query.where(alerts.c.status.in_([str(s) for s in status]))
+    def count(
+        self,
+        status: Sequence[AlertStatus] | None = None,
+        *,
+        types: Iterable[AlertType] | None = None,
+        subject_id: str | None = None,
+        subject_text: str | None = None,
+        severities: Iterable[Severity] | None = None,
+    ) -> int:
+        query = _filtered(
+            select(func.count()).select_from(alerts),
+            status,
+            types,
+            subject_id,
+            subject_text,
+            severities,
+        )
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from computekyc import __version__
-from computekyc.api import customers, problems, scans, screening, workflow
+from computekyc.api import customers, problems, reports, reports_runs, scans, screening, workflow
 from computekyc.api.middleware import RequestContext
 from computekyc.screening import Query as ScreeningQuery
 from computekyc.services.indexes import IndexHolder, index_holder
@@ -62,8 +62,13 @@ def create_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI
     app.include_router(screening.router)
     app.include_router(workflow.router)
     app.include_router(scans.router)
+    app.include_router(reports.router)
+    app.include_router(reports_runs.router)
     app.include_router(customers.router)
     app.state.scans = scans.ScanJobs()
+    from computekyc import web  # the analyst's UI: /login, /alerts… for browsers, under /ui
+
+    web.install(app, settings)
 
     app.add_middleware(RequestContext)
 

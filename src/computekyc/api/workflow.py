@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from computekyc.alerts import AlertStatus, AlertStore, AlertType
+from computekyc.alerts import AlertType
 from computekyc.api.deps import (
     AlertReader,
     Approver,
@@ -26,7 +26,6 @@ from computekyc.api.deps import (
 from computekyc.api.problems import RESPONSES, Problem
 from computekyc.casework import CaseStatus
 from computekyc.services import casework
-from computekyc.workflow import open_database
 
 router = APIRouter(responses=RESPONSES)
 MAX_ID = 2_147_483_647
@@ -73,34 +72,27 @@ def list_alerts(
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     """The alert queue, most severe first. ``active`` is open plus pending approval."""
-    statuses: tuple[AlertStatus, ...] | None
-    if status == "all":
-        statuses = None
-    elif status == "active":
-        statuses = (AlertStatus.OPEN, AlertStatus.PENDING_APPROVAL)
-    else:
-        statuses = (AlertStatus(status),)
-    store = AlertStore(open_database(settings))
-    alerts = store.list(
-        status=statuses,
-        types=None if type is None else (type,),
-        subject_id=subject,
-        limit=limit + 1,
+    page = casework.alert_queue(
+        settings,
+        actor,
+        status=status,
+        types=None if type is None else [type],
+        subject=subject,
+        limit=limit,
         offset=offset,
     )
     return {
-        "results": [a.to_dict() for a in alerts[:limit]],
+        "results": [a.to_dict() for a in page.alerts],
         "limit": limit,
         "offset": offset,
-        "next_offset": offset + limit if len(alerts) > limit else None,
+        "next_offset": page.next_offset,
     }
 
 
 @router.get("/alerts/{alert_id}", tags=["Alerts"])
 def get_alert(alert_id: AlertId, actor: AlertReader, settings: AppSettings) -> dict[str, Any]:
     """One alert with its evidence and every decision taken on it."""
-    decisions = casework.alert_decisions(settings, actor, alert_id)  # 404 for an unknown id
-    alert = AlertStore(open_database(settings)).get(alert_id)
+    alert, decisions = casework.alert_detail(settings, actor, alert_id)  # 404 for an unknown id
     return alert.to_dict() | {"decisions": [d.to_dict() for d in decisions]}
 
 
@@ -199,15 +191,10 @@ def audit_verify(actor: AuditReader, settings: AppSettings) -> dict[str, Any]:
 @router.get("/lists", tags=["Lists"])
 def lists(actor: Screener, settings: AppSettings) -> dict[str, Any]:
     """Every list snapshot, newest last, and the active one."""
-    from computekyc.lists.store import ListStore
+    from computekyc.services.lists import list_snapshots
 
-    store = ListStore.open(settings.sqlalchemy_url)
-    try:
-        snapshots = [s.to_dict() for s in store.snapshots()]
-        active = store.active_snapshot()
-    finally:
-        store.close()
-    return {"active": active.id if active else None, "snapshots": snapshots}
+    found = list_snapshots(settings)
+    return {"active": found.active, "snapshots": [s.to_dict() for s in found.snapshots]}
 
 
 @router.get("/lists/diff", tags=["Lists"])

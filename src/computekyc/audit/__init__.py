@@ -6,7 +6,14 @@ connection of their own transaction, and sign a checkpoint at the end of a scan 
 :func:`sign_checkpoint`.
 """
 
-from computekyc.audit.log import append, append_many, read_entries
+from computekyc.audit.log import (
+    append,
+    append_many,
+    chain_before,
+    leaves_between,
+    read_entries,
+    rows_about,
+)
 from computekyc.audit.model import GENESIS, Actor, AuditEntry, LoggedEntry, canonical_json
 from computekyc.audit.signing import (
     Checkpoint,
@@ -32,13 +39,16 @@ __all__ = [
     "append",
     "append_many",
     "canonical_json",
+    "chain_before",
     "key_id",
     "key_path",
+    "leaves_between",
     "load_or_create_key",
     "load_public_key",
     "public_key_pem",
     "read_checkpoint_file",
     "read_entries",
+    "rows_about",
     "sign_checkpoint",
     "stored_checkpoints",
     "verify",

@@ -15,6 +15,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from computekyc.audit.model import (
+    GENESIS,
     AuditEntry,
     LoggedEntry,
     chain_hash,
@@ -106,3 +107,56 @@ def iter_rows(connection: Connection, batch: int = 5000) -> Iterator[dict[str, A
             return
         yield from rows
         last = rows[-1]["seq"]
+
+
+def rows_about(connection: Connection, objects: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Every stored row (all columns, hashes too) about any of the ``(object_kind, object_id)``
+    pairs, in sequence order: what an evidence pack carries and a verifier recomputes."""
+    if not objects:
+        return []
+    about = or_(
+        *(
+            (audit_log.c.object_kind == kind) & (audit_log.c.object_id == oid)
+            for kind, oid in objects
+        )
+    )
+    query = select(audit_log).where(about).order_by(audit_log.c.seq)
+    return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def chain_before(connection: Connection, seq: int) -> str:
+    """The stored chain value of entry ``seq - 1`` (the genesis value before the first)."""
+    if seq <= 1:
+        return GENESIS
+    value = connection.execute(select(audit_log.c.chain).where(audit_log.c.seq == seq - 1)).scalar()
+    if value is None:
+        raise StateError(f"audit entry {seq - 1} is missing: run `computekyc audit verify`")
+    return str(value)
+
+
+def leaves_between(connection: Connection, first: int, last: int, batch: int = 5000) -> list[str]:
+    """Leaf hashes of entries ``first``..``last`` recomputed from their content (not the stored
+    hashes): folded from the chain before ``first`` they reach a checkpoint's head only if no
+    entry in between was changed."""
+    leaves: list[str] = []
+    after = first - 1
+    while after < last:
+        query = (
+            select(audit_log)
+            .where(audit_log.c.seq > after, audit_log.c.seq <= last)
+            .order_by(audit_log.c.seq)
+            .limit(batch)
+        )
+        rows = [dict(row) for row in connection.execute(query).mappings()]
+        if not rows:
+            break
+        for row in rows:
+            if int(row["seq"]) != after + 1:
+                raise StateError(
+                    f"audit entry {after + 1} is missing: run `computekyc audit verify`"
+                )
+            leaves.append(leaf_hash(row))
+            after += 1
+    if after != last:
+        raise StateError(f"audit entries {after + 1}..{last} are missing")
+    return leaves

@@ -1,7 +1,6 @@
 """The customer book: a provider folder of customers, accounts and usage files, imported as
 content-hashed revisions so each scan knows which records are new, changed or removed."""
 
-from computekyc.book.partytypes import party_type
 from computekyc.book.reader import (
     Book,
     BookAccount,
@@ -20,7 +19,6 @@ __all__ = [
     "RecordDelta",
     "content_hash",
     "parse_book_customer",
-    "party_type",
     "plan_import",
     "read_book",
     "write_import",

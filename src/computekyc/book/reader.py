@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from computekyc.alerts import canonical_json
-from computekyc.book.partytypes import ACCEPTED, party_type
 from computekyc.exc import InputError
 from computekyc.linking import AccountRecord, load_accounts
+from computekyc.lists import holder_type
 from computekyc.ownership import Customer, parse_customer
 
 CUSTOMER_FILES = ("customers.jsonl", "customers.csv")
@@ -92,12 +92,10 @@ def _normalise_types(data: dict[str, Any], path: str) -> None:
     """Map party-type words in a record and its owners to entity/individual, in place."""
     kind = data.get("type")
     if kind is not None:
-        mapped = party_type(str(kind))
-        if mapped is None:
-            raise ValueError(
-                f"{path}type", f"unknown party type {kind!r} (one of {', '.join(ACCEPTED)})"
-            )
-        data["type"] = mapped
+        try:
+            data["type"] = str(holder_type(kind))
+        except InputError as exc:
+            raise ValueError(f"{path}type", exc.message) from None
     owners = data.get("owners")
     if isinstance(owners, list):
         for i, owner in enumerate(owners):

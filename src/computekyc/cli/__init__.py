@@ -55,6 +55,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cases": ("casework", "Cases: alerts of one subject worked together."),
     "users": ("casework", "Users, roles and API tokens."),
     "audit": ("casework", "The tamper-evident audit trail."),
+    "report": (
+        "report report_runs",
+        "Reports for regulators and auditors: training runs, evidence packs, screening, "
+        "certification.",
+    ),
     "serve": (
         "serve",
         "Serve the HTTP API: yente-compatible /match, alerts, cases, audit (docs at /docs).",

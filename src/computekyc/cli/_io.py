@@ -9,15 +9,16 @@ replaced once it is whole.
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import os
 import sys
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from computekyc.bulk import atomic_file
 from computekyc.exc import InputError, OptionError
 
 if TYPE_CHECKING:
@@ -89,26 +90,6 @@ def read_text(path: str | Path) -> str:
         ) from None
 
 
-def check_columns(file: str, header: Sequence[str], used: Iterable[str]) -> None:
-    """Refuse a header that names a column the command reads more than once: a CSV reader
-    keeps only the last of them, silently."""
-    twice = {
-        column: [i + 1 for i, name in enumerate(header) if name == column]
-        for column in used
-        if header.count(column) > 1
-    }
-    if twice:
-        listed = "; ".join(
-            f"{column!r} is columns {', '.join(map(str, places))}"
-            for column, places in twice.items()
-        )
-        raise InputError(
-            f"the header names a column more than once ({listed}); keep one of each",
-            file=file,
-            line=1,
-        )
-
-
 @contextmanager
 def open_input(path: str | Path) -> Iterator[TextIO]:
     """A text input (``-`` for stdin), UTF-8 (a BOM is skipped)."""
@@ -126,15 +107,8 @@ def open_output(path: str | Path) -> Iterator[TextIO]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    target = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_file(Path(path)) as raw, io.TextIOWrapper(raw, "utf-8", newline="") as handle:
+        yield handle
 
 
 def strict_json(value: Any, *, indent: int | None = None) -> str:

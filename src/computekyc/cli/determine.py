@@ -10,21 +10,9 @@ from typing import TextIO
 
 import typer
 
-from computekyc.ownership import (
-    DEFAULT_ITEM,
-    CachedScreener,
-    InputError,
-    determine,
-    load_rules,
-    read_customers,
-    resolve_item,
-)
-from computekyc.ownership.sources import (
-    build_graph,
-    engine_screener,
-    exact_screener,
-    load_list_data,
-)
+from computekyc.ownership import DEFAULT_ITEM
+from computekyc.ownership import InputError as CustomerLineError
+from computekyc.settings import Settings
 
 
 def _as_of(value: str | None) -> date:
@@ -56,33 +44,36 @@ def determine_command(
     ),
 ) -> None:
     """Status per customer: blocked, license_required, review or clear, with rules and evidence."""
+    from computekyc.ownership.sources import NoListData
+    from computekyc.services.batch_determination import (
+        DeterminationSources,
+        Matcher,
+        batch_determiner,
+    )
+
     on = _as_of(as_of)
-    rules = load_rules(rules_file)
-    resolved = resolve_item(item, on)
+    if matcher not in {m.value for m in Matcher}:
+        raise typer.BadParameter(f"--matcher must be engine or exact, got {matcher!r}")
+    sources = DeterminationSources(lists, list_file, ownership, ftm, rules_file, Matcher(matcher))
     try:
-        data = load_list_data(lists, list_file)
-    except LookupError as exc:
+        determiner = batch_determiner(
+            Settings.from_env(), item, on, sources, pin_snapshot=as_of is not None
+        )
+    except NoListData as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
-    if matcher not in {"engine", "exact"}:
-        raise typer.BadParameter(f"--matcher must be engine or exact, got {matcher!r}")
-    screener = CachedScreener(
-        engine_screener(data, rules.possible_threshold)
-        if matcher == "engine"
-        else exact_screener(data)
-    )
-    graph = build_graph(data.parties, ownership, ftm)
+    if determiner.note:
+        typer.echo(determiner.note, err=True)  # which snapshot the answers come from
     sink: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
     errors = 0
     try:
-        for record in read_customers(customers):
-            if isinstance(record, InputError):
+        for result in determiner.determine_file(customers):
+            if isinstance(result, CustomerLineError):
                 errors += 1
-                typer.echo(f"error: {record}", err=True)
+                typer.echo(f"error: {result}", err=True)
                 if output or as_json:
-                    sink.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+                    sink.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
                 continue
-            result = determine(record, resolved, on, screener, rules, graph)
             if output or as_json:
                 sink.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
             else:

@@ -15,8 +15,7 @@ import typer
 
 from computekyc.cli._io import check_input, check_output, is_stdio, open_output, strict_json
 from computekyc.exc import OptionError
-from computekyc.linking import explain, load_usage, run
-from computekyc.linking.signals import usage_from_store
+from computekyc.settings import Settings
 
 ENGINES = ("duckdb", "spark")
 
@@ -80,10 +79,13 @@ def link_command(
     if output is not None:
         # Before the work: a missing folder or a folder as the target fails now, not after it.
         check_output(output, "--output", [accounts])
-    ops = load_usage(usage) if usage is not None else None
-    if usage_store:
-        ops = {**usage_from_store(), **(ops or {})}
-    result = run(accounts, "spark" if engine.lower() == "spark" else "duckdb", ops, geoip)
+    from computekyc.services.linking import link_file, merge_usage_sources
+
+    settings = Settings.from_env()
+    ops = merge_usage_sources(settings, usage, usage_store)
+    result = link_file(
+        settings, accounts, "spark" if engine.lower() == "spark" else "duckdb", ops, geoip
+    )
     if output is not None:
         with open_output(output) as handle:
             for entity in result.entities:
@@ -122,7 +124,9 @@ def explain_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Why ACCOUNT_ID belongs to its entity (from the last `computekyc link` run)."""
-    answer = explain(account_id)
+    from computekyc.services.linking import explain_account
+
+    answer = explain_account(Settings.from_env(), account_id)
     if as_json:
         typer.echo(strict_json(answer, indent=1))
         return

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -15,9 +15,13 @@ from rich.text import Text
 
 from computekyc.cli import report_error
 from computekyc.exc import ComputekycError, OptionError
-from computekyc.lists.diff import ListDiff
-from computekyc.lists.download import update
-from computekyc.lists.store import ListStore, LoadResult, SnapshotInfo, StoreError
+from computekyc.lists.snapshots import SnapshotInfo, read_status
+from computekyc.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where used: `lists status` must not pay for SQLAlchemy and the list readers.
+    from computekyc.lists.diff import ListDiff
+    from computekyc.lists.store import ListStore, LoadResult
 
 lists_app = typer.Typer(
     help="Restricted-party lists: load, update, status, diff.", no_args_is_help=True
@@ -27,17 +31,18 @@ console = Console(markup=False, highlight=False)
 
 
 @contextmanager
-def _store(writes: bool = False) -> Iterator[ListStore]:
+def _store(settings: Settings, writes: bool = False) -> Iterator[ListStore]:
     """Open the store; a refused write says, after the error, that nothing was changed."""
+    from computekyc.lists.store import ListStore
+
     store: ListStore | None = None
     try:
         if writes:
             from computekyc.services.lists import audited_list_store
-            from computekyc.settings import Settings
 
-            store = audited_list_store(Settings.from_env())
+            store = audited_list_store(settings)
         else:
-            store = ListStore.open()
+            store = ListStore.open(settings.sqlalchemy_url)
         yield store
     except ComputekycError as exc:
         if not writes:
@@ -87,11 +92,14 @@ def update_cmd(
     force: bool = typer.Option(False, "--force", help="Accept a drop of more than 20%."),
 ) -> None:
     """Download the current official lists (CSL, OFAC, UN), or load a mirror with --from."""
-    with _store(writes=True) as store:
+    settings = Settings.from_env()
+    with _store(settings, writes=True) as store:
         if from_dir is not None:
             result = store.load_mirror(from_dir, force=force)
         else:
-            result = update(store, force=force)
+            from computekyc.services.lists import download_lists
+
+            result = download_lists(settings, store, force=force)
         _print_load(result)
 
 
@@ -101,7 +109,7 @@ def load_cmd(
     force: bool = typer.Option(False, "--force", help="Accept a drop of more than 20%."),
 ) -> None:
     """Load single list files; each replaces its feed in a new snapshot."""
-    with _store(writes=True) as store:
+    with _store(Settings.from_env(), writes=True) as store:
         _print_load(store.load_files(files, force=force))
 
 
@@ -112,9 +120,8 @@ def _snapshot_json(info: SnapshotInfo | None) -> dict[str, Any] | None:
 @lists_app.command("status")
 def status_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The active snapshot and the party count of each source list."""
-    with _store() as store:
-        info = store.active_snapshot()
-        counts = store.source_counts()
+    status = read_status(Settings.from_env().sqlalchemy_url)  # read-only, no SQLAlchemy on SQLite
+    info, counts = status.snapshot, status.sources
     if as_json:
         typer.echo(json.dumps({"snapshot": _snapshot_json(info), "sources": counts}, indent=2))
         return
@@ -141,7 +148,7 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 @lists_app.command("snapshots")
 def snapshots_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Every snapshot, oldest first."""
-    with _store() as store:
+    with _store(Settings.from_env()) as store:
         infos = store.snapshots()
     if as_json:
         typer.echo(json.dumps([i.to_dict() for i in infos], indent=2))
@@ -171,7 +178,7 @@ def problems_cmd(
     """Rows and fields of the active snapshot's files that were reported (file, line, field)."""
     if severity not in _SEVERITIES:
         raise OptionError(f"--severity {severity!r}: use one of {', '.join(_SEVERITIES)}")
-    with _store() as store:
+    with _store(Settings.from_env()) as store:
         found = [p for p in store.problems() if severity == "all" or p.severity == severity]
     console.print(f"{len(found):,} problems (severity: {severity})")
     for problem in found[:limit]:
@@ -216,15 +223,11 @@ def diff_cmd(
     limit: int = typer.Option(20, "--limit", help="Rows shown per table."),
 ) -> None:
     """Parties added, removed and changed between two snapshots."""
-    with _store() as store:
-        active = store.active_snapshot()
-        if active is None:
-            raise StoreError("no snapshot yet: load lists first")
-        new_id = new if new is not None else active.id
-        old_id = old if old is not None else store.previous_snapshot_id(new_id)
-        if old_id is None:
-            raise StoreError(f"snapshot {new_id} has no earlier snapshot to compare with")
-        diff = store.diff(old_id, new_id)
+    from computekyc.services.lists import diff_pair
+
+    with _store(Settings.from_env()) as store:
+        pair = diff_pair(store, old, new)
+        diff = store.diff(pair.old, pair.new)
     if as_json:
         typer.echo(json.dumps(diff.to_dict(), indent=2, ensure_ascii=False))
         return

@@ -19,8 +19,8 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
+from computekyc.bulk import check_columns
 from computekyc.cli._io import (
-    check_columns,
     check_input,
     check_output,
     display_name,
@@ -33,106 +33,72 @@ from computekyc.cli._io import (
 from computekyc.exc import InputError, OptionError
 
 if TYPE_CHECKING:
-    from computekyc.lists.model import Party
-    from computekyc.screening import Hit, HitGroup, ScreeningIndex
-    from computekyc.services.screening import ScreenRow
+    from computekyc.screening import HitGroup, ScreeningIndex
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)  # keep file:line: field messages on one line
 eval_app = typer.Typer(help="Measure the matcher on labelled data.", no_args_is_help=True)
 
-TYPES = ("entity", "individual")
-# The columns a screening CSV may have; each at most once (a CSV reader keeps only the last).
-COLUMNS = ("id", "name", "type", "country", "date_of_birth")
 PAIR_COLUMNS = ("name1", "name2", "is_match")
 
 
 def _load_index() -> ScreeningIndex:
     from computekyc.screening import index_from_store
+    from computekyc.settings import Settings
 
+    settings = Settings.from_env()
     with err.status("Loading the screening index of the active list snapshot…"):
-        return index_from_store()  # NoSnapshotError is a StateError: exit 3
+        # NoSnapshotError is a StateError: exit 3
+        return index_from_store(settings.sqlalchemy_url, settings.ensure_home())
 
 
 def _check_type(kind: str | None, option: str) -> str | None:
+    """``entity`` or ``individual`` for any word of the product's party-type vocabulary."""
+    from computekyc.lists import holder_type
+
     if kind is None:
         return None
-    if kind.strip().lower() not in TYPES:
-        raise OptionError(f"{option}: {kind!r} is not one of: {', '.join(TYPES)}")
-    return kind.strip().lower()
-
-
-def _read_rows(path: Path) -> list[ScreenRow]:
-    """The rows of a screening CSV, each a query or the reason it cannot be screened."""
-    from computekyc.services.screening import parse_screen_row
-
-    name = display_name(path)
-    reader = csv.reader(io.StringIO(read_text(path), newline=""))
     try:
-        header = [column.strip() for column in next(reader, [])]
-        if "name" not in header:
-            raise InputError(
-                f"the header has no 'name' column (it has: {', '.join(header) or 'nothing'})",
-                file=name,
-                line=1,
-            )
-        check_columns(name, header, COLUMNS)
-        rows: list[ScreenRow] = []
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue  # a blank line
-            record = dict(zip(header, cells, strict=False))
-            rows.append(parse_screen_row(Path(name), reader.line_num, record))
-    except csv.Error as exc:
-        raise InputError(f"not readable as CSV: {exc}", file=name, line=reader.line_num) from None
-    return rows
+        return str(holder_type(kind.strip()))
+    except InputError as error:
+        raise OptionError(f"{option}: {error.message}") from None
 
 
-def _party_map(index: ScreeningIndex) -> dict[str, Party]:
-    """Party id → party, so each group member shows its listing and delisting dates."""
-    return {party.party_id: party for party in index.parties}
-
-
-def _hits_json(hits: list[Hit], parties: dict[str, Party]) -> list[dict[str, Any]]:
-    from computekyc.screening import group_hits
-
+def _hits_json(groups: list[HitGroup]) -> list[dict[str, Any]]:
     # One record per listed entity (see screening.grouping): the best hit's keys, unchanged for
     # existing consumers, plus "entity_key" and every listed row as "members".
-    return [group.to_dict() for group in group_hits(hits, parties)]
+    return [group.to_dict() for group in groups]
 
 
 def _batch(input_file: Path, output: Path, threshold: float | None) -> None:
+    from computekyc.services.screening import read_screen_csv, screen_batch
+
     check_input(input_file, "--input")
     check_output(output, "--output", [input_file])  # before any work
-    rows = _read_rows(input_file)
+    rows = read_screen_csv(read_text(input_file), display_name(input_file))
     index = _load_index()
-    good = [r for r in rows if r.query is not None]
-    queries = [r.query for r in good if r.query is not None]
-    with Progress(console=err, transient=True, disable=len(good) < 200) as progress:
-        task = progress.add_task("Screening", total=len(good))
-        found = index.screen_many(
-            queries,
+    good = sum(r.query is not None for r in rows)
+    with Progress(console=err, transient=True, disable=good < 200) as progress:
+        task = progress.add_task("Screening", total=good)
+        result = screen_batch(
+            index,
+            rows,
             threshold,
             progress=lambda n: progress.advance(task, n),
             workers=os.cpu_count() or 1,  # forked workers only for large files
         )
-    results = {row.line: hits for row, hits in zip(good, found, strict=True)}
-    parties = _party_map(index)
-    alerted = 0
     with open_output(output) as out:
-        for row in rows:
+        for row in result.rows:
             record: dict[str, Any] = {"id": row.id, "query": None, "hits": []}
             if row.query is None:
                 record["error"] = row.error
                 err.print(Text.assemble(("skipped", "yellow"), " ", row.error or ""))
             else:
                 record["query"] = row.query.name
-                record["hits"] = _hits_json(results[row.line], parties)
-                alerted += bool(record["hits"])
+                record["hits"] = _hits_json(result.groups[row.line])
             out.write(strict_json(record) + "\n")
-    bad = len(rows) - len(good)
     err.print(
-        f"Screened {len(good):,} names ({bad:,} bad rows): {alerted:,} with hits → "
+        f"Screened {good:,} names ({result.bad:,} bad rows): {result.with_hits:,} with hits → "
         f"{display_name(output, '<stdout>')}",
         markup=False,
         highlight=False,
@@ -184,7 +150,9 @@ def _table(name: str, groups: list[HitGroup]) -> None:
 def screen_cmd(
     name: str | None = typer.Argument(None, help="The name to screen (any script)."),
     country: str | None = typer.Option(None, "--country", help="ISO 3166 alpha-2 country."),
-    kind: str | None = typer.Option(None, "--type", help="entity or individual."),
+    kind: str | None = typer.Option(
+        None, "--type", help="entity or individual (also company, organization, person…)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     input_file: Path | None = typer.Option(
         None, "--input", help="CSV with a 'name' column ('-' for stdin)."
@@ -214,16 +182,14 @@ def screen_cmd(
         raise OptionError("--output goes with --input FILE.csv (for one NAME use --json)")
     if not name or not name.strip():
         raise OptionError("give a NAME, or --input FILE.csv --output FILE.jsonl")
-    index = _load_index()
-    hits = index.screen(name, country=country, type=kind, threshold=threshold)
-    parties = _party_map(index)
+    from computekyc.services.screening import screen_name
+
+    groups = screen_name(_load_index(), name, country, kind, threshold)
     if as_json:
-        record = {"query": name, "hits": _hits_json(hits, parties)}
+        record = {"query": name, "hits": _hits_json(groups)}
         sys.stdout.write(strict_json(record) + "\n")
     else:
-        from computekyc.screening import group_hits
-
-        _table(name, group_hits(hits, parties))
+        _table(name, groups)
 
 
 @eval_app.command("pairs")

@@ -43,6 +43,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(usage_app, name="usage")
 
 
+def _store() -> UsageStore:
+    """The usage store of the process settings' home (``$COMPUTEKYC_HOME/usage``)."""
+    from computekyc.services.linking import usage_store
+    from computekyc.settings import Settings as ProcessSettings
+
+    return usage_store(ProcessSettings.from_env())
+
+
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
@@ -70,7 +78,7 @@ def ingest_cmd(
     the other files are still ingested, and the exit code is that of the error (2)."""
     if fmt not in ("auto", *FORMATS):
         raise OptionError(f"--format {fmt!r}: use {', '.join(FORMATS)} or auto")
-    store = UsageStore()
+    store = _store()
     reports: list[dict[str, Any]] = []
     failure: ComputekycError | None = None
     for path in files:
@@ -131,7 +139,7 @@ def summary_cmd(
     """Per account: GPU-hours (controlled, review, unclassified), H100-eq hours, operations,
     peaks, by chip; cumulative thresholds (rolling window, calendar quarter); flags."""
     filters = Filters(account, _day(first, "--from"), _day(last, "--to"))
-    eng = make_engine(engine, UsageStore(), spark_master)
+    eng = make_engine(engine, _store(), spark_master)
     result = summary(eng, Settings(default_utilisation=default_utilisation), filters)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
@@ -206,7 +214,7 @@ def runs_cmd(
     gap: int = typer.Option(3600, "--gap", help="idle seconds that end a run"),
 ) -> None:
     """Runs (contiguous GPU use per account), classified, with thresholds and reasons."""
-    eng = make_engine(engine, UsageStore(), spark_master)
+    eng = make_engine(engine, _store(), spark_master)
     settings = Settings(default_utilisation=default_utilisation, run_gap_seconds=gap)
     found = runs(eng, settings, Filters(account))
     if as_json:

@@ -11,7 +11,14 @@ from __future__ import annotations
 from computekyc.linking.cluster import Entity, Link
 from computekyc.linking.evaluate import Accuracy, accuracy
 from computekyc.linking.geoip import GeoIP, open_geoip
-from computekyc.linking.pipeline import LinkResult, NotLinked, explain, link_accounts, run
+from computekyc.linking.pipeline import (
+    LinkResult,
+    NotLinked,
+    explain,
+    link_accounts,
+    run,
+    state_dir,
+)
 from computekyc.linking.records import AccountInputError, AccountRecord, load_accounts
 from computekyc.linking.signals import UsageInputError, load_usage, parse_usage
 
@@ -33,4 +40,5 @@ __all__ = [
     "open_geoip",
     "parse_usage",
     "run",
+    "state_dir",
 ]

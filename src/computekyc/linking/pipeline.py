@@ -1,5 +1,6 @@
 """The linking run: records → features → Splink + deterministic links → entities → signals,
-persisted under ``$COMPUTEKYC_HOME/linking`` so ids stay stable and ``explain`` can answer."""
+persisted in a state folder the caller gives (the service layer: ``$COMPUTEKYC_HOME/linking``)
+so ids stay stable and ``explain`` can answer."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from computekyc import config
 from computekyc.bulk import gc_paused
 from computekyc.exc import NotFoundError
 from computekyc.linking.cluster import (
@@ -69,15 +69,16 @@ def _count(items: Any) -> dict[str, int]:
     return out
 
 
-def state_dir() -> Path:
-    path = config.home() / STATE_DIR
+def state_dir(home: Path) -> Path:
+    """The linking state folder of a computekyc home (made on demand)."""
+    path = home / STATE_DIR
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def previous_assignment() -> dict[str, str]:
-    """account_id → entity_id of the last persisted run (empty on the first run)."""
-    path = state_dir() / "assignments.parquet"
+def previous_assignment(state: Path) -> dict[str, str]:
+    """account_id → entity_id of the last run persisted in ``state`` (empty on the first run)."""
+    path = state / "assignments.parquet"
     if not path.is_file():
         return {}
     table = pq.read_table(path, columns=["account_id", "entity_id"])
@@ -150,10 +151,10 @@ def _link(
     )
 
 
-def persist(result: LinkResult) -> Path:
-    """Write the run under the state folder: entities (JSON Lines), account → entity with the
+def persist(result: LinkResult, folder: Path) -> Path:
+    """Write the run into the state folder: entities (JSON Lines), account → entity with the
     byte offset of its entity's line (for ``explain``), the model and a summary."""
-    folder = state_dir()
+    folder.mkdir(parents=True, exist_ok=True)
     accounts: list[str] = []
     entity_ids: list[str] = []
     offsets: list[int] = []
@@ -179,13 +180,15 @@ def persist(result: LinkResult) -> Path:
 
 def run(
     accounts_path: Path | str,
+    state: Path,
     engine: Engine = "duckdb",
     usage: Mapping[str, float] | None = None,
     geoip_dir: Path | str | None = None,
     save: bool = True,
 ) -> LinkResult:
-    """Load a file, link against the previous run's ids, persist. IP geography is skipped (and
-    said so in the summary) only when no IP→country database can be found."""
+    """Load a file, link against the ids of the previous run persisted in ``state``, persist
+    there. IP geography is skipped (and said so in the summary) only when no IP→country
+    database can be found."""
     records = load_accounts(accounts_path)
     if not records:
         source = "<stdin>" if str(accounts_path) == "-" else str(accounts_path)
@@ -196,9 +199,9 @@ def run(
         if geoip_dir is not None:
             raise
         geoip = None
-    result = link_accounts(records, engine, usage, geoip, previous_assignment())
+    result = link_accounts(records, engine, usage, geoip, previous_assignment(state))
     if save:
-        persist(result)
+        persist(result, state)
     return result
 
 
@@ -206,10 +209,10 @@ class NotLinked(NotFoundError):
     pass
 
 
-def explain(account_id: str) -> dict[str, Any]:
-    """Why ``account_id`` belongs to its entity, from the last persisted run: the entity, the
-    chain of links from this account to every other member, with evidence and probability."""
-    folder = state_dir()
+def explain(account_id: str, folder: Path) -> dict[str, Any]:
+    """Why ``account_id`` belongs to its entity, from the last run persisted in ``folder``: the
+    entity, the chain of links from this account to every other member, with evidence and
+    probability."""
     path = folder / "assignments.parquet"
     if not path.is_file():
         raise NotLinked("no persisted linking run: run `computekyc link --accounts FILE` first")

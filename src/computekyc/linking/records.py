@@ -22,6 +22,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from sys import intern
 from typing import IO, Any
@@ -30,6 +31,7 @@ import phonenumbers
 
 from computekyc.bulk import csv_field_limit, gc_paused
 from computekyc.exc import InputError
+from computekyc.lists import PartyType, holder_type
 from computekyc.pii import (
     first_card_number,
     has_card_number,
@@ -37,23 +39,8 @@ from computekyc.pii import (
     may_hold_card_number,
 )
 
-ACCOUNT_TYPES = frozenset({"individual", "organization"})
-# The party-type words the product accepts (screening, determinations, FollowTheMoney schema
-# names) mapped to the two kinds linking distinguishes. Mirrors the product's party-type
-# vocabulary; one shared mapping replaces this once the lists package exposes it.
-PARTY_TYPES = {
-    "individual": "individual",
-    "person": "individual",
-    "natural_person": "individual",
-    "organization": "organization",
-    "organisation": "organization",
-    "company": "organization",
-    "entity": "organization",
-    "legal_entity": "organization",
-    "legalentity": "organization",
-    "publicbody": "organization",
-    "public_body": "organization",
-}
+# The product's party-type vocabulary (computekyc.lists) as linking names the two holder kinds.
+_ACCOUNT_KIND = {PartyType.ENTITY: "organization", PartyType.INDIVIDUAL: "individual"}
 # Actions that administer an account (not merely use it).
 ADMIN_ACTIONS = frozenset({"admin", "console", "ssh", "root", "iam", "billing_update", "create"})
 CSV_FIELD_LIMIT = 128 * 1024  # characters in one CSV cell
@@ -151,10 +138,12 @@ class AccountRecord:
         return {k: v for k, v in out.items() if v not in (None, [], ())}
 
 
-def party_type(value: str) -> str | None:
-    """``individual`` or ``organization`` for any accepted party-type word or FtM schema name
-    (``Person``, ``Company``, ``LegalEntity`` …), else None."""
-    return PARTY_TYPES.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
+@lru_cache(maxsize=256)
+def account_type(word: str) -> str:
+    """``organization`` or ``individual`` for any party-type word the product accepts
+    (``company``, ``legal_entity``, ``person``, FtM schema names such as ``LegalEntity``…);
+    an :class:`InputError` for another word or a vessel or aircraft."""
+    return _ACCOUNT_KIND[holder_type(word)]
 
 
 def shown(value: object) -> str:
@@ -337,11 +326,10 @@ class _Checker:
         account_id = self.text(raw, "account_id", required=True)
         name = self.text(raw, "name", required=True)
         given = self.text(raw, "type") or "organization"
-        kind = PARTY_TYPES.get(given) or party_type(given)
-        if kind is None:
-            raise self.fail(
-                "type", f"must be one of {', '.join(sorted(PARTY_TYPES))}, got {shown(given)}"
-            )
+        try:
+            kind = account_type(given)
+        except InputError as error:
+            raise self.fail("type", error.message) from None
         country = self.text(raw, "country")
         if country is not None:
             country = intern(country.upper())

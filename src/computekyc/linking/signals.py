@@ -61,17 +61,6 @@ def parse_usage(data: Any, source: str = "<usage>") -> dict[str, float]:
     raise UsageInputError(f"{source}: expected an object or a list of per-account summaries")
 
 
-def usage_from_store() -> dict[str, float]:
-    """Estimated operations per account from the usage data ingested into $COMPUTEKYC_HOME
-    (``computekyc usage ingest``), through ``computekyc.usage.summary`` on DuckDB."""
-    from computekyc.usage import UsageStore, make_engine, summary
-
-    store = UsageStore()
-    if not store.has_rows():
-        return {}
-    return parse_usage(summary(make_engine("duckdb", store)), "usage store")
-
-
 def load_usage(path: Path | str) -> dict[str, float]:
     path = Path(path)
     try:

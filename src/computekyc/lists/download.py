@@ -1,16 +1,17 @@
 """Download the current official list files and load them as one snapshot.
 
-Files land in a temporary folder under ``$COMPUTEKYC_HOME/downloads`` laid out like an offline
-mirror (``csl/``, ``ofac/``, ``un/``); only when every file arrived is the folder loaded (and
-kept, renamed by date). Any network failure removes the partial folder and changes nothing.
+Files land in a temporary folder under the downloads folder the caller gives (the service
+layer: ``$COMPUTEKYC_HOME/downloads``) laid out like an offline mirror (``csl/``, ``ofac/``,
+``un/``); only when every file arrived is the folder loaded (and kept, renamed by date). Any
+network failure removes the partial folder and changes nothing.
 
-``$COMPUTEKYC_LISTS_MIRROR_URL`` points the download at an internal HTTP mirror laid out the
-same way (base URL + relative path) instead of the official sites.
+A mirror URL (``$COMPUTEKYC_LISTS_MIRROR_URL``, passed in by the caller) points the download at
+an internal HTTP mirror laid out the same way (base URL + relative path) instead of the
+official sites.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -26,14 +27,12 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from computekyc import config
 from computekyc.exc import StateError
 from computekyc.lists.store import ListStore, LoadResult
 
 if TYPE_CHECKING:
     import httpx
 
-MIRROR_ENV = "COMPUTEKYC_LISTS_MIRROR_URL"
 _OFAC = "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/"
 OFFICIAL: dict[str, str] = {
     "csl/consolidated.csv": (
@@ -55,9 +54,8 @@ class DownloadError(StateError, RuntimeError):
     """A list file could not be fetched; nothing was loaded."""
 
 
-def sources() -> dict[str, str]:
-    """Relative mirror path → URL: official, or under ``$COMPUTEKYC_LISTS_MIRROR_URL``."""
-    base = os.environ.get(MIRROR_ENV)
+def sources(base: str | None = None) -> dict[str, str]:
+    """Relative mirror path → URL: official, or under the mirror URL ``base``."""
     if not base:
         return dict(OFFICIAL)
     return {rel: base.rstrip("/") + "/" + rel for rel in OFFICIAL}
@@ -114,14 +112,16 @@ def fetch(
 
 
 def update(
-    store: ListStore | None = None,
+    store: ListStore,
+    downloads: Path,
+    *,
     force: bool = False,
     urls: dict[str, str] | None = None,
     show_progress: bool = True,
     transport: httpx.BaseTransport | None = None,
 ) -> LoadResult:
-    """Download the official files and load them; on any failure nothing changes."""
-    downloads = config.home() / "downloads"
+    """Download the official files (or ``urls``) into ``downloads`` and load them into
+    ``store``; on any failure nothing changes."""
     downloads.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(prefix="partial-", dir=downloads))
     folder = temp
@@ -130,13 +130,7 @@ def update(
         # Renamed before loading so the store records the path the files keep.
         folder = downloads / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         temp.rename(folder)
-        owned = store is None
-        active = store or ListStore.open()
-        try:
-            result = active.load_mirror(folder, force=force)
-        finally:
-            if owned:
-                active.close()
+        result = store.load_mirror(folder, force=force)
         if not result.created:
             shutil.rmtree(folder, ignore_errors=True)  # same content as active: keep no copy
         return result

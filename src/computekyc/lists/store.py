@@ -1,6 +1,6 @@
 """The versioned list store: snapshots of feeds, party content deduplicated by hash.
 
-SQLAlchemy Core; SQLite by default (``computekyc.config.database_url()``), any SQLAlchemy URL
+SQLAlchemy Core; SQLite by default (``Settings.sqlalchemy_url``), any SQLAlchemy URL
 (PostgreSQL) works: only portable SQL is used. Values read from list files (party ids, file
 names, field names) are ``Text``: SQLite never enforced a ``VARCHAR(n)``, so on PostgreSQL a
 width would turn a file SQLite accepts into a failed load. On PostgreSQL, loads also take a
@@ -35,7 +35,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +54,12 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
 
-from computekyc import config
 from computekyc.exc import StateError
 from computekyc.lists.diff import ListDiff, PartyRef, compare
 from computekyc.lists.model import Address, Alias, Identifier, ParentRef, Party
@@ -73,12 +73,21 @@ from computekyc.lists.reader import (
     parties_from,
     read_files,
 )
+from computekyc.lists.snapshots import (
+    BUSY_TIMEOUT,
+    FeedInfo,
+    FileInfo,
+    Rows,
+    SnapshotInfo,
+    active_id,
+    snapshot_info,
+    source_counts,
+)
 from computekyc.settings import database_errors
 
 MAX_DROP = 0.20  # a source list may lose at most this share of its parties without force
 _CHUNK = 500
 _LOAD_LOCK = 0x636B6C73  # "ckls": the PostgreSQL advisory lock key of list loads
-BUSY_TIMEOUT = 600  # seconds a SQLite load waits for another to finish (a mirror load: ~30 s)
 _WRITE = "computekyc_lists_write"  # execution option: this transaction writes (BEGIN IMMEDIATE)
 
 metadata = MetaData()
@@ -172,41 +181,6 @@ class DropRefused(StoreError):
 
 class PartialFeedRefused(StoreError):
     """An OFAC primary given without companion files its active feed has."""
-
-
-@dataclass(slots=True)
-class FileInfo:
-    name: str
-    format: str
-    sha256: str
-    rows: int
-    parties: int
-    problems: int
-    bad_rows: int
-    path: str = ""
-
-
-@dataclass(slots=True)
-class FeedInfo:
-    feed: str
-    version_id: int
-    loaded_at: str
-    rows: int
-    parties: int
-    source_rows: dict[str, int]
-    files: list[FileInfo] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class SnapshotInfo:
-    id: int
-    created_at: str
-    forced: bool
-    parties: int
-    feeds: dict[str, FeedInfo] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(slots=True)
@@ -384,8 +358,8 @@ class ListStore:
             raise
 
     @classmethod
-    def open(cls, url: str | None = None) -> ListStore:
-        url = url or config.database_url()
+    def open(cls, url: str) -> ListStore:
+        """The store in the database at ``url`` (its own engine, disposed by :meth:`close`)."""
         with database_errors(url):  # bad URL, missing driver, unreachable server: exit 3
             return cls(create_engine(url))
 
@@ -608,9 +582,13 @@ class ListStore:
     # ---- reading -------------------------------------------------------------------------
 
     @staticmethod
-    def _active_id(conn: Connection) -> int | None:
-        value = conn.execute(select(func.max(snapshots.c.id))).scalar()
-        return int(value) if value is not None else None
+    def rows(conn: Connection) -> Rows:
+        """Plain SQL (the snapshot queries of :mod:`computekyc.lists.snapshots`) on ``conn``."""
+        return lambda sql, params: conn.execute(text(sql), dict(params))
+
+    @classmethod
+    def _active_id(cls, conn: Connection) -> int | None:
+        return active_id(cls.rows(conn))
 
     @staticmethod
     def _feed_map(conn: Connection, snapshot_id: int) -> dict[str, int]:
@@ -632,56 +610,8 @@ class ListStore:
         )
         return {feed: str(fp) for feed, fp in rows}
 
-    @staticmethod
-    def _counts(conn: Connection, versions: list[int]) -> dict[str, int]:
-        if not versions:
-            return {}
-        rows = conn.execute(
-            select(feed_parties.c.source, func.count())
-            .where(feed_parties.c.feed_version_id.in_(versions))
-            .group_by(feed_parties.c.source)
-        )
-        return {str(source): int(count) for source, count in rows}
-
     def _info(self, conn: Connection, snapshot_id: int) -> SnapshotInfo:
-        snap = conn.execute(select(snapshots).where(snapshots.c.id == snapshot_id)).one()
-        feed_map = self._feed_map(conn, snapshot_id)
-        info = SnapshotInfo(snapshot_id, snap.created_at, bool(snap.forced), 0)
-        if not feed_map:
-            return info
-        versions = conn.execute(
-            select(feed_versions).where(feed_versions.c.id.in_(list(feed_map.values())))
-        ).all()
-        files = conn.execute(
-            select(feed_files)
-            .where(feed_files.c.feed_version_id.in_(list(feed_map.values())))
-            .order_by(feed_files.c.id)
-        ).all()
-        for v in sorted(versions, key=lambda row: str(row.feed)):
-            info.feeds[v.feed] = FeedInfo(
-                feed=v.feed,
-                version_id=v.id,
-                loaded_at=v.loaded_at,
-                rows=v.rows,
-                parties=v.parties,
-                source_rows=json.loads(v.source_rows),
-                files=[
-                    FileInfo(
-                        f.name,
-                        f.format,
-                        f.sha256,
-                        f.rows,
-                        f.parties,
-                        f.problems,
-                        f.bad_rows,
-                        f.path,
-                    )
-                    for f in files
-                    if f.feed_version_id == v.id
-                ],
-            )
-            info.parties += v.parties
-        return info
+        return snapshot_info(self.rows(conn), snapshot_id)
 
     def _resolve(self, conn: Connection, snapshot_id: int | None) -> int | None:
         if snapshot_id is None:
@@ -701,6 +631,47 @@ class ListStore:
             resolved = self._resolve(conn, snapshot_id)
             assert resolved is not None
             return self._info(conn, resolved)
+
+    def snapshot_on(self, day: date) -> tuple[SnapshotInfo, bool] | None:
+        """The snapshot in force at the end of ``day`` (UTC): the newest made on or before it,
+        and True. When every snapshot is younger than ``day``: the oldest, and False (the
+        caller says so). None when no snapshot exists. Later loads never change the answer for
+        a past day, so a determination as of that day can be repeated."""
+        end = (day + timedelta(days=1)).isoformat()  # "2026-12-01" sorts after "2026-11-30T…"
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(func.max(snapshots.c.id)).where(snapshots.c.created_at < end)
+            ).scalar()
+            if found is not None:
+                return self._info(conn, int(found)), True
+            oldest = conn.execute(select(func.min(snapshots.c.id))).scalar()
+            return (self._info(conn, int(oldest)), False) if oldest is not None else None
+
+    def parties_by_id(self, snapshot_id: int, party_ids: Iterable[str]) -> list[Party]:
+        """The given parties as stored in a snapshot (ids it does not hold are left out)."""
+        wanted = sorted(set(party_ids))
+        with self.engine.connect() as conn:
+            resolved = self._resolve(conn, snapshot_id)
+            assert resolved is not None
+            versions = list(self._feed_map(conn, resolved).values())
+            rows: list[tuple[str, str, str | None, int | None]] = []
+            for chunk in _chunks(wanted):
+                rows.extend(
+                    (str(pid), str(digest), sfile, sline)
+                    for pid, digest, sfile, sline in conn.execute(
+                        select(
+                            feed_parties.c.party_id,
+                            feed_parties.c.content_hash,
+                            feed_parties.c.source_file,
+                            feed_parties.c.source_line,
+                        ).where(
+                            feed_parties.c.feed_version_id.in_(versions),
+                            feed_parties.c.party_id.in_(chunk),
+                        )
+                    )
+                )
+            bodies = self._bodies(conn, (r[1] for r in rows))
+        return [self._party(bodies[d], f, line) for _, d, f, line in sorted(rows)]
 
     def snapshots(self) -> list[SnapshotInfo]:
         with self.engine.connect() as conn:
@@ -724,10 +695,7 @@ class ListStore:
         """Parties per source list code in a snapshot (the active one by default)."""
         with self.engine.connect() as conn:
             resolved = self._resolve(conn, snapshot_id)
-            if resolved is None:
-                return {}
-            counts = self._counts(conn, list(self._feed_map(conn, resolved).values()))
-            return dict(sorted(counts.items()))
+            return source_counts(self.rows(conn), resolved) if resolved is not None else {}
 
     def _party_rows(
         self, conn: Connection, snapshot_id: int, sources: set[str] | None

@@ -15,15 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from computekyc import exc
-from computekyc.lists.model import PartyType
-from computekyc.lists.partytypes import party_type
+from computekyc.lists.partytypes import holder_type
 from computekyc.ownership.graph import identifier_key
 from computekyc.ownership.listgraph import norm
 from computekyc.ownership.model import Customer, Holder, InputError, list_day
 
 # Declared relations: a stake (owner) or control stated without a share (parent, ultimate_parent).
 RELATIONS = {"owner", "parent", "ultimate_parent"}
-HOLDER_TYPES = {PartyType.ENTITY, PartyType.INDIVIDUAL}
 
 
 class RecordError(exc.InputError, ValueError):
@@ -43,13 +41,9 @@ def _country(value: Any, field: str) -> str | None:
 
 def _kind(data: dict[str, Any], prefix: str) -> str:
     try:
-        kind = party_type(data.get("type", "entity"))
+        return str(holder_type(data.get("type", "entity")))
     except exc.InputError as error:
         raise RecordError(f"{prefix}type", error.message) from None
-    if kind not in HOLDER_TYPES:
-        message = f"a customer or owner is an entity or an individual, not a {kind}"
-        raise RecordError(f"{prefix}type", message)
-    return str(kind)
 
 
 def _share(data: dict[str, Any], prefix: str) -> float | None:

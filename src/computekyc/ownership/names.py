@@ -9,13 +9,12 @@ screening index, keyed the same way.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from computekyc.bulk import atomic_file
 from computekyc.lists.model import Party, PartyType
 from computekyc.ownership.listgraph import norm
 
@@ -74,10 +73,7 @@ class NameFrequencies:
             except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 pass  # a broken cache is rebuilt below
         found = cls.build(parties())
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=path.parent, prefix=path.stem + ".", suffix=".tmp", delete=False
-        ) as fh:
-            json.dump({"individuals": found.individuals, "counts": found.counts}, fh)
-        os.replace(fh.name, path)
+        with atomic_file(path) as handle:
+            data = {"individuals": found.individuals, "counts": found.counts}
+            handle.write(json.dumps(data).encode("utf-8"))
         return found

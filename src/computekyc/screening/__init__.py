@@ -9,15 +9,16 @@ Library API::
     result = compare("Siemens AG", "Siemens Aktiengesellschaft")   # MatchResult
     groups = group_hits(hits)   # list[HitGroup]: one per listed entity, for display only
 
-``screen`` / ``screen_many`` at module level use the index of the active list-store snapshot,
-built once per process (and cached on disk per snapshot under ``$COMPUTEKYC_HOME``).
+``screen`` / ``screen_many`` at module level use the index a long-running process installs with
+:func:`use_index` (the service layer's ``IndexHolder.install``: the active list-store snapshot).
+:func:`index_from_store` loads that index for a database URL, cached on disk under a home.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 
 from computekyc.exc import StateError
 from computekyc.lists.model import Identifier, PartyType
@@ -67,30 +68,26 @@ class NoSnapshotError(StateError, RuntimeError):
     """The list store has no active snapshot to screen against."""
 
 
-_lock = threading.Lock()
-_default: ScreeningIndex | None = None
 _provider: Callable[[], ScreeningIndex] | None = None
 
 
 def use_index(provider: Callable[[], ScreeningIndex] | None) -> None:
     """Serve module-level ``screen``/``screen_many`` from ``provider`` (a long-running process
-    hands in a holder that swaps in the index of a new snapshot); None: the built-in default."""
+    hands in a holder that swaps in the index of a new snapshot); None: no index."""
     global _provider
     _provider = provider
 
 
-def snapshot_cache_key(snapshot_id: int, created_at: str, url: str | None = None) -> str:
+def snapshot_cache_key(snapshot_id: int, created_at: str, url: str) -> str:
     """The index-cache key of a stored list snapshot. Snapshot ids are per database: the key
     includes the database URL and the snapshot's creation time too."""
-    from computekyc import config
-
-    ident = f"{url or config.database_url()}|{snapshot_id}|{created_at}"
+    ident = f"{url}|{snapshot_id}|{created_at}"
     return f"{snapshot_id}-{hashlib.sha256(ident.encode()).hexdigest()[:12]}"
 
 
-def index_from_store(url: str | None = None) -> ScreeningIndex:
-    """The index of the active list-store snapshot, cached on disk keyed by that snapshot."""
-    from computekyc import config
+def index_from_store(url: str, home: Path) -> ScreeningIndex:
+    """The index of the active snapshot of the list store at ``url``, cached on disk under
+    ``home`` keyed by that snapshot."""
     from computekyc.lists.store import ListStore
 
     store = ListStore.open(url)
@@ -99,19 +96,18 @@ def index_from_store(url: str | None = None) -> ScreeningIndex:
         if info is None:
             raise NoSnapshotError("no list snapshot yet: run `computekyc lists update` first")
         key = snapshot_cache_key(info.id, info.created_at, url)
-        return ScreeningIndex.cached(config.home(), key, lambda: store.parties(info.id))
+        return ScreeningIndex.cached(home, key, lambda: store.parties(info.id))
     finally:
         store.close()
 
 
 def _index() -> ScreeningIndex:
-    global _default
-    if _provider is not None:
-        return _provider()
-    with _lock:
-        if _default is None:
-            _default = index_from_store()
-        return _default
+    if _provider is None:
+        raise NoSnapshotError(
+            "no screening index in this process: install one with use_index "
+            "(computekyc.services.IndexHolder.install)"
+        )
+    return _provider()
 
 
 def screen(

@@ -23,10 +23,8 @@ import hashlib
 import heapq
 import math
 import multiprocessing as mp
-import os
 import pickle
 import re
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -35,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from computekyc.bulk import gc_paused
+from computekyc.bulk import gc_paused, save_pickle
 from computekyc.lists.model import Identifier, Party, PartyType
 from computekyc.screening.scoring import (
     CONFLICT_COST,
@@ -134,7 +132,7 @@ def _vocab_digest() -> str:
     package = resources.files("computekyc.screening")
     # The code that analyses and indexes names is part of the key too: a cache written by
     # another version of it would hold other tokens, or other fields.
-    for name in ("text.py", "scoring.py", "index.py", "vocab.py"):
+    for name in ("text.py", "scoring.py", "index.py", "vocab.py", "chinese.py"):
         digest.update(package.joinpath(name).read_bytes())
     data = package.joinpath("data")
     for name in sorted(p.name for p in data.iterdir() if p.name.endswith(".csv")):
@@ -238,14 +236,9 @@ class ScreeningIndex:
         return home / "screening" / f"index-{snapshot_id}-{_vocab_digest()}.pickle"
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A temp name of its own: two commands building the same snapshot's index at once
-        # (a batch job and an analyst) must not rename each other's half-written file.
-        with tempfile.NamedTemporaryFile(
-            "wb", dir=path.parent, prefix=path.stem + ".", suffix=".tmp", delete=False
-        ) as fh:
-            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(fh.name, path)
+        # Atomic, through a temp file of its own: two commands building the same snapshot's
+        # index at once (a batch job and an analyst) never rename each other's half-written file.
+        save_pickle(path, self)
 
     @classmethod
     def load(cls, path: Path) -> ScreeningIndex:

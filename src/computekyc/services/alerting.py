@@ -110,7 +110,8 @@ def account_roles(record: Any) -> list[Role]:
     return roles
 
 
-def _in_force(party: Party | None, on: date) -> bool:
+def in_force(party: Party | None, on: date) -> bool:
+    """Whether a listing is in force on a day (no listing known: yes, fail safe)."""
     if party is None:
         return True
     day = on.isoformat()
@@ -130,7 +131,7 @@ def _match_drafts(facts: ScanFacts, subject: Subject, roles: list[Role]) -> Iter
         for hit in facts.hits.get(role.query.key, []):
             if float(hit["score"]) < facts.rules.match_threshold:
                 continue
-            if not _in_force(facts.loaded.parties.get(hit["party_id"]), facts.as_of):
+            if not in_force(facts.loaded.parties.get(hit["party_id"]), facts.as_of):
                 continue
             listed, _ = entity_key(hit["source"], hit["party_id"])
             groups.setdefault((person, f"{hit['source']}:{listed}"), []).append((role, hit))

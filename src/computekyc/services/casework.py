@@ -17,12 +17,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
 from computekyc import audit, casework, users
-from computekyc.audit import Actor, Checkpoint, LoggedEntry, VerifyReport
+from computekyc.alerts import SORT_KEYS, Alert, AlertStatus, AlertStore, AlertType, Severity
+from computekyc.audit import Actor, AuditEntry, Checkpoint, LoggedEntry, VerifyReport
 from computekyc.casework import (
     Case,
     CaseDetail,
@@ -39,9 +41,12 @@ from computekyc.users import OPERATOR_ROLE, NewUser, Permission, Role, User
 from computekyc.workflow import open_database
 
 __all__ = [
+    "AlertQueue",
     "acting_user",
     "add_user",
     "alert_decisions",
+    "alert_detail",
+    "alert_queue",
     "approve",
     "assign_case",
     "audit_checkpoint",
@@ -64,6 +69,7 @@ __all__ = [
     "set_role",
     "sign_in",
     "subject_statuses",
+    "web_sign_in",
 ]
 
 
@@ -98,6 +104,40 @@ def authenticate(settings: Settings, token: str) -> Actor:
 def sign_in(settings: Settings, name: str, password: str) -> Actor:
     with _reading(settings) as connection:
         return users.authenticate_password(connection, name, password)
+
+
+def web_sign_in(
+    settings: Settings, name: str, password: str, request_id: str | None = None
+) -> Actor:
+    """Sign-in with a password (the web UI): the attempt, kept or refused, goes in the audit log
+    (never the password); a refusal raises ``Unauthenticated`` after it is recorded."""
+    name = name.strip()[:100]
+    try:
+        actor = sign_in(settings, name, password)
+    except users.Unauthenticated:
+        refused = Actor(name or "-", "unauthenticated")
+        _audit_sign_in(settings, refused, "user.sign_in_refused", request_id)
+        raise
+    _audit_sign_in(settings, actor, "user.sign_in", request_id)
+    return actor
+
+
+def _audit_sign_in(settings: Settings, actor: Actor, action: str, request_id: str | None) -> None:
+    reason = (
+        "wrong user name or password, or a revoked user" if action.endswith("refused") else None
+    )
+    with _transaction(settings) as connection:
+        audit.append(
+            connection,
+            AuditEntry(
+                action=action,
+                object_kind="user",
+                object_id=actor.user,
+                actor=actor,
+                reason=reason,
+                request_id=_request(request_id),
+            ),
+        )
 
 
 def acting_user(settings: Settings, name: str) -> Actor:
@@ -261,6 +301,79 @@ def approve(
             reason=reason,
             request_id=_request(request_id),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertQueue:
+    """One page of the alert queue and how many alerts the filters match in all."""
+
+    alerts: list[Alert]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def next_offset(self) -> int | None:
+        return self.offset + self.limit if self.offset + self.limit < self.total else None
+
+
+QUEUE_STATUSES: dict[str, tuple[AlertStatus, ...] | None] = {
+    "active": (AlertStatus.OPEN, AlertStatus.PENDING_APPROVAL),
+    "all": None,
+    **{str(s): (s,) for s in AlertStatus},
+}
+
+
+def alert_queue(
+    settings: Settings,
+    actor: Actor,
+    *,
+    status: str = "active",
+    types: Sequence[AlertType] | None = None,
+    severities: Sequence[Severity] | None = None,
+    subject: str | None = None,
+    subject_text: str | None = None,
+    sort: str = "severity",
+    descending: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> AlertQueue:
+    """A page of the queue, most severe first unless ``sort`` says otherwise. ``status`` is
+    ``active`` (open and pending approval), ``all`` or one alert status."""
+    users.require(actor, Permission.ALERTS_READ)
+    if status not in QUEUE_STATUSES:
+        raise OptionError(f"unknown status {status!r} (one of {', '.join(QUEUE_STATUSES)})")
+    if sort not in SORT_KEYS:
+        raise OptionError(f"unknown sort {sort!r} (one of {', '.join(SORT_KEYS)})")
+    store = AlertStore(open_database(settings))
+    chosen = QUEUE_STATUSES[status]
+    found = store.list(
+        status=chosen,
+        types=types or None,
+        severities=severities or None,
+        subject_id=subject,
+        subject_text=subject_text or None,
+        sort=sort,
+        descending=descending,
+        limit=limit,
+        offset=offset,
+    )
+    total = store.count(
+        chosen,
+        types=types or None,
+        severities=severities or None,
+        subject_id=subject,
+        subject_text=subject_text or None,
+    )
+    return AlertQueue(found, total, limit, offset)
+
+
+def alert_detail(settings: Settings, actor: Actor, alert_id: int) -> tuple[Alert, list[Decision]]:
+    """One alert with every decision taken on it (``NotFoundError`` for an unknown id)."""
+    users.require(actor, Permission.ALERTS_READ)
+    with _reading(settings) as connection:
+        alert = AlertStore(open_database(settings)).get(alert_id, connection)
+        return alert, casework.decisions_for(connection, alert_id)
 
 
 def alert_decisions(settings: Settings, actor: Actor, alert_id: int) -> list[Decision]:

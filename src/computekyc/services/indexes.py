@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -21,9 +19,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from computekyc.bulk import gc_paused
+from computekyc.bulk import gc_paused, save_pickle
 from computekyc.lists.model import Party
-from computekyc.lists.store import ListStore, SnapshotInfo
+from computekyc.lists.snapshots import SnapshotInfo
+from computekyc.lists.store import ListStore
 from computekyc.ownership import OwnershipGraph, PartyIndex, load_list_parents
 from computekyc.screening import NoSnapshotError, ScreeningIndex, snapshot_cache_key, use_index
 from computekyc.settings import Settings
@@ -93,10 +92,7 @@ def _derived(cache: Path | None, name: str, build: Callable[[], T], kind: type[T
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
             pass  # rebuilt below
     value = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as fh:
-        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(fh.name, path)
+    save_pickle(path, value)
     return value
 
 

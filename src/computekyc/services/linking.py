@@ -1,17 +1,20 @@
-"""Linking inputs the command line and the API share: estimated operations per account merged
-from a usage summary file and the ingested usage store (the file wins for an account in both)."""
+"""Linking as the command line and the API run it: estimated operations per account merged from
+a usage summary file and the ingested usage store (the file wins for an account in both), and
+the linking state (stable entity ids, ``explain``) kept in the settings' home."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from computekyc.linking import load_usage, parse_usage
+from computekyc.linking import LinkResult, explain, load_usage, parse_usage, run, state_dir
+from computekyc.linking.model import Engine
 from computekyc.settings import Settings
 from computekyc.usage import Filters, UsageStore, make_engine, summary
 
 
 def usage_store(settings: Settings) -> UsageStore:
-    return UsageStore(settings.ensure_home() / "usage")
+    return UsageStore(settings.ensure_home() / "usage", threads=settings.threads)
 
 
 def operations_from_store(settings: Settings, filters: Filters | None = None) -> dict[str, float]:
@@ -30,3 +33,20 @@ def merge_usage_sources(
     if from_store:
         ops = {**operations_from_store(settings), **(ops or {})}
     return ops
+
+
+def link_file(
+    settings: Settings,
+    accounts: Path | str,
+    engine: Engine = "duckdb",
+    usage: dict[str, float] | None = None,
+    geoip_dir: Path | None = None,
+) -> LinkResult:
+    """Link the accounts of a file (``-``: stdin) against the ids of the last run kept in the
+    settings' home, and keep this run there."""
+    return run(accounts, state_dir(settings.ensure_home()), engine, usage, geoip_dir)
+
+
+def explain_account(settings: Settings, account_id: str) -> dict[str, Any]:
+    """Why an account belongs to its entity, from the last run kept in the settings' home."""
+    return explain(account_id, state_dir(settings.ensure_home()))

@@ -11,7 +11,8 @@ from sqlalchemy.engine import Connection
 from computekyc import audit
 from computekyc.audit import Actor, AuditEntry
 from computekyc.lists.diff import ListDiff
-from computekyc.lists.store import ListStore, LoadResult, SnapshotInfo, StoreError
+from computekyc.lists.snapshots import SnapshotInfo
+from computekyc.lists.store import ListStore, LoadResult, StoreError
 from computekyc.services.indexes import list_store, snapshot_name
 from computekyc.settings import Settings
 from computekyc.users import local_operator
@@ -63,6 +64,22 @@ def audited_list_store(settings: Settings, actor: Actor | None = None) -> ListSt
     return ListStore(engine, on_load=record)
 
 
+def download_lists(
+    settings: Settings, store: ListStore, *, force: bool = False, show_progress: bool = True
+) -> LoadResult:
+    """The official files (or the settings' internal mirror URL) downloaded into the home's
+    downloads folder and loaded into ``store``; on any failure nothing changes."""
+    from computekyc.lists.download import sources, update
+
+    return update(
+        store,
+        settings.downloads,
+        force=force,
+        urls=sources(settings.lists_mirror_url),
+        show_progress=show_progress,
+    )
+
+
 def ensure_snapshot(
     settings: Settings, mirror: Path | None = None, *, download: bool = True
 ) -> SnapshotChoice:
@@ -77,9 +94,7 @@ def ensure_snapshot(
         return SnapshotChoice(active, SnapshotSource.ACTIVE, False)
     if not download:
         raise StoreError("no list snapshot yet: run `computekyc lists update` or pass --lists DIR")
-    from computekyc.lists.download import update
-
-    result = update(store, show_progress=False)
+    result = download_lists(settings, store, show_progress=False)
     return SnapshotChoice(result.snapshot, SnapshotSource.DOWNLOAD, result.created)
 
 
@@ -108,3 +123,17 @@ def snapshot_diff(
     store = list_store(settings)
     pair = diff_pair(store, old, new)
     return pair, store.diff(pair.old, pair.new)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshots:
+    """Every list snapshot, oldest first, and the active one's id (None before any load)."""
+
+    active: int | None
+    snapshots: list[SnapshotInfo]
+
+
+def list_snapshots(settings: Settings) -> Snapshots:
+    store = list_store(settings)
+    active = store.active_snapshot()
+    return Snapshots(active.id if active else None, list(store.snapshots()))

@@ -422,6 +422,17 @@ def run_scan(
             book_revision=revision,
         )
         audit.sign_checkpoint(connection, settings, f"scan {scan_id}")
+    # The screening register behind `report screening` (the book is not kept in the database).
+    from computekyc.services.reports import register_rows, save_register
+
+    save_register(
+        settings,
+        scan_id,
+        started,
+        register_rows(
+            scan_id, book, screener.hits, determinations, loaded.parties, loaded.snapshot, on, rules
+        ),
+    )
     lap("write")
     open_count = alert_store.count([AlertStatus.OPEN])
     say(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,13 +26,17 @@ from sqlalchemy.engine import Connection
 
 from computekyc.alerts import canonical_json
 from computekyc.book.schema import screen_results, screen_snapshots
+from computekyc.bulk import check_columns
 from computekyc.exc import InputError
+from computekyc.lists import holder_type
+from computekyc.lists.model import Party
 from computekyc.lists.store import ListStore
-from computekyc.screening import Query, ScreeningIndex, analyze
+from computekyc.screening import HitGroup, Query, ScreeningIndex, analyze, group_hits
 from computekyc.services.indexes import LoadedIndex
 
 HitRecord = dict[str, Any]  # Hit.to_dict(): party, score and the token-by-token explanation
-_TYPES = ("entity", "individual")
+# The columns a screening CSV may have; each at most once (a CSV reader keeps only the last).
+SCREEN_COLUMNS = ("id", "name", "type", "country", "date_of_birth")
 _CHUNK = 500
 
 
@@ -50,8 +55,11 @@ class ScreenRow:
 
 @dataclass(slots=True)
 class BatchResult:
+    """A screened CSV: every row in input order, and the hits of each good row (by line)
+    folded into one group per listed entity."""
+
     rows: list[ScreenRow]
-    hits: dict[int, list[HitRecord]]  # line → hits
+    groups: dict[int, list[HitGroup]]  # line → hit groups
     snapshot: str | None
 
     @property
@@ -60,23 +68,28 @@ class BatchResult:
 
     @property
     def with_hits(self) -> int:
-        return sum(bool(h) for h in self.hits.values())
+        return sum(bool(g) for g in self.groups.values())
 
 
 def parse_screen_row(path: Path, line: int, record: Mapping[str, str | None]) -> ScreenRow:
+    """One CSV row: the first problem found (name, type, country, date of birth) or its query;
+    ``type`` takes any word of the product's party-type vocabulary."""
     ident = (record.get("id") or "").strip() or None
     name = (record.get("name") or "").strip()
-    kind = (record.get("type") or "").strip().lower() or None
+    kind = (record.get("type") or "").strip() or None
     dob = (record.get("date_of_birth") or "").strip() or None
     country = (record.get("country") or "").strip().upper() or None
     problem: str | None = None
     if not name:
         problem = "name: empty"
-    elif kind is not None and kind not in _TYPES:
-        problem = f"type: {kind!r} is not entity or individual"
-    elif country is not None and (len(country) != 2 or not country.isalpha()):
+    elif kind is not None:
+        try:
+            kind = str(holder_type(kind))
+        except InputError as error:
+            problem = f"type: {error.message}"
+    if problem is None and country is not None and (len(country) != 2 or not country.isalpha()):
         problem = f"country: {country!r} is not an ISO 3166 alpha-2 code"
-    elif dob is not None:
+    if problem is None and dob is not None:
         try:
             date.fromisoformat(dob) if len(dob) > 4 else int(dob)
         except ValueError:
@@ -86,17 +99,34 @@ def parse_screen_row(path: Path, line: int, record: Mapping[str, str | None]) ->
     return ScreenRow(line, ident, Query(name, country, kind, dob), None)
 
 
-def read_screen_csv(path: Path) -> list[ScreenRow]:
-    """The rows of a screening CSV (``name`` required; id, type, country, date_of_birth)."""
+def read_screen_csv(text: str, name: str) -> list[ScreenRow]:
+    """The rows of a screening CSV (its text; ``name`` as messages call the file): a ``name``
+    column is required, ``id``, ``type``, ``country`` and ``date_of_birth`` are optional, each
+    at most once. A bad row is kept with its reason; a bad file is an :class:`InputError`."""
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path) from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        if "name" not in (reader.fieldnames or []):
-            raise InputError("header has no 'name' column", file=path, line=1)
-        return [parse_screen_row(path, reader.line_num, record) for record in reader]
+        header = [column.strip() for column in next(reader, [])]
+        if "name" not in header:
+            raise InputError(
+                f"the header has no 'name' column (it has: {', '.join(header) or 'nothing'})",
+                file=name,
+                line=1,
+            )
+        check_columns(name, header, SCREEN_COLUMNS)
+        rows: list[ScreenRow] = []
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line
+            record = dict(zip(header, cells, strict=False))
+            rows.append(parse_screen_row(Path(name), reader.line_num, record))
+    except csv.Error as exc:
+        raise InputError(f"not readable as CSV: {exc}", file=name, line=reader.line_num) from None
+    return rows
+
+
+def party_map(index: ScreeningIndex) -> dict[str, Party]:
+    """Party id → party, so each group member shows its listing and delisting dates."""
+    return {party.party_id: party for party in index.parties}
 
 
 def screen_batch(
@@ -109,8 +139,21 @@ def screen_batch(
     """Screen the good rows; ``workers > 1`` forks (command line only, never in a server)."""
     good = [r for r in rows if r.query is not None]
     found = index.screen_many([r.query for r in good if r.query], threshold, progress, workers)
-    hits = {r.line: [h.to_dict() for h in f] for r, f in zip(good, found, strict=True)}
-    return BatchResult(list(rows), hits, index.snapshot_id)
+    parties = party_map(index)
+    groups = {r.line: group_hits(f, parties) for r, f in zip(good, found, strict=True)}
+    return BatchResult(list(rows), groups, index.snapshot_id)
+
+
+def screen_name(
+    index: ScreeningIndex,
+    name: str,
+    country: str | None = None,
+    kind: str | None = None,
+    threshold: float | None = None,
+) -> list[HitGroup]:
+    """One name screened, its hits folded into one group per listed entity, best first."""
+    hits = index.screen(name, country=country, type=kind, threshold=threshold)
+    return group_hits(hits, party_map(index))
 
 
 # ----------------------------------------------------------------------- the scan's screening

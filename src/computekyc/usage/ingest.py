@@ -299,8 +299,8 @@ def _copy(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> None:
 
 def ingest_file(
     path: Path,
-    fmt: str = "auto",
-    store: UsageStore | None = None,
+    fmt: str,
+    store: UsageStore,
     limits: Limits | None = None,
 ) -> IngestReport:
     """Ingest ``path``; a file whose bytes were ingested before changes nothing, and a file
@@ -308,7 +308,6 @@ def ingest_file(
 
     Rows outside the plausibility ``limits`` (default: ``data/limits.yaml``) are rejected and
     listed with their line and field, like any other bad row."""
-    store = store or UsageStore()
     path = Path(path)
     if not path.is_file():
         raise UsageFormatError("no such file", file=path)
@@ -501,11 +500,8 @@ def _write_rejects(
     report.rejects = [{"file": source, "line": ln, "reason": why} for ln, why in examples]
 
 
-def ingest(
-    paths: list[Path], fmt: str = "auto", store: UsageStore | None = None
-) -> list[IngestReport]:
+def ingest(paths: list[Path], fmt: str = "auto", *, store: UsageStore) -> list[IngestReport]:
     """Ingest several files; each is atomic on its own."""
-    store = store or UsageStore()
     return [ingest_file(Path(p), fmt, store) for p in paths]
 
 

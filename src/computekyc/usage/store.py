@@ -1,4 +1,5 @@
-"""Where ingested usage lives: a Parquet dataset and a DuckDB catalogue in $COMPUTEKYC_HOME/usage.
+"""Where ingested usage lives: a Parquet dataset and a DuckDB catalogue in a folder the caller
+gives (the service layer: ``$COMPUTEKYC_HOME/usage``).
 
 Layout (one file per ingested source, keyed by the source's content hash):
 
@@ -20,15 +21,15 @@ from typing import Any
 
 import duckdb
 
-from computekyc import config
 from computekyc.usage.schema import sql_literal, usage_select
 
 
 class UsageStore:
     """The usage dataset of one computekyc home."""
 
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = root if root is not None else config.home() / "usage"
+    def __init__(self, root: Path, threads: int | None = None) -> None:
+        self.root = root
+        self.threads = threads  # DuckDB threads; None: one per core
         for sub in ("rows", "rejects", "manifest", "tmp"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
@@ -53,15 +54,14 @@ class UsageStore:
 
         UTC session (naive timestamps in provider files are UTC, never local time); bounded
         memory, spilling to ``tmp/``; no progress bar, which would write into --json output;
-        ``$COMPUTEKYC_THREADS`` threads when set."""
+        ``threads`` threads when set (``$COMPUTEKYC_THREADS``, passed in)."""
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET temp_directory = {sql_literal(str(self.tmp_dir))}")
         con.execute("SET enable_progress_bar = false")
-        threads = config.threads()
-        if threads is not None:
-            con.execute(f"SET threads = {threads}")
+        if self.threads is not None:
+            con.execute(f"SET threads = {self.threads}")
         return con
 
     def has_rows(self) -> bool:

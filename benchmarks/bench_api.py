@@ -17,7 +17,7 @@ DIR``) over its own home and runs every step against both, one after the other, 
 compared under the same load.
 
 Usage: .venv/bin/python benchmarks/bench_api.py [--requests 3000] [--workers 2]
-       [--shared ../shared] [--baseline-src DIR]
+       [--shared ../shared] [--baseline-src DIR] [--homes DIR]
 """
 
 from __future__ import annotations
@@ -161,37 +161,49 @@ class Served:
     port: int
     token: str
     process: subprocess.Popen[bytes]
+    log: Path
 
 
-def prepare(label: str, src: Path, shared: Path, workers: int) -> Served:
-    home = Path(tempfile.mkdtemp(prefix=f"ck-bench-api-{label}-"))
+def prepare(label: str, src: Path, shared: Path, workers: int, homes: Path | None) -> Served:
+    """A home with the list mirror and a viewer token (kept under ``homes`` for the next run:
+    loading the lists and building the index takes minutes on a busy machine)."""
+    if homes is not None:
+        home = homes / label
+        home.mkdir(parents=True, exist_ok=True)
+    else:
+        home = Path(tempfile.mkdtemp(prefix=f"ck-bench-api-{label}-"))
     env = {**os.environ, "COMPUTEKYC_HOME": str(home), "PYTHONPATH": str(src)}
     env.pop("COMPUTEKYC_DATABASE_URL", None)
-    print(f"[{label}] loading the list mirror into {home} …", flush=True)
-    cli(env, "lists", "update", "--from", str(shared / "data" / "lists"))
-    token = json.loads(cli(env, "users", "add", "bench", "--role", "viewer", "--json"))["token"]
+    saved = home / "bench-token"
+    if saved.is_file():
+        token = saved.read_text().strip()
+    else:
+        print(f"[{label}] loading the list mirror into {home} …", flush=True)
+        cli(env, "lists", "update", "--from", str(shared / "data" / "lists"))
+        made = cli(env, "users", "add", "bench", "--role", "viewer", "--json")
+        token = json.loads(made)["token"]
+        saved.write_text(token)
     port = free_port()
     # The default log level: one JSON access line per request, as in production (to a file).
-    log = (home / "serve.log").open("wb")
+    log = home / "serve.log"
     command = ["computekyc", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(
-        [sys.executable, "-m", *command], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", *command], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
-    return Served(label, port, token, process)
+    return Served(label, port, token, process, log)
 
 
-def wait_ready(served: Served) -> None:
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + 600
+def wait_ready(served: Served, workers: int) -> None:
+    """Every worker has loaded its index (a worker still loading accepts no connection, and
+    the keep-alive connections opened meanwhile would all stay with the first one)."""
+    deadline = time.monotonic() + 1800
     while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{served.port}/readyz", timeout=2):
-                return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    raise SystemExit(f"[{served.label}] the server did not become ready in 600 s")
+        if served.process.poll() is not None:
+            raise SystemExit(f"[{served.label}] the server exited; see {served.log}")
+        if served.log.read_text(errors="replace").count("Application startup complete") >= workers:
+            return
+        time.sleep(1)
+    raise SystemExit(f"[{served.label}] the server did not become ready in 1800 s")
 
 
 def measure(served: Served, pool: list[str], concurrency: int, count: int) -> dict[str, float]:
@@ -232,6 +244,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--baseline-src", type=Path, help="an older src/ tree to compare with")
+    parser.add_argument("--homes", type=Path, help="keep the homes here and reuse them")
     args = parser.parse_args()
     try:
         import uvloop
@@ -239,12 +252,13 @@ def main() -> None:
         uvloop.install()  # the client's own loop costs less CPU with it
     except ImportError:
         pass
-    servers = [prepare("this", REPO / "src", args.shared, args.workers)]
+    servers = [prepare("this", REPO / "src", args.shared, args.workers, args.homes)]
     if args.baseline_src:
-        servers.insert(0, prepare("baseline", args.baseline_src, args.shared, args.workers))
+        baseline = prepare("baseline", args.baseline_src, args.shared, args.workers, args.homes)
+        servers.insert(0, baseline)
     try:
         for served in servers:
-            wait_ready(served)
+            wait_ready(served, args.workers)
         pool = names(args.shared, args.requests)
         for served in servers:  # warm every worker
             measure(served, pool, 8, min(400, len(pool)))
@@ -258,7 +272,10 @@ def main() -> None:
     finally:
         for served in servers:
             served.process.terminate()
-            served.process.wait(timeout=30)
+            try:
+                served.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                served.process.kill()
 
 
 def report(

@@ -28,8 +28,10 @@ def _cross_script(names_dir: Path) -> list[tuple[str, str, float, str]]:
     return rows
 
 
-# Readings that need a dictionary of Japanese or Sino-Korean character readings, which the engine
-# does not ship: Han characters are read as Mandarin pinyin.
+# Person names whose Han characters are read in Japanese (kun'yomi) or Sino-Korean, which needs a
+# reading dictionary the engine does not ship (pykakasi is GPL-3.0; the hanja package pins an old
+# PyYAML): their characters are read as Mandarin. Japanese firm names are covered where
+# CC-CEDICT knows the name (住友 = Sumitomo, 三菱 = Mitsubishi) and 株式会社 is a legal form.
 NOT_MANDARIN = {"金正恩", "山田太郎", "田中花子"}
 
 

@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at run time.
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,10 +14,12 @@ from fastapi.responses import JSONResponse
 from computekyc import __version__
 from computekyc.api import customers, problems, reports, reports_runs, scans, screening, workflow
 from computekyc.api.middleware import RequestContext
+from computekyc.screening import Query as ScreeningQuery
 from computekyc.services.indexes import IndexHolder, index_holder
 from computekyc.settings import Settings
 
 log = logging.getLogger("computekyc.api")
+WARM_UP = "Huawei Technologies Co., Ltd. 华为技术有限公司"
 
 
 def create_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI:
@@ -24,10 +27,23 @@ def create_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # What each worker would otherwise do during a client's first requests (seconds on a
+        # busy machine): check the workflow schema (Alembic), load the index, and screen one
+        # name so that the tables screening reads on first use are loaded.
         try:
-            served.current()  # load the index before the first request, when lists exist
+            from computekyc.workflow import open_database
+
+            open_database(settings)
+        except Exception as exc:  # not ready yet: /readyz says so
+            log.warning("no workflow database yet: %s", exc)
+        try:
+            served.current().index.screen_query(ScreeningQuery(WARM_UP, "CN", "entity"), 0.5)
         except Exception as exc:  # not ready yet: /readyz says so
             log.warning("no screening index yet: %s", exc)
+        # The index is millions of long-lived objects: out of the cyclic collector's sight, a
+        # full collection no longer walks them all in the middle of a request.
+        gc.collect()
+        gc.freeze()
         yield
 
     app = FastAPI(

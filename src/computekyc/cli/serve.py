@@ -10,6 +10,7 @@ from computekyc.exc import OptionError
 from computekyc.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+WORKER_HEALTHCHECK_SECONDS = 300
 
 
 def _log_config(level: str) -> dict[str, Any]:
@@ -56,6 +57,10 @@ def serve_command(
         log_config=_log_config(log_level),
         access_log=False,
         timeout_graceful_shutdown=10,
+        # uvicorn's supervisor kills a worker that does not answer its ping in time; a worker
+        # loading or building a screening index holds the interpreter for longer than the
+        # default 5 s on a busy machine, and was killed and restarted without end.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

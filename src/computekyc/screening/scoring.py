@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
@@ -37,8 +38,12 @@ from computekyc.screening.text import (
     NUMBER,
     PARTICLE,
     PATRONYMIC,
+    ROMANISED_WG,
     SYLLABIC,
+    TRANSLATED,
+    TRANSLITERATED,
     VOWEL_POOR,
+    WADE_GILES,
     Analysis,
     NameForm,
     Token,
@@ -61,6 +66,10 @@ EXTRA_COST = {NAME: 0.6, PATRONYMIC: 0.3, NUMBER: 0.8, INITIAL: 0.3, GENERIC: 0.
 CONFLICT_WEIGHT = {NAME: 1.0, PATRONYMIC: 0.8, NUMBER: 0.1, INITIAL: 1.0, GENERIC: 0.6,
                    LOCATION: 0.8, PARTICLE: 0.25, LEGAL: 0.0}  # fmt: skip
 CONFLICT_COST = 2.0
+# A generic word or place read from Chinese (集团, 工业, 中国) against another one in an English
+# listing is a difference of translation more than of name ("Nuclear Industry Group" for
+# "National Nuclear Corporation"): it conflicts at this fraction of the usual rate.
+HAN_SUPPORT_CONFLICT = 0.25
 NASAB_FACTOR = 0.7
 GENERIC_ONLY_CAP = 0.45
 LEGAL_CLASS_FACTOR = 0.72
@@ -105,9 +114,14 @@ class Explanation:
     lowered_by: list[str] = field(default_factory=list)  # what lowered the score, and by how much
     raised_by: list[str] = field(default_factory=list)
     via: str | None = None  # alias-table / acronym rule used
+    # How each matched Chinese segment was read, and from which table or dictionary:
+    # "中航 = avic (group abbreviation, zh_groups.csv:12: https://www.avic.com/ …)".
+    segments: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"segments": self.segments} if self.segments else {}
         return {
+            **extra,
             "matches": [m.to_dict() for m in self.matches],
             "ignored": self.ignored,
             "unmatched_query": self.unmatched_query,
@@ -122,6 +136,8 @@ class Explanation:
         text = "; ".join(parts) or "no token matched"
         if self.via:
             text += f" | via {self.via}"
+        if self.segments:
+            text += " | segments: " + "; ".join(self.segments)
         if self.ignored:
             text += " | ignored: " + ", ".join(self.ignored)
         if self.lowered_by:
@@ -145,6 +161,7 @@ class MatchResult:
 _ENDINGS = re.compile(r"(?:iy|ii|ij|yi|yy|yj)$")
 
 
+@lru_cache(maxsize=65536)
 def _romanised(word: str) -> str:
     """Fold the spellings that Russian romanisation systems disagree on."""
     return _ENDINGS.sub("y", word.replace("ks", "x"))
@@ -162,6 +179,10 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
         return 1.0, a.how if a.how != EXACT else b.how
     if a.kind in (NUMBER, LEGAL) or b.kind in (NUMBER, LEGAL):
         return 0.0, ""  # numbers and legal forms never match fuzzily
+    if a.how == ROMANISED_WG or b.how == ROMANISED_WG:
+        return 0.0, ""  # the Wade-Giles reading is itself the variant spelling: exact only
+    if (a.how == ALIAS and a.script == "han") or (b.how == ALIAS and b.script == "han"):
+        return 0.0, ""  # a table's reading of Han text (中核 = CNNC) is not a spelling: CNOOC
     if a.kind == INITIAL or b.kind == INITIAL:
         short, long_ = (a, b) if a.kind == INITIAL else (b, a)
         if long_.kind != INITIAL and long_.text.startswith(short.text):
@@ -255,6 +276,13 @@ def _rare(t: Token, rarity: Rarity) -> float:
     return rarity(t.text) if t.kind in (NAME, PATRONYMIC) else 1.0
 
 
+def _conflict_weight(t: Token, rarity: Rarity) -> float:
+    weight = CONFLICT_WEIGHT[t.kind] * _rare(t, rarity)
+    if t.script == "han" and not t.distinctive:
+        weight *= HAN_SUPPORT_CONFLICT
+    return weight
+
+
 def _after_bin(tokens: tuple[Token, ...]) -> Token | None:
     for i, t in enumerate(tokens[:-1]):
         if t.kind == PARTICLE and t.text == "bin":
@@ -289,7 +317,14 @@ class _Scored:
     lowered: list[str]
 
 
-def _score_tokens(q: tuple[Token, ...], c: tuple[Token, ...], rarity: Rarity) -> _Scored:
+# Token similarities already computed while scoring one pair of names, by token identity: the
+# readings of a name share most of their token objects (see text.analyze).
+Memo = dict[tuple[int, int], tuple[float, str]]
+
+
+def _score_tokens(
+    q: tuple[Token, ...], c: tuple[Token, ...], rarity: Rarity, memo: Memo | None = None
+) -> _Scored:
     sims: list[tuple[float, int, int, str]] = []
     # A single letter stands for a given name only beside a name word ("V. Putin"); in "K M A"
     # or "M&P Trading" the letters are an initialism and must not expand to anything.
@@ -301,7 +336,14 @@ def _score_tokens(q: tuple[Token, ...], c: tuple[Token, ...], rarity: Rarity) ->
                 (a.kind == INITIAL and not q_initials) or (b.kind == INITIAL and not c_initials)
             ):
                 continue
-            s, how = token_similarity(a, b)
+            if memo is None:
+                s, how = token_similarity(a, b)
+            else:
+                key = (id(a), id(b))
+                known = memo.get(key)
+                if known is None:
+                    known = memo[key] = token_similarity(a, b)
+                s, how = known
             if s > 0:
                 sims.append((s, i, j, how))
     sims.sort(key=lambda x: -x[0])
@@ -335,8 +377,8 @@ def _score_tokens(q: tuple[Token, ...], c: tuple[Token, ...], rarity: Rarity) ->
         full += w
         distinctive_matched |= a.distinctive or b.distinctive
     lowered: list[str] = []
-    q_conf = sum(CONFLICT_WEIGHT[t.kind] * _rare(t, rarity) for t in q_left)
-    c_conf = sum(CONFLICT_WEIGHT[t.kind] * _rare(t, rarity) for t in c_left)
+    q_conf = sum(_conflict_weight(t, rarity) for t in q_left)
+    c_conf = sum(_conflict_weight(t, rarity) for t in c_left)
     conflict = min(q_conf, c_conf)
     extra = 0.0
     for left, conf in ((q_left, q_conf), (c_left, c_conf)):
@@ -399,8 +441,10 @@ def _joined_score(q: tuple[Token, ...], c: tuple[Token, ...]) -> float:
     return best
 
 
-def score_forms(q: NameForm, c: NameForm, rarity: Rarity = _no_rarity) -> _Scored:
-    result = _score_tokens(q.tokens, c.tokens, rarity)
+def score_forms(
+    q: NameForm, c: NameForm, rarity: Rarity = _no_rarity, memo: Memo | None = None
+) -> _Scored:
+    result = _score_tokens(q.tokens, c.tokens, rarity, memo)
     q_core = [t for t in q.tokens if t.kind != LEGAL]
     c_core = [t for t in c.tokens if t.kind != LEGAL]
     if len(q.tokens) != len(c.tokens) and result.score < JOIN_MIN:
@@ -423,13 +467,24 @@ def best_match(
     query: Analysis, candidate: Analysis, rarity: Rarity = _no_rarity
 ) -> tuple[_Scored, NameForm, NameForm]:
     best: tuple[_Scored, NameForm, NameForm] | None = None
+    memo: Memo | None = {} if len(query.forms) * len(candidate.forms) > 1 else None
     for qf in query.forms:
         for cf in candidate.forms:
-            scored = score_forms(qf, cf, rarity)
+            scored = score_forms(qf, cf, rarity, memo)
+            if _partial_wade_giles(qf, scored.q_left) or _partial_wade_giles(cf, scored.c_left):
+                continue
             if best is None or scored.score > best[0].score:
                 best = (scored, qf, cf)
-    assert best is not None
+    if best is None:  # only partial Wade-Giles readings: score the plain readings
+        first = query.forms[0], candidate.forms[0]
+        best = (score_forms(*first, rarity), *first)
     return best
+
+
+def _partial_wade_giles(form: NameForm, left: list[Token]) -> bool:
+    """The Wade-Giles reading counts only whole: family and given name both met. Half of it
+    (a one-syllable family name) meets too many listed names by chance."""
+    return form.via == WADE_GILES and any(t.distinctive for t in left)
 
 
 def explain(
@@ -459,7 +514,40 @@ def explain(
     exp.unmatched_candidate = [t.text for t in scored.c_left if t.kind != LEGAL]
     exp.lowered_by = list(scored.lowered)
     exp.via = qf.via or cf.via or _alias_source(qf, cf)
+    exp.segments = _han_segments(scored.pairs, qf, cf)
     return exp
+
+
+def _han_segments(pairs: list[tuple[Token, Token, float, str]], *forms: NameForm) -> list[str]:
+    """One line per matched Chinese segment: what it was read as, and the table, dictionary or
+    romanisation behind the reading."""
+    vocab = vocabulary()
+    brands = {row.alias: row for row in vocab.aliases if row.kind == "brand"}
+    matched = [t for a, b, _, _ in pairs for t in (a, b) if t.script == "han"]
+    lines: list[str] = []
+    for orig in dict.fromkeys(t.orig for t in matched):
+        token = next(t for t in matched if t.orig == orig)
+        form = next((f for f in forms if token in f.tokens), None)
+        words = " ".join(t.text for t in (form.tokens if form else (token,)) if t.orig == orig)
+        if token.how == ALIAS and orig in vocab.zh_groups:
+            row = vocab.zh_groups[orig]
+            source = f"group abbreviation, {row.origin}: {row.source}"
+        elif token.how == ALIAS and orig in brands:
+            source = f"brand alias, {brands[orig].source}"
+        elif token.kind == NUMBER:
+            source = "Chinese numeral"
+        elif orig in vocab.zh_terms and token.how in (TRANSLATED, TRANSLITERATED):
+            source = "reviewed term table zh_terms.csv"
+        elif token.how == TRANSLATED:
+            source = "CC-CEDICT"
+        elif token.how == ROMANISED_WG:
+            source = "Wade-Giles"
+        elif token.how == TRANSLITERATED:
+            source = "pinyin"
+        else:
+            source = token.how
+        lines.append(f"{orig} = {words} ({source})")
+    return lines
 
 
 def _alias_source(*forms: NameForm) -> str | None:

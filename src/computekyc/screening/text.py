@@ -11,11 +11,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 import jellyfish
 from anyascii import anyascii
-from opencc import OpenCC
-from pypinyin import Style, lazy_pinyin
 
 from computekyc.bulk import PositionalPickle
 from computekyc.screening.vocab import Vocabulary, vocabulary
@@ -39,12 +38,19 @@ TRANSLATED = "translated"
 ALIAS = "alias-table"
 ACRONYM = "acronym"
 
+# The two readings of a Han name (see chinese.py): pinyin throughout; or its words translated
+# and state-group abbreviations read as the group (its acronym when the alias table expands the
+# acronym, which then meets both "AVIC …" and "Aviation Industry Corporation of China").
+PINYIN = "pinyin"
+TRANSLATED_READING = "translated"
+WADE_GILES = "Wade-Giles reading (Taiwan and older romanisations)"
+ROMANISED_WG = "wade-giles"  # how a token of that reading was derived: it matches only exactly
+
 # Scripts whose romanisation drops or guesses vowels: compare consonant skeletons instead.
 VOWEL_POOR = frozenset({"arabic", "hebrew", "thai"})
 # Scripts written one syllable per character.
 SYLLABIC = frozenset({"han", "hangul"})
 
-_T2S = OpenCC("t2s")
 _VOWELS = str.maketrans("", "", "aeiouyw")
 _DIGRAPHS = re.compile(r"(?<=[tp])h")
 _CONSONANT_FOLD = str.maketrans("pvzqc", "bfskk")
@@ -259,15 +265,35 @@ def _han_number(run: str) -> int | None:
     return total + digit
 
 
-def _pinyin(run: str) -> list[str]:
-    return [anyascii(s).lower() for s in lazy_pinyin(run, style=Style.NORMAL, v_to_u=True)]
+@lru_cache(maxsize=65536)
+def _pinyin(run: str) -> tuple[str, ...]:
+    # pypinyin and OpenCC load their tables on import (a second or more): only Han names pay.
+    from pypinyin import Style, lazy_pinyin
+
+    return tuple(anyascii(s).lower() for s in lazy_pinyin(run, style=Style.NORMAL, v_to_u=True))
+
+
+@lru_cache(maxsize=65536)
+def _simplified(text: str) -> str:
+    """Traditional characters folded to simplified (華為 -> 华为)."""
+    return str(_t2s().convert(text))
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
 
 
 class _Builder:
     """Accumulates tokens from the segments of one name."""
 
-    def __init__(self, vocab: Vocabulary) -> None:
+    def __init__(self, vocab: Vocabulary, reading: str = PINYIN) -> None:
         self.vocab = vocab
+        self.reading = reading
+        self.han_groups = False  # a state-group abbreviation was met (the readings differ)
+        self.han_glossed = False  # a word was translated from CC-CEDICT
         self.raw: list[tuple[str, str, str, str, bool]] = []  # text, how, orig, script, number
         self.fixed: dict[int, tuple[str, str]] = {}  # index -> (kind, legal class) pre-decided
         self.ignored: list[tuple[str, str]] = []
@@ -288,10 +314,16 @@ class _Builder:
             self.raw.append((word, how, orig, "han", False))
 
     def add_han(self, text: str, whole_name: bool) -> None:
-        text = _T2S.convert(text)
+        text = _simplified(text)
         zh = self.vocab.zh_terms
+        groups = self.vocab.zh_groups
+        if self.reading == PINYIN:
+            # The pinyin reading reads group abbreviations as pinyin like any other word (中航
+            # = zhonghang); it only notes that the other readings will differ.
+            self.han_groups |= any(key in text for key in groups)
+            groups = {}
         brands = {a.alias: a for a in self.vocab.aliases if a.kind == "brand"}
-        longest = max((len(k) for k in (*zh, *brands)), default=1)
+        longest = max((len(k) for k in (*zh, *brands, *groups)), default=1)
         i, pending = 0, ""
         last_kind = ""
 
@@ -299,15 +331,15 @@ class _Builder:
             nonlocal pending
             if not pending:
                 return
-            syllables = _pinyin(pending)
             if whole_name and not self.raw and i >= len(text) and 2 <= len(pending) <= 3:
                 # A short all-Han name is a person: family name + joined given name (习近平).
+                syllables = _pinyin(pending)
                 parts = [(syllables[0], pending[0]), ("".join(syllables[1:]), pending[1:])]
+                for part, orig in parts:
+                    self.raw.append((part, TRANSLITERATED, orig, "han", False))
             else:
-                # Company words are written joined: 洪都 -> hongdu.
-                parts = [("".join(syllables), pending)]
-            for part, orig in parts:
-                self.raw.append((part, TRANSLITERATED, orig, "han", False))
+                for word in self._segments(pending):
+                    self._add_segment(word)
             pending = ""
 
         while i < len(text):
@@ -318,7 +350,7 @@ class _Builder:
             match = ""
             for size in range(min(longest, len(text) - i), 0, -1):
                 piece = text[i : i + size]
-                if piece in zh or piece in brands:
+                if piece in zh or piece in brands or piece in groups:
                     match = piece
                     break
             number_run = _HAN_NUMBER.match(text, i)
@@ -349,6 +381,9 @@ class _Builder:
                 for word in fold_words(row.name):
                     self.raw.append((word, ALIAS, match, "han", False))
                 last_kind = NAME
+            elif match in groups:
+                self._add_group(match)
+                last_kind = NAME
             else:
                 english, kind = zh[match]
                 how = TRANSLITERATED if kind == LOCATION else TRANSLATED
@@ -360,6 +395,53 @@ class _Builder:
                 last_kind = kind
             i += len(match)
         flush()
+
+    def _segments(self, run: str) -> list[str]:
+        if self.reading == PINYIN:
+            # The pinyin reading keeps a run joined (洪都 = hongdu): the lists write company
+            # words joined, the scorer meets split spellings, and the pieces of a foreign name
+            # in Chinese (多米尼卡) would meet one-word aliases.
+            return [run]
+        return self._translated_segments(run)
+
+    def _translated_segments(self, run: str) -> list[str]:
+        if len(run) <= 2:
+            return [run]
+        from computekyc.screening import chinese
+
+        return chinese.segment(run)
+
+    def _gloss(self, word: str) -> str | None:
+        if len(word) < 2:
+            return None
+        from computekyc.screening import chinese
+
+        return chinese.gloss(word, self.vocab.words.__contains__)
+
+    def _add_group(self, abbreviation: str) -> None:
+        """中航: AVIC in the translated reading (the pinyin reading has zhonghang: some
+        subsidiaries keep the pinyin). A group whose acronym the alias table does not expand
+        is spelled out instead (中科院 = Chinese Academy of Sciences)."""
+        row = self.vocab.zh_groups[abbreviation]
+        acronym = " ".join(fold_words(row.acronym))
+        english = row.acronym if acronym in self.vocab.acronyms else row.english
+        for word in fold_words(english):
+            self.raw.append((word, ALIAS, abbreviation, "han", False))
+
+    def _add_segment(self, word: str) -> None:
+        """One segmented word of a run the tables do not cover: its CC-CEDICT translation in the
+        translated readings (words of two or more characters: single characters are too
+        ambiguous), else its pinyin, joined (洪都 -> hongdu)."""
+        if self.reading == PINYIN:
+            # Whether the translated reading will differ: a word of the run has a gloss.
+            self.han_glossed |= any(self._gloss(piece) for piece in self._translated_segments(word))
+        elif len(word) >= 2:
+            english = self._gloss(word)
+            if english:
+                for part in fold_words(english):
+                    self.raw.append((part, TRANSLATED, word, "han", False))
+                return
+        self.raw.append(("".join(_pinyin(word)), TRANSLITERATED, word, "han", False))
 
     def build(self) -> tuple[Token, ...]:
         vocab = self.vocab
@@ -429,9 +511,20 @@ class _Builder:
         return tuple(tokens)
 
 
-def _tokens(name: str, vocab: Vocabulary) -> tuple[tuple[Token, ...], list[tuple[str, str]]]:
+def _tokens(
+    name: str, vocab: Vocabulary, reading: str = PINYIN
+) -> tuple[tuple[Token, ...], list[tuple[str, str]]]:
+    tokens, ignored, _ = _read(name, vocab, reading)
+    return tokens, ignored
+
+
+def _read(
+    name: str, vocab: Vocabulary, reading: str
+) -> tuple[tuple[Token, ...], list[tuple[str, str]], bool]:
+    """Tokens, ignored fragments, and whether the reading has Han words another reading would
+    read otherwise."""
     text = unicodedata.normalize("NFKC", name)
-    builder = _Builder(vocab)
+    builder = _Builder(vocab, reading)
     segments: list[tuple[str, str]] = []
     for ch in text:
         script = _script(ch)
@@ -451,7 +544,7 @@ def _tokens(name: str, vocab: Vocabulary) -> tuple[tuple[Token, ...], list[tuple
                 builder.add_words(" ".join(word), TRANSLITERATED, word, script)
         else:
             builder.add_words(segment, TRANSLITERATED, segment, script)
-    return builder.build(), builder.ignored
+    return builder.build(), builder.ignored, builder.han_groups or builder.han_glossed
 
 
 def _find(seq: list[str], sub: list[str]) -> int:
@@ -510,9 +603,53 @@ def _rewrite(tokens: tuple[Token, ...], vocab: Vocabulary) -> list[NameForm]:
 def analyze(name: str) -> Analysis:
     """All readings of ``name``: the plain one first, then alias-table and acronym rewrites."""
     vocab = vocabulary()
-    tokens, ignored = _tokens(name, vocab)
+    tokens, ignored, differs = _read(name, vocab, PINYIN)
     forms = [NameForm(tokens), *_rewrite(tokens, vocab)]
+    if differs:
+        # Han words that translate or abbreviate a state group: the parallel reading.
+        other = _read(name, vocab, TRANSLATED_READING)[0]
+        if other != tokens and all(other != f.tokens for f in forms):
+            # No alias rewrites of this one: every form costs a scoring pass per candidate, and
+            # the listed names' own rewrites already meet an acronym.
+            forms.append(NameForm(other, HAN_NOTE))
+        forms = _shared_tokens(forms)
+    wade_giles = _wade_giles(name, vocab)
+    if wade_giles and all(wade_giles != f.tokens for f in forms):
+        forms.append(NameForm(wade_giles, WADE_GILES))
     return Analysis(name, tuple(forms), tuple(ignored))
+
+
+def _wade_giles(name: str, vocab: Vocabulary) -> tuple[Token, ...] | None:
+    """A person's name of three Han characters in Wade-Giles, a syllable a word, as Taiwan
+    and older listings write it (蔡英文 = Tsai Ing-wen). Two-character names are left to
+    pinyin: they are as often foreign names in Chinese (林达 = Linda), whose one-syllable
+    Wade-Giles words would meet one-word aliases on the lists."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    if len(text) != 3 or any(_script(ch) != "han" for ch in text):
+        return None
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = [anyascii(s).lower().replace("'", "") for s in lazy_pinyin(
+        _simplified(text), style=Style.WADEGILES)]  # fmt: skip
+    builder = _Builder(vocab)
+    # Family name, then the given name joined as the pinyin reading has it: "Ing-wen" and
+    # "Ingwen" both meet it, while a lone syllable ("ta", "pu") meets nothing.
+    builder.raw.append((syllables[0], ROMANISED_WG, text[0], "han", False))
+    builder.raw.append(("".join(syllables[1:]), ROMANISED_WG, text[1:], "han", False))
+    return builder.build()
+
+
+def _shared_tokens(forms: list[NameForm]) -> list[NameForm]:
+    """The readings with equal tokens made one object, so that the scorer compares each token
+    once per candidate however many readings carry it."""
+    seen: dict[Token, Token] = {}
+    return [NameForm(tuple(seen.setdefault(t, t) for t in form.tokens), form.via) for form in forms]
+
+
+HAN_NOTE = (
+    "Han words translated (zh_terms.csv, CC-CEDICT), group abbreviations read as the group "
+    "(zh_groups.csv)"
+)
 
 
 def clear_caches() -> None:

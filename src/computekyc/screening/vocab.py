@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from computekyc.exc import InputError
+from computekyc.screening.chinese import GROUPS_FILE, GroupRow
 from computekyc.settings import HOME_ENV
 
 ALIAS_FILE = "brand_aliases.csv"
@@ -39,6 +40,8 @@ class Vocabulary:
     words: dict[str, tuple[str, str]] = field(default_factory=dict)  # word -> (canonical, kind)
     zh_terms: dict[str, tuple[str, str]] = field(default_factory=dict)  # han -> (english, kind)
     aliases: list[AliasRow] = field(default_factory=list)
+    zh_groups: dict[str, GroupRow] = field(default_factory=dict)  # 中航 -> AVIC row
+    acronyms: set[str] = field(default_factory=set)  # folded acronyms the alias table expands
     max_legal_len: int = 1
 
 
@@ -101,10 +104,17 @@ def _load(extra: str | None) -> Vocabulary:
         vocab.words[row["word"]] = (row["canonical"], row["kind"])
     for _, row in _rows(_read_packaged("zh_terms.csv"), "zh_terms.csv", ("zh", "english", "kind")):
         vocab.zh_terms[row["zh"]] = (" ".join(fold_words(row["english"])), row["kind"])
+    for lineno, row in _rows(
+        _read_packaged(GROUPS_FILE), GROUPS_FILE, ("zh", "acronym", "english", "source")
+    ):
+        vocab.zh_groups[row["zh"]] = GroupRow(
+            row["zh"], row["acronym"], row["english"], row["source"], f"{GROUPS_FILE}:{lineno}"
+        )
     vocab.max_legal_len = max((len(k) for k in vocab.legal_forms), default=1)
     vocab.aliases = parse_aliases(_read_packaged(ALIAS_FILE), ALIAS_FILE)
     if extra:
         vocab.aliases += parse_aliases(Path(extra).read_text("utf-8"), extra)
+    vocab.acronyms = {" ".join(fold_words(a.alias)) for a in vocab.aliases if a.kind == "acronym"}
     return vocab
 
 

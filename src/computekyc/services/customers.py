@@ -28,6 +28,7 @@ from computekyc.book.schema import (
     scan_determinations,
     scans,
 )
+from computekyc.book.store import latest_revision
 from computekyc.casework import SubjectStatus, subject_statuses
 from computekyc.exc import ConflictError, NotFoundError
 from computekyc.ownership.model import Status
@@ -217,13 +218,13 @@ def _customer_row(connection: Connection, customer_id: str, provider: str | None
 
 
 def _latest_revision(connection: Connection, provider: str) -> tuple[int, str]:
-    row = connection.execute(
-        select(book_revisions.c.id, book_revisions.c.created_at)
-        .where(book_revisions.c.provider == provider)
-        .order_by(book_revisions.c.id.desc())
-        .limit(1)
-    ).one()
-    return int(row.id), str(row.created_at)
+    latest = latest_revision(connection, provider)
+    if latest is None:  # a record row always has its revision
+        raise NotFoundError(f"no book revision of {provider!r}")
+    created = connection.execute(
+        select(book_revisions.c.created_at).where(book_revisions.c.id == latest[0])
+    ).scalar_one()
+    return latest[0], str(created)
 
 
 def _latest_scan(
@@ -295,16 +296,31 @@ def _accounts(
     return accounts, entity_of
 
 
+# The last linking result read per provider: (its input hash, entities by id). The stored result
+# is one JSON document for the whole book; it is parsed again only when a scan relinked.
+_linking: dict[tuple[str, str], tuple[str, dict[str, dict[str, Any]]]] = {}
+
+
 def _entities(connection: Connection, provider: str, wanted: set[str]) -> list[LinkedEntity]:
     if not wanted:
         return []
-    stored = connection.execute(
-        select(book_linking.c.entities).where(book_linking.c.provider == provider)
+    digest = connection.execute(
+        select(book_linking.c.input_hash).where(book_linking.c.provider == provider)
     ).scalar()
-    found = [e for e in (_json(stored) or []) if str(e["entity_id"]) in wanted]
+    key = (str(connection.engine.url), provider)
+    cached = _linking.get(key)
+    if cached is None or cached[0] != digest:
+        stored = connection.execute(
+            select(book_linking.c.input_hash, book_linking.c.entities).where(
+                book_linking.c.provider == provider
+            )
+        ).first()
+        by_id = {} if stored is None else {str(e["entity_id"]): e for e in json.loads(stored[1])}
+        cached = _linking[key] = ("" if stored is None else str(stored[0]), by_id)
+    found = [cached[1][e] for e in sorted(wanted) if e in cached[1]]
     return [
         LinkedEntity(str(e["entity_id"]), list(e["accounts"]), list(e["links"]), list(e["signals"]))
-        for e in sorted(found, key=lambda e: str(e["entity_id"]))
+        for e in found
     ]
 
 

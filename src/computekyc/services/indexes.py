@@ -118,6 +118,7 @@ class IndexHolder:
         self._store: ListStore | None = None
         self._checked_at = 0.0
         self._building: int | None = None
+        self._checking = False  # a background look at the store is under way
         self.swaps = 0
 
     def store(self) -> ListStore:
@@ -158,19 +159,29 @@ class IndexHolder:
         return self._loaded is not None
 
     def _refresh_in_background(self, loaded: LoadedIndex) -> None:
+        # Even the look at the store happens off the caller's thread: the API answers small
+        # queries on its event loop, which a slow or unreachable database must never hold up.
         with self._lock:
-            if time.monotonic() - self._checked_at < self.check_seconds:
+            if time.monotonic() - self._checked_at < self.check_seconds or self._checking:
                 return
             self._checked_at = time.monotonic()
+            self._checking = True
+        threading.Thread(target=self._check_and_swap, args=(loaded,), daemon=True).start()
+
+    def _check_and_swap(self, loaded: LoadedIndex) -> None:
+        try:
             try:
                 info = self.active()
             except Exception:  # the database is briefly unreachable: keep serving
                 log.warning("cannot read the active snapshot; serving %s", loaded.snapshot)
                 return
-            if info.id == loaded.list_snapshot_id or self._building == info.id:
-                return
-            self._building = info.id
-        threading.Thread(target=self._load_and_swap, args=(info,), daemon=True).start()
+            with self._lock:
+                if info.id == loaded.list_snapshot_id or self._building == info.id:
+                    return
+                self._building = info.id
+            self._load_and_swap(info)
+        finally:
+            self._checking = False
 
     def _load_and_swap(self, info: SnapshotInfo) -> None:
         started = time.monotonic()

@@ -17,6 +17,8 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from json.encoder import encode_basestring as _encode_text
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +118,19 @@ def screen_batch(
 # ----------------------------------------------------------------------- the scan's screening
 
 
+def _json_text(value: str | None) -> str:
+    return "null" if value is None else _encode_text(value)
+
+
+@lru_cache(maxsize=1 << 20)
+def query_key(name: str, country: str | None, type: str | None) -> str:
+    """The stored key of a query: SHA-256 of ``json.dumps([name, country, type],
+    ensure_ascii=False)``, spelled out with the C string encoder (the key of every stored
+    result; names recur across customers and roles, so keys are memoised)."""
+    text = f"[{_encode_text(name)}, {_json_text(country)}, {_json_text(type)}]"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
 @dataclass(frozen=True, slots=True)
 class NameQuery:
     """A distinct thing to screen: a name with its country and party type."""
@@ -126,8 +141,7 @@ class NameQuery:
 
     @property
     def key(self) -> str:
-        text = json.dumps([self.name, self.country, self.type], ensure_ascii=False)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        return query_key(self.name, self.country, self.type)
 
     def query(self) -> Query:
         return Query(self.name, self.country, self.type)

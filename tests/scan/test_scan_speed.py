@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import random
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,8 +23,10 @@ from hypothesis import strategies as st
 
 from computekyc.alerts import AlertStatus, AlertStore
 from computekyc.lists.store import ListStore
-from computekyc.screening import ScreeningIndex
-from computekyc.services import NameQuery, run_scan
+from computekyc.ownership import load_rules
+from computekyc.screening import Query, ScreeningIndex
+from computekyc.screening.index import PARALLEL_MIN
+from computekyc.services import NameQuery, index_holder, run_scan
 from computekyc.services.scanmemo import forget_memo
 from computekyc.settings import Settings
 from computekyc.workflow import open_database
@@ -130,3 +134,64 @@ def test_query_key_is_the_sha256_of_its_json(
     text = json.dumps([name, country, kind], ensure_ascii=False)
     expected = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
     assert NameQuery(name, country, kind).key == expected
+
+
+def _batch_queries(lists_dir: Path) -> list[Query]:
+    """Names that hit and names that do not: the example book, the screening examples, listed
+    names exact, misspelt and with words swapped, and a generated book's names (persons and
+    companies made of common words), each also in another country and as the other type."""
+    from computekyc.book import read_book
+    from computekyc.services.alerting import customer_queries
+    from computekyc.services.scan import account_queries
+
+    from .conftest import EXAMPLE
+
+    book = read_book(EXAMPLE)
+    names = [q for c in book.customers for q in customer_queries(c)]
+    names += [q for a in book.accounts for q in account_queries(a.record)]
+    with (EXAMPLE.parent / "screen_names.csv").open(encoding="utf-8") as handle:
+        names += [
+            NameQuery(r["name"], r["country"] or None, r["type"] or None)
+            for r in csv.DictReader(handle)
+        ]
+    with (lists_dir / "ofac" / "sdn.csv").open(encoding="latin-1", newline="") as handle:
+        listed = [row[1] for row in csv.reader(handle) if len(row) > 2]
+    rng = random.Random(11)
+    for name in rng.sample(listed, 300):
+        cut = rng.randrange(1, max(2, len(name) - 1))
+        words = name.split()
+        names += [
+            NameQuery(name, None, None),
+            NameQuery(name[:cut] + name[cut + 1 :], "RU", "entity"),
+            NameQuery(" ".join(reversed(words)), None, "individual"),
+        ]
+    first = ["Mohammad", "Ali", "Wei", "Olga", "James", "Hassan", "Ivan", "Maria"]
+    last = ["Zhang", "Petrov", "Rahimi", "Smith", "Khan", "Kim", "Li", "Novak"]
+    core = ["Aviation", "Trading", "Technology", "Shipping", "Electronics", "Holdings"]
+    for _ in range(300):
+        names.append(NameQuery(f"{rng.choice(first)} {rng.choice(last)}", "IR", "individual"))
+        names.append(
+            NameQuery(f"{rng.choice(last)} {rng.choice(core)} Co Ltd", rng.choice(["CN", "AE"]))
+        )
+    out: list[Query] = []
+    for q in {q.key: q for q in names}.values():
+        out.append(q.query())
+        out.append(Query(q.name, "CN" if q.country != "CN" else None, "individual"))
+    return out
+
+
+def test_batch_screening_finds_exactly_what_one_by_one_screening_finds(
+    template_home: Path, lists_dir: Path
+) -> None:
+    """Screening a batch (same names matched once, word postings memoised, forked workers)
+    gives every query exactly the hits, scores and explanations of screening it alone."""
+    index = index_holder(Settings(home=template_home)).current().index
+    threshold = load_rules().possible_threshold
+    queries = _batch_queries(lists_dir)
+    assert len(queries) >= PARALLEL_MIN  # the forked path too
+    alone = [[h.to_dict() for h in index.screen_query(q, threshold)] for q in queries]
+    assert sum(bool(h) for h in alone) >= 600  # plenty of hits to compare, not only misses
+    batch = index.screen_many(queries, threshold)
+    assert [[h.to_dict() for h in hits] for hits in batch] == alone
+    forked = index.screen_many(queries, threshold, workers=2)
+    assert [[h.to_dict() for h in hits] for hits in forked] == alone

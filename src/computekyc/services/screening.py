@@ -29,7 +29,7 @@ from computekyc.alerts import canonical_json
 from computekyc.book.schema import screen_results, screen_snapshots
 from computekyc.exc import InputError
 from computekyc.lists.store import ListStore
-from computekyc.screening import Query, ScreeningIndex, analyze
+from computekyc.screening import WEIGHED_KINDS, Query, ScreeningIndex, analyze
 from computekyc.services.indexes import LoadedIndex
 
 HitRecord = dict[str, Any]  # Hit.to_dict(): party, score and the token-by-token explanation
@@ -163,8 +163,18 @@ class ScreenOutcome:
     to_update: dict[str, list[HitRecord]] = field(default_factory=dict)
 
 
-def _words(name: str) -> set[str]:
-    return {t.text for form in analyze(name).forms for t in form.tokens}
+def _words(name: str) -> tuple[set[str], set[str]]:
+    """A name's words, and those of them whose weight depends on their frequency."""
+    tokens = [t for form in analyze(name).forms for t in form.tokens]
+    return {t.text for t in tokens}, {t.text for t in tokens if t.kind in WEIGHED_KINDS}
+
+
+def _reweighed(name: str, words: set[str], has_hits: bool) -> bool:
+    """Whether a changed word frequency may change a stored answer: a weighed word of the name
+    changes its scores against every listed name; any word of it may change the explanation
+    of a hit (the note on words common on the lists)."""
+    every, weighed = _words(name)
+    return bool(weighed & words) or (has_hits and bool(every & words))
 
 
 def _stored(
@@ -259,7 +269,7 @@ def screen_queries(
         if (
             delta is None
             or any(h["party_id"] in delta.suspect for h in old_hits)
-            or (delta.words and _words(query.name) & delta.words)
+            or (delta.words and _reweighed(query.name, delta.words, bool(old_hits)))
             or delta.small.screen_query(query.query(), threshold)
         ):
             full.append(key)

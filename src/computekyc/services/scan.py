@@ -62,6 +62,7 @@ from computekyc.services.lists import SnapshotChoice, ensure_snapshot
 from computekyc.services.scanmemo import (
     ScanMemo,
     folder_digest,
+    forget_memo,
     load_memo,
     save_memo,
     scan_inputs,
@@ -454,26 +455,29 @@ def run_scan(
             actor,
         )
     lap("write")
-    save_memo(
-        settings,
-        provider,
-        ScanMemo(
-            provider=provider,
-            fingerprint=fingerprint(),  # after ingesting: the usage store as the next scan sees it
-            scan_id=scan_id,
-            book_revision=revision,
-            book_hash=plan.content_hash,
-            snapshot=loaded.snapshot,
-            drafts=drafts,
-            scope={
-                SubjectKind.CUSTOMER: {c.id for c in book.customers},
-                SubjectKind.ACCOUNT: {a.id for a in book.accounts},
-                SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
-            },
-            queries=len({q.key for q in queries}),
-            determinations=counts.determinations,
-        ),
-    )
+    if folder_digest(book_files(provider_dir), usage_files(provider_dir)) != folder:
+        forget_memo(settings, provider)  # the folder changed while it was scanned
+    else:
+        save_memo(
+            settings,
+            provider,
+            ScanMemo(
+                provider=provider,
+                fingerprint=fingerprint(),  # after ingesting: the usage store the next scan sees
+                scan_id=scan_id,
+                book_revision=revision,
+                book_hash=plan.content_hash,
+                snapshot=loaded.snapshot,
+                drafts=drafts,
+                scope={
+                    SubjectKind.CUSTOMER: {c.id for c in book.customers},
+                    SubjectKind.ACCOUNT: {a.id for a in book.accounts},
+                    SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
+                },
+                queries=len({q.key for q in queries}),
+                determinations=counts.determinations,
+            ),
+        )
     open_count = alert_store.count([AlertStatus.OPEN])
     say(
         f"alerts: {sync.new} new, {sync.updated + sync.reopened} updated, "

@@ -30,6 +30,7 @@ import computekyc
 from computekyc.alerts import AlertDraft, SubjectKind
 from computekyc.book.schema import book_revisions, scans
 from computekyc.bulk import gc_paused
+from computekyc.screening.vocab import extra_alias_path
 from computekyc.settings import Settings
 
 MEMO_FORMAT = 1
@@ -104,6 +105,8 @@ def scan_inputs(
     for name in _HOME_TABLES:
         table = home / name
         add(name, file_digest(table) if table.is_file() else "-")
+    aliases = extra_alias_path()  # the screening vocabulary reads $COMPUTEKYC_HOME itself
+    add("aliases", file_digest(aliases) if aliases is not None else "-")
     return digest.hexdigest()
 
 

@@ -23,10 +23,8 @@ import hashlib
 import heapq
 import math
 import multiprocessing as mp
-import os
 import pickle
 import re
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -35,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from computekyc.bulk import gc_paused
+from computekyc.bulk import gc_paused, write_cache
 from computekyc.lists.model import Identifier, Party, PartyType
 from computekyc.screening.scoring import (
     CONFLICT_COST,
@@ -245,14 +243,9 @@ class ScreeningIndex:
         return home / "screening" / f"index-{snapshot_id}-{_vocab_digest()}.pickle"
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A temp name of its own: two commands building the same snapshot's index at once
-        # (a batch job and an analyst) must not rename each other's half-written file.
-        with tempfile.NamedTemporaryFile(
-            "wb", dir=path.parent, prefix=path.stem + ".", suffix=".tmp", delete=False
-        ) as fh:
-            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(fh.name, path)
+        # Atomic, under a temp name of its own: two commands building the same snapshot's
+        # index at once (a batch job and an analyst) never rename each other's file.
+        write_cache(path, self)
 
     @classmethod
     def load(cls, path: Path) -> ScreeningIndex:

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import pickle
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from computekyc.bulk import gc_paused
+from computekyc.bulk import read_cache, write_cache
 from computekyc.lists.model import Party
 from computekyc.lists.store import ListStore, SnapshotInfo
 from computekyc.ownership import OwnershipGraph, PartyIndex, load_list_parents
@@ -84,19 +81,11 @@ def _derived(cache: Path | None, name: str, build: Callable[[], T], kind: type[T
     if cache is None:
         return build()
     path = cache.with_name(f"{cache.name}-{name}-{_code_digest()}.pickle")
-    if path.is_file():
-        try:
-            with gc_paused(), path.open("rb") as handle:
-                value = pickle.load(handle)  # our own cache file under the state folder
-            if isinstance(value, kind):
-                return value
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-            pass  # rebuilt below
+    found = read_cache(path)
+    if isinstance(found, kind):
+        return found
     value = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as fh:
-        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(fh.name, path)
+    write_cache(path, value)
     return value
 
 

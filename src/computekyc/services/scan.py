@@ -478,22 +478,8 @@ def run_scan(
                 determinations=counts.determinations,
             ),
         )
-    open_count = alert_store.count([AlertStatus.OPEN])
-    say(
-        f"alerts: {sync.new} new, {sync.updated + sync.reopened} updated, "
-        f"{sync.resolved} resolved, {open_count} open"
-    )
-    return ScanResult(
-        scan_id=scan_id,
-        snapshot=loaded.snapshot,
-        list_snapshot=choice,
-        book=plan,
-        counts=counts,
-        sync=sync,
-        open_alerts=open_count,
-        seconds=time.perf_counter() - started_clock,
-        timings=timings,
-    )
+    return _result(alert_store, say, scan_id, loaded.snapshot, choice, plan, counts, sync,
+                   started_clock, timings)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -620,11 +606,6 @@ def _replay(
     lap("write")
     memo.scan_id = scan_id
     save_memo(settings, memo.provider, memo)
-    open_count = alert_store.count([AlertStatus.OPEN])
-    say(
-        f"alerts: {sync.new} new, {sync.updated + sync.reopened} updated, "
-        f"{sync.resolved} resolved, {open_count} open"
-    )
     plan = BookImport(
         provider=memo.provider,
         content_hash=memo.book_hash,
@@ -633,9 +614,30 @@ def _replay(
         customers=RecordDelta(unchanged=set(customers)),
         accounts=RecordDelta(unchanged=set(accounts)),
     )
+    return _result(alert_store, say, scan_id, memo.snapshot, choice, plan, counts, sync,
+                   started_clock, timings)  # fmt: skip
+
+
+def _result(
+    alert_store: AlertStore,
+    say: Progress,
+    scan_id: int,
+    snapshot: str,
+    choice: SnapshotChoice,
+    plan: BookImport,
+    counts: ScanCounts,
+    sync: SyncResult,
+    started_clock: float,
+    timings: dict[str, float],
+) -> ScanResult:
+    open_count = alert_store.count([AlertStatus.OPEN])
+    say(
+        f"alerts: {sync.new} new, {sync.updated + sync.reopened} updated, "
+        f"{sync.resolved} resolved, {open_count} open"
+    )
     return ScanResult(
         scan_id=scan_id,
-        snapshot=memo.snapshot,
+        snapshot=snapshot,
         list_snapshot=choice,
         book=plan,
         counts=counts,

@@ -14,9 +14,6 @@ inputs. Anything else — one byte of one file, a new snapshot, another day — 
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -28,10 +25,12 @@ from sqlalchemy.engine import Connection
 
 import computekyc
 from computekyc.alerts import AlertDraft, SubjectKind
-from computekyc.book.schema import book_revisions, scans
-from computekyc.bulk import gc_paused
+from computekyc.book.schema import scans
+from computekyc.book.store import latest_revision
+from computekyc.bulk import read_cache, write_cache
 from computekyc.screening.vocab import extra_alias_path
 from computekyc.settings import Settings
+from computekyc.usage.store import content_hash  # SHA-256 of a file's bytes
 
 MEMO_FORMAT = 1
 # Files of the analyst's own that change what a scan finds (aliases, listed firms' footprint).
@@ -52,15 +51,6 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes (the usage store keys its files by the same hash)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True, slots=True)
 class FolderDigest:
     """The provider folder's files by content: customers and accounts, and the usage files."""
@@ -71,8 +61,8 @@ class FolderDigest:
 
 def folder_digest(book_files: list[Path], usage_files: list[Path]) -> FolderDigest:
     return FolderDigest(
-        tuple((p.name, file_digest(p)) for p in book_files),
-        tuple(file_digest(p) for p in usage_files),
+        tuple((p.name, content_hash(p)) for p in book_files),
+        tuple(content_hash(p) for p in usage_files),
     )
 
 
@@ -104,9 +94,9 @@ def scan_inputs(
     home = settings.ensure_home()
     for name in _HOME_TABLES:
         table = home / name
-        add(name, file_digest(table) if table.is_file() else "-")
+        add(name, content_hash(table) if table.is_file() else "-")
     aliases = extra_alias_path()  # the screening vocabulary reads $COMPUTEKYC_HOME itself
-    add("aliases", file_digest(aliases) if aliases is not None else "-")
+    add("aliases", content_hash(aliases) if aliases is not None else "-")
     return digest.hexdigest()
 
 
@@ -144,49 +134,27 @@ def latest_scan(connection: Connection, provider: str) -> tuple[int, int] | None
     return (int(row[0]), int(row[1])) if row is not None else None
 
 
-def _latest_revision(connection: Connection, provider: str) -> int | None:
-    row = connection.execute(
-        select(book_revisions.c.id)
-        .where(book_revisions.c.provider == provider)
-        .order_by(book_revisions.c.id.desc())
-        .limit(1)
-    ).first()
-    return int(row[0]) if row is not None else None
-
-
 def load_memo(
     settings: Settings, connection: Connection, provider: str, fingerprint: str
 ) -> ScanMemo | None:
     """The memo of the provider's last scan if it was computed from exactly these inputs and
     the database still holds that scan as the latest (else None: scan in full)."""
-    path = _path(settings, provider)
-    if not path.is_file():
-        return None
-    try:
-        with gc_paused(), path.open("rb") as handle:
-            memo = pickle.load(handle)  # our own file under the state folder
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
-        return None
+    memo = read_cache(_path(settings, provider))
     if not isinstance(memo, ScanMemo) or memo.format != MEMO_FORMAT:
         return None
     if memo.fingerprint != fingerprint:
         return None
     if latest_scan(connection, provider) != (memo.scan_id, memo.book_revision):
         return None
-    if _latest_revision(connection, provider) != memo.book_revision:
+    revision = latest_revision(connection, provider)
+    if revision is None or revision[0] != memo.book_revision:
         return None
     return memo
 
 
 def save_memo(settings: Settings, provider: str, memo: ScanMemo) -> None:
     """Keep the memo (atomically replaced; a failure only costs the next scan its shortcut)."""
-    path = _path(settings, provider)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "wb", dir=path.parent, prefix=path.stem + ".", suffix=".tmp", delete=False
-    ) as handle:
-        pickle.dump(memo, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(handle.name, path)
+    write_cache(_path(settings, provider), memo)
 
 
 def forget_memo(settings: Settings, provider: str) -> None:

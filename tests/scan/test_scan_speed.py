@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -178,3 +179,44 @@ def test_batch_screening_finds_exactly_what_one_by_one_screening_finds(
     assert [[h.to_dict() for h in hits] for hits in batch] == alone
     forked = index.screen_many(queries, threshold, workers=2)
     assert [[h.to_dict() for h in hits] for hits in forked] == alone
+
+
+def test_forked_determinations_equal_one_process(
+    scan_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Customers determined in forked workers (chunks of four here) come back exactly as when
+    determined in one process: the kept (not clear) results, the count, and the names the
+    workers screened on demand."""
+    from computekyc.book import read_book
+    from computekyc.services import determination
+    from computekyc.services.alerting import raises_drafts
+
+    from .conftest import EXAMPLE
+
+    holder = index_holder(scan_settings)
+    loaded = holder.current()
+    rules = load_rules()
+    customers = [c.customer for c in read_book(EXAMPLE).customers]
+    chips = {c.id: ["H100"] if i % 2 else ["B200", "A100"] for i, c in enumerate(customers)}
+
+    def batch(workers: int) -> tuple[determination.Determined, dict[str, Any]]:
+        screener = determination.PrescreenedScreener(
+            loaded, {}, rules.possible_threshold, loaded.party_index
+        )
+        found = determination.determine_batch(
+            customers, chips.__getitem__, ON, screener, rules, loaded.graph,
+            keep=raises_drafts, workers=workers,
+        )  # fmt: skip
+        return found, screener.misses
+
+    alone, alone_misses = batch(1)
+    monkeypatch.setattr(determination, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(determination, "_CHUNK", 4)
+    forked, forked_misses = batch(2)
+    assert forked.count == alone.count > len(customers)  # two chips for half of them
+    assert set(forked.kept) == set(alone.kept) and len(alone.kept) >= 4
+    for cid, result in alone.kept.items():
+        assert [d.to_dict() for d in forked.kept[cid].determinations] == [
+            d.to_dict() for d in result.determinations
+        ]
+    assert forked_misses == alone_misses

@@ -317,11 +317,14 @@ def main() -> None:
     book = work / "provider"
     home = work / "home"
     clock = time.perf_counter()
-    write_book(book, args.customers, usage_rows)
+    if args.keep and (book / "customers.jsonl").is_file():
+        how = "kept from an earlier run (same seed and sizes assumed)"
+    else:
+        write_book(book, args.customers, usage_rows)
+        how = f"written in {time.perf_counter() - clock:.1f} s"
     print(
         f"book: {args.customers:,} customers, {2 * args.customers:,} accounts, "
-        f"{usage_rows:,} usage rows, written in {time.perf_counter() - clock:.1f} s "
-        f"({os.cpu_count()} cores)"
+        f"{usage_rows:,} usage rows, {how} ({os.cpu_count()} cores)"
     )
     on = date(2026, 11, 30)
     summary: list[str] = []

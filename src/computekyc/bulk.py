@@ -6,6 +6,8 @@ tokens, linking records).
   ``__init__`` loads the screening index cache several times faster.
 * :func:`gc_paused` — each full cyclic collection rescans every live object, which makes building
   millions of acyclic objects superlinear.
+* :func:`read_cache` — our own pickled caches under the state folder, read with the collector
+  paused (None when missing or unreadable: rebuilt by the caller); written by :func:`save_pickle`.
 * :func:`load_yaml` — the shipped data files (chip catalogue, rules) through libyaml's C parser
   when present: the pure-Python one took a quarter of a second of every CLI command.
 * :func:`atomic_file`, :func:`save_pickle` — files (disk caches, command outputs) replaced only
@@ -76,6 +78,17 @@ def save_pickle(path: Path, value: object) -> None:
     """Our own disk cache: ``value`` pickled into ``path`` atomically."""
     with atomic_file(path) as handle:
         pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def read_cache(path: Path) -> Any | None:
+    """A pickled cache file of our own (under the state folder); None when absent or broken."""
+    if not path.is_file():
+        return None
+    try:
+        with gc_paused(), path.open("rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+        return None
 
 
 def load_yaml(text: str) -> Any:

@@ -5,9 +5,12 @@ from computekyc.book.reader import (
     Book,
     BookAccount,
     BookCustomer,
+    book_files,
     content_hash,
     parse_book_customer,
+    provider_name,
     read_book,
+    usage_files,
 )
 from computekyc.book.store import BookImport, RecordDelta, plan_import, write_import
 
@@ -17,9 +20,12 @@ __all__ = [
     "BookCustomer",
     "BookImport",
     "RecordDelta",
+    "book_files",
     "content_hash",
     "parse_book_customer",
     "plan_import",
+    "provider_name",
     "read_book",
+    "usage_files",
     "write_import",
 ]

@@ -237,6 +237,20 @@ def usage_files(folder: Path) -> list[Path]:
     return sorted(p for p in usage.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
 
 
+def book_files(folder: Path) -> list[Path]:
+    """The folder's customers file and its accounts file when there is one (checked as
+    :func:`read_book` checks them)."""
+    if not folder.is_dir():
+        raise InputError("not a folder", file=folder)
+    customers = _one(folder, CUSTOMER_FILES, "customers", required=True)
+    accounts = _one(folder, ACCOUNT_FILES, "accounts", required=False)
+    return [p for p in (customers, accounts) if p is not None]
+
+
+def provider_name(folder: Path, provider: str | None = None) -> str:
+    return provider or folder.resolve().name
+
+
 def read_book(folder: Path, provider: str | None = None) -> Book:
     """Read and check a provider folder; raises InputError (file, line, field) on bad input."""
     if not folder.is_dir():
@@ -261,7 +275,7 @@ def read_book(folder: Path, provider: str | None = None) -> Book:
                 field="customer_id",
             )
     return Book(
-        provider=provider or folder.resolve().name,
+        provider=provider_name(folder, provider),
         folder=folder,
         customers=customers,
         accounts=accounts,

@@ -32,11 +32,16 @@ from computekyc.screening.scoring import (
     TokenMatch,
     compare,
 )
-from computekyc.screening.text import Analysis, Token, analyze
+from computekyc.screening.text import NAME, PATRONYMIC, Analysis, Token, analyze
 from computekyc.screening.vocab import VocabError
+
+# Word kinds whose weight depends on how many listed names carry the word (rarity): only these
+# change scores when a new snapshot changes word frequencies.
+WEIGHED_KINDS = frozenset({NAME, PATRONYMIC})
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "WEIGHED_KINDS",
     "Analysis",
     "Explanation",
     "GroupMember",

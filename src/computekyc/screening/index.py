@@ -159,11 +159,18 @@ class ScreeningIndex:
         parties: Iterable[Party],
         snapshot_id: str | None = None,
         doc_freq: Mapping[str, int] | None = None,
+        previous: ScreeningIndex | None = None,
     ) -> ScreeningIndex:
         """Index every name and alias of ``parties`` (any iterable of :class:`Party`).
 
         ``doc_freq``: word frequencies of another (larger) index to weigh words by, so that an
-        index over a few parties (a list diff) scores exactly as the whole snapshot's would."""
+        index over a few parties (a list diff) scores exactly as the whole snapshot's would.
+        ``previous``: an index built by this same code and vocabulary (an older snapshot's):
+        the analyses of names it already holds are taken from it instead of made again — most
+        names of a new snapshot are those of the last one."""
+        known: dict[str, Analysis] = (
+            {name: analysis for _, name, analysis in previous.names} if previous else {}
+        )
         index = cls(parties=list(parties), snapshot_id=snapshot_id)
         postings: dict[str, list[int]] = {}
         freq: Counter[str] = Counter()
@@ -178,7 +185,7 @@ class ScreeningIndex:
             for name in party.all_names():
                 if not name or not name.strip():
                     continue
-                analysis = analyze(name)
+                analysis = known.get(name) or analyze(name)
                 entry = len(index.names)
                 index.names.append((p_idx, name, analysis))
                 words: set[str] = set()
@@ -251,17 +258,31 @@ class ScreeningIndex:
         return index
 
     @classmethod
+    def _load_or_none(cls, path: Path) -> ScreeningIndex | None:
+        try:
+            return cls.load(path)
+        except (OSError, pickle.UnpicklingError, TypeError, EOFError, AttributeError):
+            return None  # a stale or broken cache is rebuilt
+
+    @classmethod
     def cached(
         cls, home: Path, snapshot_id: str, parties: Callable[[], Iterable[Party]]
     ) -> ScreeningIndex:
-        """The index of a list snapshot, from the disk cache when present, else built and saved."""
+        """The index of a list snapshot, from the disk cache when present, else built and saved
+        (reusing the name analyses of the newest cached index of this code and vocabulary)."""
         path = cls.cache_path(home, snapshot_id)
         if path.is_file():
-            try:
-                return cls.load(path)
-            except (OSError, pickle.UnpicklingError, TypeError, EOFError, AttributeError):
-                pass  # a stale or broken cache is rebuilt below
-        index = cls.build(parties(), snapshot_id=snapshot_id)
+            found = cls._load_or_none(path)
+            if found is not None:
+                return found
+        digest = path.stem.rsplit("-", 1)[-1]
+        older = sorted(
+            (p for p in path.parent.glob(f"index-*-{digest}.pickle") if p != path),
+            key=lambda p: p.stat().st_mtime,
+        )
+        previous = cls._load_or_none(older[-1]) if older else None
+        index = cls.build(parties(), snapshot_id=snapshot_id, previous=previous)
+        del previous
         for stale in path.parent.glob(f"index-{snapshot_id}-*.pickle"):
             stale.unlink(missing_ok=True)  # written by another version of the code or tables
         index.save(path)
@@ -271,7 +292,34 @@ class ScreeningIndex:
     def _token_weight(self, t: Token) -> float:
         return KIND_WEIGHT[t.kind] * (self.rarity(t.text) if t.kind in (NAME, PATRONYMIC) else 1.0)
 
-    def _candidates(self, query: Analysis, ids: dict[str, str], limit: float = 0.0) -> list[int]:
+    def _word_hits(self, t: Token) -> set[int]:
+        """The names a query word meets: exactly, by a one-letter typo, or by its skeleton."""
+        postings = self.postings
+        keys = {"t:" + t.text, "d:" + t.text}
+        exact = postings.get("t:" + t.text)
+        if len(t.text) >= 5 and (exact is None or len(exact) < COMMON_DF):
+            # Typo neighbours only for words the lists do not already hold often: a
+            # common word met exactly ("Mohammad") gains nothing from its variants.
+            keys.update("d:" + d for d in _deletions(t.text))
+            keys.update("t:" + d for d in _deletions(t.text))
+        if t.script in VOWEL_POOR and len(t.skel) >= 2:
+            keys.add("s:" + t.skel)
+        hit: set[int] = set()
+        for key in keys:
+            bucket = postings.get(key)
+            if bucket is not None:
+                hit.update(bucket)
+        return hit
+
+    def _candidates(
+        self,
+        query: Analysis,
+        ids: dict[str, str],
+        limit: float = 0.0,
+        memo: dict[str, set[int]] | None = None,
+    ) -> list[int]:
+        """The names worth scoring (see the module docstring). ``memo``: the names each query
+        word meets, kept across the queries of a batch (never changed once made)."""
         votes: dict[int, float] = {}
         per_form: list[tuple[float, float, dict[int, float]]] = []
         forced: set[int] = set()  # met by the joined name or an identifier: always scored
@@ -279,35 +327,30 @@ class ScreeningIndex:
         for form in query.forms:
             tokens = form.tokens
             distinctive = [t for t in tokens if t.kind in DISTINCTIVE and t.kind != NUMBER]
-            groups: list[tuple[float, set[str]]] = []
+            hits: list[tuple[float, set[int]]] = []
             for t in distinctive:
-                keys = {"t:" + t.text, "d:" + t.text}
-                exact = postings.get("t:" + t.text)
-                if len(t.text) >= 5 and (exact is None or len(exact) < COMMON_DF):
-                    # Typo neighbours only for words the lists do not already hold often: a
-                    # common word met exactly ("Mohammad") gains nothing from its variants.
-                    keys.update("d:" + d for d in _deletions(t.text))
-                    keys.update("t:" + d for d in _deletions(t.text))
-                if t.script in VOWEL_POOR and len(t.skel) >= 2:
-                    keys.add("s:" + t.skel)
-                groups.append((self._token_weight(t), keys))
+                if memo is None:
+                    hit = self._word_hits(t)
+                else:
+                    word = f"{t.text}\0{t.skel if t.script in VOWEL_POOR else ''}"
+                    found = memo.get(word)
+                    if found is None:
+                        found = memo[word] = self._word_hits(t)
+                    hit = found
+                if hit:
+                    hits.append((self._token_weight(t), hit))
             if not distinctive:
-                groups.extend((0.5, {"g:" + t.text}) for t in tokens if t.kind != LEGAL)
+                for t in tokens:
+                    if t.kind != LEGAL:
+                        bucket = postings.get("g:" + t.text)
+                        if bucket:
+                            hits.append((0.5, set(bucket)))
             joined = "".join(t.text.replace(" ", "") for t in tokens if t.kind != LEGAL)
             with_legal = "".join(t.text.replace(" ", "") for t in tokens)
             for key in ("j:" + joined, "j:" + with_legal):
                 forced.update(postings.get(key, ()))
             form_votes: dict[int, float] = {}
             skipped: list[tuple[float, set[int]]] = []
-            hits: list[tuple[float, set[int]]] = []
-            for weight, keys in groups:
-                hit: set[int] = set()
-                for key in keys:
-                    bucket = postings.get(key)
-                    if bucket is not None:
-                        hit.update(bucket)
-                if hit:
-                    hits.append((weight, hit))
             # Rarest words first; a common word then only adds to names a rarer word already
             # met, so "Mohammad" does not drag in thousands of names that lack the rest.
             hits.sort(key=lambda wh: len(wh[1]))
@@ -439,17 +482,33 @@ class ScreeningIndex:
             return score * DOB_FACTOR
         return score
 
-    def screen_query(self, query: Query, threshold: float | None = None) -> list[Hit]:
-        limit = DEFAULT_THRESHOLD if threshold is None else threshold
-        analysis = analyze(query.name)
-        ids = _id_values(query.identifiers)
+    def _name_scores(
+        self,
+        analysis: Analysis,
+        ids: dict[str, str],
+        limit: float,
+        memo: dict[str, set[int]] | None = None,
+    ) -> dict[int, tuple[float, int, Any]]:
+        """Per candidate party, its best-scoring listed name: (name score, entry, scoring).
+        Depends on the name (and identifiers) only, not on country, type or birth date."""
         best: dict[int, tuple[float, int, Any]] = {}
-        for entry in self._candidates(analysis, ids, limit):
+        for entry in self._candidates(analysis, ids, limit, memo):
             p_idx, _, cand = self.names[entry]
             found = best_match(analysis, cand, self.rarity)
             previous = best.get(p_idx)
             if previous is None or found[0].score > previous[0]:
                 best[p_idx] = (found[0].score, entry, found)
+        return best
+
+    def _hits(
+        self,
+        query: Query,
+        analysis: Analysis,
+        ids: dict[str, str],
+        limit: float,
+        best: dict[int, tuple[float, int, Any]],
+    ) -> list[Hit]:
+        """The hits of one query from its name's scores: context, explanation, threshold."""
         hits: list[Hit] = []
         for p_idx, (name_score, entry, (scored, qf, cf)) in best.items():
             party = self.parties[p_idx]
@@ -471,6 +530,40 @@ class ScreeningIndex:
             hits.append(hit)
         hits.sort(key=lambda h: (-h.score, h.party_id))
         return hits
+
+    def screen_query(self, query: Query, threshold: float | None = None) -> list[Hit]:
+        limit = DEFAULT_THRESHOLD if threshold is None else threshold
+        analysis = analyze(query.name)
+        ids = _id_values(query.identifiers)
+        return self._hits(query, analysis, ids, limit, self._name_scores(analysis, ids, limit))
+
+    def screen_queries(
+        self, queries: Sequence[Query], threshold: float | None = None
+    ) -> list[list[Hit]]:
+        """Screen many queries, each exactly as :meth:`screen_query` would: a name that several
+        queries share (a director who is also an owner, the same name in two countries) is
+        matched against the lists once, and each query then weighs its own country, type and
+        birth date; candidate postings of recurring words are looked up once."""
+        limit = DEFAULT_THRESHOLD if threshold is None else threshold
+        memo: dict[str, set[int]] = {}
+        scores: dict[str, dict[int, tuple[float, int, Any]]] = {}
+        out: list[list[Hit]] = []
+        for query in queries:
+            analysis = analyze(query.name)
+            ids = _id_values(query.identifiers)
+            if ids:
+                best = self._name_scores(analysis, ids, limit, memo)
+            else:
+                found = scores.get(query.name)
+                if found is None:
+                    if len(scores) >= _NAME_MEMO:
+                        scores.clear()
+                    found = scores[query.name] = self._name_scores(analysis, ids, limit, memo)
+                best = found
+            if len(memo) >= _TOKEN_MEMO:
+                memo.clear()
+            out.append(self._hits(query, analysis, ids, limit, best))
+        return out
 
     def screen(
         self,
@@ -496,13 +589,22 @@ class ScreeningIndex:
         finish. ``workers > 1`` screens in that many forked processes (Linux/macOS), which share
         this index copy-on-write; it pays off from a few thousand names."""
         items = [q if isinstance(q, Query) else Query(q) for q in queries]
+        # Queries of one name side by side (results are put back in input order), so that a
+        # name is matched once and its words' postings stay in the memo.
+        order = sorted(range(len(items)), key=lambda i: items[i].name)
+        grouped = [items[i] for i in order]
         if workers > 1 and len(items) >= PARALLEL_MIN and "fork" in mp.get_all_start_methods():
-            return self._screen_forked(items, threshold, progress, workers)
-        out: list[list[Hit]] = []
-        for query in items:
-            out.append(self.screen_query(query, threshold))
-            if progress is not None:
-                progress(1)
+            found = self._screen_forked(grouped, threshold, progress, workers)
+        else:
+            found = []
+            for start in range(0, len(grouped), CHUNK):
+                chunk = self.screen_queries(grouped[start : start + CHUNK], threshold)
+                found.extend(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+        out: list[list[Hit]] = [[] for _ in items]
+        for position, hits in zip(order, found, strict=True):
+            out[position] = hits
         return out
 
     def _screen_forked(
@@ -537,9 +639,11 @@ _FORKED: tuple[ScreeningIndex, float | None] | None = None
 _FORK_LOCK = threading.Lock()
 PARALLEL_MIN = 2000
 CHUNK = 250
+_NAME_MEMO = 4096  # names whose scores a batch keeps (same names are screened side by side)
+_TOKEN_MEMO = 200_000  # query words whose candidate postings a batch keeps
 
 
 def _screen_chunk(chunk: list[Query]) -> list[list[Hit]]:
     assert _FORKED is not None, "worker started without an index"
     index, threshold = _FORKED
-    return [index.screen_query(q, threshold) for q in chunk]
+    return index.screen_queries(chunk, threshold)

@@ -48,6 +48,7 @@ class ScanFacts:
     rules: RuleSet
     loaded: LoadedIndex
     hits: dict[str, list[HitRecord]]
+    # Per customer; a customer left out was determined clear (see raises_drafts).
     determinations: dict[str, CustomerDetermination]
     usage: dict[str, dict[str, Any]]  # account → usage summary (totals, by chip, by day)
     runs: list[Run]
@@ -183,6 +184,15 @@ def _listing(party: Party | None) -> dict[str, Any] | None:
         "source_file": party.source_file,
         "source_line": party.source_line,
     }
+
+
+def raises_drafts(result: CustomerDetermination) -> bool:
+    """Whether a customer's determinations can raise anything: a rule of :data:`RULE_ALERTS`
+    applied, or a status other than clear (review, restricted: also the rental and linked
+    alerts). A clear determination raises nothing, so a scan need not keep it."""
+    return result.worst.status != "clear" or any(
+        r.applies and r.rule in RULE_ALERTS for d in result.determinations for r in d.rules
+    )
 
 
 def _rule_drafts(subject: Subject, result: CustomerDetermination) -> Iterator[AlertDraft]:
@@ -400,12 +410,13 @@ def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
         web_hits = facts.footprint.customers.get(customer.id)
         if web_hits:
             drafts.extend(_footprint_drafts(subject, web_hits, facts.footprint.listed))
-        result = facts.determinations[customer.id]
-        drafts.extend(_rule_drafts(subject, result))
-        rental = _rental_draft(facts, subject, result, sorted(accounts_of[customer.id]))
-        if rental is not None:
-            drafts.append(rental)
-        if result.worst.status in RESTRICTED:
+        result = facts.determinations.get(customer.id)
+        if result is not None:
+            drafts.extend(_rule_drafts(subject, result))
+            rental = _rental_draft(facts, subject, result, sorted(accounts_of[customer.id]))
+            if rental is not None:
+                drafts.append(rental)
+        if result is not None and result.worst.status in RESTRICTED:
             restricted[customer.id] = f"determination {result.worst.status}"
         elif any(d.evidence["role"].startswith("customer") for d in matches):
             restricted[customer.id] = "the customer matches a listed party"

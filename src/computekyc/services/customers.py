@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from computekyc.alerts.schema import alerts
@@ -191,6 +191,16 @@ def save_determinations(
     ]
     for start in range(0, len(rows), 5000):
         connection.execute(insert(scan_determinations), rows[start : start + 5000])
+
+
+def carry_determinations(connection: Connection, provider: str, scan_id: int) -> None:
+    """An unchanged re-scan replays the last one: its stored determinations become this
+    scan's (in the scan's transaction)."""
+    connection.execute(
+        update(scan_determinations)
+        .where(scan_determinations.c.provider == provider)
+        .values(scan_id=scan_id)
+    )
 
 
 # -- read by the API and the command line ------------------------------------------------------

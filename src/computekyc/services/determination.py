@@ -9,6 +9,9 @@ on demand and remembered.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing as mp
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -194,6 +197,79 @@ def determine_many(
         if progress is not None:
             progress(1)
     return out
+
+
+@dataclass(slots=True)
+class Determined:
+    """A batch's determinations: those the caller keeps, and how many were made in all."""
+
+    kept: dict[str, CustomerDetermination]
+    count: int  # determinations made (one per customer and item), kept or not
+
+
+_FORKED: tuple[list[Customer], Callable[[str], Sequence[str]], date, PrescreenedScreener,
+               RuleSet, OwnershipGraph | None, Callable[[CustomerDetermination], bool]] | None = (
+    None
+)  # fmt: skip
+_FORK_LOCK = threading.Lock()
+PARALLEL_MIN = 2000  # customers: below this a fork costs more than it saves
+_CHUNK = 500
+
+
+def _determine_range(
+    bounds: tuple[int, int],
+) -> tuple[list[tuple[str, int, CustomerDetermination | None]], dict[str, list[HitRecord]]]:
+    """In a forked worker: determine customers[start:end]; return the kept results, the count
+    for the others, and the names screened on demand (the parent stores them)."""
+    assert _FORKED is not None, "worker started without its inputs"
+    customers, chips_of, as_of, screener, rules, graph, keep = _FORKED
+    screener.misses = {}
+    start, end = bounds
+    found = determine_many(customers[start:end], chips_of, as_of, screener, rules, graph)
+    out = [(cid, len(r.determinations), r if keep(r) else None) for cid, r in found.items()]
+    return out, screener.misses
+
+
+def determine_batch(
+    customers: Sequence[Customer],
+    chips_of: Callable[[str], Sequence[str]],
+    as_of: date,
+    screener: PrescreenedScreener,
+    rules: RuleSet,
+    graph: OwnershipGraph | None,
+    keep: Callable[[CustomerDetermination], bool] = lambda _result: True,
+    workers: int = 1,
+) -> Determined:
+    """Determine every customer (as :func:`determine_many`), keeping the results ``keep``
+    accepts. ``workers > 1`` forks that many processes (command line only, never in a server):
+    each determines a share of the customers against copy-on-write inputs and sends back only
+    the kept results, and the names it screened on demand (added to ``screener.misses``)."""
+    if workers <= 1 or len(customers) < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():
+        found = determine_many(customers, chips_of, as_of, screener, rules, graph)
+        kept = {cid: r for cid, r in found.items() if keep(r)}
+        return Determined(kept, sum(len(r.determinations) for r in found.values()))
+    global _FORKED
+    bounds = [(i, min(i + _CHUNK, len(customers))) for i in range(0, len(customers), _CHUNK)]
+    result = Determined({}, 0)
+    stored, screener.stored = screener.stored, lambda _query: None  # no shared connection
+    with _FORK_LOCK:
+        _FORKED = (list(customers), chips_of, as_of, screener, rules, graph, keep)
+        gc.freeze()  # children must not touch (and so copy) every inherited object
+        try:
+            with mp.get_context("fork").Pool(workers) as pool:
+                for rows, misses in pool.imap(_determine_range, bounds):
+                    for cid, count, made in rows:
+                        result.count += count
+                        if made is not None:
+                            result.kept[cid] = made
+                    for key, hits in misses.items():
+                        screener.misses.setdefault(key, hits)
+                        screener.hits.setdefault(key, hits)
+        finally:
+            gc.unfreeze()
+            _FORKED = None
+            screener.stored = stored
+    return result
 
 
 def determination_dicts(result: CustomerDetermination) -> list[dict[str, Any]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from computekyc.bulk import gc_paused, save_pickle
+from computekyc.bulk import read_cache, save_pickle
 from computekyc.lists.model import Party
 from computekyc.lists.snapshots import SnapshotInfo
 from computekyc.lists.store import ListStore
@@ -83,14 +82,9 @@ def _derived(cache: Path | None, name: str, build: Callable[[], T], kind: type[T
     if cache is None:
         return build()
     path = cache.with_name(f"{cache.name}-{name}-{_code_digest()}.pickle")
-    if path.is_file():
-        try:
-            with gc_paused(), path.open("rb") as handle:
-                value = pickle.load(handle)  # our own cache file under the state folder
-            if isinstance(value, kind):
-                return value
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-            pass  # rebuilt below
+    found = read_cache(path)
+    if isinstance(found, kind):
+        return found
     value = build()
     save_pickle(path, value)
     return value

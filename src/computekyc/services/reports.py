@@ -74,6 +74,7 @@ __all__ = [
     "EvidencePack",
     "PackRef",
     "ScreeningReport",
+    "carry_register",
     "evidence_pack",
     "register_rows",
     "save_register",
@@ -557,6 +558,21 @@ def save_register(
             f"{path}: {exc.strerror}"
         ) from exc
     return path
+
+
+def carry_register(settings: Settings, from_scan: int, to_scan: int, started: str) -> None:
+    """An unchanged re-scan replays scan ``from_scan``: its register becomes ``to_scan``'s (no
+    register to carry, none is written: the report then asks for a new scan)."""
+    try:
+        with gzip.open(_register_path(settings, from_scan), "rb") as handle:
+            document = json.loads(handle.read())
+    except (OSError, ValueError):
+        return
+    rows: list[dict[str, Any]] = document["rows"]
+    for row in rows:
+        if row.get("scan_id") == from_scan:
+            row["scan_id"] = to_scan
+    save_register(settings, to_scan, started, rows)
 
 
 @dataclass(slots=True)

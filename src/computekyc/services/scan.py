@@ -23,21 +23,46 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 
 from computekyc import audit
-from computekyc.alerts import AlertStatus, AlertStore, SubjectKind, SyncResult, canonical_json
+from computekyc.alerts import (
+    AlertDraft,
+    AlertStatus,
+    AlertStore,
+    SubjectKind,
+    SyncResult,
+    canonical_json,
+)
 from computekyc.audit import Actor, AuditEntry
-from computekyc.book import Book, BookImport, plan_import, read_book, write_import
+from computekyc.book import (
+    Book,
+    BookImport,
+    RecordDelta,
+    book_files,
+    plan_import,
+    provider_name,
+    read_book,
+    usage_files,
+    write_import,
+)
 from computekyc.book.schema import book_entities, book_linking, scans
 from computekyc.chips import assumed_chip
 from computekyc.linking import GeoIP, link_accounts, open_geoip
 from computekyc.linking.geoip import GeoIPNotFound
 from computekyc.ownership import load_rules
 from computekyc.services.alerting import ScanFacts, build_drafts, customer_queries
-from computekyc.services.customers import save_determinations
-from computekyc.services.determination import PrescreenedScreener, determine_many
+from computekyc.services.customers import carry_determinations, save_determinations
+from computekyc.services.determination import PrescreenedScreener, determine_batch
 from computekyc.services.footprint import find_footprint, usage_texts
 from computekyc.services.indexes import index_holder
 from computekyc.services.linking import usage_store
 from computekyc.services.lists import SnapshotChoice, ensure_snapshot
+from computekyc.services.scanmemo import (
+    ScanMemo,
+    folder_digest,
+    forget_memo,
+    load_memo,
+    save_memo,
+    scan_inputs,
+)
 from computekyc.services.screening import (
     NameQuery,
     save_screening,
@@ -45,7 +70,7 @@ from computekyc.services.screening import (
     stored_hits,
 )
 from computekyc.settings import Settings
-from computekyc.usage import Filters, Run, ingest, make_engine, runs, summary
+from computekyc.usage import Filters, Run, UsageStore, ingest, make_engine, runs, summary
 from computekyc.usage import Settings as UsageSettings
 from computekyc.users import local_operator
 from computekyc.workflow.db import open_database, utc_now
@@ -246,12 +271,49 @@ def run_scan(
     say("lists: " + (f"loading the mirror {lists}" if lists else "the active snapshot"))
     choice = ensure_snapshot(settings, lists)
     holder = index_holder(settings)
-    loaded = holder.current()
-    say(f"lists: {loaded.snapshot} ({choice.info.parties:,} parties)")
+    info = holder.active()
+    rules = load_rules()
+    rule_versions = {"rules": rules.version_tag(), "as_of": on.isoformat()}
+    engine = open_database(settings)
+    alert_store = AlertStore(engine)
     lap("lists")
 
+    provider = provider_name(provider_dir)
+    store = usage_store(settings)
+    folder = folder_digest(book_files(provider_dir), usage_files(provider_dir))
+    geoip = _geoip(settings)
+    geoip_source = geoip.source.describe() if geoip else None
+
+    def fingerprint() -> str:
+        return scan_inputs(
+            settings,
+            provider,
+            folder,
+            _usage_state(store),
+            (info.id, info.created_at),
+            rules.version_tag(),
+            on,
+            geoip_source,
+        )
+
+    with engine.connect() as connection:
+        memo = load_memo(settings, connection, provider, fingerprint())
+    lap("inputs")
+    if memo is not None:
+        say(
+            f"book, usage, lists, rules and date unchanged since scan {memo.scan_id} "
+            "(content hashes): its findings stand"
+        )
+        return _replay(
+            settings, memo, choice, actor, alert_store, rule_versions, on, started,
+            started_clock, timings, lap, say,
+        )  # fmt: skip
+
+    loaded = holder.current()
+    say(f"lists: {loaded.snapshot} ({choice.info.parties:,} parties)")
+    lap("index")
+
     book = read_book(provider_dir)
-    engine = open_database(settings)
     with engine.connect() as connection:
         plan = plan_import(connection, book)
     say(
@@ -261,7 +323,6 @@ def run_scan(
     )
     lap("book")
 
-    store = usage_store(settings)
     reports = ingest(book.usage_files, store=store) if book.usage_files else []
     fresh = sum(r.status == "ingested" for r in reports)
     say(f"usage: {len(reports)} file(s), {fresh} newly ingested")
@@ -280,12 +341,11 @@ def run_scan(
 
     operations = {a: float(row["estimated_operations"]) for a, row in per_account.items()}
     with engine.connect() as connection:
-        entities, link_hash, relinked = _link(connection, book, operations, _geoip(settings))
+        entities, link_hash, relinked = _link(connection, book, operations, geoip)
         earlier_entities = set(_previous_entities(connection, book.provider).values())
     say(f"linking: {len(entities):,} entities" + ("" if relinked else " (unchanged)"))
     lap("linking")
 
-    rules = load_rules()
     queries: list[NameQuery] = []
     for customer in book.customers:
         queries.extend(customer_queries(customer))
@@ -327,18 +387,22 @@ def run_scan(
                 connection, query, loaded.list_snapshot_id, rules.possible_threshold
             ),
         )
-        determinations = determine_many(
+        determined = determine_batch(
             [c.customer for c in book.customers],
             lambda cid: sorted(chips_by_customer.get(cid, ())),
             on,
             screener,
             rules,
             graph,
+            workers=workers,  # every determination kept: the customer page and reports read them
         )
     for key, hits in screener.misses.items():
         outcome.to_insert.setdefault(key, hits)
         outcome.full += 1
-    say(f"determinations: {len(determinations):,} customers as of {on}")
+    say(
+        f"determinations: {len(book.customers):,} customers as of {on}, "
+        f"{sum(r.worst.status != 'clear' for r in determined.kept.values()):,} not clear"
+    )
     lap("determinations")
 
     facts = ScanFacts(
@@ -347,7 +411,7 @@ def run_scan(
         rules=rules,
         loaded=loaded,
         hits=screener.hits,
-        determinations=determinations,
+        determinations=determined.kept,
         usage=per_account,
         runs=account_runs,
         unknown_hardware=unknown,
@@ -359,8 +423,6 @@ def run_scan(
     drafts = build_drafts(facts)
     scope = _scope(book, plan, entities)
     scope[SubjectKind.ENTITY] |= earlier_entities  # merged or gone: their alerts resolve
-    alert_store = AlertStore(engine)
-    rule_versions = {"rules": rules.version_tag(), "as_of": on.isoformat()}
     counts = ScanCounts(
         customers=len(book.customers),
         accounts=len(book.accounts),
@@ -369,60 +431,26 @@ def run_scan(
         screened_delta=outcome.delta,
         screened_cached=outcome.cached,
         usage_files_ingested=fresh,
-        determinations=sum(len(d.determinations) for d in determinations.values()),
+        determinations=determined.count,
     )
     with engine.begin() as connection:  # the scan's one transaction
         revision = write_import(connection, book, plan)
         save_screening(connection, outcome)
         if relinked:
             _write_linking(connection, book.provider, entities, link_hash)
-        sync = alert_store.sync(
+        scan_id, sync = _record(
             connection,
+            settings,
+            alert_store,
             drafts,
-            in_scope=lambda kind, subject: subject in scope.get(kind, set()),
-            snapshot=loaded.snapshot,
-            rule_versions=rule_versions,
+            scope,
+            _Stamp(provider, started, started_clock, on, loaded.snapshot, revision),
+            counts,
+            rule_versions,
+            actor,
         )
-        seconds = time.perf_counter() - started_clock
-        inserted = connection.execute(
-            insert(scans).values(
-                provider=book.provider,
-                started=started,
-                finished=utc_now(),
-                as_of=on.isoformat(),
-                snapshot=loaded.snapshot,
-                book_revision=revision,
-                counts=canonical_json(
-                    {
-                        "customers": counts.customers,
-                        "accounts": counts.accounts,
-                        "entities": counts.entities,
-                        "screened": {"full": counts.screened_full, "delta": counts.screened_delta},
-                        "alerts": {
-                            "new": sync.new,
-                            "updated": sync.updated,
-                            "reopened": sync.reopened,
-                            "resolved": sync.resolved,
-                        },
-                        "seconds": round(seconds, 2),
-                    }
-                ),
-            )
-        ).inserted_primary_key
-        assert inserted is not None
-        scan_id = int(inserted[0])
-        save_determinations(connection, scan_id, book.provider, determinations)
-        _audit_scan(
-            connection,
-            actor or local_operator(),
-            scan_id,
-            sync,
-            snapshot=loaded.snapshot,
-            rule_versions=rule_versions,
-            book_revision=revision,
-        )
-        audit.sign_checkpoint(connection, settings, f"scan {scan_id}")
-    # The screening register behind `report screening` (the book is not kept in the database).
+        save_determinations(connection, scan_id, book.provider, determined.kept)
+    # The screening register behind `report screening`, once the scan has committed.
     from computekyc.services.reports import register_rows, save_register
 
     save_register(
@@ -430,10 +458,196 @@ def run_scan(
         scan_id,
         started,
         register_rows(
-            scan_id, book, screener.hits, determinations, loaded.parties, loaded.snapshot, on, rules
+            scan_id,
+            book,
+            screener.hits,
+            determined.kept,
+            loaded.parties,
+            loaded.snapshot,
+            on,
+            rules,
         ),
     )
     lap("write")
+    if folder_digest(book_files(provider_dir), usage_files(provider_dir)) != folder:
+        forget_memo(settings, provider)  # the folder changed while it was scanned
+    else:
+        save_memo(
+            settings,
+            provider,
+            ScanMemo(
+                provider=provider,
+                fingerprint=fingerprint(),  # after ingesting: the usage store the next scan sees
+                scan_id=scan_id,
+                book_revision=revision,
+                book_hash=plan.content_hash,
+                snapshot=loaded.snapshot,
+                drafts=drafts,
+                scope={
+                    SubjectKind.CUSTOMER: {c.id for c in book.customers},
+                    SubjectKind.ACCOUNT: {a.id for a in book.accounts},
+                    SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
+                },
+                queries=len({q.key for q in queries}),
+                determinations=counts.determinations,
+            ),
+        )
+    return _result(alert_store, say, scan_id, loaded.snapshot, choice, plan, counts, sync,
+                   started_clock, timings)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Stamp:
+    """What the ``scans`` row and the audit entries say about the scan."""
+
+    provider: str
+    started: str
+    started_clock: float
+    as_of: date
+    snapshot: str
+    book_revision: int
+
+
+def _record(
+    connection: Connection,
+    settings: Settings,
+    alert_store: AlertStore,
+    drafts: list[AlertDraft],
+    scope: dict[SubjectKind, set[str]],
+    stamp: _Stamp,
+    counts: ScanCounts,
+    rule_versions: dict[str, Any],
+    actor: Actor | None,
+) -> tuple[int, SyncResult]:
+    """In the scan's transaction: the alert sync, the ``scans`` row, an audit entry per alert
+    change and one for the scan, and a signed checkpoint."""
+    sync = alert_store.sync(
+        connection,
+        drafts,
+        in_scope=lambda kind, subject: subject in scope.get(kind, set()),
+        snapshot=stamp.snapshot,
+        rule_versions=rule_versions,
+    )
+    seconds = time.perf_counter() - stamp.started_clock
+    inserted = connection.execute(
+        insert(scans).values(
+            provider=stamp.provider,
+            started=stamp.started,
+            finished=utc_now(),
+            as_of=stamp.as_of.isoformat(),
+            snapshot=stamp.snapshot,
+            book_revision=stamp.book_revision,
+            counts=canonical_json(
+                {
+                    "customers": counts.customers,
+                    "accounts": counts.accounts,
+                    "entities": counts.entities,
+                    "screened": {"full": counts.screened_full, "delta": counts.screened_delta},
+                    "alerts": {
+                        "new": sync.new,
+                        "updated": sync.updated,
+                        "reopened": sync.reopened,
+                        "resolved": sync.resolved,
+                    },
+                    "seconds": round(seconds, 2),
+                }
+            ),
+        )
+    ).inserted_primary_key
+    assert inserted is not None
+    scan_id = int(inserted[0])
+    _audit_scan(
+        connection,
+        actor or local_operator(),
+        scan_id,
+        sync,
+        snapshot=stamp.snapshot,
+        rule_versions=rule_versions,
+        book_revision=stamp.book_revision,
+    )
+    audit.sign_checkpoint(connection, settings, f"scan {scan_id}")
+    return scan_id, sync
+
+
+def _usage_state(store: UsageStore) -> list[str]:
+    """Every source file the usage store holds (one manifest per ingested file)."""
+    return sorted(p.name for p in (store.root / "manifest").glob("*.json"))
+
+
+def _replay(
+    settings: Settings,
+    memo: ScanMemo,
+    choice: SnapshotChoice,
+    actor: Actor | None,
+    alert_store: AlertStore,
+    rule_versions: dict[str, Any],
+    on: date,
+    started: str,
+    started_clock: float,
+    timings: dict[str, float],
+    lap: Callable[[str], None],
+    say: Progress,
+) -> ScanResult:
+    """An unchanged re-scan: the kept drafts synchronised with the queue, in one transaction."""
+    customers = memo.scope[SubjectKind.CUSTOMER]
+    accounts = memo.scope[SubjectKind.ACCOUNT]
+    counts = ScanCounts(
+        customers=len(customers),
+        accounts=len(accounts),
+        entities=len(memo.scope[SubjectKind.ENTITY]),
+        screened_full=0,
+        screened_delta=0,
+        screened_cached=memo.queries,
+        usage_files_ingested=0,
+        determinations=memo.determinations,
+    )
+    engine = alert_store.engine
+    with engine.begin() as connection:
+        scan_id, sync = _record(
+            connection,
+            settings,
+            alert_store,
+            memo.drafts,
+            memo.scope,
+            _Stamp(
+                memo.provider, started, started_clock, on, memo.snapshot,
+                memo.book_revision,
+            ),
+            counts,
+            rule_versions,
+            actor,
+        )  # fmt: skip
+        carry_determinations(connection, memo.provider, scan_id)
+    from computekyc.services.reports import carry_register
+
+    carry_register(settings, memo.scan_id, scan_id, started)
+    lap("write")
+    memo.scan_id = scan_id
+    save_memo(settings, memo.provider, memo)
+    plan = BookImport(
+        provider=memo.provider,
+        content_hash=memo.book_hash,
+        previous_revision=memo.book_revision,
+        revision=memo.book_revision,
+        customers=RecordDelta(unchanged=set(customers)),
+        accounts=RecordDelta(unchanged=set(accounts)),
+    )
+    return _result(alert_store, say, scan_id, memo.snapshot, choice, plan, counts, sync,
+                   started_clock, timings)  # fmt: skip
+
+
+def _result(
+    alert_store: AlertStore,
+    say: Progress,
+    scan_id: int,
+    snapshot: str,
+    choice: SnapshotChoice,
+    plan: BookImport,
+    counts: ScanCounts,
+    sync: SyncResult,
+    started_clock: float,
+    timings: dict[str, float],
+) -> ScanResult:
     open_count = alert_store.count([AlertStatus.OPEN])
     say(
         f"alerts: {sync.new} new, {sync.updated + sync.reopened} updated, "
@@ -441,7 +655,7 @@ def run_scan(
     )
     return ScanResult(
         scan_id=scan_id,
-        snapshot=loaded.snapshot,
+        snapshot=snapshot,
         list_snapshot=choice,
         book=plan,
         counts=counts,

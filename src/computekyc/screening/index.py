@@ -23,7 +23,6 @@ import hashlib
 import heapq
 import math
 import multiprocessing as mp
-import pickle
 import re
 import threading
 from collections import Counter
@@ -33,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from computekyc.bulk import gc_paused, save_pickle
+from computekyc.bulk import read_cache, save_pickle
 from computekyc.lists.model import Identifier, Party, PartyType
 from computekyc.screening.scoring import (
     CONFLICT_COST,
@@ -248,21 +247,12 @@ class ScreeningIndex:
         save_pickle(path, self)
 
     @classmethod
-    def load(cls, path: Path) -> ScreeningIndex:
-        # Our own cache file under $COMPUTEKYC_HOME. The collector is paused while it loads:
-        # it would otherwise walk the growing heap of index objects many times over.
-        with gc_paused(), path.open("rb") as fh:
-            index = pickle.load(fh)
-        if not isinstance(index, cls):
-            raise TypeError(f"{path}: not a screening index")
-        return index
-
-    @classmethod
     def _load_or_none(cls, path: Path) -> ScreeningIndex | None:
-        try:
-            return cls.load(path)
-        except (OSError, pickle.UnpicklingError, TypeError, EOFError, AttributeError):
-            return None  # a stale or broken cache is rebuilt
+        """Our own cache file under $COMPUTEKYC_HOME (read with the collector paused: it would
+        otherwise walk the growing heap of index objects many times over); a stale or broken
+        cache is None, and rebuilt."""
+        found = read_cache(path)
+        return found if isinstance(found, cls) else None
 
     @classmethod
     def cached(

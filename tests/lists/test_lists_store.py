@@ -175,3 +175,41 @@ def test_status_read_creates_nothing_and_names_an_unopenable_database(tmp_path: 
     assert not (tmp_path / "new.db").exists()
     with pytest.raises(StateError, match=r"cannot open .*missing/x\.db"):
         read_status(f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
+
+
+def test_snapshot_in_force_on_a_day(ck_home: Path, archive_dir: Path, lists_dir: Path) -> None:
+    # `determine --as-of DAY`: the newest snapshot loaded by the end of DAY (UTC), else the
+    # oldest, saying so; the same SQL answers through SQLAlchemy and the standard library.
+    import sqlite3
+    from datetime import date, timedelta
+
+    from computekyc.lists.snapshots import snapshot_on
+
+    store = ListStore.open(Settings.from_env().sqlalchemy_url)
+    old = store.load_files([archive_dir / "sdn_2021-08-18.csv"]).snapshot.id
+    new = store.load_files([lists_dir / "ofac" / "sdn.csv"]).snapshot.id
+    with store.engine.begin() as conn:
+        conn.execute(
+            store_mod.snapshots.update()
+            .where(store_mod.snapshots.c.id == old)
+            .values(created_at="2021-08-18T23:59:59+00:00")
+        )
+    today = date.today()
+    expected = {
+        date(2021, 8, 17): (old, False),
+        date(2021, 8, 18): (old, True),
+        today - timedelta(days=1): (old, True),
+        today: (new, True),
+    }
+    database = sqlite3.connect(ck_home / "computekyc.db")
+    try:
+        for day, (snapshot_id, in_force) in expected.items():
+            found = store.snapshot_on(day)
+            assert found is not None and (found[0].id, found[1]) == (snapshot_id, in_force), day
+            assert found[0] == store.snapshot(snapshot_id)
+            by_stdlib = snapshot_on(lambda sql, p: database.execute(sql, dict(p)).fetchall(), day)
+            assert by_stdlib == found
+    finally:
+        database.close()
+        store.close()
+    assert ListStore.open(f"sqlite:///{ck_home / 'empty.db'}").snapshot_on(today) is None

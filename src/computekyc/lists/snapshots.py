@@ -15,6 +15,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -65,6 +66,11 @@ class SnapshotInfo:
 
 # "rows" is quoted: a keyword in both dialects (allowed as a name, but not everywhere).
 _ACTIVE = "SELECT MAX(id) FROM lists_snapshots"
+_ALL = "SELECT id FROM lists_snapshots ORDER BY id"
+_BEFORE = "SELECT MAX(id) FROM lists_snapshots WHERE id < :snapshot"
+# created_at is an ISO timestamp (UTC): "2026-12-01" sorts after every "2026-11-30T…".
+_MADE_BEFORE = "SELECT MAX(id) FROM lists_snapshots WHERE created_at < :end"
+_OLDEST = "SELECT MIN(id) FROM lists_snapshots"
 _SNAPSHOT = "SELECT created_at, forced FROM lists_snapshots WHERE id = :snapshot"
 _FEEDS = (
     'SELECT v.id, v.feed, v.loaded_at, v."rows", v.parties, v.source_rows '
@@ -84,11 +90,38 @@ _COUNTS = (
 )
 
 
-def active_id(rows: Rows) -> int | None:
-    """The active snapshot: the newest one (None before the first load)."""
-    for (value,) in rows(_ACTIVE, {}):
+def _one_id(rows: Rows, sql: str, params: Mapping[str, Any]) -> int | None:
+    for (value,) in rows(sql, params):
         return int(value) if value is not None else None
     return None
+
+
+def active_id(rows: Rows) -> int | None:
+    """The active snapshot: the newest one (None before the first load)."""
+    return _one_id(rows, _ACTIVE, {})
+
+
+def snapshot_ids(rows: Rows) -> list[int]:
+    """Every snapshot, oldest first."""
+    return [int(value) for (value,) in rows(_ALL, {})]
+
+
+def previous_id(rows: Rows, snapshot_id: int) -> int | None:
+    """The snapshot made just before ``snapshot_id`` (None for the first)."""
+    return _one_id(rows, _BEFORE, {"snapshot": snapshot_id})
+
+
+def snapshot_on(rows: Rows, day: date) -> tuple[SnapshotInfo, bool] | None:
+    """The snapshot in force at the end of ``day`` (UTC): the newest made on or before it, and
+    True. When every snapshot is younger than ``day``: the oldest, and False (the caller says
+    so). None when no snapshot exists. Later loads never change the answer for a past day, so
+    a determination as of that day can be repeated."""
+    end = (day + timedelta(days=1)).isoformat()
+    found = _one_id(rows, _MADE_BEFORE, {"end": end})
+    if found is not None:
+        return snapshot_info(rows, found), True
+    oldest = _one_id(rows, _OLDEST, {})
+    return (snapshot_info(rows, oldest), False) if oldest is not None else None
 
 
 def snapshot_info(rows: Rows, snapshot_id: int) -> SnapshotInfo:

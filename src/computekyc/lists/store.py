@@ -35,7 +35,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,10 @@ from computekyc.lists.snapshots import (
     Rows,
     SnapshotInfo,
     active_id,
+    previous_id,
+    snapshot_ids,
     snapshot_info,
+    snapshot_on,
     source_counts,
 )
 from computekyc.settings import database_errors
@@ -633,19 +636,10 @@ class ListStore:
             return self._info(conn, resolved)
 
     def snapshot_on(self, day: date) -> tuple[SnapshotInfo, bool] | None:
-        """The snapshot in force at the end of ``day`` (UTC): the newest made on or before it,
-        and True. When every snapshot is younger than ``day``: the oldest, and False (the
-        caller says so). None when no snapshot exists. Later loads never change the answer for
-        a past day, so a determination as of that day can be repeated."""
-        end = (day + timedelta(days=1)).isoformat()  # "2026-12-01" sorts after "2026-11-30T…"
+        """The snapshot in force at the end of ``day`` (UTC), and whether it was loaded by
+        then (:func:`computekyc.lists.snapshots.snapshot_on`)."""
         with self.engine.connect() as conn:
-            found = conn.execute(
-                select(func.max(snapshots.c.id)).where(snapshots.c.created_at < end)
-            ).scalar()
-            if found is not None:
-                return self._info(conn, int(found)), True
-            oldest = conn.execute(select(func.min(snapshots.c.id))).scalar()
-            return (self._info(conn, int(oldest)), False) if oldest is not None else None
+            return snapshot_on(self.rows(conn), day)
 
     def parties_by_id(self, snapshot_id: int, party_ids: Iterable[str]) -> list[Party]:
         """The given parties as stored in a snapshot (ids it does not hold are left out)."""
@@ -675,8 +669,7 @@ class ListStore:
 
     def snapshots(self) -> list[SnapshotInfo]:
         with self.engine.connect() as conn:
-            ids = conn.execute(select(snapshots.c.id).order_by(snapshots.c.id)).scalars().all()
-            return [self._info(conn, int(i)) for i in ids]
+            return [self._info(conn, i) for i in snapshot_ids(self.rows(conn))]
 
     def problems(self, snapshot_id: int | None = None) -> list[Problem]:
         with self.engine.connect() as conn:
@@ -785,7 +778,4 @@ class ListStore:
             current = self._resolve(conn, snapshot_id)
             if current is None:
                 return None
-            value = conn.execute(
-                select(func.max(snapshots.c.id)).where(snapshots.c.id < current)
-            ).scalar()
-            return int(value) if value is not None else None
+            return previous_id(self.rows(conn), current)

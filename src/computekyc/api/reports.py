@@ -9,20 +9,17 @@ certification) are added to the same router in their own section.
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from computekyc.api.deps import AppSettings
+from computekyc.api.deps import AppSettings, ReportReader, attachment
 from computekyc.api.problems import RESPONSES
-from computekyc.api.security import needs
 from computekyc.audit import Actor
 from computekyc.reports import ReportFormat
 from computekyc.services import reports as service
 from computekyc.settings import Settings
-from computekyc.users import Permission
 
 router = APIRouter(responses=RESPONSES, tags=["Reports"])
-ReportReader = Annotated[Actor, Depends(needs(Permission.REPORTS_READ))]
 MAX_ID = 2_147_483_647
 ZIP = "application/zip"
 
@@ -39,18 +36,10 @@ TABLES = _ok(
 )
 
 
-def _attachment(data: bytes, media_type: str, file_name: str) -> Response:
-    return Response(
-        content=data,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
-    )
-
-
 # -- evidence packs ------------------------------------------------------------------------------
 def _pack(settings: Settings, actor: Actor, ref: service.PackRef) -> Response:
     pack = service.evidence_pack(settings, actor, ref)
-    return _attachment(pack.data, ZIP, pack.file_name)
+    return attachment(pack.data, ZIP, pack.file_name)
 
 
 @router.get("/reports/alerts/{alert_id}/evidence", response_class=Response, responses=PACK)
@@ -81,4 +70,4 @@ def screening_report(
     with a summary sheet, or Parquet."""
     chosen = ReportFormat(format)
     report = service.screening_report(settings, actor, chosen, scan_id=scan)
-    return _attachment(report.data, chosen.media_type, report.file_name)
+    return attachment(report.data, chosen.media_type, report.file_name)

@@ -11,20 +11,15 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from computekyc.api.deps import AppSettings
+from computekyc.api.deps import AppSettings, ReportReader, attachment, server_folder
 from computekyc.api.problems import RESPONSES
-from computekyc.api.scans import _folder
-from computekyc.api.security import needs
-from computekyc.audit import Actor
-from computekyc.users import Permission
 
 if TYPE_CHECKING:
     from computekyc.services.reports_runs import ReportFile
 
 router = APIRouter(tags=["Reports"], responses=RESPONSES)
-ReportReader = Annotated[Actor, Depends(needs(Permission.REPORTS_READ))]
 Format = Literal["json", "html", "pdf"]
 ProviderDir = Annotated[
     str | None,
@@ -38,16 +33,14 @@ ProviderDir = Annotated[
 
 
 def _provider(text: str | None) -> Path | None:
-    return None if text is None else _folder(text, "provider_dir")
+    return None if text is None else server_folder(text, "provider_dir")
 
 
 def _answer(found: "ReportFile", fmt: str) -> Response:
-    headers = (
-        {}
-        if fmt == "json"
-        else {"Content-Disposition": f'attachment; filename="{found.file_name}"'}
-    )
-    return Response(found.data, media_type=found.media_type, headers=headers)
+    # JSON is shown like any API answer; HTML and PDF are documents to save.
+    if fmt == "json":
+        return Response(found.data, media_type=found.media_type)
+    return attachment(found.data, found.media_type, found.file_name)
 
 
 @router.get("/reports/training-runs")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from computekyc.api.deps import AppSettings, ScanRunner
+from computekyc.api.deps import AppSettings, ScanRunner, server_folder
 from computekyc.api.problems import RESPONSES, Problem
 from computekyc.audit import Actor
 from computekyc.settings import Settings
@@ -65,8 +65,8 @@ class ScanJobs:
         self.lock = threading.Lock()
 
     def start(self, settings: Settings, actor: Actor, body: ScanBody) -> ScanJob:
-        folder = _folder(body.provider_dir, "provider_dir")
-        mirror = _folder(body.lists, "lists") if body.lists else None
+        folder = server_folder(body.provider_dir, "provider_dir")
+        mirror = server_folder(body.lists, "lists") if body.lists else None
         with self.lock:
             if any(job.status == "running" for job in self.jobs.values()):
                 raise Problem(409, "Conflict", "a scan is already running; try again when it ends")
@@ -102,15 +102,6 @@ class ScanJobs:
             job.error, job.status = f"{type(exc).__name__}: {exc}", "failed"
         finally:
             job.finished = utc_now()
-
-
-def _folder(text: str, name: str) -> Path:
-    try:
-        if Path(text).is_dir():
-            return Path(text)
-    except (OSError, ValueError):  # a NUL byte, a name too long…
-        pass
-    raise Problem(400, "Bad Request", f"{name} {text!r} is not a folder on the server")
 
 
 def _jobs(request: Request) -> ScanJobs:

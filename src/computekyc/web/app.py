@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from computekyc import __version__
 from computekyc.alerts import SORT_KEYS, AlertStatus, AlertType, Severity
+from computekyc.api.deps import attachment
 from computekyc.audit import Actor
 from computekyc.casework import Outcome, policy
 from computekyc.exc import ComputekycError, NotFoundError, PermissionDenied
@@ -642,10 +643,6 @@ def create_web_app(settings: Settings) -> FastAPI:
 
     # -- reports: made by the same services as the API's routes, as the signed-in user --------
     # Making a report writes an audit entry and signs a checkpoint: a form with its CSRF token.
-    def _download(data: bytes, media_type: str, file_name: str) -> Response:
-        disposition = f'attachment; filename="{file_name}"'
-        return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
-
     def _field(form: dict[str, Any], name: str) -> str:
         return str((form.get(name) or [""])[0]).strip()[:200]
 
@@ -686,7 +683,7 @@ def create_web_app(settings: Settings) -> FastAPI:
         found = training_runs_file(
             settings, None, first, last, _choice(form, REPORT_FORMATS), actor=actor
         )
-        return _download(found.data, found.media_type, found.file_name)
+        return attachment(found.data, found.media_type, found.file_name)
 
     @web.post("/reports/certification")
     async def certification_download(request: Request) -> Response:
@@ -700,7 +697,7 @@ def create_web_app(settings: Settings) -> FastAPI:
         found = certification_file(
             settings, None, int(year), _choice(form, REPORT_FORMATS), actor=actor
         )
-        return _download(found.data, found.media_type, found.file_name)
+        return attachment(found.data, found.media_type, found.file_name)
 
     @web.post("/reports/screening")
     async def screening_download(request: Request) -> Response:
@@ -711,7 +708,7 @@ def create_web_app(settings: Settings) -> FastAPI:
 
         chosen = ReportFormat(_choice(form, TABLE_FORMATS))
         report = screening_report(settings, actor, chosen)
-        return _download(report.data, chosen.media_type, report.file_name)
+        return attachment(report.data, chosen.media_type, report.file_name)
 
     @web.post("/reports/evidence")
     async def evidence_download(request: Request) -> Response:
@@ -725,7 +722,7 @@ def create_web_app(settings: Settings) -> FastAPI:
         from computekyc.services.reports import PackRef, evidence_pack
 
         pack = evidence_pack(settings, actor, PackRef(kind, int(number)))
-        return _download(pack.data, "application/zip", pack.file_name)
+        return attachment(pack.data, "application/zip", pack.file_name)
 
     routes = {
         f"{method} {route.path}"

@@ -15,8 +15,9 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, overload
 
 from computekyc.bulk import atomic_file
 from computekyc.exc import InputError, OptionError
@@ -36,6 +37,22 @@ def is_stdio(path: str | Path | None) -> bool:
 def display_name(path: str | Path, stdio: str = "<stdin>") -> str:
     """How messages name an input (or, with ``stdio="<stdout>"``, an output)."""
     return stdio if is_stdio(path) else str(path)
+
+
+@overload
+def day_option(value: str, option: str) -> date: ...
+@overload
+def day_option(value: None, option: str) -> None: ...
+@overload
+def day_option(value: str | None, option: str) -> date | None: ...
+def day_option(value: str | None, option: str) -> date | None:
+    """A day given to ``option`` (YYYY-MM-DD); None when the option was not given."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise OptionError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def check_input(path: str | Path, option: str) -> None:

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import typer
 
 from computekyc.chips import catalogue, classify, resolve
 from computekyc.chips.model import Classification
-from computekyc.cli._io import strict_json
+from computekyc.cli._io import day_option, strict_json
 
 chips_app = typer.Typer(
     help="Accelerator catalogue: classify chips, instance types and labels (3A090/4A090).",
     no_args_is_help=True,
 )
-
-
-def _as_of(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"--as-of must be YYYY-MM-DD, got {value!r}") from exc
 
 
 def _round(value: float | None) -> float | None:
@@ -57,7 +47,7 @@ def classify_command(
 ) -> None:
     """Resolve NAME to a chip and count, and classify it under ECCN 3A090/4A090."""
     allocation = resolve(name)  # UnknownHardware is an InputError: exit 2
-    result = classify(allocation, _as_of(as_of))
+    result = classify(allocation, day_option(as_of, "--as-of"))
     if as_json:
         typer.echo(strict_json(classification_json(allocation.chip.id, result), indent=2))
         return
@@ -78,7 +68,7 @@ def list_command(
     as_of: str | None = AS_OF_OPTION,
 ) -> None:
     """The catalogue with each chip's computed TPP, density and classification."""
-    day = _as_of(as_of)
+    day = day_option(as_of, "--as-of")
     rows = [classification_json(chip.id, classify(chip, day)) for chip in catalogue().values()]
     if as_json:
         for row in rows:

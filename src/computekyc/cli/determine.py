@@ -10,18 +10,10 @@ from typing import TextIO
 
 import typer
 
+from computekyc.cli._io import day_option
 from computekyc.ownership import DEFAULT_ITEM
 from computekyc.ownership import InputError as CustomerLineError
 from computekyc.settings import Settings
-
-
-def _as_of(value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from exc
 
 
 def determine_command(
@@ -51,7 +43,7 @@ def determine_command(
         batch_determiner,
     )
 
-    on = _as_of(as_of)
+    on = day_option(as_of, "--as-of") or date.today()
     if matcher not in {m.value for m in Matcher}:
         raise typer.BadParameter(f"--matcher must be engine or exact, got {matcher!r}")
     sources = DeterminationSources(lists, list_file, ownership, ftm, rules_file, Matcher(matcher))

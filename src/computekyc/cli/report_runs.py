@@ -8,12 +8,11 @@ database, record themselves in the audit log with a signed checkpoint, and write
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 
-from computekyc.cli._io import check_output, is_stdio, write_bytes
+from computekyc.cli._io import check_output, day_option, is_stdio, write_bytes
 from computekyc.cli.report import AS_OPTION, report_actor, report_group
 from computekyc.exc import OptionError
 from computekyc.settings import Settings
@@ -27,25 +26,28 @@ PROVIDER_OPTION = typer.Option(
 FORMAT_OPTION = typer.Option(
     None, "--format", help="json, html or pdf (default: from the output's suffix, else json)."
 )
+REPORT_FORMATS = ("json", "html", "pdf")
 OUTPUT_OPTION = typer.Option(..., "--output", "-o", help="The file to write (- for stdout).")
 
 
-def _day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise OptionError(f"{option} must be a date YYYY-MM-DD, not {value!r}") from None
-
-
-def _format(value: str | None, output: str, allowed: tuple[str, ...]) -> str:
+def _format(value: str | None, output: str) -> str:
+    """The format asked for (else the output's suffix, else JSON), with the output checked:
+    both before any work."""
     from computekyc.reports import FORMATS
 
     if value is None:
         suffix = Path(output).suffix.lower().lstrip(".")
         value = suffix if suffix in FORMATS and not is_stdio(output) else "json"
-    if value not in allowed:
-        raise OptionError(f"--format must be one of {', '.join(allowed)}, not {value!r}")
+    if value not in REPORT_FORMATS:
+        raise OptionError(f"--format must be one of {', '.join(REPORT_FORMATS)}, not {value!r}")
+    check_output(output, "--output")
     return value
+
+
+def _write(output: str, data: bytes, what: str) -> None:
+    write_bytes(output, data)
+    if not is_stdio(output):
+        typer.echo(f"report: {what} written to {output}", err=True)
 
 
 def _provider(path: Path | None) -> Path | None:
@@ -67,15 +69,12 @@ def training_runs_command(
     from computekyc.services.reports_runs import training_runs_file
 
     settings: Settings = ctx.obj
-    start, end = _day(first, "--from"), _day(last, "--to")
-    kind = _format(fmt, output, ("json", "html", "pdf"))
-    check_output(output, "--output")
+    start, end = day_option(first, "--from"), day_option(last, "--to")
+    kind = _format(fmt, output)
     found = training_runs_file(
         settings, _provider(provider), start, end, kind, actor=report_actor(settings, user)
     )
-    write_bytes(output, found.data)
-    if not is_stdio(output):
-        typer.echo(f"report: {len(found.report['runs'])} entries written to {output}", err=True)
+    _write(output, found.data, f"{len(found.report['runs'])} entries")
 
 
 def certification_command(
@@ -90,14 +89,11 @@ def certification_command(
     from computekyc.services.reports_runs import certification_file
 
     settings: Settings = ctx.obj
-    kind = _format(fmt, output, ("json", "html", "pdf"))
-    check_output(output, "--output")
+    kind = _format(fmt, output)
     found = certification_file(
         settings, _provider(provider), year, kind, actor=report_actor(settings, user)
     )
-    write_bytes(output, found.data)
-    if not is_stdio(output):
-        typer.echo(f"report: certification {year} written to {output}", err=True)
+    _write(output, found.data, f"certification {year}")
 
 
 def register(app: typer.Typer) -> None:

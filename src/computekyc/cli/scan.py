@@ -5,26 +5,17 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from computekyc.exc import OptionError
+from computekyc.cli._io import day_option
 from computekyc.services import run_scan
 from computekyc.settings import Settings
 
 err = Console(stderr=True, soft_wrap=True)
-
-
-def _as_of(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise OptionError(f"--as-of: expected YYYY-MM-DD, got {value!r}") from None
 
 
 def scan_command(
@@ -38,7 +29,7 @@ def scan_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on the last line."),
 ) -> None:
     """Screen, determine and link a provider's book; raise and update alerts."""
-    on = _as_of(as_of)
+    on = day_option(as_of, "--as-of")
     settings = Settings.from_env()
     terminal = sys.stderr.isatty()
 
@@ -48,17 +39,7 @@ def scan_command(
         else:
             print(f"scan: {message}", file=sys.stderr, flush=True)
 
-    if terminal:
-        with err.status("Scanning…"):
-            result = run_scan(
-                settings,
-                provider,
-                lists=lists,
-                as_of=on,
-                progress=progress,
-                workers=min(os.cpu_count() or 1, 4),
-            )
-    else:
+    with err.status("Scanning…") if terminal else nullcontext():
         result = run_scan(
             settings,
             provider,

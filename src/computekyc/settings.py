@@ -21,6 +21,8 @@ DATABASE_URL_ENV = "COMPUTEKYC_DATABASE_URL"
 THREADS_ENV = "COMPUTEKYC_THREADS"
 GEOIP_ENV = "COMPUTEKYC_GEOIP_DIR"
 LISTS_MIRROR_ENV = "COMPUTEKYC_LISTS_MIRROR_URL"
+SPARK_MASTER_ENV = "COMPUTEKYC_SPARK_MASTER"
+SHARED_ENV = "COMPUTEKYC_SHARED"
 
 
 def default_home() -> Path:
@@ -36,18 +38,23 @@ class Settings:
     threads: int | None = None  # None: one per core
     geoip_dir: Path | None = None
     lists_mirror_url: str | None = None  # None: the official list sites
+    spark_master: str | None = None  # None: local[2]
+    shared_dir: Path | None = None  # the public data folder; None: ``shared`` beside the checkout
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         home = Path(env[HOME_ENV]).expanduser() if env.get(HOME_ENV) else default_home()
         geoip = env.get(GEOIP_ENV)
+        shared = env.get(SHARED_ENV)
         settings = cls(
             home=home,
             database_url=env.get(DATABASE_URL_ENV) or None,
             threads=_threads(env.get(THREADS_ENV)),
             geoip_dir=Path(geoip).expanduser() if geoip else None,
             lists_mirror_url=env.get(LISTS_MIRROR_ENV) or None,
+            spark_master=env.get(SPARK_MASTER_ENV) or None,
+            shared_dir=Path(shared).expanduser() if shared else None,
         )
         settings.check()
         return settings

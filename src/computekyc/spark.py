@@ -8,18 +8,19 @@ round the time zone would differ; so all static settings live here, set once for
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-SPARK_MASTER_ENV = "COMPUTEKYC_SPARK_MASTER"
+DEFAULT_MASTER = "local[2]"
 
 
 def spark_session(master: str | None = None) -> Any:
-    """The process's SparkSession on ``master``, ``$COMPUTEKYC_SPARK_MASTER`` or ``local[2]``."""
+    """The process's SparkSession on ``master`` (the settings' ``spark_master``, from
+    ``$COMPUTEKYC_SPARK_MASTER``) or ``local[2]``. The first call starts it: later calls get
+    that session whatever master they name."""
     from pyspark.sql import SparkSession
     from splink.internals.spark.jar_location import similarity_jar_location
 
-    url = master or os.environ.get(SPARK_MASTER_ENV) or "local[2]"
+    url = master or DEFAULT_MASTER
     jar = similarity_jar_location()
     session = (
         SparkSession.builder.master(url)

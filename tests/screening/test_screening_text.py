@@ -112,7 +112,11 @@ def test_titles_and_stop_words_are_ignored_and_reported() -> None:
 
 
 def test_extra_alias_file_in_home_is_loaded(ck_home) -> None:  # type: ignore[no-untyped-def]
+    # The home comes from the settings, named by the service layer before it screens.
     from computekyc.screening.text import clear_caches
+    from computekyc.screening.vocab import use_home
+    from computekyc.services.indexes import use_screening_settings
+    from computekyc.settings import Settings
 
     (ck_home / "brand_aliases.csv").write_text(
         "alias,name,kind,source\n飞腾,Phytium,brand,https://www.phytium.com.cn/\n",
@@ -120,17 +124,25 @@ def test_extra_alias_file_in_home_is_loaded(ck_home) -> None:  # type: ignore[no
     )
     clear_caches()
     try:
+        assert [t.text for t in analyze("飞腾").tokens] != ["phytium"]  # no home named yet
+        use_screening_settings(Settings.from_env())
+        clear_caches()
         assert [t.text for t in analyze("飞腾").tokens] == ["phytium"]
     finally:
+        use_home(None)
         (ck_home / "brand_aliases.csv").unlink()
         clear_caches()
 
 
 def test_bad_alias_file_names_file_line_and_field(ck_home) -> None:  # type: ignore[no-untyped-def]
     from computekyc.screening import VocabError
-    from computekyc.screening.vocab import vocabulary
+    from computekyc.screening.vocab import use_home, vocabulary
 
     path = ck_home / "brand_aliases.csv"
     path.write_text("alias,name,kind,source\nFoo,Bar,nickname,somewhere\n", encoding="utf-8")
-    with pytest.raises(VocabError, match=r"brand_aliases.csv:2: field 'kind'"):
-        vocabulary()
+    use_home(ck_home)
+    try:
+        with pytest.raises(VocabError, match=r"brand_aliases.csv:2: field 'kind'"):
+            vocabulary()
+    finally:
+        use_home(None)

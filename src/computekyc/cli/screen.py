@@ -43,13 +43,13 @@ PAIR_COLUMNS = ("name1", "name2", "is_match")
 
 
 def _load_index() -> ScreeningIndex:
-    from computekyc.screening import index_from_store
+    from computekyc.services.indexes import screening_index
     from computekyc.settings import Settings
 
     settings = Settings.from_env()
     with err.status("Loading the screening index of the active list snapshot…"):
         # NoSnapshotError is a StateError: exit 3
-        return index_from_store(settings.sqlalchemy_url, settings.ensure_home())
+        return screening_index(settings)
 
 
 def _check_type(kind: str | None, option: str) -> str | None:
@@ -200,6 +200,8 @@ def eval_pairs_cmd(
 ) -> None:
     """Precision, recall and F1 of the matcher on labelled name pairs."""
     from computekyc.screening import evaluate_pairs
+    from computekyc.services.indexes import use_screening_settings
+    from computekyc.settings import Settings
 
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise OptionError(f"--threshold must be between 0 and 1, not {threshold}")
@@ -208,6 +210,7 @@ def eval_pairs_cmd(
     header = next(csv.reader(io.StringIO(text, newline="")), [])
     check_columns(display_name(file), [column.strip() for column in header], PAIR_COLUMNS)
     label = display_name(file) if is_stdio(file) else file
+    use_screening_settings(Settings.from_env())  # the analyst's own aliases count too
     result = evaluate_pairs(label, threshold, text=text)  # PairFileError is an InputError
     for problem in result.problems:
         err.print(Text.assemble(("skipped", "yellow"), " ", problem))

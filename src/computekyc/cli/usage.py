@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from computekyc.cli._io import strict_json
+from computekyc.cli._io import day_option, strict_json
 from computekyc.exc import ComputekycError, OptionError
 from computekyc.usage import (
     FORMATS,
+    Engine,
     Filters,
     Settings,
     UsageStore,
@@ -26,6 +26,9 @@ from computekyc.usage import (
     summary,
 )
 
+if TYPE_CHECKING:
+    from computekyc.settings import Settings as ProcessSettings
+
 usage_app = typer.Typer(
     help="Compute usage: ingest FOCUS/CUR/sacct/DCGM files, accounting, training runs.",
     no_args_is_help=True,
@@ -33,7 +36,11 @@ usage_app = typer.Typer(
 console = Console()
 
 _ENGINE = typer.Option("duckdb", "--engine", help="duckdb (default) or spark")
-_MASTER = typer.Option(None, "--spark-master", help="Spark master URL (default local[2])")
+_MASTER = typer.Option(
+    None,
+    "--spark-master",
+    help="Spark master URL (default $COMPUTEKYC_SPARK_MASTER, else local[2])",
+)
 _UTIL = typer.Option(
     0.4, "--default-utilisation", help="utilisation assumed where no tensor-active telemetry"
 )
@@ -43,27 +50,27 @@ def register(app: typer.Typer) -> None:
     app.add_typer(usage_app, name="usage")
 
 
+def _settings() -> ProcessSettings:
+    from computekyc.settings import Settings as ProcessSettings
+
+    return ProcessSettings.from_env()
+
+
 def _store() -> UsageStore:
     """The usage store of the process settings' home (``$COMPUTEKYC_HOME/usage``)."""
     from computekyc.services.linking import usage_store
-    from computekyc.settings import Settings as ProcessSettings
 
-    return usage_store(ProcessSettings.from_env())
+    return usage_store(_settings())
+
+
+def _engine(name: str, master: str | None) -> Engine:
+    """The engine asked for; Spark on ``--spark-master``, else the settings' master."""
+    return make_engine(name, _store(), master or _settings().spark_master)
 
 
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
-
-
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        _fail(f"{option} {text!r} is not a date (YYYY-MM-DD)")
-    return None
 
 
 @usage_app.command("ingest")
@@ -138,8 +145,8 @@ def summary_cmd(
 ) -> None:
     """Per account: GPU-hours (controlled, review, unclassified), H100-eq hours, operations,
     peaks, by chip; cumulative thresholds (rolling window, calendar quarter); flags."""
-    filters = Filters(account, _day(first, "--from"), _day(last, "--to"))
-    eng = make_engine(engine, _store(), spark_master)
+    filters = Filters(account, day_option(first, "--from"), day_option(last, "--to"))
+    eng = _engine(engine, spark_master)
     result = summary(eng, Settings(default_utilisation=default_utilisation), filters)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
@@ -214,7 +221,7 @@ def runs_cmd(
     gap: int = typer.Option(3600, "--gap", help="idle seconds that end a run"),
 ) -> None:
     """Runs (contiguous GPU use per account), classified, with thresholds and reasons."""
-    eng = make_engine(engine, _store(), spark_master)
+    eng = _engine(engine, spark_master)
     settings = Settings(default_utilisation=default_utilisation, run_gap_seconds=gap)
     found = runs(eng, settings, Filters(account))
     if as_json:
@@ -256,7 +263,7 @@ def generate_cmd(
     scale: float = typer.Option(1.0, "--scale", help="multiplies the background workload"),
 ) -> None:
     """Write realistic FOCUS, CUR, sacct and DCGM files with planted runs (truth.json)."""
-    made = generate(outdir, seed=seed, scale=scale)
+    made = generate(outdir, seed=seed, scale=scale, shared=_settings().shared_dir)
     for fmt, path in made.files.items():
         typer.echo(f"{fmt}: {path}")
     typer.echo(f"truth: {outdir / 'truth.json'} ({len(made.truth)} planted runs)")

@@ -1,16 +1,16 @@
 """Offline IP → country from Tor's geoip files (the IPFire Location database, as shipped in
 Debian's ``tor-geoipdb``): lines ``first,last,CC``, IPv4 as integers, IPv6 as addresses.
 
-The database is found from, in order: an explicit folder, ``$COMPUTEKYC_GEOIP_DIR``, Debian's
-``/usr/share/tor/geoip`` + ``geoip6``. Every signal built on it states which files and which
-generation date it used, because IP allocations move and an analyst must be able to reproduce it.
+The database is found from, in order: the folder the caller names (``--geoip DIR``, else the
+settings' ``geoip_dir`` from ``$COMPUTEKYC_GEOIP_DIR``), Debian's ``/usr/share/tor/geoip`` +
+``geoip6``. Every signal built on it states which files and which generation date it used,
+because IP allocations move and an analyst must be able to reproduce it.
 """
 
 from __future__ import annotations
 
 import bisect
 import ipaddress
-import os
 import re
 import socket
 from array import array
@@ -20,8 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from computekyc.exc import StateError
+from computekyc.settings import GEOIP_ENV
 
-GEOIP_ENV = "COMPUTEKYC_GEOIP_DIR"
 DEBIAN_V4 = Path("/usr/share/tor/geoip")
 DEBIAN_V6 = Path("/usr/share/tor/geoip6")
 _GENERATED = re.compile(r"^#\s*Generated:\s*(.+?)\s*$")
@@ -41,12 +41,10 @@ def _candidates(directory: Path) -> tuple[Path, Path]:
 
 
 def locate(directory: Path | str | None = None) -> tuple[Path, Path]:
-    """The (v4, v6) files: explicit folder, then $COMPUTEKYC_GEOIP_DIR, then Debian's tor paths."""
+    """The (v4, v6) files: the folder given (the caller's option or settings), else Debian's
+    tor paths."""
     if directory is not None:
         return _candidates(Path(directory))
-    configured = os.environ.get(GEOIP_ENV)
-    if configured:
-        return _candidates(Path(configured))
     if DEBIAN_V4.is_file():
         return DEBIAN_V4, DEBIAN_V6
     raise GeoIPNotFound(

@@ -2,13 +2,15 @@
 and the brand/acronym alias table.
 
 The tables are CSV files in ``screening/data`` so that analysts can review and extend them without
-code; an optional ``$COMPUTEKYC_HOME/brand_aliases.csv`` (same columns) adds local aliases.
+code; an optional ``brand_aliases.csv`` (same columns) in the state folder adds local aliases.
+The state folder comes from the settings: the service layer names it with :func:`use_home`
+(``services.indexes.use_screening_settings``) before it screens; until then only the packaged
+tables are used.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -16,9 +18,9 @@ from pathlib import Path
 
 from computekyc.exc import InputError
 from computekyc.screening.chinese import GROUPS_FILE, GroupRow
-from computekyc.settings import HOME_ENV
 
 ALIAS_FILE = "brand_aliases.csv"
+_home: Path | None = None  # the settings' state folder, named by use_home
 
 
 class VocabError(InputError, ValueError):
@@ -82,11 +84,20 @@ def parse_aliases(text: str, origin: str) -> list[AliasRow]:
     return out
 
 
-def extra_alias_path() -> Path | None:
-    configured = os.environ.get(HOME_ENV)
-    if not configured:
+def use_home(home: Path | None) -> None:
+    """Read the analyst's own aliases from ``home`` (the settings' state folder) from now on in
+    this process (and its forked workers); None: the packaged tables only."""
+    global _home
+    _home = home
+
+
+def extra_alias_path(home: Path | None = None) -> Path | None:
+    """The analyst's alias file of ``home`` (default: the folder named by :func:`use_home`),
+    when there is one."""
+    folder = home if home is not None else _home
+    if folder is None:
         return None
-    path = Path(configured) / ALIAS_FILE
+    path = folder / ALIAS_FILE
     return path if path.is_file() else None
 
 

@@ -29,6 +29,7 @@ from computekyc.ownership.sources import (
     exact_screener,
     load_list_data,
 )
+from computekyc.services.indexes import use_screening_settings
 from computekyc.settings import Settings
 
 
@@ -84,6 +85,7 @@ def batch_determiner(
 
     ``pin_snapshot``: determine on the stored snapshot in force on ``as_of`` (a past day gives
     the same answer after newer lists are loaded) rather than the active one."""
+    use_screening_settings(settings)
     rules = load_rules(sources.rules_file)
     resolved = resolve_item(item, as_of)
     data = load_list_data(

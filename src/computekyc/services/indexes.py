@@ -23,7 +23,14 @@ from computekyc.lists.model import Party
 from computekyc.lists.snapshots import SnapshotInfo
 from computekyc.lists.store import ListStore
 from computekyc.ownership import OwnershipGraph, PartyIndex, load_list_parents
-from computekyc.screening import NoSnapshotError, ScreeningIndex, snapshot_cache_key, use_index
+from computekyc.screening import (
+    NoSnapshotError,
+    ScreeningIndex,
+    index_from_store,
+    snapshot_cache_key,
+    use_index,
+)
+from computekyc.screening.vocab import use_home
 from computekyc.settings import Settings
 from computekyc.workflow.db import engine_for
 
@@ -90,6 +97,18 @@ def _derived(cache: Path | None, name: str, build: Callable[[], T], kind: type[T
     return value
 
 
+def use_screening_settings(settings: Settings) -> None:
+    """What the screening tables take from the settings, for this process: the analyst's own
+    alias file in the state folder. Called before screening with these settings."""
+    use_home(settings.home)
+
+
+def screening_index(settings: Settings) -> ScreeningIndex:
+    """The screening index of the active snapshot of the settings' store (cached in the home)."""
+    use_screening_settings(settings)
+    return index_from_store(settings.sqlalchemy_url, settings.ensure_home())
+
+
 def list_store(settings: Settings) -> ListStore:
     """The list store on the process's one engine (never disposed by us)."""
     return ListStore(engine_for(settings))
@@ -105,6 +124,7 @@ class IndexHolder:
     """
 
     def __init__(self, settings: Settings, check_seconds: float = 2.0) -> None:
+        use_screening_settings(settings)
         self.settings = settings
         self.check_seconds = check_seconds
         self._lock = threading.Lock()
@@ -228,6 +248,7 @@ _holders_lock = threading.Lock()
 def index_holder(settings: Settings) -> IndexHolder:
     """The process's holder for the settings' database (one per database URL and home)."""
     key = f"{settings.sqlalchemy_url}|{settings.home}"
+    use_screening_settings(settings)  # a process may switch between homes (tests do)
     with _holders_lock:
         holder = _holders.get(key)
         if holder is None:

@@ -43,8 +43,14 @@ def link_file(
     geoip_dir: Path | None = None,
 ) -> LinkResult:
     """Link the accounts of a file (``-``: stdin) against the ids of the last run kept in the
-    settings' home, and keep this run there."""
-    return run(accounts, state_dir(settings.ensure_home()), engine, usage, geoip_dir)
+    settings' home, and keep this run there. The IP database: ``geoip_dir``, else the
+    settings'; Spark on the settings' master."""
+    if engine == "spark":
+        from computekyc.spark import spark_session
+
+        spark_session(settings.spark_master)  # linking then works in this session
+    geoip = geoip_dir or settings.geoip_dir
+    return run(accounts, state_dir(settings.ensure_home()), engine, usage, geoip)
 
 
 def explain_account(settings: Settings, account_id: str) -> dict[str, Any]:

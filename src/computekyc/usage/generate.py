@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import random
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -107,16 +106,15 @@ class Profiles:
     max_job_gpus: int
 
 
-def shared_dir() -> Path:
-    env = os.environ.get("COMPUTEKYC_SHARED")
-    if env:
-        return Path(env)
+def checkout_shared() -> Path:
+    """The public data folder beside a source checkout (``shared`` next to the repository)."""
     return Path(__file__).resolve().parents[3].parent / "shared"
 
 
 def load_profiles(shared: Path | None = None) -> Profiles:
-    """Job sizes/durations (Alibaba 2023 pods), utilisation (Lucid), size cap (Acme)."""
-    usage = (shared or shared_dir()) / "data" / "usage"
+    """Job sizes/durations (Alibaba 2023 pods), utilisation (Lucid), size cap (Acme), from
+    ``shared`` (the settings' ``shared_dir``, ``$COMPUTEKYC_SHARED``) or :func:`checkout_shared`."""
+    usage = (shared or checkout_shared()) / "data" / "usage"
     if not (usage / "alibaba").is_dir():  # e.g. installed from a wheel, away from the checkout
         raise StateError(f"the public usage traces are not at {usage}: set $COMPUTEKYC_SHARED")
     gpus: list[int] = []

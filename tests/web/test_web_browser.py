@@ -165,6 +165,7 @@ def test_an_analysts_day(browser: Any, web_server: WebServer, screenshots: Path)
         log = page.get_by_role("table").inner_text()
         assert re.search(r"ana\s+analyst\s+alert\.decide", log), log
         assert re.search(r"rita\s+reviewer\s+alert\.approve", log), log
+        assert log.index("alert.approve") < log.index("alert.decide"), log  # newest first
         page.get_by_role("button", name="Verify the chain").click()
         page.wait_for_selector("#verify-result")
         assert page.locator("#verify-result").inner_text().startswith("Intact.")

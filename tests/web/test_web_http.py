@@ -304,3 +304,106 @@ def test_viewers_and_analysts_have_no_reports(web_server: WebServer, user: str) 
         alert_id = re.search(r'href="/alerts/(\d+)"', alerts)
         assert alert_id is not None
         assert "Evidence pack" not in client.get(f"/alerts/{alert_id.group(1)}").text
+
+
+def _audit_seqs(page: str) -> list[int]:
+    return [int(seq) for seq in re.findall(r"<tr><td>(\d+)</td><td><time", page)]
+
+
+def test_the_audit_page_shows_the_newest_entries_first_and_pages_back(
+    web_server: WebServer,
+) -> None:
+    from computekyc.web.app import AUDIT_PAGE_SIZE
+
+    api = httpx.Client(
+        base_url=web_server.url,
+        headers={"Authorization": f"Bearer {web_server.tokens['adam']}"},
+        timeout=60,
+    )
+    with sign_in_client(web_server, "audrey") as client:
+        stored = [e["seq"] for e in api.get("/audit", params={"limit": 5000}).json()["results"]]
+        # More than a page, so that the pages are walked (a refused sign-in is an entry).
+        with httpx.Client(base_url=web_server.url, headers={"Accept": "text/html"}) as other:
+            login_csrf = csrf_of(other, "/login")
+            for _ in range(AUDIT_PAGE_SIZE + 5 - len(stored)):
+                refused = other.post(
+                    "/login", data={"csrf": login_csrf, "username": "nobody", "password": "x"}
+                )
+                assert refused.status_code == 401
+        stored = [e["seq"] for e in api.get("/audit", params={"limit": 5000}).json()["results"]]
+        assert len(stored) > AUDIT_PAGE_SIZE
+        first = client.get("/audit")
+        assert first.status_code == 200
+        assert "newest first" in first.text and "Verify the chain" in first.text
+        assert "Newest entries" not in first.text  # already on the newest page
+        seen, page, pages = [], first.text, 1
+        while True:
+            seqs = _audit_seqs(page)
+            assert len(seqs) <= AUDIT_PAGE_SIZE
+            seen += seqs
+            older = re.search(r'<a href="([^"]+)" rel="next">Older entries</a>', page)
+            if older is None:
+                break
+            assert "Newest entries" in page or pages == 1
+            page = client.get(older.group(1).replace("&amp;", "&")).text
+            pages += 1
+        assert pages >= 2
+        assert seen == sorted(stored, reverse=True)  # every entry once, newest first
+        # Paging within a subject keeps the subject.
+        about = client.get("/audit", params={"subject": "c-105"}).text
+        subject_seqs = _audit_seqs(about)
+        assert subject_seqs and subject_seqs == sorted(subject_seqs, reverse=True)
+        assert client.get("/audit", params={"before": "x"}).status_code == 400
+
+
+def test_a_browser_opening_an_api_report_address_gets_the_report_form(
+    web_server: WebServer,
+) -> None:
+    links = {
+        "/reports/training-runs?from=2026-11-01&to=2026-11-15&format=pdf": [
+            'value="2026-11-01"',
+            'value="2026-11-15"',
+            '<option value="pdf" selected>',
+            "asks for the training-runs report",
+        ],
+        "/reports/certification?year=2025&format=html": [
+            'value="2025"',
+            '<option value="html" selected>',
+        ],
+        "/reports/screening?format=xlsx&scan=1": [
+            '<option value="xlsx" selected>',
+            'name="scan" value="1"',
+        ],
+        "/reports/alerts/3/evidence": ['<option value="alert" selected>', 'value="3"'],
+        "/reports/cases/2/evidence": ['<option value="case" selected>', 'value="2"'],
+    }
+    with httpx.Client(base_url=web_server.url, headers={"Accept": "text/html"}) as browser:
+        for link in links:
+            answer = browser.get(link)  # signed out: sign in first, then back to the link
+            assert answer.status_code == 303, (link, answer.status_code)
+            location = answer.headers["location"]
+            assert location.startswith("/login?next=")
+            assert httpx.URL(location).params["next"] == link
+    with sign_in_client(web_server, "rita") as client:
+        for link, expected in links.items():
+            answer = client.get(link, follow_redirects=True)
+            assert answer.status_code == 200, (link, answer.text[:300])
+            assert answer.url.path == "/reports"
+            for text in expected:
+                assert text in answer.text, (link, text)
+        # The filled-in form makes the report asked for (the scan it names included).
+        form = client.get("/reports/screening?format=csv&scan=1", follow_redirects=True).text
+        csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        made = client.post("/reports/screening", data={"csrf": csrf, "format": "csv", "scan": "1"})
+        assert made.status_code == 200 and "scan-1" in made.headers["content-disposition"]
+    with sign_in_client(web_server, "vic") as viewer:  # no reports.read: refused, not a form
+        assert viewer.get("/reports/cases/2/evidence").status_code == 403
+    # API clients still get the report itself at the same address.
+    api = httpx.Client(
+        base_url=web_server.url,
+        headers={"Authorization": f"Bearer {web_server.tokens['rita']}"},
+        timeout=120,
+    )
+    answer = api.get("/reports/certification", params={"year": 2025})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/json")

@@ -71,11 +71,16 @@ def read_entries(
     object_id: str | None = None,
     action: str | None = None,
     after_seq: int = 0,
+    before_seq: int | None = None,
+    newest_first: bool = False,
     limit: int | None = None,
 ) -> list[LoggedEntry]:
-    """Entries oldest first; ``subject`` finds the entries about a customer, account or entity
-    (as the subject of a change, or as the changed object, e.g. its status override)."""
+    """Entries after ``after_seq`` (and before ``before_seq``), oldest first or newest first;
+    ``subject`` finds the entries about a customer, account or entity (as the subject of a
+    change, or as the changed object, e.g. its status override)."""
     query = select(audit_log).where(audit_log.c.seq > after_seq)
+    if before_seq is not None:
+        query = query.where(audit_log.c.seq < before_seq)
     if subject is not None:
         query = query.where(
             or_(
@@ -89,7 +94,7 @@ def read_entries(
         query = query.where(audit_log.c.object_id == object_id)
     if action is not None:
         query = query.where(audit_log.c.action == action)
-    query = query.order_by(audit_log.c.seq)
+    query = query.order_by(audit_log.c.seq.desc() if newest_first else audit_log.c.seq)
     if limit is not None:
         query = query.limit(limit)
     return [LoggedEntry.from_row(row._mapping) for row in connection.execute(query)]

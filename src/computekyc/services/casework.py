@@ -468,11 +468,21 @@ def audit_log(
     *,
     subject: str | None = None,
     after_seq: int = 0,
+    before_seq: int | None = None,
+    newest_first: bool = False,
     limit: int | None = None,
 ) -> list[LoggedEntry]:
+    """Audit entries (oldest first, or newest first for a reader paging back in time)."""
     _require_or_operator(actor, Permission.AUDIT_READ)
     with _reading(settings) as connection:
-        return audit.read_entries(connection, subject=subject, after_seq=after_seq, limit=limit)
+        return audit.read_entries(
+            connection,
+            subject=subject,
+            after_seq=after_seq,
+            before_seq=before_seq,
+            newest_first=newest_first,
+            limit=limit,
+        )
 
 
 def audit_checkpoint(settings: Settings, actor: Actor, note: str | None = None) -> Checkpoint:

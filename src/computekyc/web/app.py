@@ -45,6 +45,7 @@ from computekyc.web.session import (
 
 PREFIX = "/ui"
 PAGE_SIZE = 50
+AUDIT_PAGE_SIZE = 200
 TEXT = 4000  # characters a reason may hold (as the API)
 # "METHOD path" (inside the UI app) → the permission it needs; None: open to everyone.
 PAGE_PERMISSIONS: dict[str, Permission | None] = {
@@ -71,6 +72,12 @@ PAGE_PERMISSIONS: dict[str, Permission | None] = {
     "POST /reports/certification": Permission.REPORTS_READ,
     "POST /reports/screening": Permission.REPORTS_READ,
     "POST /reports/evidence": Permission.REPORTS_READ,  # as GET /reports/{alerts|cases}/…
+    # The API's report addresses opened in a browser: the form of that report, filled in.
+    "GET /reports/training-runs": Permission.REPORTS_READ,
+    "GET /reports/certification": Permission.REPORTS_READ,
+    "GET /reports/screening": Permission.REPORTS_READ,
+    "GET /reports/alerts/{alert_id}/evidence": Permission.REPORTS_READ,
+    "GET /reports/cases/{case_id}/evidence": Permission.REPORTS_READ,
 }
 # First path segments the UI answers for a browser (no bearer token; HTML, htmx or a form).
 UI_SEGMENTS = {
@@ -86,6 +93,12 @@ UI_SEGMENTS = {
     "reports",
 }
 REPORT_FORMATS = ("json", "html", "pdf")
+REPORT_LABELS = {
+    "training-runs": "training-runs report",
+    "certification": "certification",
+    "screening": "screening report",
+    "evidence": "evidence pack",
+}
 TABLE_FORMATS = ("csv", "xlsx", "parquet")
 MAX_ID = 2**31 - 1
 OUTCOMES = [
@@ -581,21 +594,36 @@ def create_web_app(settings: Settings) -> FastAPI:
         actor = need(request, PAGE_PERMISSIONS["GET /audit"])
         q = request.query_params
         subject = (q.get("subject") or "").strip()[:200] or None
+        # Newest first, as auditors read a log; each page links to the entries before it.
         try:
-            after = max(int(q.get("after") or 0), 0)
+            before = int(q["before"]) if q.get("before") else None
         except ValueError:
-            raise Refused(400, "after is a whole number") from None
+            raise Refused(400, "before is a whole number") from None
+        if before is not None and not 0 < before <= MAX_ID:
+            raise Refused(400, "before is a whole number from 1")
         entries = casework.audit_log(
-            settings, actor, subject=subject, after_seq=after, limit=PAGE_SIZE * 4
+            settings,
+            actor,
+            subject=subject,
+            before_seq=before,
+            newest_first=True,
+            limit=AUDIT_PAGE_SIZE + 1,  # one more: is there an older page?
         )
-        more = entries[-1].seq if len(entries) == PAGE_SIZE * 4 else None
+        older = entries[AUDIT_PAGE_SIZE - 1].seq if len(entries) > AUDIT_PAGE_SIZE else None
+
+        def link(**change: Any) -> str:
+            chosen = {k: v for k, v in ({"subject": subject} | change).items() if v}
+            return "/audit" + ("?" + urlencode(chosen) if chosen else "")
+
         return render(
             request,
             "audit.html",
             actor,
-            entries=entries,
+            entries=entries[:AUDIT_PAGE_SIZE],
             subject=subject or "",
-            more=more,
+            before=before,
+            older=link(before=older) if older is not None else None,
+            newest=link() if before is not None else None,
             quote=quote,
             report=None,
         )
@@ -658,20 +686,89 @@ def create_web_app(settings: Settings) -> FastAPI:
         except ValueError:
             raise Refused(400, f"{label} is a date YYYY-MM-DD") from None
 
+    def _day_or(text: str | None, default: date) -> str:
+        try:
+            return date.fromisoformat(text or "").isoformat()
+        except ValueError:
+            return default.isoformat()
+
+    def _number(text: str | None) -> int | None:
+        return int(text) if text and text.isdigit() and 0 < int(text) <= MAX_ID else None
+
     @web.get("/reports", response_class=HTMLResponse)
     def reports_page(request: Request) -> HTMLResponse:
+        """The report forms; a link (an API report address opened here) fills one in."""
         actor = need(request, PAGE_PERMISSIONS["GET /reports"])
+        q = request.query_params
         today = date.today()
+        asked = q.get("report") if q.get("report") in REPORT_LABELS else None
+        year = _number(q.get("year"))
         return render(
             request,
             "reports.html",
             actor,
-            first=today.replace(day=1).isoformat(),
-            last=today.isoformat(),
-            year=today.year,
+            asked=asked,
+            asked_label=REPORT_LABELS.get(asked or ""),
+            first=_day_or(q.get("from"), today.replace(day=1)),
+            last=_day_or(q.get("to"), today),
+            year=year if year is not None and 2000 <= year <= 9999 else today.year,
+            chosen={
+                "runs": q.get("format") if asked == "training-runs" else None,
+                "cert": q.get("format") if asked == "certification" else None,
+                "screening": q.get("format") if asked == "screening" else None,
+            },
+            scan=_number(q.get("scan")) if asked == "screening" else None,
+            pack_kind=q.get("kind") if q.get("kind") in ("alert", "case") else "alert",
+            pack_id=_number(q.get("id")),
             report_formats=REPORT_FORMATS,
             table_formats=TABLE_FORMATS,
         )
+
+    # A browser that opens one of the API's report addresses (a link in a mail or a ticket)
+    # gets that report's form filled in from the address, after signing in: making a report
+    # is recorded in the audit log, so the user submits it (with the form's CSRF token).
+    def _report_form(request: Request, route: str, report: str, **fields: str | None) -> Response:
+        need(request, PAGE_PERMISSIONS[route])
+        query = {"report": report} | {k: v[:200] for k, v in fields.items() if v}
+        return RedirectResponse("/reports?" + urlencode(query), status_code=303)
+
+    @web.get("/reports/training-runs")
+    def training_runs_link(request: Request) -> Response:
+        q = request.query_params
+        fields = {"from": q.get("from"), "to": q.get("to"), "format": q.get("format")}
+        return _report_form(request, "GET /reports/training-runs", "training-runs", **fields)
+
+    @web.get("/reports/certification")
+    def certification_link(request: Request) -> Response:
+        q = request.query_params
+        return _report_form(
+            request,
+            "GET /reports/certification",
+            "certification",
+            year=q.get("year"),
+            format=q.get("format"),
+        )
+
+    @web.get("/reports/screening")
+    def screening_link(request: Request) -> Response:
+        q = request.query_params
+        return _report_form(
+            request,
+            "GET /reports/screening",
+            "screening",
+            format=q.get("format"),
+            scan=q.get("scan"),
+        )
+
+    @web.get("/reports/alerts/{alert_id}/evidence")
+    def alert_evidence_link(request: Request, alert_id: str) -> Response:
+        route = "GET /reports/alerts/{alert_id}/evidence"
+        return _report_form(request, route, "evidence", kind="alert", id=alert_id)
+
+    @web.get("/reports/cases/{case_id}/evidence")
+    def case_evidence_link(request: Request, case_id: str) -> Response:
+        route = "GET /reports/cases/{case_id}/evidence"
+        return _report_form(request, route, "evidence", kind="case", id=case_id)
 
     @web.post("/reports/training-runs")
     async def training_runs_download(request: Request) -> Response:
@@ -707,7 +804,10 @@ def create_web_app(settings: Settings) -> FastAPI:
         from computekyc.services.reports import screening_report
 
         chosen = ReportFormat(_choice(form, TABLE_FORMATS))
-        report = screening_report(settings, actor, chosen)
+        scan = _field(form, "scan")
+        if scan and not (scan.isdigit() and 0 < int(scan) <= MAX_ID):
+            raise Refused(400, "the scan is a whole number")
+        report = screening_report(settings, actor, chosen, scan_id=int(scan) if scan else None)
         return attachment(report.data, chosen.media_type, report.file_name)
 
     @web.post("/reports/evidence")

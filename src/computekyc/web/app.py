@@ -93,6 +93,14 @@ UI_SEGMENTS = {
     "reports",
 }
 REPORT_FORMATS = ("json", "html", "pdf")
+# The API's report addresses → the report whose form they fill in, and the query fields it takes.
+REPORT_LINKS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "/reports/training-runs": ("training-runs", ("from", "to", "format")),
+    "/reports/certification": ("certification", ("year", "format")),
+    "/reports/screening": ("screening", ("format", "scan")),
+    "/reports/alerts/{alert_id}/evidence": ("evidence", ()),
+    "/reports/cases/{case_id}/evidence": ("evidence", ()),
+}
 REPORT_LABELS = {
     "training-runs": "training-runs report",
     "certification": "certification",
@@ -727,48 +735,21 @@ def create_web_app(settings: Settings) -> FastAPI:
     # A browser that opens one of the API's report addresses (a link in a mail or a ticket)
     # gets that report's form filled in from the address, after signing in: making a report
     # is recorded in the audit log, so the user submits it (with the form's CSRF token).
-    def _report_form(request: Request, route: str, report: str, **fields: str | None) -> Response:
-        need(request, PAGE_PERMISSIONS[route])
-        query = {"report": report} | {k: v[:200] for k, v in fields.items() if v}
-        return RedirectResponse("/reports?" + urlencode(query), status_code=303)
+    def _report_link(path: str, report: str, fields: tuple[str, ...]) -> Callable[..., Response]:
+        permission = PAGE_PERMISSIONS[f"GET {path}"]
 
-    @web.get("/reports/training-runs")
-    def training_runs_link(request: Request) -> Response:
-        q = request.query_params
-        fields = {"from": q.get("from"), "to": q.get("to"), "format": q.get("format")}
-        return _report_form(request, "GET /reports/training-runs", "training-runs", **fields)
+        def link(request: Request) -> Response:
+            need(request, permission)
+            q = request.query_params
+            query = {"report": report} | {name: q[name][:200] for name in fields if q.get(name)}
+            for name, value in request.path_params.items():  # alert_id or case_id
+                query |= {"kind": name.removesuffix("_id"), "id": str(value)[:200]}
+            return RedirectResponse("/reports?" + urlencode(query), status_code=303)
 
-    @web.get("/reports/certification")
-    def certification_link(request: Request) -> Response:
-        q = request.query_params
-        return _report_form(
-            request,
-            "GET /reports/certification",
-            "certification",
-            year=q.get("year"),
-            format=q.get("format"),
-        )
+        return link
 
-    @web.get("/reports/screening")
-    def screening_link(request: Request) -> Response:
-        q = request.query_params
-        return _report_form(
-            request,
-            "GET /reports/screening",
-            "screening",
-            format=q.get("format"),
-            scan=q.get("scan"),
-        )
-
-    @web.get("/reports/alerts/{alert_id}/evidence")
-    def alert_evidence_link(request: Request, alert_id: str) -> Response:
-        route = "GET /reports/alerts/{alert_id}/evidence"
-        return _report_form(request, route, "evidence", kind="alert", id=alert_id)
-
-    @web.get("/reports/cases/{case_id}/evidence")
-    def case_evidence_link(request: Request, case_id: str) -> Response:
-        route = "GET /reports/cases/{case_id}/evidence"
-        return _report_form(request, route, "evidence", kind="case", id=case_id)
+    for path, (report, fields) in REPORT_LINKS.items():
+        web.add_api_route(path, _report_link(path, report, fields), methods=["GET"])
 
     @web.post("/reports/training-runs")
     async def training_runs_download(request: Request) -> Response:

@@ -12,6 +12,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -141,13 +142,18 @@ def test_sdn_diff_same_as_sqlite(
     postgres: PostgresServer, ck_home: Path, archive_dir: Path, lists_dir: Path
 ) -> None:
     old_file, new_file = archive_dir / "sdn_2021-08-18.csv", lists_dir / "ofac" / "sdn.csv"
-    diffs = []
+    diffs, history = [], []
     for url in (postgres.new_database(), None):  # None: the SQLite store of the test home
         store = ListStore.open(url or Settings.from_env().sqlalchemy_url)
         old = store.load_files([old_file]).snapshot.id
         new = store.load_files([new_file]).snapshot.id
         diffs.append(store.diff(old, new))
+        # The snapshot queries of lists/snapshots.py: every one, the one before, on a day.
+        in_force = [store.snapshot_on(day) for day in (date(2021, 1, 1), date.today())]
+        assert [(f[0].id, f[1]) for f in in_force if f] == [(old, False), (new, True)]
+        history.append(([s.id for s in store.snapshots()], store.previous_snapshot_id(new)))
         store.close()
+    assert history[0] == history[1] == ([1, 2], 1)
     on_pg, on_sqlite = diffs
     assert on_pg.to_dict() == on_sqlite.to_dict()
     before, after = _ents(old_file), _ents(new_file)

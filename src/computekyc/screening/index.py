@@ -27,7 +27,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -497,8 +497,11 @@ class ScreeningIndex:
         ids: dict[str, str],
         limit: float,
         best: dict[int, tuple[float, int, Any]],
+        explained: dict[int, Explanation] | None = None,
     ) -> list[Hit]:
-        """The hits of one query from its name's scores: context, explanation, threshold."""
+        """The hits of one query from its name's scores: context, explanation, threshold.
+        ``explained``: the explanations of this name's scores already made for another query of
+        the batch (copied, then adjusted for this query's context)."""
         hits: list[Hit] = []
         for p_idx, (name_score, entry, (scored, qf, cf)) in best.items():
             party = self.parties[p_idx]
@@ -506,7 +509,15 @@ class ScreeningIndex:
                 ids and any(_clean_id(i.value) in ids for i in party.identifiers)
             ):
                 continue  # context cannot lift it to the threshold: skip the explanation work
-            exp = explain(scored, analysis, self.names[entry][2], qf, cf)
+            if explained is None:
+                exp = explain(scored, analysis, self.names[entry][2], qf, cf)
+            else:
+                made = explained.get(entry)
+                if made is None:
+                    made = explained[entry] = explain(
+                        scored, analysis, self.names[entry][2], qf, cf
+                    )
+                exp = _copy_explanation(made)
             score = self._context(name_score, party, query, ids, exp)
             if score < limit:
                 continue
@@ -537,10 +548,12 @@ class ScreeningIndex:
         limit = DEFAULT_THRESHOLD if threshold is None else threshold
         memo: dict[str, set[int]] = {}
         scores: dict[str, dict[int, tuple[float, int, Any]]] = {}
+        explanations: dict[str, dict[int, Explanation]] = {}
         out: list[list[Hit]] = []
         for query in queries:
             analysis = analyze(query.name)
             ids = _id_values(query.identifiers)
+            explained: dict[int, Explanation] | None = None
             if ids:
                 best = self._name_scores(analysis, ids, limit, memo)
             else:
@@ -548,11 +561,13 @@ class ScreeningIndex:
                 if found is None:
                     if len(scores) >= _NAME_MEMO:
                         scores.clear()
+                        explanations.clear()
                     found = scores[query.name] = self._name_scores(analysis, ids, limit, memo)
                 best = found
+                explained = explanations.setdefault(query.name, {})
             if len(memo) >= _TOKEN_MEMO:
                 memo.clear()
-            out.append(self._hits(query, analysis, ids, limit, best))
+            out.append(self._hits(query, analysis, ids, limit, best, explained))
         return out
 
     def screen(
@@ -631,6 +646,20 @@ PARALLEL_MIN = 2000
 CHUNK = 250
 _NAME_MEMO = 4096  # names whose scores a batch keeps (same names are screened side by side)
 _TOKEN_MEMO = 200_000  # query words whose candidate postings a batch keeps
+
+
+def _copy_explanation(exp: Explanation) -> Explanation:
+    """A copy whose lists a query's context may extend without touching the original."""
+    return replace(
+        exp,
+        matches=list(exp.matches),
+        ignored=list(exp.ignored),
+        unmatched_query=list(exp.unmatched_query),
+        unmatched_candidate=list(exp.unmatched_candidate),
+        lowered_by=list(exp.lowered_by),
+        raised_by=list(exp.raised_by),
+        segments=list(exp.segments),
+    )
 
 
 def _screen_chunk(chunk: list[Query]) -> list[list[Hit]]:

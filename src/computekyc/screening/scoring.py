@@ -26,6 +26,7 @@ from typing import Any
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from computekyc.screening.memo import derived
 from computekyc.screening.text import (
     ALIAS,
     DISTINCTIVE,
@@ -50,7 +51,7 @@ from computekyc.screening.text import (
     analyze,
     skeleton,
 )
-from computekyc.screening.vocab import vocabulary
+from computekyc.screening.vocab import AliasRow, Vocabulary, vocabulary
 
 # The alerting threshold: scores at or above it are reported as hits. Chosen on the labelled dev
 # pairs (see benchmarks/bench_screening.py) and kept the same for people and organisations.
@@ -521,9 +522,11 @@ def explain(
 def _han_segments(pairs: list[tuple[Token, Token, float, str]], *forms: NameForm) -> list[str]:
     """One line per matched Chinese segment: what it was read as, and the table, dictionary or
     romanisation behind the reading."""
-    vocab = vocabulary()
-    brands = {row.alias: row for row in vocab.aliases if row.kind == "brand"}
     matched = [t for a, b, _, _ in pairs for t in (a, b) if t.script == "han"]
+    if not matched:
+        return []
+    vocab = vocabulary()
+    brands = _alias_rows(vocab, "brand")
     lines: list[str] = []
     for orig in dict.fromkeys(t.orig for t in matched):
         token = next(t for t in matched if t.orig == orig)
@@ -550,12 +553,24 @@ def _han_segments(pairs: list[tuple[Token, Token, float, str]], *forms: NameForm
     return lines
 
 
+def _alias_rows(vocab: Vocabulary, kind: str | None) -> dict[str, AliasRow]:
+    """The alias table by alias (of one kind, or all), made once per vocabulary."""
+    return derived(
+        vocab,
+        f"aliases {kind}",
+        lambda: {row.alias: row for row in vocab.aliases if kind is None or row.kind == kind},
+    )
+
+
 def _alias_source(*forms: NameForm) -> str | None:
     """The alias-table row behind a brand token met inside Han text (海康威视 = Hikvision)."""
-    rows = {row.alias: row for row in vocabulary().aliases}
+    rows: dict[str, AliasRow] | None = None
     for form in forms:
         for t in form.tokens:
-            row = rows.get(t.orig) if t.how == ALIAS else None
+            if t.how != ALIAS:
+                continue
+            rows = _alias_rows(vocabulary(), None) if rows is None else rows
+            row = rows.get(t.orig)
             if row is not None:
                 return f"{row.kind} {row.alias} = {row.name} ({row.source})"
     return None

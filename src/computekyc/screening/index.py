@@ -131,10 +131,10 @@ def _vocab_digest() -> str:
     package = resources.files("computekyc.screening")
     # The code that analyses and indexes names is part of the key too: a cache written by
     # another version of it would hold other tokens, or other fields.
-    for name in ("text.py", "scoring.py", "index.py", "vocab.py", "chinese.py"):
+    for name in ("text.py", "scoring.py", "index.py", "vocab.py", "chinese.py", "eastasian.py"):
         digest.update(package.joinpath(name).read_bytes())
     data = package.joinpath("data")
-    for name in sorted(p.name for p in data.iterdir() if p.name.endswith(".csv")):
+    for name in sorted(p.name for p in data.iterdir() if p.name.endswith((".csv", ".tsv"))):
         digest.update(data.joinpath(name).read_bytes())
     extra = extra_alias_path()  # an analyst's own aliases change the index too
     if extra is not None:

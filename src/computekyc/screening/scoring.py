@@ -26,6 +26,7 @@ from typing import Any
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from computekyc.screening.eastasian import EXACT_ONLY, WHOLE_ONLY
 from computekyc.screening.memo import derived
 from computekyc.screening.text import (
     ALIAS,
@@ -84,6 +85,9 @@ STRONG_LEGAL = frozenset({"llc", "stock", "partnership", "bank", "nonprofit"})
 _FIRST_LETTER_EQUIV = frozenset(frozenset(p) for p in ("ck", "vw", "ie", "ou", "sz", "gk", "jy"))
 
 Rarity = Callable[[str], float]
+# Readings of Han person names that count only whole, and token derivations matched only exactly.
+_WHOLE_ONLY = WHOLE_ONLY | {WADE_GILES}
+_EXACT_ONLY = EXACT_ONLY | {ROMANISED_WG}
 
 
 def _no_rarity(_: str) -> float:
@@ -180,7 +184,7 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
         return 1.0, a.how if a.how != EXACT else b.how
     if a.kind in (NUMBER, LEGAL) or b.kind in (NUMBER, LEGAL):
         return 0.0, ""  # numbers and legal forms never match fuzzily
-    if a.how == ROMANISED_WG or b.how == ROMANISED_WG:
+    if a.how in _EXACT_ONLY or b.how in _EXACT_ONLY:
         return 0.0, ""  # the Wade-Giles reading is itself the variant spelling: exact only
     if (a.how == ALIAS and a.script == "han") or (b.how == ALIAS and b.script == "han"):
         return 0.0, ""  # a table's reading of Han text (中核 = CNNC) is not a spelling: CNOOC
@@ -485,7 +489,7 @@ def best_match(
 def _partial_wade_giles(form: NameForm, left: list[Token]) -> bool:
     """The Wade-Giles reading counts only whole: family and given name both met. Half of it
     (a one-syllable family name) meets too many listed names by chance."""
-    return form.via == WADE_GILES and any(t.distinctive for t in left)
+    return form.via in _WHOLE_ONLY and any(t.distinctive for t in left)
 
 
 def explain(

@@ -633,6 +633,9 @@ def analyze(name: str) -> Analysis:
     wade_giles = _wade_giles(name, vocab)
     if wade_giles and all(wade_giles != f.tokens for f in forms):
         forms.append(NameForm(wade_giles, WADE_GILES))
+    for reading in _person_readings(name, vocab):
+        if all(reading.tokens != f.tokens for f in forms):
+            forms.append(reading)
     return Analysis(name, tuple(forms), tuple(ignored))
 
 
@@ -654,6 +657,26 @@ def _wade_giles(name: str, vocab: Vocabulary) -> tuple[Token, ...] | None:
     builder.raw.append((syllables[0], ROMANISED_WG, text[0], "han", False))
     builder.raw.append(("".join(syllables[1:]), ROMANISED_WG, text[1:], "han", False))
     return builder.build()
+
+
+def _person_readings(name: str, vocab: Vocabulary) -> list[NameForm]:
+    """A three-character Han name read in Cantonese, with the Taiwan family name, or in Korean
+    (see eastasian.py): parallel readings, family name then given name."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    if len(text) != 3 or any(_script(ch) != "han" for ch in text):
+        return []
+    from computekyc.screening.eastasian import person_readings
+
+    out: list[NameForm] = []
+    for reading in person_readings(text, _wade_giles_syllables(_simplified(text))):
+        builder = _Builder(vocab)
+        builder.raw.append((reading.family, reading.how, text[0], "han", False))
+        given = text[1:] if len(reading.given) == 1 else text[1:]
+        for position, word in enumerate(reading.given):
+            orig = given if len(reading.given) == 1 else given[position]
+            builder.raw.append((word, reading.how, orig, "han", False))
+        out.append(NameForm(builder.build(), reading.via))
+    return out
 
 
 @memoised(65536)

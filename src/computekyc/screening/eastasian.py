@@ -34,16 +34,22 @@ READINGS_FILE = "han_readings.tsv"
 RULES_FILE = "cantonese_hk.csv"
 
 CANTONESE = (
-    "Cantonese reading, Hong Kong government romanisation (han_surnames.csv; Unihan kCantonese)"  # noqa: E501
+    "Cantonese reading, Hong Kong government romanisation (han_surnames.csv; Unihan kCantonese)"
 )
 TAIWAN = "Taiwan spelling of the family name (han_surnames.csv), given name in Wade-Giles"
 KOREAN = "Korean reading (han_surnames.csv; Unihan kHangul, romanised)"
+# North Korea's own romanisation writes the vowels 어 and 으 as o and u (김정은 = Kim Jong Un,
+# 리설주 = Ri Sol Ju), where the South's Revised Romanization has eo and eu (Kim Jeong Eun):
+# https://en.wikipedia.org/wiki/Romanization_of_Korean#Systems (North Korean system of 1992).
+KOREAN_NORTH = (
+    "Korean reading, vowels as North Korea romanises them (han_surnames.csv; Unihan kHangul)"  # noqa: E501
+)
 # How a token of these readings was derived (explanations quote it as the segment's source).
 CANTONESE_HOW = "Cantonese (Hong Kong romanisation)"
 TAIWAN_HOW = "Taiwan spelling"
 KOREAN_HOW = "Korean reading"
 # Readings that count only whole, and token kinds that match only exactly.
-WHOLE_ONLY = frozenset({CANTONESE, TAIWAN, KOREAN})
+WHOLE_ONLY = frozenset({CANTONESE, TAIWAN, KOREAN, KOREAN_NORTH})
 EXACT_ONLY = frozenset({CANTONESE_HOW, TAIWAN_HOW})
 
 
@@ -134,4 +140,7 @@ def person_readings(name: str, wade_giles: tuple[str, ...] | None) -> list[Perso
         if all(korean):
             words = tuple(s for s in korean if s)
             out.append(PersonReading(family.korean.lower(), words, KOREAN_HOW, KOREAN))
+            north = tuple(w.replace("eo", "o").replace("eu", "u") for w in words)
+            if north != words:
+                out.append(PersonReading(family.korean.lower(), north, KOREAN_HOW, KOREAN_NORTH))
     return out

@@ -671,9 +671,8 @@ def _person_readings(name: str, vocab: Vocabulary) -> list[NameForm]:
     for reading in person_readings(text, _wade_giles_syllables(_simplified(text))):
         builder = _Builder(vocab)
         builder.raw.append((reading.family, reading.how, text[0], "han", False))
-        given = text[1:] if len(reading.given) == 1 else text[1:]
         for position, word in enumerate(reading.given):
-            orig = given if len(reading.given) == 1 else given[position]
+            orig = text[1:] if len(reading.given) == 1 else text[1 + position]
             builder.raw.append((word, reading.how, orig, "han", False))
         out.append(NameForm(builder.build(), reading.via))
     return out

@@ -42,7 +42,7 @@ KOREAN = "Korean reading (han_surnames.csv; Unihan kHangul, romanised)"
 # 리설주 = Ri Sol Ju), where the South's Revised Romanization has eo and eu (Kim Jeong Eun):
 # https://en.wikipedia.org/wiki/Romanization_of_Korean#Systems (North Korean system of 1992).
 KOREAN_NORTH = (
-    "Korean reading, vowels as North Korea romanises them (han_surnames.csv; Unihan kHangul)"  # noqa: E501
+    "Korean reading, vowels as North Korea romanises them (han_surnames.csv; Unihan kHangul)"
 )
 # How a token of these readings was derived (explanations quote it as the segment's source).
 CANTONESE_HOW = "Cantonese (Hong Kong romanisation)"

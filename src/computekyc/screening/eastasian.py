@@ -89,8 +89,11 @@ def surnames() -> dict[str, Surname]:
 
 @cache
 def _readings() -> dict[str, tuple[str, str]]:
-    rows = csv.DictReader(_data(READINGS_FILE), delimiter="\t")
-    return {row["char"]: (row["jyutping"], row["hangul"]) for row in rows}
+    lines = _data(READINGS_FILE)
+    if lines[0].split("\t") != ["char", "jyutping", "hangul"]:
+        raise ValueError(f"{READINGS_FILE}: unexpected header {lines[0]!r}")
+    rows = (line.split("\t") for line in lines[1:])
+    return {ch: (jyutping, hangul) for ch, jyutping, hangul in rows}
 
 
 @cache

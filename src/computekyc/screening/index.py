@@ -482,9 +482,14 @@ class ScreeningIndex:
         """Per candidate party, its best-scoring listed name: (name score, entry, scoring).
         Depends on the name (and identifiers) only, not on country, type or birth date."""
         best: dict[int, tuple[float, int, Any]] = {}
+        # A name carried by several parties (a 1260H party once per tranche, a firm on three
+        # lists) is one analysis object: it is scored once.
+        scored: dict[int, Any] = {}
         for entry in self._candidates(analysis, ids, limit, memo):
             p_idx, _, cand = self.names[entry]
-            found = best_match(analysis, cand, self.rarity)
+            found = scored.get(id(cand))
+            if found is None:
+                found = scored[id(cand)] = best_match(analysis, cand, self.rarity)
             previous = best.get(p_idx)
             if previous is None or found[0].score > previous[0]:
                 best[p_idx] = (found[0].score, entry, found)

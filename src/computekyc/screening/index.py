@@ -554,8 +554,16 @@ class ScreeningIndex:
         memo: dict[str, set[int]] = {}
         scores: dict[str, dict[int, tuple[float, int, Any]]] = {}
         explanations: dict[str, dict[int, Explanation]] = {}
+        # The hits of a name queried with nothing else (no country, type, birth date or id):
+        # a repeat of it gets copies.
+        bare: dict[str, list[Hit]] = {}
         out: list[list[Hit]] = []
         for query in queries:
+            plain = not (query.country or query.type or query.date_of_birth or query.identifiers)
+            made = bare.get(query.name) if plain else None
+            if made is not None:
+                out.append([_copy_hit(hit) for hit in made])
+                continue
             analysis = analyze(query.name)
             ids = _id_values(query.identifiers)
             explained: dict[int, Explanation] | None = None
@@ -567,12 +575,16 @@ class ScreeningIndex:
                     if len(scores) >= _NAME_MEMO:
                         scores.clear()
                         explanations.clear()
+                        bare.clear()
                     found = scores[query.name] = self._name_scores(analysis, ids, limit, memo)
                 best = found
                 explained = explanations.setdefault(query.name, {})
             if len(memo) >= _TOKEN_MEMO:
                 memo.clear()
-            out.append(self._hits(query, analysis, ids, limit, best, explained))
+            hits = self._hits(query, analysis, ids, limit, best, explained)
+            if plain:
+                bare[query.name] = hits
+            out.append(hits)
         return out
 
     def screen(
@@ -665,6 +677,10 @@ def _copy_explanation(exp: Explanation) -> Explanation:
         raised_by=list(exp.raised_by),
         segments=list(exp.segments),
     )
+
+
+def _copy_hit(hit: Hit) -> Hit:
+    return replace(hit, programs=list(hit.programs), explanation=_copy_explanation(hit.explanation))
 
 
 def _screen_chunk(chunk: list[Query]) -> list[list[Hit]]:

@@ -41,6 +41,7 @@ from computekyc.screening.scoring import (
     EXTRA_COST,
     KIND_WEIGHT,
     Explanation,
+    Memo,
     best_match,
     explain,
 )
@@ -173,6 +174,7 @@ class ScreeningIndex:
         index = cls(parties=list(parties), snapshot_id=snapshot_id)
         postings: dict[str, list[int]] = {}
         freq: Counter[str] = Counter()
+        tokens: dict[Token, Token] = {}
 
         def post(key: str, entry: int) -> None:
             bucket = postings.setdefault(key, [])
@@ -184,7 +186,7 @@ class ScreeningIndex:
             for name in party.all_names():
                 if not name or not name.strip():
                     continue
-                analysis = known.get(name) or analyze(name)
+                analysis = known.get(name) or _interned(analyze(name), tokens)
                 entry = len(index.names)
                 index.names.append((p_idx, name, analysis))
                 words: set[str] = set()
@@ -484,12 +486,15 @@ class ScreeningIndex:
         best: dict[int, tuple[float, int, Any]] = {}
         # A name carried by several parties (a 1260H party once per tranche, a firm on three
         # lists) is one analysis object: it is scored once.
+        # Equal words of listed names are one token object (see _interned): their similarity to
+        # a query word is computed once per query.
         scored: dict[int, Any] = {}
+        similar: Memo = {}
         for entry in self._candidates(analysis, ids, limit, memo):
             p_idx, _, cand = self.names[entry]
             found = scored.get(id(cand))
             if found is None:
-                found = scored[id(cand)] = best_match(analysis, cand, self.rarity)
+                found = scored[id(cand)] = best_match(analysis, cand, self.rarity, similar)
             previous = best.get(p_idx)
             if previous is None or found[0].score > previous[0]:
                 best[p_idx] = (found[0].score, entry, found)
@@ -677,6 +682,19 @@ def _copy_explanation(exp: Explanation) -> Explanation:
         raised_by=list(exp.raised_by),
         segments=list(exp.segments),
     )
+
+
+def _interned(analysis: Analysis, tokens: dict[Token, Token]) -> Analysis:
+    """The analysis with each token replaced by the first equal token met in the index. A name
+    with a word twice in one reading is left alone: the scorer tells those two apart by identity
+    (the father's name after bin/ibn)."""
+    if any(len(set(form.tokens)) < len(form.tokens) for form in analysis.forms):
+        return analysis
+    forms = tuple(
+        replace(form, tokens=tuple(tokens.setdefault(t, t) for t in form.tokens))
+        for form in analysis.forms
+    )
+    return replace(analysis, forms=forms)
 
 
 def _copy_hit(hit: Hit) -> Hit:

@@ -469,10 +469,13 @@ def score_forms(
 
 
 def best_match(
-    query: Analysis, candidate: Analysis, rarity: Rarity = _no_rarity
+    query: Analysis, candidate: Analysis, rarity: Rarity = _no_rarity, memo: Memo | None = None
 ) -> tuple[_Scored, NameForm, NameForm]:
+    """The best-scoring pair of readings. ``memo``: token similarities kept by the caller across
+    candidates (its tokens must stay alive while it is used)."""
     best: tuple[_Scored, NameForm, NameForm] | None = None
-    memo: Memo | None = {} if len(query.forms) * len(candidate.forms) > 1 else None
+    if memo is None and len(query.forms) * len(candidate.forms) > 1:
+        memo = {}
     for qf in query.forms:
         for cf in candidate.forms:
             scored = score_forms(qf, cf, rarity, memo)

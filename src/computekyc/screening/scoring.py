@@ -26,6 +26,8 @@ from typing import Any
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from computekyc.screening.eastasian import EXACT_ONLY, WHOLE_ONLY
+from computekyc.screening.memo import derived
 from computekyc.screening.text import (
     ALIAS,
     DISTINCTIVE,
@@ -50,7 +52,7 @@ from computekyc.screening.text import (
     analyze,
     skeleton,
 )
-from computekyc.screening.vocab import vocabulary
+from computekyc.screening.vocab import AliasRow, Vocabulary, vocabulary
 
 # The alerting threshold: scores at or above it are reported as hits. Chosen on the labelled dev
 # pairs (see benchmarks/bench_screening.py) and kept the same for people and organisations.
@@ -83,6 +85,9 @@ STRONG_LEGAL = frozenset({"llc", "stock", "partnership", "bank", "nonprofit"})
 _FIRST_LETTER_EQUIV = frozenset(frozenset(p) for p in ("ck", "vw", "ie", "ou", "sz", "gk", "jy"))
 
 Rarity = Callable[[str], float]
+# Readings of Han person names that count only whole, and token derivations matched only exactly.
+_WHOLE_ONLY = WHOLE_ONLY | {WADE_GILES}
+_EXACT_ONLY = EXACT_ONLY | {ROMANISED_WG}
 
 
 def _no_rarity(_: str) -> float:
@@ -179,7 +184,7 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
         return 1.0, a.how if a.how != EXACT else b.how
     if a.kind in (NUMBER, LEGAL) or b.kind in (NUMBER, LEGAL):
         return 0.0, ""  # numbers and legal forms never match fuzzily
-    if a.how == ROMANISED_WG or b.how == ROMANISED_WG:
+    if a.how in _EXACT_ONLY or b.how in _EXACT_ONLY:
         return 0.0, ""  # the Wade-Giles reading is itself the variant spelling: exact only
     if (a.how == ALIAS and a.script == "han") or (b.how == ALIAS and b.script == "han"):
         return 0.0, ""  # a table's reading of Han text (中核 = CNNC) is not a spelling: CNOOC
@@ -464,10 +469,13 @@ def score_forms(
 
 
 def best_match(
-    query: Analysis, candidate: Analysis, rarity: Rarity = _no_rarity
+    query: Analysis, candidate: Analysis, rarity: Rarity = _no_rarity, memo: Memo | None = None
 ) -> tuple[_Scored, NameForm, NameForm]:
+    """The best-scoring pair of readings. ``memo``: token similarities kept by the caller across
+    candidates (its tokens must stay alive while it is used)."""
     best: tuple[_Scored, NameForm, NameForm] | None = None
-    memo: Memo | None = {} if len(query.forms) * len(candidate.forms) > 1 else None
+    if memo is None and len(query.forms) * len(candidate.forms) > 1:
+        memo = {}
     for qf in query.forms:
         for cf in candidate.forms:
             scored = score_forms(qf, cf, rarity, memo)
@@ -484,7 +492,7 @@ def best_match(
 def _partial_wade_giles(form: NameForm, left: list[Token]) -> bool:
     """The Wade-Giles reading counts only whole: family and given name both met. Half of it
     (a one-syllable family name) meets too many listed names by chance."""
-    return form.via == WADE_GILES and any(t.distinctive for t in left)
+    return form.via in _WHOLE_ONLY and any(t.distinctive for t in left)
 
 
 def explain(
@@ -521,9 +529,11 @@ def explain(
 def _han_segments(pairs: list[tuple[Token, Token, float, str]], *forms: NameForm) -> list[str]:
     """One line per matched Chinese segment: what it was read as, and the table, dictionary or
     romanisation behind the reading."""
-    vocab = vocabulary()
-    brands = {row.alias: row for row in vocab.aliases if row.kind == "brand"}
     matched = [t for a, b, _, _ in pairs for t in (a, b) if t.script == "han"]
+    if not matched:
+        return []
+    vocab = vocabulary()
+    brands = _alias_rows(vocab, "brand")
     lines: list[str] = []
     for orig in dict.fromkeys(t.orig for t in matched):
         token = next(t for t in matched if t.orig == orig)
@@ -550,12 +560,24 @@ def _han_segments(pairs: list[tuple[Token, Token, float, str]], *forms: NameForm
     return lines
 
 
+def _alias_rows(vocab: Vocabulary, kind: str | None) -> dict[str, AliasRow]:
+    """The alias table by alias (of one kind, or all), made once per vocabulary."""
+    return derived(
+        vocab,
+        f"aliases {kind}",
+        lambda: {row.alias: row for row in vocab.aliases if kind is None or row.kind == kind},
+    )
+
+
 def _alias_source(*forms: NameForm) -> str | None:
     """The alias-table row behind a brand token met inside Han text (海康威视 = Hikvision)."""
-    rows = {row.alias: row for row in vocabulary().aliases}
+    rows: dict[str, AliasRow] | None = None
     for form in forms:
         for t in form.tokens:
-            row = rows.get(t.orig) if t.how == ALIAS else None
+            if t.how != ALIAS:
+                continue
+            rows = _alias_rows(vocabulary(), None) if rows is None else rows
+            row = rows.get(t.orig)
             if row is not None:
                 return f"{row.kind} {row.alias} = {row.name} ({row.source})"
     return None

@@ -17,6 +17,8 @@ import jellyfish
 from anyascii import anyascii
 
 from computekyc.bulk import PositionalPickle
+from computekyc.screening.memo import clear as memo_clear
+from computekyc.screening.memo import derived, memoised, on_clear
 from computekyc.screening.vocab import Vocabulary, vocabulary
 
 # Token kinds. Only NAME/PATRONYMIC/NUMBER tokens are distinctive; the others can support a
@@ -265,7 +267,7 @@ def _han_number(run: str) -> int | None:
     return total + digit
 
 
-@lru_cache(maxsize=65536)
+@memoised(65536)
 def _pinyin(run: str) -> tuple[str, ...]:
     # pypinyin and OpenCC load their tables on import (a second or more): only Han names pay.
     from pypinyin import Style, lazy_pinyin
@@ -273,7 +275,7 @@ def _pinyin(run: str) -> tuple[str, ...]:
     return tuple(anyascii(s).lower() for s in lazy_pinyin(run, style=Style.NORMAL, v_to_u=True))
 
 
-@lru_cache(maxsize=65536)
+@memoised(65536)
 def _simplified(text: str) -> str:
     """Traditional characters folded to simplified (華為 -> 华为)."""
     return str(_t2s().convert(text))
@@ -284,6 +286,20 @@ def _t2s() -> Any:
     from opencc import OpenCC
 
     return OpenCC("t2s")
+
+
+def _han_table(vocab: Vocabulary, reading: str) -> tuple[dict[str, Any], tuple[int, ...]]:
+    """The brands of the alias table by their Han alias, and the lengths of the keys a reading
+    looks up in a run (reviewed terms, brands, and, in the translated reading, group
+    abbreviations), longest first: only those lengths can match. Made once per vocabulary."""
+
+    def make() -> tuple[dict[str, Any], tuple[int, ...]]:
+        brands = {a.alias: a for a in vocab.aliases if a.kind == "brand"}
+        groups = vocab.zh_groups if reading != PINYIN else {}
+        sizes = {len(k) for k in (*vocab.zh_terms, *brands, *groups)}
+        return brands, tuple(sorted(sizes, reverse=True))
+
+    return derived(vocab, "han " + reading, make)
 
 
 class _Builder:
@@ -322,8 +338,7 @@ class _Builder:
             # = zhonghang); it only notes that the other readings will differ.
             self.han_groups |= any(key in text for key in groups)
             groups = {}
-        brands = {a.alias: a for a in self.vocab.aliases if a.kind == "brand"}
-        longest = max((len(k) for k in (*zh, *brands, *groups)), default=1)
+        brands, sizes = _han_table(self.vocab, self.reading)
         i, pending = 0, ""
         last_kind = ""
 
@@ -348,7 +363,9 @@ class _Builder:
                 i += 1
                 continue
             match = ""
-            for size in range(min(longest, len(text) - i), 0, -1):
+            for size in sizes:
+                if size > len(text) - i:
+                    continue
                 piece = text[i : i + size]
                 if piece in zh or piece in brands or piece in groups:
                     match = piece
@@ -616,7 +633,13 @@ def analyze(name: str) -> Analysis:
     wade_giles = _wade_giles(name, vocab)
     if wade_giles and all(wade_giles != f.tokens for f in forms):
         forms.append(NameForm(wade_giles, WADE_GILES))
+    for reading in _person_readings(name, vocab):
+        if all(reading.tokens != f.tokens for f in forms):
+            forms.append(reading)
     return Analysis(name, tuple(forms), tuple(ignored))
+
+
+on_clear(analyze.cache_clear)
 
 
 def _wade_giles(name: str, vocab: Vocabulary) -> tuple[Token, ...] | None:
@@ -627,16 +650,40 @@ def _wade_giles(name: str, vocab: Vocabulary) -> tuple[Token, ...] | None:
     text = unicodedata.normalize("NFKC", name).strip()
     if len(text) != 3 or any(_script(ch) != "han" for ch in text):
         return None
-    from pypinyin import Style, lazy_pinyin
-
-    syllables = [anyascii(s).lower().replace("'", "") for s in lazy_pinyin(
-        _simplified(text), style=Style.WADEGILES)]  # fmt: skip
+    syllables = _wade_giles_syllables(_simplified(text))
     builder = _Builder(vocab)
     # Family name, then the given name joined as the pinyin reading has it: "Ing-wen" and
     # "Ingwen" both meet it, while a lone syllable ("ta", "pu") meets nothing.
     builder.raw.append((syllables[0], ROMANISED_WG, text[0], "han", False))
     builder.raw.append(("".join(syllables[1:]), ROMANISED_WG, text[1:], "han", False))
     return builder.build()
+
+
+def _person_readings(name: str, vocab: Vocabulary) -> list[NameForm]:
+    """A three-character Han name read in Cantonese, with the Taiwan family name, or in Korean
+    (see eastasian.py): parallel readings, family name then given name."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    if len(text) != 3 or any(_script(ch) != "han" for ch in text):
+        return []
+    from computekyc.screening.eastasian import person_readings
+
+    out: list[NameForm] = []
+    for reading in person_readings(text, _wade_giles_syllables(_simplified(text))):
+        builder = _Builder(vocab)
+        builder.raw.append((reading.family, reading.how, text[0], "han", False))
+        for position, word in enumerate(reading.given):
+            orig = text[1:] if len(reading.given) == 1 else text[1 + position]
+            builder.raw.append((word, reading.how, orig, "han", False))
+        out.append(NameForm(builder.build(), reading.via))
+    return out
+
+
+@memoised(65536)
+def _wade_giles_syllables(text: str) -> tuple[str, ...]:
+    from pypinyin import Style, lazy_pinyin
+
+    return tuple(anyascii(s).lower().replace("'", "") for s in lazy_pinyin(
+        text, style=Style.WADEGILES))  # fmt: skip
 
 
 def _shared_tokens(forms: list[NameForm]) -> list[NameForm]:
@@ -656,3 +703,4 @@ def clear_caches() -> None:
     """Forget cached analyses (after the alias file changed)."""
     analyze.cache_clear()
     _alias_rules.cache_clear()
+    memo_clear()

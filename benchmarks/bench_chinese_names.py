@@ -212,7 +212,8 @@ def main() -> None:
               f"{res['wrong_only']:>20.3f}")  # fmt: skip
         if split == "all" and res["missing"]:
             print(f"  not in the mirror under that name (skipped): {res['missing']}")
-        if split == "all" and args.verbose:
+        if split == "tune" and args.verbose:
+            # Only the tune rows, one by one: the holdout rows are looked at as a figure only.
             for miss in res["misses"]:  # type: ignore[attr-defined]
                 print(f"    miss: {miss}")
 

@@ -406,7 +406,7 @@ def _score_tokens(
         # Generic words, places and legal forms never carry a match. A name made only of them
         # ("Digital Technologies LLC") matches only when every word of it is there on both sides.
         leftover = [t for t in q_left + c_left if t.kind != LEGAL]
-        if any_distinctive or leftover:
+        if any_distinctive or (leftover and not _han_generic_rendering(q, c, leftover)):
             score = GENERIC_ONLY_CAP
             lowered.append("only generic words, places or legal forms matched")
     if _nasab_differs(q, c, pairs):
@@ -420,6 +420,26 @@ def _score_tokens(
             f"legal forms differ ({'/'.join(sorted(q_classes))} vs {'/'.join(sorted(c_classes))})"
         )
     return _Scored(score, pairs, q_left, c_left, lowered)
+
+
+def _han_generic_rendering(
+    q: tuple[Token, ...], c: tuple[Token, ...], leftover: list[Token]
+) -> bool:
+    """A name made only of organisational words, read from Chinese, against its English
+    rendering: the translation adds or drops a word ("China National Chemical Engineering Group"
+    for 中国化学工程集团; 研究所 = research institute for "Institute"). One generic word left
+    over is a difference of translation; a leftover that a Han legal form on the other side
+    spells (集团有限公司 = group co ltd) is no difference at all."""
+    han_legal = {
+        word
+        for side in (q, c)
+        for t in side
+        if t.kind == LEGAL and t.script == "han"
+        for word in t.text.split()
+    }
+    rest = [t for t in leftover if t.text not in han_legal]
+    han = any(t.script == "han" for t in q) != any(t.script == "han" for t in c)
+    return han and len(rest) <= 1 and all(t.kind == GENERIC for t in rest)
 
 
 def _joined_score(q: tuple[Token, ...], c: tuple[Token, ...]) -> float:

@@ -310,6 +310,10 @@ class _Builder:
 
     def add_fixed(self, words: str, how: str, orig: str, kind: str, legal: str | None) -> None:
         for word in words.split():
+            if kind != LEGAL and self.vocab.words.get(word, ("", ""))[1] == "stop":
+                # 理工 = "science and technology": the English joins words the Chinese has not
+                # got; "and" would be left over against a listed name without it.
+                continue
             self.fixed[len(self.raw)] = (kind, legal or "")
             self.raw.append((word, how, orig, "han", False))
 

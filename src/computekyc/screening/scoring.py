@@ -19,6 +19,7 @@ The same formula serves people and companies, so a score means the same for both
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,6 +27,7 @@ from typing import Any
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from computekyc.screening.syllables import another_reading, other_syllables
 from computekyc.screening.text import (
     ALIAS,
     DISTINCTIVE,
@@ -197,6 +199,15 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
         # One Han character or Hangul block is one syllable of the name: a different character is
         # a different name, even when the romanisation happens to be close (习近平 vs 习近朋).
         return 0.0, ""
+    if (a.script == "han") != (b.script == "han"):
+        # The same for a Han name's pinyin against a listed pinyin name: tianyan is not Tanyuan;
+        # but a character read otherwise is the same name (洪都 = Hongdu, not hongdou).
+        han, other = (a, b) if a.script == "han" else (b, a)
+        if han.how == TRANSLITERATED and han.kind == NAME and other.script == "latin":
+            if another_reading(han.orig, other.text):
+                return 1.0, "transliterated+other reading"
+            if other_syllables(han.orig, han.text, other.text):
+                return 0.0, ""
     if (a.script in VOWEL_POOR) != (b.script in VOWEL_POOR) and a.skel and b.skel:
         # Arabic, Hebrew, Thai romanisations omit or guess vowels: compare consonants.
         skel = 0.95 * Levenshtein.normalized_similarity(a.skel, b.skel)
@@ -488,17 +499,56 @@ def best_match(
 ) -> tuple[_Scored, NameForm, NameForm]:
     best: tuple[_Scored, NameForm, NameForm] | None = None
     memo: Memo | None = {} if len(query.forms) * len(candidate.forms) > 1 else None
+    q_person, c_person = _han_person(query.original), _han_person(candidate.original)
     for qf in query.forms:
         for cf in candidate.forms:
             scored = score_forms(qf, cf, rarity, memo)
             if _partial_wade_giles(qf, scored.q_left) or _partial_wade_giles(cf, scored.c_left):
                 continue
+            if (q_person and _partial(scored, scored.q_left)) or (
+                c_person and _partial(scored, scored.c_left)
+            ):
+                scored = _capped(scored, "only part of a personal name written in Chinese matched")
             if best is None or scored.score > best[0].score:
                 best = (scored, qf, cf)
     if best is None:  # only partial Wade-Giles readings: score the plain readings
         first = query.forms[0], candidate.forms[0]
         best = (score_forms(*first, rarity), *first)
     return best
+
+
+_INTERPUNCT = frozenset("·・‧•･")
+
+
+@lru_cache(maxsize=65536)
+def _han_person(name: str) -> bool:
+    """Whether a name is a person's name written in Han characters: a foreign name with its
+    parts joined by an interpunct (亚当·金 = Adam Kim), or two or three characters alone (a
+    family name and a given name: 顾立雄)."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    han = [ch for ch in text if _han_char(ch)]
+    if not han or any(not (_han_char(ch) or ch in _INTERPUNCT) for ch in text):
+        return False
+    return len(han) < len(text) or 2 <= len(han) <= 3
+
+
+def _han_char(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
+
+
+def _partial(scored: _Scored, left: list[Token]) -> bool:
+    """A personal name counts only whole: each of its parts met as a word. One part alone (a
+    family name, 金 = Jin; a given name, 亚当 = Adam) or the parts run together into another
+    name (林达 = Linda) meet listed names by chance."""
+    return any(t.distinctive for t in left) or any(how == "joined" for *_, how in scored.pairs)
+
+
+def _capped(scored: _Scored, why: str) -> _Scored:
+    if scored.score <= GENERIC_ONLY_CAP:
+        return scored
+    return _Scored(
+        GENERIC_ONLY_CAP, scored.pairs, scored.q_left, scored.c_left, [*scored.lowered, why]
+    )
 
 
 def _partial_wade_giles(form: NameForm, left: list[Token]) -> bool:

@@ -73,6 +73,7 @@ CONFLICT_COST = 2.0
 # "National Nuclear Corporation"): it conflicts at this fraction of the usual rate.
 HAN_SUPPORT_CONFLICT = 0.25
 NASAB_FACTOR = 0.7
+MEMBER_NUMBER_FACTOR = 0.7
 GENERIC_ONLY_CAP = 0.45
 LEGAL_CLASS_FACTOR = 0.72
 MIN_TOKEN_SIM = 0.75
@@ -294,6 +295,14 @@ def _conflict_weight(t: Token, rarity: Rarity) -> float:
     return weight
 
 
+def _other_member_number(q_left: list[Token], c_left: list[Token]) -> bool:
+    """A Chinese ordinal (第一, 第十四研究所) numbers one member of a group: another number on
+    the other side is another institute or bureau, not a series of one fund."""
+    q_numbers = [t for t in q_left if t.kind == NUMBER]
+    c_numbers = [t for t in c_left if t.kind == NUMBER]
+    return bool(q_numbers and c_numbers) and any(t.script == "han" for t in q_numbers + c_numbers)
+
+
 def _after_bin(tokens: tuple[Token, ...]) -> Token | None:
     for i, t in enumerate(tokens[:-1]):
         if t.kind == PARTICLE and t.text == "bin":
@@ -420,6 +429,9 @@ def _score_tokens(
         if any_distinctive or (leftover and not _han_generic_rendering(q, c, leftover)):
             score = GENERIC_ONLY_CAP
             lowered.append("only generic words, places or legal forms matched")
+    if _other_member_number(q_left, c_left):
+        score *= MEMBER_NUMBER_FACTOR
+        lowered.append("another numbered member of the group (第一 = 1st vs 2nd)")
     if _nasab_differs(q, c, pairs):
         score *= NASAB_FACTOR
         lowered.append("the father's name (after bin/ibn) is in a different place")
@@ -433,24 +445,30 @@ def _score_tokens(
     return _Scored(score, pairs, q_left, c_left, lowered)
 
 
+_STRUCTURE_WORDS = frozenset({"group", "holding"})
+
+
 def _han_generic_rendering(
     q: tuple[Token, ...], c: tuple[Token, ...], leftover: list[Token]
 ) -> bool:
     """A name made only of organisational words, read from Chinese, against its English
     rendering: the translation adds or drops a word ("China National Chemical Engineering Group"
     for 中国化学工程集团; 研究所 = research institute for "Institute"). One generic word left
-    over is a difference of translation; a leftover that a Han legal form on the other side
-    spells (集团有限公司 = group co ltd) is no difference at all."""
-    han_legal = {
-        word
-        for side in (q, c)
-        for t in side
-        if t.kind == LEGAL and t.script == "han"
-        for word in t.text.split()
-    }
+    over is a difference of translation, unless it is a word that tells a group from its
+    member companies (集团 = Group, 控股 = Holding), which no translation adds or drops; a
+    Chinese legal form spells such a word too (集团有限公司 = Group Co. Ltd.)."""
+    if (any(t.script == "han" for t in q)) == (any(t.script == "han" for t in c)):
+        return False
+    words = [{w for t in side for w in t.text.split()} for side in (q, c)]
+    for side, other in ((q, words[1]), (c, words[0])):
+        spelled = {w for t in side if t.kind == LEGAL and t.script == "han" for w in t.text.split()}
+        if any(w in _STRUCTURE_WORDS and w not in other for w in spelled):
+            return False  # 集团有限公司 against a listed member company
+    han_legal = {w for side in (q, c) for t in side if t.kind == LEGAL for w in t.text.split()}
     rest = [t for t in leftover if t.text not in han_legal]
-    han = any(t.script == "han" for t in q) != any(t.script == "han" for t in c)
-    return han and len(rest) <= 1 and all(t.kind == GENERIC for t in rest)
+    return len(rest) <= 1 and all(
+        t.kind == GENERIC and t.text not in _STRUCTURE_WORDS for t in rest
+    )
 
 
 def _joined_score(q: tuple[Token, ...], c: tuple[Token, ...]) -> float:
@@ -505,8 +523,8 @@ def best_match(
             scored = score_forms(qf, cf, rarity, memo)
             if _partial_wade_giles(qf, scored.q_left) or _partial_wade_giles(cf, scored.c_left):
                 continue
-            if (q_person and _partial(scored, scored.q_left)) or (
-                c_person and _partial(scored, scored.c_left)
+            if (q_person and _partial(scored, cf, han_is_query=True)) or (
+                c_person and _partial(scored, qf, han_is_query=False)
             ):
                 scored = _capped(scored, "only part of a personal name written in Chinese matched")
             if best is None or scored.score > best[0].score:
@@ -536,11 +554,20 @@ def _han_char(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
 
 
-def _partial(scored: _Scored, left: list[Token]) -> bool:
-    """A personal name counts only whole: each of its parts met as a word. One part alone (a
-    family name, 金 = Jin; a given name, 亚当 = Adam) or the parts run together into another
-    name (林达 = Linda) meet listed names by chance."""
-    return any(t.distinctive for t in left) or any(how == "joined" for *_, how in scored.pairs)
+def _partial(scored: _Scored, other: NameForm, han_is_query: bool) -> bool:
+    """A personal name counts only whole. It is met only in part when a part of it is left
+    over and what matched is one character (金 = Jin, 丹 = Dan: a family name or one syllable)
+    or the other side is one word (亚当 = Adam, against the one-word alias ADAM); or when its
+    parts run together into another name (林达 = Linda). A part that meets the other side's
+    part only loosely (贝拉克 Beilake for Barack, beside 奥巴马 = Obama) is scored as usual."""
+    if any(how == "joined" for *_, how in scored.pairs):
+        return True
+    left = scored.q_left if han_is_query else scored.c_left
+    if not any(t.distinctive for t in left):
+        return False
+    matched = {(a if han_is_query else b).orig for a, b, _, _ in scored.pairs}
+    one_syllable = sum(len(orig) for orig in matched if orig.strip()) <= 1
+    return one_syllable or sum(t.distinctive for t in other.tokens) <= 1
 
 
 def _capped(scored: _Scored, why: str) -> _Scored:

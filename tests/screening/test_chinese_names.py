@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from computekyc.lists import Party
-from computekyc.screening import DEFAULT_THRESHOLD, ScreeningIndex, compare
+from computekyc.screening import DEFAULT_THRESHOLD, ScreeningIndex, analyze, compare
 
 ROWS = Path(__file__).parent / "data" / "chinese_listed_names.csv"
 
@@ -248,7 +248,7 @@ def test_listed_firms_chinese_names_table_cites_sources_and_names_listed_words(
     [
         ("京东方科技集团股份有限公司", "BOE Technology Group Company Limited", "京东方 = boe"),
         ("中航光电科技股份有限公司", "AVIC Jonhon Optronic Technology Co. Ltd", "中航光电 = avic"),
-        ("凤凰光学股份有限公司", "Phoenix Optics Company Limited", "凤凰光学 = phoenix optics"),
+        ("凤凰光学股份有限公司", "Phoenix Optics Company Limited", "凤凰光学 = phoenix"),
     ],
 )
 def test_listed_firms_chinese_trading_names_explain_their_source(
@@ -257,4 +257,21 @@ def test_listed_firms_chinese_trading_names_explain_their_source(
     result = compare(query, listed)
     assert result.score >= DEFAULT_THRESHOLD, result.explanation.summary()
     line = next(s for s in result.explanation.segments if s.startswith(segment))
-    assert "brand alias" in line and ("SSE" in line or "SZSE" in line or "http" in line), line
+    assert "brand alias, zh_listed_names.csv: " in line, line
+    assert "SSE" in line or "SZSE" in line or "http" in line, line
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("奥云", "YUN, Cheng"),  # 奥 = ao is not the Russian legal form АО
+        ("阿莫", "MYINT, Aung Mo"),  # 阿 = a is a syllable, not the initial of Aung
+    ],
+)
+def test_han_syllables_are_neither_legal_forms_nor_initials(query: str, listed: str) -> None:
+    """Chinese renderings of foreign names (Wikidata labels) against listed people: every
+    syllable is part of the name, so one syllable alone does not carry a match."""
+    from computekyc.screening.text import INITIAL, LEGAL
+
+    assert all(t.kind not in (LEGAL, INITIAL) for f in analyze(query).forms for t in f.tokens)
+    assert compare(query, listed).score < DEFAULT_THRESHOLD

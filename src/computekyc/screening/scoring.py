@@ -558,16 +558,18 @@ def _partial(scored: _Scored, other: NameForm, han_is_query: bool) -> bool:
     """A personal name counts only whole. It is met only in part when a part of it is left
     over and what matched is one character (金 = Jin, 丹 = Dan: a family name or one syllable)
     or the other side is one word (亚当 = Adam, against the one-word alias ADAM); or when its
-    parts run together into another name (林达 = Linda). A part that meets the other side's
-    part only loosely (贝拉克 Beilake for Barack, beside 奥巴马 = Obama) is scored as usual."""
-    if any(how == "joined" for *_, how in scored.pairs):
+    parts run together into one other word (林达 = Linda; not 飞帆 = Fei-fan). A part that
+    meets the other side's part only loosely (贝拉克 Beilake for Barack, beside 奥巴马 =
+    Obama) is scored as usual."""
+    one_word = sum(t.distinctive for t in other.tokens) <= 1
+    if one_word and any(how == "joined" for *_, how in scored.pairs):
         return True
     left = scored.q_left if han_is_query else scored.c_left
     if not any(t.distinctive for t in left):
         return False
     matched = {(a if han_is_query else b).orig for a, b, _, _ in scored.pairs}
     one_syllable = sum(len(orig) for orig in matched if orig.strip()) <= 1
-    return one_syllable or sum(t.distinctive for t in other.tokens) <= 1
+    return one_syllable or one_word
 
 
 def _capped(scored: _Scored, why: str) -> _Scored:
@@ -630,7 +632,7 @@ def _han_segments(pairs: list[tuple[Token, Token, float, str]], *forms: NameForm
             row = vocab.zh_groups[orig]
             source = f"group abbreviation, {row.origin}: {row.source}"
         elif token.how == ALIAS and orig in brands:
-            source = f"brand alias, {brands[orig].source}"
+            source = f"brand alias, {brands[orig].origin}: {brands[orig].source}"
         elif token.kind == NUMBER:
             source = "Chinese numeral"
         elif orig in vocab.zh_terms and token.how in (TRANSLATED, TRANSLITERATED):

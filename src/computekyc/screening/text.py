@@ -458,7 +458,9 @@ class _Builder:
         # for short ones (AG, SA, AS, CO could be ordinary words or initials).
         i = 0
         while i < n:
-            if kinds[i] is not None or self.raw[i][4]:
+            if kinds[i] is not None or self.raw[i][4] or self.raw[i][3] == "han":
+                # A Han syllable is not a legal form for spelling like one (奥 = ao, 萨 = sa):
+                # Chinese legal forms come from the term table, already decided.
                 i += 1
                 continue
             for size in range(min(vocab.max_legal_len, n - i), 0, -1):
@@ -498,7 +500,7 @@ class _Builder:
                 if kind in ("stop", "title"):
                     self.ignored.append((word, "title" if kind == "title" else "stop word"))
                     continue
-            elif len(word) == 1:
+            elif len(word) == 1 and script != "han":  # 阿 = a is a syllable, not an initial
                 kind, text = INITIAL, word
             elif word.endswith(("ovich", "evich", "ovna", "evna", "ievich", "ovych", "ivna")):
                 kind, text = PATRONYMIC, word

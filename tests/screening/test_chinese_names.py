@@ -275,3 +275,22 @@ def test_han_syllables_are_neither_legal_forms_nor_initials(query: str, listed: 
 
     assert all(t.kind not in (LEGAL, INITIAL) for f in analyze(query).forms for t in f.tokens)
     assert compare(query, listed).score < DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("query", "written"),
+    [
+        # 1260H: Beijing Zhidao Chuangyu Information Technology (knownsec.com), a syllable a word.
+        ("北京智道创宇信息技术有限公司", "Zhi Dao Chuang Yu Information Technology Co Ltd"),
+        # hikvision.com: 杭州海康威视数字技术股份有限公司, its pinyin written apart.
+        ("杭州海康威视数字技术股份有限公司", "Hai Kang Wei Shi Digital Technology"),
+        # SSE 600316 (1260H: Jiangxi Hongdu Aviation Industry), 都 in its other reading, split.
+        ("江西洪都航空工业股份有限公司", "Jiangxi Hong Du Aviation Industry"),
+    ],
+)
+def test_pinyin_written_a_syllable_a_word_meets_the_han_name(query: str, written: str) -> None:
+    result = compare(query, written)
+    assert result.score >= DEFAULT_THRESHOLD, result.explanation.summary()
+    assert any(m.how == "transliterated+syllables" for m in result.explanation.matches)
+    # Some of the syllables only are another name.
+    assert compare(query, " ".join(written.split()[:2]) + " Trading").score < DEFAULT_THRESHOLD

@@ -27,7 +27,7 @@ from typing import Any
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from computekyc.screening.syllables import another_reading, other_syllables
+from computekyc.screening.syllables import another_reading, other_syllables, readings
 from computekyc.screening.text import (
     ALIAS,
     DISTINCTIVE,
@@ -284,6 +284,45 @@ def _pair_joined(
                 return
 
 
+_NOT_SYLLABLES = frozenset({LEGAL, NUMBER, GENERIC})
+
+
+def _pair_syllables(
+    left: list[Token],
+    other: list[Token],
+    pairs: list[tuple[Token, Token, float, str]],
+    swap: bool = False,
+) -> None:
+    """Pair a Han word's pinyin with the same syllables written as several words on the other
+    side (智道创宇 = Zhi Dao Chuang Yu, 海康威视 = Hai Kang Wei Shi), in any reading of its
+    characters. Mutates the lists."""
+    for han in [t for t in left if t.script == "han" and t.how == TRANSLITERATED]:
+        if han.kind != NAME:
+            continue
+        spellings = readings(han.orig) | {han.text}
+        longest = max(len(s) for s in spellings)
+        for i in range(len(other)):
+            joined = ""
+            for j in range(i, len(other)):
+                word = other[j]
+                if word.script == "han" or word.kind in _NOT_SYLLABLES:
+                    break
+                joined += word.text
+                if len(joined) > longest:
+                    break
+                if j > i and joined in spellings:
+                    orig = " ".join(t.orig for t in other[i : j + 1])
+                    token = Token(joined, NAME, "joined", orig)
+                    how = "transliterated+syllables"
+                    pairs.append((token, han, 1.0, how) if swap else (han, token, 1.0, how))
+                    left.remove(han)
+                    del other[i : j + 1]
+                    break
+            else:
+                continue
+            break
+
+
 def _rare(t: Token, rarity: Rarity) -> float:
     return rarity(t.text) if t.kind in (NAME, PATRONYMIC) else 1.0
 
@@ -381,6 +420,9 @@ def _score_tokens(
     if q_left and c_left:
         _pair_joined(q_left, c_left, pairs)
         _pair_joined(c_left, q_left, pairs, swap=True)
+        if any(t.script == "han" for t in q_left) != any(t.script == "han" for t in c_left):
+            _pair_syllables(q_left, c_left, pairs)
+            _pair_syllables(c_left, q_left, pairs, swap=True)
     # A word repeated on one side ("Sergey Sergey Shoigu") adds nothing once its twin matched,
     # unless the other side has a different word in its place (Abdul Jan vs Mohammad Jan).
     if not c_left:

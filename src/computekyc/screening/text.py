@@ -292,7 +292,7 @@ class _Builder:
     def __init__(self, vocab: Vocabulary, reading: str = PINYIN) -> None:
         self.vocab = vocab
         self.reading = reading
-        self.han_groups = False  # a state-group abbreviation was met (the readings differ)
+        self.han_groups = False  # a group abbreviation or brand was met (the readings differ)
         self.han_glossed = False  # a word was translated from CC-CEDICT
         self.raw: list[tuple[str, str, str, str, bool]] = []  # text, how, orig, script, number
         self.fixed: dict[int, tuple[str, str]] = {}  # index -> (kind, legal class) pre-decided
@@ -378,6 +378,19 @@ class _Builder:
             if not match:
                 pending += text[i]
                 i += 1
+                continue
+            if (
+                self.reading == PINYIN
+                and match in brands
+                and match not in zh
+                and match not in self.vocab.zh_groups  # 中航工业: AVIC in both readings
+            ):
+                # The pinyin reading keeps a brand as pinyin (海康威视 = haikangweishi: a
+                # listing or a customer may write it so); the translated reading reads it as
+                # the brand (Hikvision).
+                self.han_groups = True
+                pending += match
+                i += len(match)
                 continue
             flush()
             if match in brands:
@@ -570,7 +583,11 @@ def _alias_rules(vocab_id: int) -> dict[str, list[_Rule]]:
     vocab = vocabulary()
     rules: dict[str, list[_Rule]] = {}
     for row in vocab.aliases:
-        alias_tokens = tuple(t for t in _tokens(row.alias, vocab)[0] if t.kind != LEGAL)
+        # Read in the translated reading: a Han alias is its brand there (海康威视 = hikvision),
+        # not its pinyin, which would rewrite Latin names ("Hua Wei") into the brand.
+        alias_tokens = tuple(
+            t for t in _tokens(row.alias, vocab, TRANSLATED_READING)[0] if t.kind != LEGAL
+        )
         name_tokens = tuple(t for t in _tokens(row.name, vocab)[0] if t.kind != LEGAL)
         alias_words = [t.text for t in alias_tokens]
         name_words = [t.text for t in name_tokens]

@@ -33,6 +33,7 @@ from computekyc.screening.text import (
     DISTINCTIVE,
     EXACT,
     GENERIC,
+    HAN_NOTE,
     INITIAL,
     LEGAL,
     LOCATION,
@@ -654,7 +655,11 @@ def explain(
     exp.unmatched_query = [t.text for t in scored.q_left if t.kind != LEGAL]
     exp.unmatched_candidate = [t.text for t in scored.c_left if t.kind != LEGAL]
     exp.lowered_by = list(scored.lowered)
-    exp.via = qf.via or cf.via or _alias_source(qf, cf)
+    via = qf.via or cf.via
+    if via is None or via == HAN_NOTE:
+        # A brand met inside Han text names its table row (海康威视 = Hikvision, its source).
+        via = _alias_source(qf, cf) or via
+    exp.via = via
     exp.segments = _han_segments(scored.pairs, qf, cf)
     return exp
 

@@ -450,8 +450,12 @@ class _Builder:
         translated readings (words of two or more characters: single characters are too
         ambiguous), else its pinyin, joined (洪都 -> hongdu)."""
         if self.reading == PINYIN:
-            # Whether the translated reading will differ: a word of the run has a gloss.
-            self.han_glossed |= any(self._gloss(piece) for piece in self._translated_segments(word))
+            # Whether the translated reading will differ: a word of the run has a gloss (known
+            # already when a brand or group was met: then jieba and CC-CEDICT need not load).
+            if not (self.han_groups or self.han_glossed):
+                self.han_glossed = any(
+                    self._gloss(piece) for piece in self._translated_segments(word)
+                )
         elif len(word) >= 2:
             english = self._gloss(word)
             if english:

@@ -164,6 +164,7 @@ def test_another_reading_of_a_character_is_the_same_name() -> None:
     result = compare("江西洪都航空工业股份有限公司", "Jiangxi Hongdu Aviation Industry Co., Ltd.")
     assert result.score >= 0.9, result.explanation.summary()
     assert any(m.how == "transliterated+other reading" for m in result.explanation.matches)
+    assert "洪都 = hongdu (pinyin, another reading of a character)" in result.explanation.segments
     shenzen = compare("深圳市华为技术有限公司", "Shenzen Huawei Technologies")
     assert shenzen.score >= DEFAULT_THRESHOLD
 
@@ -292,5 +293,6 @@ def test_pinyin_written_a_syllable_a_word_meets_the_han_name(query: str, written
     result = compare(query, written)
     assert result.score >= DEFAULT_THRESHOLD, result.explanation.summary()
     assert any(m.how == "transliterated+syllables" for m in result.explanation.matches)
+    assert any("written a syllable a word" in line for line in result.explanation.segments)
     # Some of the syllables only are another name.
     assert compare(query, " ".join(written.split()[:2]) + " Trading").score < DEFAULT_THRESHOLD

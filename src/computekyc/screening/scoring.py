@@ -690,10 +690,27 @@ def _han_segments(pairs: list[tuple[Token, Token, float, str]], *forms: NameForm
             source = "Wade-Giles"
         elif token.how == TRANSLITERATED:
             source = "pinyin"
+            spelled = _spelled_as(token, pairs)
+            if spelled is not None:
+                words, source = spelled
         else:
             source = token.how
         lines.append(f"{orig} = {words} ({source})")
     return lines
+
+
+def _spelled_as(
+    token: Token, pairs: list[tuple[Token, Token, float, str]]
+) -> tuple[str, str] | None:
+    """How a Han word's pinyin met the other side when not letter for letter: in another
+    reading of its characters (洪都 = hongdu), or written a syllable a word."""
+    for a, b, _, how in pairs:
+        if token in (a, b) and how in ("transliterated+other reading", "transliterated+syllables"):
+            other = b if token is a else a
+            if how == "transliterated+other reading":
+                return other.text, "pinyin, another reading of a character"
+            return other.orig, "pinyin, written a syllable a word"
+    return None
 
 
 def _alias_source(*forms: NameForm) -> str | None:

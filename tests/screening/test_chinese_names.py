@@ -2,9 +2,9 @@
 
 The evaluation rows (tests/screening/data/chinese_listed_names.csv) are the registered Chinese
 names of listed Chinese firms; benchmarks/bench_chinese_names.py prints the same figures. The
-thresholds below sit a little under the levels measured (found 0.908 tune / 0.853 holdout with the
-table of listed firms' Chinese names, 0.673 / 0.693 before it and the fixes beside it, 0.255 /
-0.307 before the Chinese readings), so that a regression fails.
+thresholds below sit a little under the levels measured (found 0.898 tune / 0.907 holdout with the
+table of listed firms' Chinese names, 0.765 / 0.733 without it, 0.673 / 0.693 before it and the
+fixes beside it, 0.255 / 0.307 before the Chinese readings), so that a regression fails.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def test_every_row_names_a_party_of_the_mirror(named: dict[str, set[str]]) -> No
     assert [r["listed"] for r in rows if _fold(r["listed"]) not in named] == []
 
 
-@pytest.mark.parametrize(("split", "minimum"), [("tune", 0.88), ("holdout", 0.82)])
+@pytest.mark.parametrize(("split", "minimum"), [("tune", 0.88), ("holdout", 0.88)])
 def test_listed_chinese_names_find_their_english_listing(
     mirror_index: ScreeningIndex, named: dict[str, set[str]], split: str, minimum: float
 ) -> None:
@@ -73,7 +73,7 @@ def test_pairs_keep_their_precision() -> None:
             tp += hit and label
             fp += hit and not label
             fn += (not hit) and label
-    assert tp / (tp + fp) >= 0.93 and tp / (tp + fn) >= 0.68, (tp, fp, fn)
+    assert tp / (tp + fp) >= 0.93 and tp / (tp + fn) >= 0.88, (tp, fp, fn)
 
 
 @pytest.mark.parametrize(

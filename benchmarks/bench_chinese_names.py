@@ -7,7 +7,10 @@ Prints, for the engine in this checkout (run it on two checkouts for a before/af
   English name the list carries. Every name is screened against the whole list mirror; *found*
   means the listed party is among the hits at the alerting threshold, *top-1* that it is the
   best hit. Rows are split by a hash of the Chinese name into ``tune`` (looked at while building
-  the tables) and ``holdout`` (never looked at row by row); both are printed;
+  the tables; ``--verbose`` prints their misses) and ``holdout`` (never looked at row by row);
+  both are printed, and the found rate again without the table of listed firms' Chinese names
+  (``zh_listed_names.csv``, built from the lists, not from these rows) and without any alias
+  table;
 * **pairs**: every listed name against its own English name (positive) and against the most
   similar other English name of the set and a random one (negatives): precision, recall, F1;
 * **counter-sanctions pairs** (``lists-archive/cn_countersanctions.csv`` in ../shared, read at
@@ -34,7 +37,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from computekyc.lists import Party, parties_from, read_mirror
-from computekyc.screening import DEFAULT_THRESHOLD, ScreeningIndex, analyze, compare, evaluate_pairs
+from computekyc.screening import (
+    DEFAULT_THRESHOLD,
+    ScreeningIndex,
+    analyze,
+    compare,
+    evaluate_pairs,
+    vocab,
+)
+from computekyc.screening.text import clear_caches
 
 REPO = Path(__file__).resolve().parents[1]
 LISTED = REPO / "tests" / "screening" / "data" / "chinese_listed_names.csv"
@@ -162,6 +173,33 @@ def screen_listed(
             "misses": misses}  # fmt: skip
 
 
+def found_with_tables(
+    parties: list[Party],
+    rows: list[dict[str, str]],
+    named: dict[str, set[str]],
+    tables: tuple[str, ...],
+) -> dict[str, float]:
+    """The found rate per split with only ``tables`` of the alias tables in force."""
+    kept = vocab.ALIAS_FILES
+    vocab.ALIAS_FILES = tables
+    clear_vocabulary()
+    try:
+        index = ScreeningIndex.build(parties, snapshot_id="bench-without-aliases")
+        out = {}
+        for split in ("tune", "holdout", "all"):
+            part = [r for r in rows if split in ("all", r["split"])]
+            out[split] = float(screen_listed(index, part, named)["found"])  # type: ignore[arg-type]
+        return out
+    finally:
+        vocab.ALIAS_FILES = kept
+        clear_vocabulary()
+
+
+def clear_vocabulary() -> None:
+    vocab._load.cache_clear()
+    clear_caches()
+
+
 def alert_rate(index: ScreeningIndex, names: list[str]) -> tuple[float, list[str]]:
     alerted = [n for n in names if index.screen(n)]
     return len(alerted) / len(names), alerted
@@ -212,9 +250,18 @@ def main() -> None:
               f"{res['wrong_only']:>20.3f}")  # fmt: skip
         if split == "all" and res["missing"]:
             print(f"  not in the mirror under that name (skipped): {res['missing']}")
-        if split == "all" and args.verbose:
+        if split == "tune" and args.verbose:
+            # Only the tune rows, one by one: the holdout rows are looked at as a figure only.
             for miss in res["misses"]:  # type: ignore[attr-defined]
                 print(f"    miss: {miss}")
+
+    print("  found without the alias tables (each index built again without them):")
+    for label, tables in (
+        (f"without {vocab.LISTED_ZH_FILE}", (vocab.ALIAS_FILE,)),
+        ("without any alias table", ()),
+    ):
+        parts = found_with_tables(parties, rows, named, tables)
+        print(f"    {label:40}" + "".join(f"  {k} {v:.3f}" for k, v in parts.items()))
 
     print("Pairs (positive + hard and random negatives):")
     for split in ("tune", "holdout"):

@@ -114,9 +114,20 @@ def parse_cedict(text: str) -> dict[str, tuple[tuple[str, bool], ...]]:
     return out
 
 
+_cache_home: Path | None = None  # the settings' state folder, named by use_cache_home
+
+
+def use_cache_home(home: Path | None) -> None:
+    """Keep the parsed dictionary and the segmenter's cache under this state folder (the
+    settings' home); without one they go to the system's temporary folder."""
+    global _cache_home
+    _cache_home = home
+
+
 def _cache_dir() -> Path:
-    home = os.environ.get("COMPUTEKYC_HOME")
-    return Path(home) / "screening" if home else Path(tempfile.gettempdir()) / "computekyc"
+    if _cache_home is not None:
+        return _cache_home / "screening"
+    return Path(tempfile.gettempdir()) / "computekyc"
 
 
 @cache

@@ -47,6 +47,7 @@ from computekyc.screening.scoring import (
 )
 from computekyc.screening.text import (
     DISTINCTIVE,
+    GENERIC,
     LEGAL,
     NAME,
     NUMBER,
@@ -337,6 +338,12 @@ class ScreeningIndex:
                         bucket = postings.get("g:" + t.text)
                         if bucket:
                             hits.append((0.5, set(bucket)))
+                    if t.script == "han" and t.kind == GENERIC:
+                        # A word the Chinese term table counts as generic (飞机 = aircraft, 机场
+                        # = airport) that listed names carry as a name word: it votes like one.
+                        bucket = postings.get("t:" + t.text)
+                        if bucket:
+                            hits.append((KIND_WEIGHT[NAME] * self.rarity(t.text), set(bucket)))
             joined = "".join(t.text.replace(" ", "") for t in tokens if t.kind != LEGAL)
             with_legal = "".join(t.text.replace(" ", "") for t in tokens)
             for key in ("j:" + joined, "j:" + with_legal):

@@ -19,6 +19,7 @@ The same formula serves people and companies, so a score means the same for both
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,11 +29,13 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from computekyc.screening.eastasian import EXACT_ONLY, WHOLE_ONLY
 from computekyc.screening.memo import derived
+from computekyc.screening.syllables import another_reading, other_syllables, readings
 from computekyc.screening.text import (
     ALIAS,
     DISTINCTIVE,
     EXACT,
     GENERIC,
+    HAN_NOTE,
     INITIAL,
     LEGAL,
     LOCATION,
@@ -73,6 +76,7 @@ CONFLICT_COST = 2.0
 # "National Nuclear Corporation"): it conflicts at this fraction of the usual rate.
 HAN_SUPPORT_CONFLICT = 0.25
 NASAB_FACTOR = 0.7
+MEMBER_NUMBER_FACTOR = 0.7
 GENERIC_ONLY_CAP = 0.45
 LEGAL_CLASS_FACTOR = 0.72
 MIN_TOKEN_SIM = 0.75
@@ -202,6 +206,15 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
         # One Han character or Hangul block is one syllable of the name: a different character is
         # a different name, even when the romanisation happens to be close (习近平 vs 习近朋).
         return 0.0, ""
+    if (a.script == "han") != (b.script == "han"):
+        # The same for a Han name's pinyin against a listed pinyin name: tianyan is not Tanyuan;
+        # but a character read otherwise is the same name (洪都 = Hongdu, not hongdou).
+        han, other = (a, b) if a.script == "han" else (b, a)
+        if han.how == TRANSLITERATED and han.kind == NAME and other.script == "latin":
+            if another_reading(han.orig, other.text):
+                return 1.0, "transliterated+other reading"
+            if other_syllables(han.orig, han.text, other.text):
+                return 0.0, ""
     if (a.script in VOWEL_POOR) != (b.script in VOWEL_POOR) and a.skel and b.skel:
         # Arabic, Hebrew, Thai romanisations omit or guess vowels: compare consonants.
         skel = 0.95 * Levenshtein.normalized_similarity(a.skel, b.skel)
@@ -277,6 +290,45 @@ def _pair_joined(
                 return
 
 
+_NOT_SYLLABLES = frozenset({LEGAL, NUMBER, GENERIC})
+
+
+def _pair_syllables(
+    left: list[Token],
+    other: list[Token],
+    pairs: list[tuple[Token, Token, float, str]],
+    swap: bool = False,
+) -> None:
+    """Pair a Han word's pinyin with the same syllables written as several words on the other
+    side (智道创宇 = Zhi Dao Chuang Yu, 海康威视 = Hai Kang Wei Shi), in any reading of its
+    characters. Mutates the lists."""
+    for han in [t for t in left if t.script == "han" and t.how == TRANSLITERATED]:
+        if han.kind != NAME:
+            continue
+        spellings = readings(han.orig) | {han.text}
+        longest = max(len(s) for s in spellings)
+        for i in range(len(other)):
+            joined = ""
+            for j in range(i, len(other)):
+                word = other[j]
+                if word.script == "han" or word.kind in _NOT_SYLLABLES:
+                    break
+                joined += word.text
+                if len(joined) > longest:
+                    break
+                if j > i and joined in spellings:
+                    orig = " ".join(t.orig for t in other[i : j + 1])
+                    token = Token(joined, NAME, "joined", orig)
+                    how = "transliterated+syllables"
+                    pairs.append((token, han, 1.0, how) if swap else (han, token, 1.0, how))
+                    left.remove(han)
+                    del other[i : j + 1]
+                    break
+            else:
+                continue
+            break
+
+
 def _rare(t: Token, rarity: Rarity) -> float:
     return rarity(t.text) if t.kind in (NAME, PATRONYMIC) else 1.0
 
@@ -286,6 +338,14 @@ def _conflict_weight(t: Token, rarity: Rarity) -> float:
     if t.script == "han" and not t.distinctive:
         weight *= HAN_SUPPORT_CONFLICT
     return weight
+
+
+def _other_member_number(q_left: list[Token], c_left: list[Token]) -> bool:
+    """A Chinese ordinal (第一, 第十四研究所) numbers one member of a group: another number on
+    the other side is another institute or bureau, not a series of one fund."""
+    q_numbers = [t for t in q_left if t.kind == NUMBER]
+    c_numbers = [t for t in c_left if t.kind == NUMBER]
+    return bool(q_numbers and c_numbers) and any(t.script == "han" for t in q_numbers + c_numbers)
 
 
 def _after_bin(tokens: tuple[Token, ...]) -> Token | None:
@@ -366,6 +426,9 @@ def _score_tokens(
     if q_left and c_left:
         _pair_joined(q_left, c_left, pairs)
         _pair_joined(c_left, q_left, pairs, swap=True)
+        if any(t.script == "han" for t in q_left) != any(t.script == "han" for t in c_left):
+            _pair_syllables(q_left, c_left, pairs)
+            _pair_syllables(c_left, q_left, pairs, swap=True)
     # A word repeated on one side ("Sergey Sergey Shoigu") adds nothing once its twin matched,
     # unless the other side has a different word in its place (Abdul Jan vs Mohammad Jan).
     if not c_left:
@@ -411,9 +474,12 @@ def _score_tokens(
         # Generic words, places and legal forms never carry a match. A name made only of them
         # ("Digital Technologies LLC") matches only when every word of it is there on both sides.
         leftover = [t for t in q_left + c_left if t.kind != LEGAL]
-        if any_distinctive or leftover:
+        if any_distinctive or (leftover and not _han_generic_rendering(q, c, leftover)):
             score = GENERIC_ONLY_CAP
             lowered.append("only generic words, places or legal forms matched")
+    if _other_member_number(q_left, c_left):
+        score *= MEMBER_NUMBER_FACTOR
+        lowered.append("another numbered member of the group (第一 = 1st vs 2nd)")
     if _nasab_differs(q, c, pairs):
         score *= NASAB_FACTOR
         lowered.append("the father's name (after bin/ibn) is in a different place")
@@ -425,6 +491,32 @@ def _score_tokens(
             f"legal forms differ ({'/'.join(sorted(q_classes))} vs {'/'.join(sorted(c_classes))})"
         )
     return _Scored(score, pairs, q_left, c_left, lowered)
+
+
+_STRUCTURE_WORDS = frozenset({"group", "holding"})
+
+
+def _han_generic_rendering(
+    q: tuple[Token, ...], c: tuple[Token, ...], leftover: list[Token]
+) -> bool:
+    """A name made only of organisational words, read from Chinese, against its English
+    rendering: the translation adds or drops a word ("China National Chemical Engineering Group"
+    for 中国化学工程集团; 研究所 = research institute for "Institute"). One generic word left
+    over is a difference of translation, unless it is a word that tells a group from its
+    member companies (集团 = Group, 控股 = Holding), which no translation adds or drops; a
+    Chinese legal form spells such a word too (集团有限公司 = Group Co. Ltd.)."""
+    if (any(t.script == "han" for t in q)) == (any(t.script == "han" for t in c)):
+        return False
+    words = [{w for t in side for w in t.text.split()} for side in (q, c)]
+    for side, other in ((q, words[1]), (c, words[0])):
+        spelled = {w for t in side if t.kind == LEGAL and t.script == "han" for w in t.text.split()}
+        if any(w in _STRUCTURE_WORDS and w not in other for w in spelled):
+            return False  # 集团有限公司 against a listed member company
+    han_legal = {w for side in (q, c) for t in side if t.kind == LEGAL for w in t.text.split()}
+    rest = [t for t in leftover if t.text not in han_legal]
+    return len(rest) <= 1 and all(
+        t.kind == GENERIC and t.text not in _STRUCTURE_WORDS for t in rest
+    )
 
 
 def _joined_score(q: tuple[Token, ...], c: tuple[Token, ...]) -> float:
@@ -476,17 +568,67 @@ def best_match(
     best: tuple[_Scored, NameForm, NameForm] | None = None
     if memo is None and len(query.forms) * len(candidate.forms) > 1:
         memo = {}
+    q_person, c_person = _han_person(query.original), _han_person(candidate.original)
     for qf in query.forms:
         for cf in candidate.forms:
             scored = score_forms(qf, cf, rarity, memo)
             if _partial_wade_giles(qf, scored.q_left) or _partial_wade_giles(cf, scored.c_left):
                 continue
+            if (q_person and _partial(scored, cf, han_is_query=True)) or (
+                c_person and _partial(scored, qf, han_is_query=False)
+            ):
+                scored = _capped(scored, "only part of a personal name written in Chinese matched")
             if best is None or scored.score > best[0].score:
                 best = (scored, qf, cf)
     if best is None:  # only partial Wade-Giles readings: score the plain readings
         first = query.forms[0], candidate.forms[0]
         best = (score_forms(*first, rarity), *first)
     return best
+
+
+_INTERPUNCT = frozenset("·・‧•･")
+
+
+@lru_cache(maxsize=65536)
+def _han_person(name: str) -> bool:
+    """Whether a name is a person's name written in Han characters: a foreign name with its
+    parts joined by an interpunct (亚当·金 = Adam Kim), or two or three characters alone (a
+    family name and a given name: 顾立雄)."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    han = [ch for ch in text if _han_char(ch)]
+    if not han or any(not (_han_char(ch) or ch in _INTERPUNCT) for ch in text):
+        return False
+    return len(han) < len(text) or 2 <= len(han) <= 3
+
+
+def _han_char(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
+
+
+def _partial(scored: _Scored, other: NameForm, han_is_query: bool) -> bool:
+    """A personal name counts only whole. It is met only in part when a part of it is left
+    over and what matched is one character (金 = Jin, 丹 = Dan: a family name or one syllable)
+    or the other side is one word (亚当 = Adam, against the one-word alias ADAM); or when its
+    parts run together into one other word (林达 = Linda; not 飞帆 = Fei-fan). A part that
+    meets the other side's part only loosely (贝拉克 Beilake for Barack, beside 奥巴马 =
+    Obama) is scored as usual."""
+    one_word = sum(t.distinctive for t in other.tokens) <= 1
+    if one_word and any(how == "joined" for *_, how in scored.pairs):
+        return True
+    left = scored.q_left if han_is_query else scored.c_left
+    if not any(t.distinctive for t in left):
+        return False
+    matched = {(a if han_is_query else b).orig for a, b, _, _ in scored.pairs}
+    one_syllable = sum(len(orig) for orig in matched if orig.strip()) <= 1
+    return one_syllable or one_word
+
+
+def _capped(scored: _Scored, why: str) -> _Scored:
+    if scored.score <= GENERIC_ONLY_CAP:
+        return scored
+    return _Scored(
+        GENERIC_ONLY_CAP, scored.pairs, scored.q_left, scored.c_left, [*scored.lowered, why]
+    )
 
 
 def _partial_wade_giles(form: NameForm, left: list[Token]) -> bool:
@@ -521,7 +663,11 @@ def explain(
     exp.unmatched_query = [t.text for t in scored.q_left if t.kind != LEGAL]
     exp.unmatched_candidate = [t.text for t in scored.c_left if t.kind != LEGAL]
     exp.lowered_by = list(scored.lowered)
-    exp.via = qf.via or cf.via or _alias_source(qf, cf)
+    via = qf.via or cf.via
+    if via is None or via == HAN_NOTE:
+        # A brand met inside Han text names its table row (海康威视 = Hikvision, its source).
+        via = _alias_source(qf, cf) or via
+    exp.via = via
     exp.segments = _han_segments(scored.pairs, qf, cf)
     return exp
 
@@ -543,7 +689,7 @@ def _han_segments(pairs: list[tuple[Token, Token, float, str]], *forms: NameForm
             row = vocab.zh_groups[orig]
             source = f"group abbreviation, {row.origin}: {row.source}"
         elif token.how == ALIAS and orig in brands:
-            source = f"brand alias, {brands[orig].source}"
+            source = f"brand alias, {brands[orig].origin}: {brands[orig].source}"
         elif token.kind == NUMBER:
             source = "Chinese numeral"
         elif orig in vocab.zh_terms and token.how in (TRANSLATED, TRANSLITERATED):
@@ -554,6 +700,9 @@ def _han_segments(pairs: list[tuple[Token, Token, float, str]], *forms: NameForm
             source = "Wade-Giles"
         elif token.how == TRANSLITERATED:
             source = "pinyin"
+            spelled = _spelled_as(token, pairs)
+            if spelled is not None:
+                words, source = spelled
         else:
             source = token.how
         lines.append(f"{orig} = {words} ({source})")
@@ -567,6 +716,20 @@ def _alias_rows(vocab: Vocabulary, kind: str | None) -> dict[str, AliasRow]:
         f"aliases {kind}",
         lambda: {row.alias: row for row in vocab.aliases if kind is None or row.kind == kind},
     )
+
+
+def _spelled_as(
+    token: Token, pairs: list[tuple[Token, Token, float, str]]
+) -> tuple[str, str] | None:
+    """How a Han word's pinyin met the other side when not letter for letter: in another
+    reading of its characters (洪都 = hongdu), or written a syllable a word."""
+    for a, b, _, how in pairs:
+        if token in (a, b) and how in ("transliterated+other reading", "transliterated+syllables"):
+            other = b if token is a else a
+            if how == "transliterated+other reading":
+                return other.text, "pinyin, another reading of a character"
+            return other.orig, "pinyin, written a syllable a word"
+    return None
 
 
 def _alias_source(*forms: NameForm) -> str | None:

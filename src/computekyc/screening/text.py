@@ -308,7 +308,7 @@ class _Builder:
     def __init__(self, vocab: Vocabulary, reading: str = PINYIN) -> None:
         self.vocab = vocab
         self.reading = reading
-        self.han_groups = False  # a state-group abbreviation was met (the readings differ)
+        self.han_groups = False  # a group abbreviation or brand was met (the readings differ)
         self.han_glossed = False  # a word was translated from CC-CEDICT
         self.raw: list[tuple[str, str, str, str, bool]] = []  # text, how, orig, script, number
         self.fixed: dict[int, tuple[str, str]] = {}  # index -> (kind, legal class) pre-decided
@@ -326,6 +326,10 @@ class _Builder:
 
     def add_fixed(self, words: str, how: str, orig: str, kind: str, legal: str | None) -> None:
         for word in words.split():
+            if kind != LEGAL and self.vocab.words.get(word, ("", ""))[1] == "stop":
+                # 理工 = "science and technology": the English joins words the Chinese has not
+                # got; "and" would be left over against a listed name without it.
+                continue
             self.fixed[len(self.raw)] = (kind, legal or "")
             self.raw.append((word, how, orig, "han", False))
 
@@ -392,6 +396,19 @@ class _Builder:
                 pending += text[i]
                 i += 1
                 continue
+            if (
+                self.reading == PINYIN
+                and match in brands
+                and match not in zh
+                and match not in self.vocab.zh_groups  # 中航工业: AVIC in both readings
+            ):
+                # The pinyin reading keeps a brand as pinyin (海康威视 = haikangweishi: a
+                # listing or a customer may write it so); the translated reading reads it as
+                # the brand (Hikvision).
+                self.han_groups = True
+                pending += match
+                i += len(match)
+                continue
             flush()
             if match in brands:
                 row = brands[match]
@@ -450,8 +467,12 @@ class _Builder:
         translated readings (words of two or more characters: single characters are too
         ambiguous), else its pinyin, joined (洪都 -> hongdu)."""
         if self.reading == PINYIN:
-            # Whether the translated reading will differ: a word of the run has a gloss.
-            self.han_glossed |= any(self._gloss(piece) for piece in self._translated_segments(word))
+            # Whether the translated reading will differ: a word of the run has a gloss (known
+            # already when a brand or group was met: then jieba and CC-CEDICT need not load).
+            if not (self.han_groups or self.han_glossed):
+                self.han_glossed = any(
+                    self._gloss(piece) for piece in self._translated_segments(word)
+                )
         elif len(word) >= 2:
             english = self._gloss(word)
             if english:
@@ -471,7 +492,9 @@ class _Builder:
         # for short ones (AG, SA, AS, CO could be ordinary words or initials).
         i = 0
         while i < n:
-            if kinds[i] is not None or self.raw[i][4]:
+            if kinds[i] is not None or self.raw[i][4] or self.raw[i][3] == "han":
+                # A Han syllable is not a legal form for spelling like one (奥 = ao, 萨 = sa):
+                # Chinese legal forms come from the term table, already decided.
                 i += 1
                 continue
             for size in range(min(vocab.max_legal_len, n - i), 0, -1):
@@ -511,7 +534,7 @@ class _Builder:
                 if kind in ("stop", "title"):
                     self.ignored.append((word, "title" if kind == "title" else "stop word"))
                     continue
-            elif len(word) == 1:
+            elif len(word) == 1 and script != "han":  # 阿 = a is a syllable, not an initial
                 kind, text = INITIAL, word
             elif word.endswith(("ovich", "evich", "ovna", "evna", "ievich", "ovych", "ivna")):
                 kind, text = PATRONYMIC, word
@@ -581,7 +604,11 @@ def _alias_rules(vocab_id: int) -> dict[str, list[_Rule]]:
     vocab = vocabulary()
     rules: dict[str, list[_Rule]] = {}
     for row in vocab.aliases:
-        alias_tokens = tuple(t for t in _tokens(row.alias, vocab)[0] if t.kind != LEGAL)
+        # Read in the translated reading: a Han alias is its brand there (海康威视 = hikvision),
+        # not its pinyin, which would rewrite Latin names ("Hua Wei") into the brand.
+        alias_tokens = tuple(
+            t for t in _tokens(row.alias, vocab, TRANSLATED_READING)[0] if t.kind != LEGAL
+        )
         name_tokens = tuple(t for t in _tokens(row.name, vocab)[0] if t.kind != LEGAL)
         alias_words = [t.text for t in alias_tokens]
         name_words = [t.text for t in name_tokens]

@@ -30,6 +30,7 @@ from computekyc.screening import (
     snapshot_cache_key,
     use_index,
 )
+from computekyc.screening.chinese import use_cache_home
 from computekyc.screening.vocab import use_home
 from computekyc.settings import Settings
 from computekyc.workflow.db import engine_for
@@ -99,8 +100,10 @@ def _derived(cache: Path | None, name: str, build: Callable[[], T], kind: type[T
 
 def use_screening_settings(settings: Settings) -> None:
     """What the screening tables take from the settings, for this process: the analyst's own
-    alias file in the state folder. Called before screening with these settings."""
+    alias file and the Chinese dictionary cache in the state folder. Called before screening
+    with these settings."""
     use_home(settings.home)
+    use_cache_home(settings.home)
 
 
 def screening_index(settings: Settings) -> ScreeningIndex:

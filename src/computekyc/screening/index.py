@@ -66,6 +66,10 @@ MAX_POSTINGS = 4000  # keys on more names than this only vote when nothing rarer
 COMMON_HIT = 300  # a word on more names than this only adds to names a rarer word met
 COMMON_DF = 20  # a word on more names than this starts to weigh less
 TYPE_FACTOR = 0.8
+# A vessel or aircraft named with one word (HORIZON, ZEPHYR) met as one word of a longer name
+# (Horizon Digital GmbH): craft take common words for names, and a firm or a person is not a craft.
+CRAFT_WORD_FACTOR = 0.75
+_CRAFT = (PartyType.VESSEL, PartyType.AIRCRAFT)
 COUNTRY_FACTOR = 0.9
 DOB_FACTOR = 0.75
 ID_CONFLICT_FACTOR = 0.7
@@ -453,6 +457,16 @@ class ScreeningIndex:
         if qtype in ("entity", "individual") and ptype in known and qtype != ptype:
             score *= TYPE_FACTOR
             exp.lowered_by.append(f"type differs: {qtype} vs listed {ptype}")
+        if (
+            party.type in _CRAFT
+            and len(exp.matches) == 1
+            and exp.unmatched_query
+            and not exp.unmatched_candidate
+        ):
+            score *= CRAFT_WORD_FACTOR
+            exp.lowered_by.append(
+                f"the listed {party.type}'s one-word name is one word of a longer name"
+            )
         if query.country:
             countries = party.all_countries()
             if countries:

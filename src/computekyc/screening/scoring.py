@@ -592,13 +592,13 @@ _INTERPUNCT = frozenset("·・‧•･")
 @lru_cache(maxsize=65536)
 def _han_person(name: str) -> bool:
     """Whether a name is a person's name written in Han characters: a foreign name with its
-    parts joined by an interpunct (亚当·金 = Adam Kim), or two or three characters alone (a
-    family name and a given name: 顾立雄)."""
+    parts joined by an interpunct (亚当·金 = Adam Kim), or one to three characters alone (a
+    family name and a given name: 顾立雄; or one of them: 楚)."""
     text = unicodedata.normalize("NFKC", name).strip()
     han = [ch for ch in text if _han_char(ch)]
     if not han or any(not (_han_char(ch) or ch in _INTERPUNCT) for ch in text):
         return False
-    return len(han) < len(text) or 2 <= len(han) <= 3
+    return len(han) < len(text) or len(han) <= 3
 
 
 def _han_char(ch: str) -> bool:
@@ -611,16 +611,26 @@ def _partial(scored: _Scored, other: NameForm, han_is_query: bool) -> bool:
     or the other side is one word (亚当 = Adam, against the one-word alias ADAM); or when its
     parts run together into one other word (林达 = Linda; not 飞帆 = Fei-fan). A part that
     meets the other side's part only loosely (贝拉克 Beilake for Barack, beside 奥巴马 =
-    Obama) is scored as usual."""
+    Obama) is scored as usual. The other name counts whole too: one character (楚 = Chu) meets
+    only a name of one word (not CHU Na), and a family name with a one-syllable given name,
+    each character read as pinyin (威利 = Wei Li), does not meet a name with a further word
+    (WEI Li Fang)."""
     one_word = sum(t.distinctive for t in other.tokens) <= 1
     if one_word and any(how == "joined" for *_, how in scored.pairs):
         return True
     left = scored.q_left if han_is_query else scored.c_left
+    other_left = scored.c_left if han_is_query else scored.q_left
+    han = [a if han_is_query else b for a, b, _, _ in scored.pairs]
+    matched = {t.orig for t in han}
+    chars = sum(len(orig) for orig in matched if orig.strip())
     if not any(t.distinctive for t in left):
-        return False
-    matched = {(a if han_is_query else b).orig for a, b, _, _ in scored.pairs}
-    one_syllable = sum(len(orig) for orig in matched if orig.strip()) <= 1
-    return one_syllable or one_word
+        if chars == 1:
+            return bool(other_left)
+        by_character = len(han) == 2 and all(
+            len(t.orig) == 1 and t.how == TRANSLITERATED for t in han
+        )
+        return by_character and any(t.distinctive for t in other_left)
+    return chars <= 1 or one_word
 
 
 def _capped(scored: _Scored, why: str) -> _Scored:

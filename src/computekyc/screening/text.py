@@ -250,6 +250,14 @@ def _number_word(word: str, so_far: int) -> bool:
     return bool(so_far) and word.isdigit() and int(word) < 10
 
 
+# Kinds of the Latin vocabulary that a pinyin syllable only looks like: 德 = de, 拉 = la, 迪 = di
+# are syllables of a name, not the particles of "de la" or "di"; 孔 = kong, 洪 = hong are
+# family names, not Hong Kong.
+_LATIN_ONLY = frozenset({PARTICLE, LOCATION})
+# Derivations of Han text that render its meaning (a translation, a table's name), not its sound.
+_HAN_MEANING = frozenset({TRANSLATED, ALIAS, ACRONYM})
+
+
 def _is_legal(kind: tuple[str, str | None] | None) -> bool:
     return kind is not None and kind[0] == LEGAL
 
@@ -529,7 +537,9 @@ class _Builder:
                 kind, text = NUMBER, word
             elif decided is not None:
                 kind, text = decided[0], word
-            elif word in vocab.words:
+            elif word in vocab.words and not (
+                script == "han" and how not in _HAN_MEANING and vocab.words[word][1] in _LATIN_ONLY
+            ):
                 text, kind = vocab.words[word]
                 if kind in ("stop", "title"):
                     self.ignored.append((word, "title" if kind == "title" else "stop word"))

@@ -170,8 +170,9 @@ def _roman(word: str) -> int | None:
         value = _ROMAN[c]
         nxt = _ROMAN[word[i + 1]] if i + 1 < len(word) else 0
         total += -value if value < nxt else value
-    # Reject non-canonical strings ("ic", "vx") by round-tripping through the standard form.
-    return total if 0 < total < 90 and _to_roman(total) == word else None
+    # Reject non-canonical strings ("ic", "vx") by round-tripping through the standard form;
+    # from 40 on (xl, l, li) a series number is rare and the name Li common (Wei Li).
+    return total if 0 < total < 40 and _to_roman(total) == word else None
 
 
 def _to_roman(n: int) -> str:

@@ -73,7 +73,7 @@ def test_chinese_renderings_of_foreign_names_do_not_alert(
 @pytest.mark.parametrize(
     ("query", "listed"),
     [("楚", "CHU"), ("甄", "ZHEN"), ("德塞", "DE SAI"), ("潘迪", "Pan Di"), ("滕金", "JIN TENG"),
-     ("威利", "Wei Li"), ("张伟", "ZHANG Wei")],
+     ("威利", "Wei Li"), ("张伟", "ZHANG Wei"), ("利利", "Li, Li"), ("李", "LI")],
 )  # fmt: skip
 def test_whole_short_chinese_names_still_match(query: str, listed: str) -> None:
     assert compare(query, listed).score >= DEFAULT_THRESHOLD
@@ -81,7 +81,13 @@ def test_whole_short_chinese_names_still_match(query: str, listed: str) -> None:
 
 @pytest.mark.parametrize(
     ("query", "listed"),
-    [("楚", "CHU, Na"), ("甄", "ZHEN I"), ("威利", "WEI, Li Fang"), ("梅晨", "CHEN Mei Hsiang")],
+    [
+        ("楚", "CHU, Na"),
+        ("甄", "ZHEN I"),
+        ("李", "Li, Li"),
+        ("威利", "WEI, Li Fang"),
+        ("梅晨", "CHEN Mei Hsiang"),
+    ],
 )
 def test_a_short_chinese_name_does_not_meet_a_longer_person(query: str, listed: str) -> None:
     result = compare(query, listed)

@@ -624,8 +624,9 @@ def _partial(scored: _Scored, other: NameForm, han_is_query: bool) -> bool:
     matched = {t.orig for t in han}
     chars = sum(len(orig) for orig in matched if orig.strip())
     if not any(t.distinctive for t in left):
-        if chars == 1:
-            return bool(other_left)
+        if sum(len(t.orig) for t in han if t.orig.strip()) == 1:
+            # One character; a twin word of the other name counts (李 is not LI, Li).
+            return bool(other_left) or sum(t.distinctive for t in other.tokens) > 1
         by_character = len(han) == 2 and all(
             len(t.orig) == 1 and t.how == TRANSLITERATED for t in han
         )

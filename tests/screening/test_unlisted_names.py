@@ -48,14 +48,6 @@ def test_a_firm_met_on_one_word_still_alerts_when_listed_as_a_firm(
     assert "SDN-26383" in _hit_ids(mirror_index, "New Horizon Organization Ltd")
 
 
-def test_letters_joined_by_an_ampersand_are_an_initialism(mirror_index: ScreeningIndex) -> None:
-    """IPM LIMITED (SDN) is also B&W CONSULTING: B and W are not initials that Beacon expands
-    (0.92 before)."""
-    assert "SDN-48763" not in _hit_ids(mirror_index, "Beacon Consulting LLC")
-    assert "SDN-48763" in _hit_ids(mirror_index, "B&W Consulting Ltd")
-    assert "SDN-48763" in _hit_ids(mirror_index, "B & W Consulting")
-
-
 @pytest.mark.parametrize(
     ("query", "party"),
     [

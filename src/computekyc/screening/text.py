@@ -59,8 +59,6 @@ _CONSONANT_FOLD = str.maketrans("pvzqc", "bfskk")
 _APOSTROPHES = re.compile(r"['’`ʼʻ‘´]")
 _POSSESSIVE = re.compile(r"['’]s\b")
 _INITIALISM = re.compile(r"(?<![a-z0-9])((?:[a-z]\.){2,}[a-z]?)(?![a-z])")
-# Letters joined by "&" are one initialism (B&W, M & P), not the initials of a person.
-_AMPERSAND_INITIALISM = re.compile(r"(?<![a-z0-9])[a-z](?: ?& ?[a-z])+(?![a-z0-9])")
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 _LEET = re.compile(r"(?<=[a-z])[013459]+(?=[a-z])")
@@ -192,7 +190,6 @@ def fold_words(text: str) -> list[str]:
     s = _POSSESSIVE.sub("", s)
     s = _APOSTROPHES.sub("", s)
     s = _INITIALISM.sub(lambda m: m.group(1).replace(".", ""), s)
-    s = _AMPERSAND_INITIALISM.sub(lambda m: m.group(0).replace("&", "").replace(" ", ""), s)
     s = s.replace("&", " and ").replace("%", " percent ")
     words = [_LEET.sub(lambda m: m.group(0).translate(_LEET_MAP), w) for w in _SPLIT.split(s) if w]
     return _abdul(words)

@@ -20,10 +20,11 @@ ownership paths with shares, and the list entries (with snapshot id) it rests on
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from computekyc.ownership.graph import OwnershipGraph, identifier_key
 from computekyc.ownership.items import Item
@@ -50,6 +51,7 @@ CONTROL_RELATIONS = {
 }  # fmt: skip
 
 Predicate = Callable[[ListEntry], bool]
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- tree building
@@ -398,9 +400,31 @@ def assess(
     return out
 
 
+# Per rule and date: every determination of a batch asks the same few rules about one date.
+# Keyed by identity (rules hold dicts: they have no hash), with the objects kept to pin the ids.
+_PER_DATE: dict[tuple[int, int, date], tuple[object, object, Any]] = {}
+
+
+def _per_date(rule: Rule, other: object, on: date) -> Any:
+    found = _PER_DATE.get((id(rule), id(other), on))
+    return found[2] if found is not None and found[0] is rule and found[1] is other else None
+
+
+def _remember(rule: Rule, other: object, on: date, value: T) -> T:
+    if len(_PER_DATE) > 1024:
+        _PER_DATE.clear()
+    _PER_DATE[(id(rule), id(other), on)] = (rule, other, value)
+    return value
+
+
 def _in_force(rule: Rule, on: date) -> tuple[bool, str]:
-    period = rule.period(on)
-    return period.status == "in_force", f"{period.status} on {on}: {period.why}"
+    found: tuple[bool, str] | None = _per_date(rule, None, on)
+    if found is None:
+        period = rule.period(on)
+        found = _remember(
+            rule, None, on, (period.status == "in_force", f"{period.status} on {on}: {period.why}")
+        )
+    return found
 
 
 def _rank(entry: ListEntry, rule: Rule) -> int:
@@ -437,7 +461,12 @@ def _fifty_percent(
     rule = rules.rule(key)
     in_force, why = _in_force(rule, on)
     threshold = float(rule.params["threshold"])
-    cap = assess(tree.root, listed, threshold, is_root=True)
+    # Nobody in the tree listed (most customers): the test finds nothing, no need to walk it.
+    cap = (
+        assess(tree.root, listed, threshold, is_root=True)
+        if threshold <= 1e-9 or any(h.listings for h in _walk(tree.root)[1:])
+        else Capture()
+    )
     result = RuleResult(key, rule.version, rule.title, in_force, why, False, Status.CLEAR, "")
     result.paths, result.entries = cap.paths + cap.unknown, cap.entries
     if cap.captured:
@@ -582,7 +611,7 @@ def _home(holder: Holder) -> tuple[str | None, str]:
     return None, "of unknown headquarters"
 
 
-def _d5_held(node: Holder, countries: set[str]) -> tuple[float, list[str]]:
+def _d5_held(node: Holder, countries: AbstractSet[str]) -> tuple[float, list[str]]:
     """Look-through percent of ``node`` held by D:5/Macau owners, and who holds it."""
     total, who = 0.0, []
     for owner in node.owners:
@@ -601,7 +630,7 @@ def _d5_held(node: Holder, countries: set[str]) -> tuple[float, list[str]]:
 
 
 def _hq_flags(
-    climbs_found: list[Climb], countries: set[str], consequence: str
+    climbs_found: list[Climb], countries: AbstractSet[str], consequence: str
 ) -> tuple[list[str], list[str]]:
     """(licence findings, review flags) of the headquarters test along every way up."""
     hits: list[str] = []
@@ -668,12 +697,21 @@ def _hq_flags(
     return hits, list(dict.fromkeys(flags))
 
 
+def _hq_countries(rule: Rule, rules: RuleSet, on: date) -> frozenset[str]:
+    """The countries of the headquarters test on a date (the same for a whole batch)."""
+    found: frozenset[str] | None = _per_date(rule, rules.countries, on)
+    if found is None:
+        countries: set[str] = set(rule.params.get("extra_countries", []))
+        for group in rule.params.get("country_groups", []):
+            countries |= rules.countries.members(group, on)
+        found = _remember(rule, rules.countries, on, frozenset(countries))
+    return found
+
+
 def _hq(tree: Tree, item: Item, rules: RuleSet, on: date) -> RuleResult:
     rule = rules.rule("hq_advanced_computing")
     in_force, why = _in_force(rule, on)
-    countries: set[str] = set(rule.params.get("extra_countries", []))
-    for group in rule.params.get("country_groups", []):
-        countries |= rules.countries.members(group, on)
+    countries = _hq_countries(rule, rules, on)
     result = RuleResult(
         "hq_advanced_computing", rule.version, rule.title, in_force, why, False, Status.CLEAR, ""
     )

@@ -281,6 +281,8 @@ class Tree:
     notes: list[str] = field(default_factory=list)  # information (where a fact came from)
     # Ownership data that could not be traced to its end or cannot be true: each one a review.
     problems: list[str] = field(default_factory=list)
+    # Every node, the root first (set once the tree is built: the rules read it many times).
+    nodes: list[Holder] = field(default_factory=list)
 
 
 def build_tree(
@@ -337,6 +339,7 @@ def build_tree(
             visit(owner, depth + 1, path + here)
 
     visit(customer.root, 0, ())
+    tree.nodes = _walk(customer.root)
     return tree
 
 
@@ -464,7 +467,7 @@ def _fifty_percent(
     # Nobody in the tree listed (most customers): the test finds nothing, no need to walk it.
     cap = (
         assess(tree.root, listed, threshold, is_root=True)
-        if threshold <= 1e-9 or any(h.listings for h in _walk(tree.root)[1:])
+        if threshold <= 1e-9 or any(h.listings for h in tree.nodes[1:])
         else Capture()
     )
     result = RuleResult(key, rule.version, rule.title, in_force, why, False, Status.CLEAR, "")
@@ -825,7 +828,7 @@ def _matches_result(
 
 def _possible(tree: Tree) -> RuleResult:
     return _matches_result(
-        [(h, e) for h in _walk(tree.root) for e in h.possible],
+        [(h, e) for h in tree.nodes for e in h.possible],
         "possible_matches",
         "Possible list matches below the match threshold",
         "always applied",
@@ -838,7 +841,7 @@ def _possible(tree: Tree) -> RuleResult:
 def _lapsed(tree: Tree, on: date) -> RuleResult:
     """Listings that match but did not stand on the date: shown, never restricting."""
     return _matches_result(
-        [(h, e) for h in _walk(tree.root) for e in h.lapsed],
+        [(h, e) for h in tree.nodes for e in h.lapsed],
         "lapsed_listings",
         "Matches to listings not in force on the date (removed, expired or later)",
         "always applied (information only)",
@@ -878,7 +881,7 @@ def _directors(tree: Tree, screener: Screener, rules: RuleSet, on: date) -> Rule
 def _uncorroborated(tree: Tree, if_confirmed: str) -> RuleResult:
     """Name matches that would restrict but that no second attribute corroborates: review."""
     result = _matches_result(
-        [(h, e) for h in _walk(tree.root) for e, _ in h.uncorroborated],
+        [(h, e) for h in tree.nodes for e, _ in h.uncorroborated],
         "uncorroborated_matches",
         "Name matches to listings not corroborated by a second attribute",
         "always applied (OFAC FAQ 5: compare date of birth, nationality, identifiers, address)",
@@ -926,7 +929,7 @@ def _rules(
 
 def _if_confirmed(tree: Tree, item: Item, as_of: date, screener: Screener, rules: RuleSet) -> str:
     """What the restricting rules would answer if every uncorroborated match were confirmed."""
-    holders = [h for h in _walk(tree.root) if h.uncorroborated]
+    holders = [h for h in tree.nodes if h.uncorroborated]
     saved = [h.listings for h in holders]
     for holder in holders:
         holder.listings = [*holder.listings, *(e for e, _ in holder.uncorroborated)]
@@ -952,7 +955,7 @@ def determine(
     tree = build_tree(customer, screener, rules, as_of, graph)
     confirmed = (
         _if_confirmed(tree, item, as_of, screener, rules)
-        if any(h.uncorroborated for h in _walk(tree.root))
+        if any(h.uncorroborated for h in tree.nodes)
         else ""
     )
     results = [

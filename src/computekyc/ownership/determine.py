@@ -20,10 +20,11 @@ ownership paths with shares, and the list entries (with snapshot id) it rests on
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from computekyc.ownership.graph import OwnershipGraph, identifier_key
 from computekyc.ownership.items import Item
@@ -50,6 +51,7 @@ CONTROL_RELATIONS = {
 }  # fmt: skip
 
 Predicate = Callable[[ListEntry], bool]
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- tree building
@@ -279,6 +281,8 @@ class Tree:
     notes: list[str] = field(default_factory=list)  # information (where a fact came from)
     # Ownership data that could not be traced to its end or cannot be true: each one a review.
     problems: list[str] = field(default_factory=list)
+    # Every node, the root first (set once the tree is built: the rules read it many times).
+    nodes: list[Holder] = field(default_factory=list)
 
 
 def build_tree(
@@ -335,6 +339,7 @@ def build_tree(
             visit(owner, depth + 1, path + here)
 
     visit(customer.root, 0, ())
+    tree.nodes = _walk(customer.root)
     return tree
 
 
@@ -398,9 +403,31 @@ def assess(
     return out
 
 
+# Per rule and date: every determination of a batch asks the same few rules about one date.
+# Keyed by identity (rules hold dicts: they have no hash), with the objects kept to pin the ids.
+_PER_DATE: dict[tuple[int, int, date], tuple[object, object, Any]] = {}
+
+
+def _per_date(rule: Rule, other: object, on: date) -> Any:
+    found = _PER_DATE.get((id(rule), id(other), on))
+    return found[2] if found is not None and found[0] is rule and found[1] is other else None
+
+
+def _remember(rule: Rule, other: object, on: date, value: T) -> T:
+    if len(_PER_DATE) > 1024:
+        _PER_DATE.clear()
+    _PER_DATE[(id(rule), id(other), on)] = (rule, other, value)
+    return value
+
+
 def _in_force(rule: Rule, on: date) -> tuple[bool, str]:
-    period = rule.period(on)
-    return period.status == "in_force", f"{period.status} on {on}: {period.why}"
+    found: tuple[bool, str] | None = _per_date(rule, None, on)
+    if found is None:
+        period = rule.period(on)
+        found = _remember(
+            rule, None, on, (period.status == "in_force", f"{period.status} on {on}: {period.why}")
+        )
+    return found
 
 
 def _rank(entry: ListEntry, rule: Rule) -> int:
@@ -437,7 +464,12 @@ def _fifty_percent(
     rule = rules.rule(key)
     in_force, why = _in_force(rule, on)
     threshold = float(rule.params["threshold"])
-    cap = assess(tree.root, listed, threshold, is_root=True)
+    # Nobody in the tree listed (most customers): the test finds nothing, no need to walk it.
+    cap = (
+        assess(tree.root, listed, threshold, is_root=True)
+        if threshold <= 1e-9 or any(h.listings for h in tree.nodes[1:])
+        else Capture()
+    )
     result = RuleResult(key, rule.version, rule.title, in_force, why, False, Status.CLEAR, "")
     result.paths, result.entries = cap.paths + cap.unknown, cap.entries
     if cap.captured:
@@ -582,7 +614,7 @@ def _home(holder: Holder) -> tuple[str | None, str]:
     return None, "of unknown headquarters"
 
 
-def _d5_held(node: Holder, countries: set[str]) -> tuple[float, list[str]]:
+def _d5_held(node: Holder, countries: AbstractSet[str]) -> tuple[float, list[str]]:
     """Look-through percent of ``node`` held by D:5/Macau owners, and who holds it."""
     total, who = 0.0, []
     for owner in node.owners:
@@ -601,7 +633,7 @@ def _d5_held(node: Holder, countries: set[str]) -> tuple[float, list[str]]:
 
 
 def _hq_flags(
-    climbs_found: list[Climb], countries: set[str], consequence: str
+    climbs_found: list[Climb], countries: AbstractSet[str], consequence: str
 ) -> tuple[list[str], list[str]]:
     """(licence findings, review flags) of the headquarters test along every way up."""
     hits: list[str] = []
@@ -668,12 +700,21 @@ def _hq_flags(
     return hits, list(dict.fromkeys(flags))
 
 
+def _hq_countries(rule: Rule, rules: RuleSet, on: date) -> frozenset[str]:
+    """The countries of the headquarters test on a date (the same for a whole batch)."""
+    found: frozenset[str] | None = _per_date(rule, rules.countries, on)
+    if found is None:
+        countries: set[str] = set(rule.params.get("extra_countries", []))
+        for group in rule.params.get("country_groups", []):
+            countries |= rules.countries.members(group, on)
+        found = _remember(rule, rules.countries, on, frozenset(countries))
+    return found
+
+
 def _hq(tree: Tree, item: Item, rules: RuleSet, on: date) -> RuleResult:
     rule = rules.rule("hq_advanced_computing")
     in_force, why = _in_force(rule, on)
-    countries: set[str] = set(rule.params.get("extra_countries", []))
-    for group in rule.params.get("country_groups", []):
-        countries |= rules.countries.members(group, on)
+    countries = _hq_countries(rule, rules, on)
     result = RuleResult(
         "hq_advanced_computing", rule.version, rule.title, in_force, why, False, Status.CLEAR, ""
     )
@@ -787,7 +828,7 @@ def _matches_result(
 
 def _possible(tree: Tree) -> RuleResult:
     return _matches_result(
-        [(h, e) for h in _walk(tree.root) for e in h.possible],
+        [(h, e) for h in tree.nodes for e in h.possible],
         "possible_matches",
         "Possible list matches below the match threshold",
         "always applied",
@@ -800,7 +841,7 @@ def _possible(tree: Tree) -> RuleResult:
 def _lapsed(tree: Tree, on: date) -> RuleResult:
     """Listings that match but did not stand on the date: shown, never restricting."""
     return _matches_result(
-        [(h, e) for h in _walk(tree.root) for e in h.lapsed],
+        [(h, e) for h in tree.nodes for e in h.lapsed],
         "lapsed_listings",
         "Matches to listings not in force on the date (removed, expired or later)",
         "always applied (information only)",
@@ -840,7 +881,7 @@ def _directors(tree: Tree, screener: Screener, rules: RuleSet, on: date) -> Rule
 def _uncorroborated(tree: Tree, if_confirmed: str) -> RuleResult:
     """Name matches that would restrict but that no second attribute corroborates: review."""
     result = _matches_result(
-        [(h, e) for h in _walk(tree.root) for e, _ in h.uncorroborated],
+        [(h, e) for h in tree.nodes for e, _ in h.uncorroborated],
         "uncorroborated_matches",
         "Name matches to listings not corroborated by a second attribute",
         "always applied (OFAC FAQ 5: compare date of birth, nationality, identifiers, address)",
@@ -888,7 +929,7 @@ def _rules(
 
 def _if_confirmed(tree: Tree, item: Item, as_of: date, screener: Screener, rules: RuleSet) -> str:
     """What the restricting rules would answer if every uncorroborated match were confirmed."""
-    holders = [h for h in _walk(tree.root) if h.uncorroborated]
+    holders = [h for h in tree.nodes if h.uncorroborated]
     saved = [h.listings for h in holders]
     for holder in holders:
         holder.listings = [*holder.listings, *(e for e, _ in holder.uncorroborated)]
@@ -914,7 +955,7 @@ def determine(
     tree = build_tree(customer, screener, rules, as_of, graph)
     confirmed = (
         _if_confirmed(tree, item, as_of, screener, rules)
-        if any(h.uncorroborated for h in _walk(tree.root))
+        if any(h.uncorroborated for h in tree.nodes)
         else ""
     )
     results = [

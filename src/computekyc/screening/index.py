@@ -156,6 +156,8 @@ class ScreeningIndex:
     doc_freq: dict[str, int] = field(default_factory=dict)  # only words on > COMMON_DF names
     weights: list[float] = field(default_factory=list)  # per name: its distinctive words' weight
     snapshot_id: str | None = None
+    # rarity() per word, made on first use (the scorer asks it for every token of every pair).
+    _rarity: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     # -- building -------------------------------------------------------------------------------
     @classmethod
@@ -238,10 +240,14 @@ class ScreeningIndex:
 
     def rarity(self, word: str) -> float:
         """1.0 for words on few listed names, down to 0.4 for the commonest (Mohammad, Ali)."""
+        known = self._rarity.get(word)
+        if known is not None:
+            return known
         n = self.doc_freq.get(word)
-        if n is None:
-            return 1.0
-        return max(0.4, 1.0 - 0.12 * math.log2(n / COMMON_DF))
+        value = 1.0 if n is None else max(0.4, 1.0 - 0.12 * math.log2(n / COMMON_DF))
+        if len(self._rarity) < _RARITY_MEMO:
+            self._rarity[word] = value
+        return value
 
     # -- caching --------------------------------------------------------------------------------
     @staticmethod
@@ -389,10 +395,7 @@ class ScreeningIndex:
         # Among equal votes, names whose own weight is closest to the query's come first: of a
         # party's many aliases, the one of the query's length is the likeliest to score best.
         size = max((w for w, _, _ in per_form), default=0.0)
-        weights = self.weights
-        ranked = heapq.nlargest(
-            MAX_EXAMINED, votes.items(), key=lambda kv: (kv[1], -abs(weights[kv[0]] - size))
-        )
+        ranked = self._ranked(votes, forced, size)
         if not ranked:
             return []
         # Names met by only a small share of the best vote are not worth scoring; forced names
@@ -412,6 +415,28 @@ class ScreeningIndex:
                 per_party[party] = per_party.get(party, 0) + 1
                 chosen.append(entry)
         return chosen
+
+    def _ranked(
+        self, votes: dict[int, float], forced: set[int], size: float
+    ) -> list[tuple[int, float]]:
+        """The MAX_EXAMINED best-voted names, as :meth:`_candidates` examines them: the names
+        below its floor (a fifth of the best vote of a name not forced) dropped first when that
+        cannot change what it examines (see :func:`_rank_votes`)."""
+        weights = self.weights
+        if not PREFILTER or len(votes) <= MAX_EXAMINED or len(forced) >= MAX_EXAMINED:
+            return _rank_votes(votes.items(), weights, size)
+        # With fewer forced names than places, the ranking holds a name not forced, and the best
+        # vote of those in it is the best of all: the floor is known before ranking.
+        best = (
+            max(votes.values())
+            if not forced
+            else max((v for e, v in votes.items() if e not in forced), default=0.0)
+        )
+        floor = 0.2 * best
+        if any(votes[e] < floor for e in forced):
+            return _rank_votes(votes.items(), weights, size)  # a forced name the floor stops at
+        # The ranking cut at its first name under the floor: the same names in the same order.
+        return _rank_votes([kv for kv in votes.items() if kv[1] >= floor], weights, size)
 
     def _bound(self, entry: int, per_form: list[tuple[float, float, dict[int, float]]]) -> float:
         """An upper bound of the name score from the votes alone, mirroring the scoring formula:
@@ -728,6 +753,20 @@ def _copy_hit(hit: Hit) -> Hit:
         hit.score,
         _copy_explanation(hit.explanation),
     )
+
+
+_RARITY_MEMO = 1_000_000  # words whose rarity an index keeps
+# Drop the names under the candidate floor before ranking the votes (the same candidates, in the
+# same order: tests compare both ways on real names).
+PREFILTER = True
+
+
+def _rank_votes(
+    votes: Iterable[tuple[int, float]], weights: list[float], size: float
+) -> list[tuple[int, float]]:
+    """The best-voted names first; among equal votes, names whose own weight is closest to the
+    query's."""
+    return heapq.nlargest(MAX_EXAMINED, votes, key=lambda kv: (kv[1], -abs(weights[kv[0]] - size)))
 
 
 def _screen_chunk(chunk: list[Query]) -> list[list[Hit]]:

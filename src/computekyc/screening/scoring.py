@@ -84,6 +84,9 @@ LENGTH_FACTOR = 0.9
 SKELETON_SIM = 0.85
 VARIANT_SIM = 0.97
 JOIN_MIN = 0.9
+# Only a joined similarity of JOIN_MIN or more counts, so the edit distance may stop under it
+# (0.0: computed in full; tests compare both ways on real names).
+JOINED_FLOOR = JOIN_MIN
 STRONG_LEGAL = frozenset({"llc", "stock", "partnership", "bank", "nonprofit"})
 # First letters that romanisations swap freely (Catherine / Katherine, Wladimir / Vladimir).
 _FIRST_LETTER_EQUIV = frozenset(frozenset(p) for p in ("ck", "vw", "ie", "ou", "sz", "gk", "jy"))
@@ -360,8 +363,11 @@ def _nasab_differs(
 ) -> bool:
     """In Arabic names the word after bin/ibn is the father's: swapping it with the given name
     (Salman bin Muhammad vs Muhammad bin Salman) names another person."""
-    fq, fc = _after_bin(q), _after_bin(c)
-    if fq is None or fc is None:
+    fq = _after_bin(q)
+    if fq is None:
+        return False
+    fc = _after_bin(c)
+    if fc is None:
         return False
     first_q = next((t for t in q if t.distinctive), None)
     first_c = next((t for t in c if t.distinctive), None)
@@ -443,7 +449,7 @@ def _score_tokens(
         w = _weight(a, rarity) + _weight(b, rarity)
         matched += s * w
         full += w
-        distinctive_matched |= a.distinctive or b.distinctive
+        distinctive_matched |= a.kind in DISTINCTIVE or b.kind in DISTINCTIVE
     lowered: list[str] = []
     q_conf = sum(_conflict_weight(t, rarity) for t in q_left)
     c_conf = sum(_conflict_weight(t, rarity) for t in c_left)
@@ -469,10 +475,12 @@ def _score_tokens(
         lone = [t.text for t in q_left + c_left if EXTRA_COST[t.kind] > 0]
         if lone:
             lowered.append("words on one side only: " + ", ".join(lone))
-    any_distinctive = any(t.distinctive for t in q) or any(t.distinctive for t in c)
     if pairs and not distinctive_matched and score > GENERIC_ONLY_CAP:
         # Generic words, places and legal forms never carry a match. A name made only of them
         # ("Digital Technologies LLC") matches only when every word of it is there on both sides.
+        any_distinctive = any(t.kind in DISTINCTIVE for t in q) or any(
+            t.kind in DISTINCTIVE for t in c
+        )
         leftover = [t for t in q_left + c_left if t.kind != LEGAL]
         if any_distinctive or (leftover and not _han_generic_rendering(q, c, leftover)):
             score = GENERIC_ONLY_CAP
@@ -519,8 +527,9 @@ def _han_generic_rendering(
     )
 
 
-def _joined_score(q: tuple[Token, ...], c: tuple[Token, ...]) -> float:
-    """Similarity of the names written without spaces, for merged/split words (SiemensAG)."""
+def _joined_score(q: tuple[Token, ...], c: tuple[Token, ...], floor: float = 0.0) -> float:
+    """Similarity of the names written without spaces, for merged/split words (SiemensAG).
+    ``floor``: a similarity under it may be answered as 0 (the edit distance stops early)."""
     best = 0.0
     if sorted(t.text for t in q if t.kind == NUMBER) != sorted(
         t.text for t in c if t.kind == NUMBER
@@ -529,12 +538,14 @@ def _joined_score(q: tuple[Token, ...], c: tuple[Token, ...]) -> float:
     for with_legal in (False, True):
         jq, jc = _joined(q, with_legal), _joined(c, with_legal)
         if len(jq) >= 5 and len(jc) >= 5:
-            best = max(best, Levenshtein.normalized_similarity(jq, jc))
+            best = max(best, Levenshtein.normalized_similarity(jq, jc, score_cutoff=floor))
     if any(t.script in VOWEL_POOR for t in q) != any(t.script in VOWEL_POOR for t in c):
         # عبد الله ~ Abdullah: compare the consonants of the whole name.
         sq, sc = skeleton(_joined(q, False)), skeleton(_joined(c, False))
         if len(sq) >= 3 and len(sc) >= 3:
-            best = max(best, 0.95 * Levenshtein.normalized_similarity(sq, sc))
+            # 0.99 of the floor: a similarity just under floor / 0.95 is still computed exactly.
+            cut = 0.99 * floor / 0.95
+            best = max(best, 0.95 * Levenshtein.normalized_similarity(sq, sc, score_cutoff=cut))
     return best
 
 
@@ -545,7 +556,7 @@ def score_forms(
     q_core = [t for t in q.tokens if t.kind != LEGAL]
     c_core = [t for t in c.tokens if t.kind != LEGAL]
     if len(q.tokens) != len(c.tokens) and result.score < JOIN_MIN:
-        joined = _joined_score(q.tokens, c.tokens)
+        joined = _joined_score(q.tokens, c.tokens, JOINED_FLOOR)
         if joined >= JOIN_MIN and joined > result.score:
             jq = " ".join(t.text for t in q_core)
             jc = " ".join(t.text for t in c_core)

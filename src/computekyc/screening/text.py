@@ -162,6 +162,12 @@ def skeleton(text: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=65536)
+def _sounds(text: str) -> tuple[str, str]:
+    """A word's metaphone key and consonant skeleton (words recur across names: made once)."""
+    return jellyfish.metaphone(text), skeleton(text)
+
+
 def _roman(word: str) -> int | None:
     if len(word) < 2 or any(c not in _ROMAN for c in word):
         return None
@@ -551,11 +557,8 @@ class _Builder:
                 kind, text = PATRONYMIC, word
             else:
                 kind, text = NAME, word
-            tokens.append(
-                Token(
-                    text, kind, how, orig, script, None, jellyfish.metaphone(text), skeleton(text)
-                )
-            )
+            phon, skel = _sounds(text)
+            tokens.append(Token(text, kind, how, orig, script, None, phon, skel))
         if not tokens and self.ignored:
             # A name made only of stop words or titles ("The The") keeps them rather than vanish.
             return tuple(Token(w, NAME, EXACT, w, "latin") for w, _ in self.ignored)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from computekyc.bulk import gc_paused
 from computekyc.chips import UnknownHardware
 from computekyc.lists.model import Party
 from computekyc.ownership import (
@@ -225,8 +226,10 @@ def _determine_range(
     customers, chips_of, as_of, screener, rules, graph, keep = _FORKED
     screener.misses = {}
     start, end = bounds
-    found = determine_many(customers[start:end], chips_of, as_of, screener, rules, graph)
-    out = [(cid, len(r.determinations), r if keep(r) else None) for cid, r in found.items()]
+    # The results are acyclic trees of small objects: the cyclic collector would only walk them.
+    with gc_paused():
+        found = determine_many(customers[start:end], chips_of, as_of, screener, rules, graph)
+        out = [(cid, len(r.determinations), r if keep(r) else None) for cid, r in found.items()]
     return out, screener.misses
 
 
@@ -256,7 +259,8 @@ def determine_batch(
         _FORKED = (list(customers), chips_of, as_of, screener, rules, graph, keep)
         gc.freeze()  # children must not touch (and so copy) every inherited object
         try:
-            with mp.get_context("fork").Pool(workers) as pool:
+            # Unpickling the results builds many small acyclic objects: no collector meanwhile.
+            with gc_paused(), mp.get_context("fork").Pool(workers) as pool:
                 for rows, misses in pool.imap(_determine_range, bounds):
                     for cid, count, made in rows:
                         result.count += count

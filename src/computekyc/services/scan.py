@@ -55,6 +55,7 @@ from computekyc.services.footprint import find_footprint, usage_texts
 from computekyc.services.indexes import index_holder
 from computekyc.services.linking import usage_store
 from computekyc.services.lists import SnapshotChoice, ensure_snapshot
+from computekyc.services.namekeys import NameKeysCache
 from computekyc.services.scanmemo import (
     ScanMemo,
     folder_digest,
@@ -351,6 +352,7 @@ def run_scan(
         queries.extend(customer_queries(customer))
     for account in book.accounts:
         queries.extend(account_queries(account.record))
+    names = NameKeysCache.load(settings.ensure_home())
     with engine.connect() as connection:
         outcome = screen_queries(
             connection,
@@ -359,6 +361,7 @@ def run_scan(
             queries,
             rules.possible_threshold,
             workers=workers,
+            names=names,
         )
     say(
         f"screening: {len(set(q.key for q in queries)):,} distinct names — {outcome.full:,} "
@@ -468,6 +471,7 @@ def run_scan(
             rules,
         ),
     )
+    names.save(q.name for q in queries)
     lap("write")
     if folder_digest(book_files(provider_dir), usage_files(provider_dir)) != folder:
         forget_memo(settings, provider)  # the folder changed while it was scanned

@@ -23,7 +23,7 @@ from json.encoder import encode_basestring as _encode_text
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from computekyc.alerts import canonical_json
@@ -34,14 +34,13 @@ from computekyc.lists import holder_type
 from computekyc.lists.model import Party
 from computekyc.lists.store import ListStore
 from computekyc.screening import (
-    WEIGHED_KINDS,
     HitGroup,
     Query,
     ScreeningIndex,
-    analyze,
     group_hits,
 )
 from computekyc.services.indexes import LoadedIndex
+from computekyc.services.namekeys import NameKeys, NameKeysCache, screen_full
 
 HitRecord = dict[str, Any]  # Hit.to_dict(): party, score and the token-by-token explanation
 # The columns a screening CSV may have; each at most once (a CSV reader keeps only the last).
@@ -203,7 +202,7 @@ class ScreenOutcome:
 
     hits: dict[str, list[HitRecord]]
     full: int = 0  # screened against the whole snapshot
-    delta: int = 0  # screened only against the parties the new snapshot added or changed
+    delta: int = 0  # checked only against the parties the new snapshot added or changed
     cached: int = 0  # answered from the stored results of the same snapshot
     list_snapshot_id: int = 0
     threshold: float = 0.0
@@ -211,20 +210,15 @@ class ScreenOutcome:
     # Stored rows to write: new keys, keys whose hits or snapshot changed.
     to_insert: dict[str, list[HitRecord]] = field(default_factory=dict)
     to_update: dict[str, list[HitRecord]] = field(default_factory=dict)
+    # Stored rows whose hits stand on the new snapshot: only the snapshot they cite changes.
+    restamp: set[str] = field(default_factory=set)
 
 
-def _words(name: str) -> tuple[set[str], set[str]]:
-    """A name's words, and those of them whose weight depends on their frequency."""
-    tokens = [t for form in analyze(name).forms for t in form.tokens]
-    return {t.text for t in tokens}, {t.text for t in tokens if t.kind in WEIGHED_KINDS}
-
-
-def _reweighed(name: str, words: set[str], has_hits: bool) -> bool:
+def _reweighed(keys: NameKeys, words: set[str], has_hits: bool) -> bool:
     """Whether a changed word frequency may change a stored answer: a weighed word of the name
     changes its scores against every listed name; any word of it may change the explanation
     of a hit (the note on words common on the lists)."""
-    every, weighed = _words(name)
-    return bool(weighed & words) or (has_hits and bool(every & words))
+    return not keys.weighed.isdisjoint(words) or (has_hits and not keys.words.isdisjoint(words))
 
 
 def _stored(
@@ -260,6 +254,23 @@ class _Diff:
     small: ScreeningIndex
     suspect: set[str]  # party ids whose old hits cannot be kept (removed, changed, re-weighed)
     words: set[str]  # words whose weight changed
+    reach: dict[str, bool] = field(default_factory=dict)  # lookup term → meets the small index
+
+    def reaches(self, keys: NameKeys) -> bool:
+        """Whether the small index can offer the name any candidate: one of the posting keys
+        its candidate search reads (the same blocking keys: words, typo neighbours,
+        skeletons, joined names) is in the small index. A name it cannot reach keeps its
+        stored hits (and is not analysed again)."""
+        postings = self.small.postings
+        for term in keys.terms:
+            found = self.reach.get(term)
+            if found is None:
+                found = self.reach[term] = any(
+                    k in postings for k in ScreeningIndex.term_keys(term)
+                )
+            if found:
+                return True
+        return False
 
 
 def _diff_index(
@@ -280,6 +291,24 @@ def _diff_index(
     return _Diff(small, suspect, words)
 
 
+def _may_differ(
+    delta: _Diff | None,
+    query: NameQuery,
+    old_hits: list[HitRecord],
+    names: NameKeysCache,
+    threshold: float,
+) -> bool:
+    """Whether a stored answer may differ on the new snapshot: no diff to check against, a
+    hit on a removed or changed party, a re-weighed word, or a hit in the small index of the
+    parties the snapshot added or changed (screened there only when the name can reach it)."""
+    if delta is None or any(h["party_id"] in delta.suspect for h in old_hits):
+        return True
+    keys = names.get(query.name)
+    if delta.words and _reweighed(keys, delta.words, bool(old_hits)):
+        return True
+    return delta.reaches(keys) and bool(delta.small.screen_query(query.query(), threshold))
+
+
 def screen_queries(
     connection: Connection,
     loaded: LoadedIndex,
@@ -288,8 +317,11 @@ def screen_queries(
     threshold: float,
     progress: Callable[[int], None] | None = None,
     workers: int = 1,
+    names: NameKeysCache | None = None,
 ) -> ScreenOutcome:
-    """Hits for every query: cached, delta or full (see the module docstring). Only reads."""
+    """Hits for every query: cached, delta or full (see the module docstring). Only reads
+    the database; ``names`` (the kept name analyses) gains the names screened in full."""
+    names = names if names is not None else NameKeysCache(None)
     wanted = {q.key: q for q in queries}
     stored = _stored(connection, sorted(wanted))
     outcome = ScreenOutcome(
@@ -316,22 +348,18 @@ def screen_queries(
                 _diff_index(store, old_id, loaded, old_df) if old_df is not None else None
             )
         delta = diffs[old_id]
-        if (
-            delta is None
-            or any(h["party_id"] in delta.suspect for h in old_hits)
-            or (delta.words and _reweighed(query.name, delta.words, bool(old_hits)))
-            or delta.small.screen_query(query.query(), threshold)
-        ):
+        if _may_differ(delta, query, old_hits, names, threshold):
             full.append(key)
         else:
             outcome.hits[key] = old_hits
-            outcome.to_update[key] = old_hits
+            outcome.restamp.add(key)
             outcome.delta += 1
         if progress is not None:
             progress(1)
-    found_hits = loaded.index.screen_many(
-        [wanted[k].query() for k in full], threshold, progress, workers
+    found_hits, made = screen_full(
+        loaded.index, [wanted[k].query() for k in full], threshold, progress, workers
     )
+    names.update(made)
     for key, hits in zip(full, found_hits, strict=True):
         records = [h.to_dict() for h in hits]
         outcome.hits[key] = records
@@ -370,8 +398,6 @@ def save_screening(connection: Connection, outcome: ScreenOutcome) -> None:
         for start in range(0, len(rows), 5000):
             connection.execute(insert(screen_results), rows[start : start + 5000])
     if outcome.to_update:
-        from sqlalchemy import bindparam
-
         statement = (
             update(screen_results)
             .where(screen_results.c.query_key == bindparam("k"))
@@ -380,6 +406,15 @@ def save_screening(connection: Connection, outcome: ScreenOutcome) -> None:
         rows = [{"k": k, "h": _json(h)} for k, h in outcome.to_update.items()]
         for start in range(0, len(rows), 5000):
             connection.execute(statement, rows[start : start + 5000])
+    if outcome.restamp:
+        restamp = (
+            update(screen_results)
+            .where(screen_results.c.query_key == bindparam("k"))
+            .values(list_snapshot_id=snap)
+        )
+        keys = [{"k": k} for k in sorted(outcome.restamp)]
+        for start in range(0, len(keys), 20000):
+            connection.execute(restamp, keys[start : start + 20000])
 
 
 def _json(hits: list[HitRecord]) -> str:

@@ -14,7 +14,8 @@ inputs. Anything else — one byte of one file, a new snapshot, another day — 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +29,10 @@ from computekyc.alerts import AlertDraft, SubjectKind
 from computekyc.book.schema import scans
 from computekyc.book.store import latest_revision
 from computekyc.bulk import read_cache, save_pickle
+from computekyc.ownership import Determination
+from computekyc.ownership.model import Status
 from computekyc.screening.vocab import extra_alias_path
+from computekyc.services.determination import CustomerDetermination
 from computekyc.settings import Settings
 from computekyc.usage.store import content_hash  # SHA-256 of a file's bytes
 
@@ -159,3 +163,154 @@ def save_memo(settings: Settings, provider: str, memo: ScanMemo) -> None:
 
 def forget_memo(settings: Settings, provider: str) -> None:
     _path(settings, provider).unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------- determinations carried forward
+
+
+def determination_key(
+    content_hash: str, chips: Sequence[str], as_of: date, rules_version: str
+) -> str:
+    """The inputs of a list-untouched customer's determinations (see ``untouched_by_lists``):
+    its record's content, the chips it rented, the date, the rules and this code."""
+    text = "\0".join([content_hash, ",".join(chips), as_of.isoformat(), rules_version])
+    return hashlib.sha256(f"{code_digest()}\0{text}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class KeptDetermination:
+    """A list-untouched customer's determinations as the last scan made them: whole when they
+    can raise an alert, else (clear) the worst one's verdict — the stored row holds the rules."""
+
+    key: str
+    count: int  # determinations made (one per item)
+    status: str
+    item: dict[str, Any]
+    explanation: str
+    rules_version: str
+    as_of: date
+    whole: CustomerDetermination | None
+
+    def result(self, customer_id: str, snapshot: str) -> CustomerDetermination:
+        """The determinations on ``snapshot`` (the same: no list fact reaches the customer)."""
+        if self.whole is not None:
+            return CustomerDetermination(
+                customer_id,
+                [replace(d, snapshot_id=snapshot) for d in self.whole.determinations],
+            )
+        verdict = Determination(
+            id=customer_id,
+            status=Status(self.status),
+            rules=[],
+            explanation=self.explanation,
+            item=self.item,
+            as_of=self.as_of,
+            rules_version=self.rules_version,
+            snapshot_id=snapshot,
+        )
+        return CustomerDetermination(customer_id, [verdict])
+
+
+def keep_determination(key: str, result: CustomerDetermination, whole: bool) -> KeptDetermination:
+    worst = result.worst
+    return KeptDetermination(
+        key=key,
+        count=len(result.determinations),
+        status=str(worst.status),
+        item=worst.item,
+        explanation=worst.explanation,
+        rules_version=worst.rules_version,
+        as_of=worst.as_of,
+        whole=result if whole else None,
+    )
+
+
+@dataclass(slots=True)
+class DeterminationMemo:
+    """The kept determinations of a provider's last scan (written with it)."""
+
+    provider: str
+    scan_id: int
+    snapshot: str
+    kept: dict[str, KeptDetermination]
+    format: int = MEMO_FORMAT
+
+
+def _determinations_path(settings: Settings, provider: str) -> Path:
+    return _path(settings, provider).with_name(_path(settings, provider).stem + "-det.pickle")
+
+
+def load_determinations(
+    settings: Settings, connection: Connection, provider: str
+) -> DeterminationMemo | None:
+    """The kept determinations if the database still holds their scan as the provider's
+    latest (its stored rows are then those the carried determinations stand for)."""
+    memo = read_cache(_determinations_path(settings, provider))
+    if not isinstance(memo, DeterminationMemo) or memo.format != MEMO_FORMAT:
+        return None
+    latest = latest_scan(connection, provider)
+    if latest is None or latest[0] != memo.scan_id:
+        return None
+    return memo
+
+
+def save_determinations_memo(
+    settings: Settings,
+    provider: str,
+    scan_id: int,
+    snapshot: str,
+    kept: Iterable[tuple[str, KeptDetermination]],
+) -> None:
+    save_pickle(
+        _determinations_path(settings, provider),
+        DeterminationMemo(provider, scan_id, snapshot, dict(kept)),
+    )
+
+
+def carry_determinations_memo(settings: Settings, provider: str, old: int, new: int) -> None:
+    """A replayed scan carries the stored determinations over: so does their memo."""
+    memo = read_cache(_determinations_path(settings, provider))
+    if isinstance(memo, DeterminationMemo) and memo.scan_id == old:
+        memo.scan_id = new
+        save_pickle(_determinations_path(settings, provider), memo)
+
+
+# ------------------------------------------------------------------ usage facts of the last scan
+
+
+@dataclass(slots=True)
+class UsageFacts:
+    """What a scan reads from the usage store for the book's accounts as of a date: the
+    summary per account, the runs that can have crossed a threshold, hardware the catalogue
+    does not know, the footprint texts (resource names, tags, charge descriptions)."""
+
+    key: str
+    per_account: dict[str, dict[str, Any]]
+    runs: list[Any]
+    unknown_hardware: dict[str, list[dict[str, Any]]]
+    texts: dict[str, list[tuple[str, str]]]
+    format: int = MEMO_FORMAT
+
+
+def usage_key(usage_state: Sequence[str], accounts: Iterable[str], as_of: date) -> str:
+    """The usage store's files (each named by its content hash), the accounts, the date and
+    this code: the same key, the same usage facts."""
+    digest = hashlib.sha256(f"{code_digest()}\0{as_of.isoformat()}\0".encode())
+    digest.update("\0".join(usage_state).encode())
+    digest.update(b"\1" + "\0".join(sorted(accounts)).encode())
+    return digest.hexdigest()
+
+
+def _usage_path(settings: Settings, provider: str) -> Path:
+    return _path(settings, provider).with_name(_path(settings, provider).stem + "-usage.pickle")
+
+
+def load_usage_facts(settings: Settings, provider: str, key: str) -> UsageFacts | None:
+    found = read_cache(_usage_path(settings, provider))
+    if isinstance(found, UsageFacts) and found.format == MEMO_FORMAT and found.key == key:
+        return found
+    return None
+
+
+def save_usage_facts(settings: Settings, provider: str, facts: UsageFacts) -> None:
+    save_pickle(_usage_path(settings, provider), facts)

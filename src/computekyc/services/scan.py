@@ -39,7 +39,6 @@ from computekyc.book import (
     book_files,
     plan_import,
     provider_name,
-    read_book,
     usage_files,
     write_import,
 )
@@ -80,6 +79,7 @@ from computekyc.services.scanmemo import (
     load_determinations,
     load_memo,
     load_usage_facts,
+    read_book_once,
     save_determinations_memo,
     save_memo,
     save_usage_facts,
@@ -363,7 +363,7 @@ def run_scan(
     say(f"lists: {loaded.snapshot} ({choice.info.parties:,} parties)")
     lap("index")
 
-    book = read_book(provider_dir)
+    book = read_book_once(settings, provider_dir, folder)
     with engine.connect() as connection:
         plan = plan_import(connection, book)
     say(
@@ -482,6 +482,7 @@ def run_scan(
         ),
     )
     drafts = build_drafts(facts)
+    lap("alerts")
     scope = _scope(book, plan, entities)
     scope[SubjectKind.ENTITY] |= earlier_entities  # merged or gone: their alerts resolve
     counts = ScanCounts(
@@ -525,6 +526,7 @@ def run_scan(
             if earlier is not None and carried
             else None,
         )
+    lap("write")
     # The screening register behind `report screening`, once the scan has committed.
     from computekyc.services.reports import register_rows, save_register
 
@@ -543,6 +545,7 @@ def run_scan(
             rules,
         ),
     )
+    lap("register")
     names.save(q.name for q in queries)
     save_determinations_memo(
         settings,
@@ -554,7 +557,6 @@ def run_scan(
             for cid, key in keys.items()
         ),
     )
-    lap("write")
     if folder_digest(book_files(provider_dir), usage_files(provider_dir)) != folder:
         forget_memo(settings, provider)  # the folder changed while it was scanned
     else:
@@ -578,6 +580,7 @@ def run_scan(
                 determinations=counts.determinations,
             ),
         )
+    lap("memos")
     return _result(alert_store, say, scan_id, loaded.snapshot, choice, plan, counts, sync,
                    started_clock, timings)  # fmt: skip
 

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 import computekyc
 from computekyc.alerts import AlertDraft, SubjectKind
+from computekyc.book import Book, provider_name, read_book
 from computekyc.book.schema import scans
 from computekyc.book.store import latest_revision
 from computekyc.bulk import read_cache, save_pickle
@@ -314,3 +315,42 @@ def load_usage_facts(settings: Settings, provider: str, key: str) -> UsageFacts 
 
 def save_usage_facts(settings: Settings, provider: str, facts: UsageFacts) -> None:
     save_pickle(_usage_path(settings, provider), facts)
+
+
+# ------------------------------------------------------------------- the book as last read
+
+
+@dataclass(slots=True)
+class BookReading:
+    """A provider folder's book as read (and checked) by the last scan, with the content
+    hashes of the files it was read from."""
+
+    key: str
+    book: Book
+    format: int = MEMO_FORMAT
+
+
+def book_key(folder: FolderDigest, provider: str, path: Path) -> str:
+    """The book's files and usage files by content, the folder, and this code."""
+    digest = hashlib.sha256(f"{code_digest()}\0{provider}\0{path.resolve()}\0".encode())
+    for name, sha in folder.book:
+        digest.update(f"{name}\0{sha}\0".encode())
+    digest.update("\0".join(folder.usage).encode())
+    return digest.hexdigest()
+
+
+def _book_path(settings: Settings, provider: str) -> Path:
+    return _path(settings, provider).with_name(_path(settings, provider).stem + "-book.pickle")
+
+
+def read_book_once(settings: Settings, provider_dir: Path, folder: FolderDigest) -> Book:
+    """The provider folder's book: as the last scan read it while its files are byte-for-byte
+    the same (the reading is kept under the state folder), else read and checked again."""
+    provider = provider_name(provider_dir)
+    key = book_key(folder, provider, provider_dir)
+    found = read_cache(_book_path(settings, provider))
+    if isinstance(found, BookReading) and found.format == MEMO_FORMAT and found.key == key:
+        return found.book
+    book = read_book(provider_dir)
+    save_pickle(_book_path(settings, provider), BookReading(key, book))
+    return book

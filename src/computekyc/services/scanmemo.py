@@ -123,9 +123,11 @@ class ScanMemo:
     format: int = MEMO_FORMAT
 
 
-def _path(settings: Settings, provider: str) -> Path:
+def _path(settings: Settings, provider: str, part: str = "") -> Path:
+    """The provider's memo file (``part``: another thing kept of its last scan: ``det``
+    determinations, ``usage`` facts, ``book`` reading)."""
     key = hashlib.sha256(f"{settings.sqlalchemy_url}\0{provider}".encode()).hexdigest()[:16]
-    return settings.ensure_home() / "scan" / f"memo-{key}.pickle"
+    return settings.ensure_home() / "scan" / f"{part or 'memo'}-{key}.pickle"
 
 
 def latest_scan(connection: Connection, provider: str) -> tuple[int, int] | None:
@@ -237,16 +239,12 @@ class DeterminationMemo:
     format: int = MEMO_FORMAT
 
 
-def _determinations_path(settings: Settings, provider: str) -> Path:
-    return _path(settings, provider).with_name(_path(settings, provider).stem + "-det.pickle")
-
-
 def load_determinations(
     settings: Settings, connection: Connection, provider: str
 ) -> DeterminationMemo | None:
     """The kept determinations if the database still holds their scan as the provider's
     latest (its stored rows are then those the carried determinations stand for)."""
-    memo = read_cache(_determinations_path(settings, provider))
+    memo = read_cache(_path(settings, provider, "det"))
     if not isinstance(memo, DeterminationMemo) or memo.format != MEMO_FORMAT:
         return None
     latest = latest_scan(connection, provider)
@@ -263,17 +261,17 @@ def save_determinations_memo(
     kept: Iterable[tuple[str, KeptDetermination]],
 ) -> None:
     save_pickle(
-        _determinations_path(settings, provider),
+        _path(settings, provider, "det"),
         DeterminationMemo(provider, scan_id, snapshot, dict(kept)),
     )
 
 
 def carry_determinations_memo(settings: Settings, provider: str, old: int, new: int) -> None:
     """A replayed scan carries the stored determinations over: so does their memo."""
-    memo = read_cache(_determinations_path(settings, provider))
+    memo = read_cache(_path(settings, provider, "det"))
     if isinstance(memo, DeterminationMemo) and memo.scan_id == old:
         memo.scan_id = new
-        save_pickle(_determinations_path(settings, provider), memo)
+        save_pickle(_path(settings, provider, "det"), memo)
 
 
 # ------------------------------------------------------------------ usage facts of the last scan
@@ -302,19 +300,15 @@ def usage_key(usage_state: Sequence[str], accounts: Iterable[str], as_of: date) 
     return digest.hexdigest()
 
 
-def _usage_path(settings: Settings, provider: str) -> Path:
-    return _path(settings, provider).with_name(_path(settings, provider).stem + "-usage.pickle")
-
-
 def load_usage_facts(settings: Settings, provider: str, key: str) -> UsageFacts | None:
-    found = read_cache(_usage_path(settings, provider))
+    found = read_cache(_path(settings, provider, "usage"))
     if isinstance(found, UsageFacts) and found.format == MEMO_FORMAT and found.key == key:
         return found
     return None
 
 
 def save_usage_facts(settings: Settings, provider: str, facts: UsageFacts) -> None:
-    save_pickle(_usage_path(settings, provider), facts)
+    save_pickle(_path(settings, provider, "usage"), facts)
 
 
 # ------------------------------------------------------------------- the book as last read
@@ -339,18 +333,14 @@ def book_key(folder: FolderDigest, provider: str, path: Path) -> str:
     return digest.hexdigest()
 
 
-def _book_path(settings: Settings, provider: str) -> Path:
-    return _path(settings, provider).with_name(_path(settings, provider).stem + "-book.pickle")
-
-
 def read_book_once(settings: Settings, provider_dir: Path, folder: FolderDigest) -> Book:
     """The provider folder's book: as the last scan read it while its files are byte-for-byte
     the same (the reading is kept under the state folder), else read and checked again."""
     provider = provider_name(provider_dir)
     key = book_key(folder, provider, provider_dir)
-    found = read_cache(_book_path(settings, provider))
+    found = read_cache(_path(settings, provider, "book"))
     if isinstance(found, BookReading) and found.format == MEMO_FORMAT and found.key == key:
         return found.book
     book = read_book(provider_dir)
-    save_pickle(_book_path(settings, provider), BookReading(key, book))
+    save_pickle(_path(settings, provider, "book"), BookReading(key, book))
     return book

@@ -77,7 +77,7 @@ def _queue(settings: Settings) -> list[dict[str, Any]]:
     rows = []
     for alert in AlertStore(open_database(settings)).list(status=None):
         row = alert.to_dict()
-        for stamp in ("last_seen", "resolved_at"):
+        for stamp in ("first_seen", "last_seen", "resolved_at"):
             row.pop(stamp, None)
         row["changes"] = [
             {k: v for k, v in change.items() if k != "at"} for change in row.get("changes", [])

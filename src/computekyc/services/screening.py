@@ -7,6 +7,12 @@ snapshot added or changed (plus those whose words now weigh differently); only w
 index, a removed/changed party among its old hits, or a re-weighed word of its own says the
 answer may differ, is it screened against the whole snapshot again. The result equals a full
 re-screen (tests/scan/test_delta.py proves it on two real list snapshots).
+
+No stored name is analysed again for this: each name's lookup terms are kept between scans
+(:mod:`computekyc.services.namekeys`), and a name none of whose terms' posting keys the small
+index holds cannot meet it (the same blocking keys the index's candidate search reads) and
+keeps its hits; the others are screened against the small index in one batch (forked workers
+on the command line). Kept results only have the snapshot they cite moved forward.
 """
 
 from __future__ import annotations
@@ -286,27 +292,25 @@ def _diff_index(
             if any(t.text in words for form in analysis.forms for t in form.tokens):
                 affected.add(index.parties[p_idx].party_id)
     parties = [loaded.parties[p] for p in sorted(affected) if p in loaded.parties]
-    small = ScreeningIndex.build(parties, loaded.snapshot, doc_freq=new_df)
+    # The names of the new index are analysed already: the small index takes their analyses.
+    small = ScreeningIndex.build(parties, loaded.snapshot, doc_freq=new_df, previous=loaded.index)
     suspect = affected | {r.party_id for r in diff.removed}
     return _Diff(small, suspect, words)
 
 
 def _may_differ(
-    delta: _Diff | None,
-    query: NameQuery,
-    old_hits: list[HitRecord],
-    names: NameKeysCache,
-    threshold: float,
-) -> bool:
+    delta: _Diff | None, query: NameQuery, old_hits: list[HitRecord], names: NameKeysCache
+) -> bool | None:
     """Whether a stored answer may differ on the new snapshot: no diff to check against, a
-    hit on a removed or changed party, a re-weighed word, or a hit in the small index of the
-    parties the snapshot added or changed (screened there only when the name can reach it)."""
+    hit on a removed or changed party, a re-weighed word (True); a name that cannot reach the
+    small index of the parties the snapshot added, changed or re-weighed (False); else None:
+    what the small index finds for it decides."""
     if delta is None or any(h["party_id"] in delta.suspect for h in old_hits):
         return True
     keys = names.get(query.name)
     if delta.words and _reweighed(keys, delta.words, bool(old_hits)):
         return True
-    return delta.reaches(keys) and bool(delta.small.screen_query(query.query(), threshold))
+    return None if delta.reaches(keys) else False
 
 
 def screen_queries(
@@ -320,7 +324,8 @@ def screen_queries(
     names: NameKeysCache | None = None,
 ) -> ScreenOutcome:
     """Hits for every query: cached, delta or full (see the module docstring). Only reads
-    the database; ``names`` (the kept name analyses) gains the names screened in full."""
+    the database; ``names`` (the kept name analyses) gains the names screened in full.
+    ``workers > 1`` forks (command line only, never in a server)."""
     names = names if names is not None else NameKeysCache(None)
     wanted = {q.key: q for q in queries}
     stored = _stored(connection, sorted(wanted))
@@ -332,6 +337,8 @@ def screen_queries(
     )
     diffs: dict[int, _Diff | None] = {}
     full: list[str] = []
+    kept: dict[str, list[HitRecord]] = {}
+    to_check: dict[int, list[str]] = {}  # old snapshot → keys its small index decides
     for key, query in wanted.items():
         found = stored.get(key)
         if found is None or found[1] != threshold:
@@ -347,15 +354,25 @@ def screen_queries(
             diffs[old_id] = (
                 _diff_index(store, old_id, loaded, old_df) if old_df is not None else None
             )
-        delta = diffs[old_id]
-        if _may_differ(delta, query, old_hits, names, threshold):
+        kept[key] = old_hits
+        differs = _may_differ(diffs[old_id], query, old_hits, names)
+        if differs is None:
+            to_check.setdefault(old_id, []).append(key)
+        elif differs:
             full.append(key)
-        else:
-            outcome.hits[key] = old_hits
-            outcome.restamp.add(key)
-            outcome.delta += 1
-        if progress is not None:
-            progress(1)
+    for old_id, keys in to_check.items():
+        delta = diffs[old_id]
+        assert delta is not None
+        found_small = delta.small.screen_many(
+            [wanted[k].query() for k in keys], threshold, workers=workers
+        )
+        full.extend(k for k, hits in zip(keys, found_small, strict=True) if hits)
+    for key in set(kept) - set(full):
+        outcome.hits[key] = kept[key]
+        outcome.restamp.add(key)
+        outcome.delta += 1
+    if progress is not None:
+        progress(outcome.delta + outcome.cached)
     found_hits, made = screen_full(
         loaded.index, [wanted[k].query() for k in full], threshold, progress, workers
     )

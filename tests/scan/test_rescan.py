@@ -1,7 +1,7 @@
 """A re-scan after a list update answers exactly as a scan that remembers nothing.
 
 The book is scanned on an older list snapshot (today's mirror with OFAC's SDN list of 2021),
-then on today's. The re-scan keeps every stored name's analysis and carries forward the
+again unchanged (a replay), then on today's. The re-scan keeps every stored name's analysis and carries forward the
 determinations of customers whose inputs did not change (no list fact reaches them, same record,
 chips, date and rules); a copy of the same home without those memos and without any stored
 screening result scans in full. Both must
@@ -101,6 +101,8 @@ def test_memoised_rescan_after_a_list_update_equals_a_full_rescan(
     ListStore(engine_for(scan_settings)).load_mirror(older, force=True)  # 2021: fewer parties
     first = run_scan(scan_settings, provider, lists=older, as_of=on)
     assert not first.counts.carried
+    replay = run_scan(scan_settings, provider, lists=older, as_of=on)  # unchanged: replayed
+    assert "determinations" not in replay.timings
     before = _determinations(scan_settings)
     full_home = _copy_home(scan_settings, tmp_path / "full")
     with sqlite3.connect(full_home.home / "computekyc.db") as db:

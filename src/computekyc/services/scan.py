@@ -71,7 +71,6 @@ from computekyc.services.namekeys import NameKeysCache
 from computekyc.services.scanmemo import (
     ScanMemo,
     UsageFacts,
-    carry_determinations_memo,
     determination_key,
     folder_digest,
     forget_memo,
@@ -578,6 +577,7 @@ def run_scan(
                 },
                 queries=len({q.key for q in queries}),
                 determinations=counts.determinations,
+                computed_by=scan_id,
             ),
         )
     lap("memos")
@@ -710,7 +710,6 @@ def _replay(
     from computekyc.services.reports import carry_register
 
     carry_register(settings, memo.scan_id, scan_id, started)
-    carry_determinations_memo(settings, memo.provider, memo.scan_id, scan_id)
     lap("write")
     memo.scan_id = scan_id
     save_memo(settings, memo.provider, memo)

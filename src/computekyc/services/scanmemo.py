@@ -121,6 +121,7 @@ class ScanMemo:
     queries: int
     determinations: int
     format: int = MEMO_FORMAT
+    computed_by: int = 0  # the scan that computed the drafts (replays keep it)
 
 
 def _path(settings: Settings, provider: str, part: str = "") -> Path:
@@ -243,13 +244,23 @@ def load_determinations(
     settings: Settings, connection: Connection, provider: str
 ) -> DeterminationMemo | None:
     """The kept determinations if the database still holds their scan as the provider's
-    latest (its stored rows are then those the carried determinations stand for)."""
+    latest, or a replay of it (its stored rows are then those the carried determinations stand
+    for); ``scan_id`` then names the scan whose rows they are."""
     memo = read_cache(_path(settings, provider, "det"))
     if not isinstance(memo, DeterminationMemo) or memo.format != MEMO_FORMAT:
         return None
     latest = latest_scan(connection, provider)
-    if latest is None or latest[0] != memo.scan_id:
+    if latest is None:
         return None
+    if latest[0] != memo.scan_id:
+        replays = read_cache(_path(settings, provider))
+        if not (
+            isinstance(replays, ScanMemo)
+            and replays.scan_id == latest[0]
+            and getattr(replays, "computed_by", 0) == memo.scan_id
+        ):
+            return None
+        memo.scan_id = latest[0]  # the replays carried the stored rows over
     return memo
 
 
@@ -264,14 +275,6 @@ def save_determinations_memo(
         _path(settings, provider, "det"),
         DeterminationMemo(provider, scan_id, snapshot, dict(kept)),
     )
-
-
-def carry_determinations_memo(settings: Settings, provider: str, old: int, new: int) -> None:
-    """A replayed scan carries the stored determinations over: so does their memo."""
-    memo = read_cache(_path(settings, provider, "det"))
-    if isinstance(memo, DeterminationMemo) and memo.scan_id == old:
-        memo.scan_id = new
-        save_pickle(_path(settings, provider, "det"), memo)
 
 
 # ------------------------------------------------------------------ usage facts of the last scan

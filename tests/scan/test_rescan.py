@@ -1,12 +1,12 @@
 """A re-scan after a list update answers exactly as a scan that remembers nothing.
 
 The book is scanned on an older list snapshot (today's mirror with OFAC's SDN list of 2021),
-again unchanged (a replay), then on today's. The re-scan keeps every stored name's analysis and carries forward the
-determinations of customers whose inputs did not change (no list fact reaches them, same record,
-chips, date and rules); a copy of the same home without those memos and without any stored
-screening result scans in full. Both must
-leave the same determinations and the same alert queue — including for a customer and an owner
-that only a party added since 2021 hits.
+again unchanged (a replay), then on today's. The re-scan keeps every stored name's analysis
+and carries forward the determinations of customers whose inputs did not change (no list fact
+reaches them, same record, chips, date and rules); a copy of the same home without those memos
+and without any stored screening result scans in full. Both must leave the same determinations
+and the same alert queue — including for a customer and an owner that only a party added since
+2021 hits.
 """
 
 from __future__ import annotations

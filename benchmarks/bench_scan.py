@@ -11,6 +11,12 @@ Each scan runs in a fresh process, as the daily job does (nothing warm in memory
 is printed beside its target with the load average of the shared machine before and after.
 
     .venv/bin/python benchmarks/bench_scan.py [--customers 100000] [--usage-rows 1000000]
+        [--keep DIR [--rescan-only]]
+
+``--keep DIR`` keeps the book, the home and a copy of the home as the first scan left it;
+``--rescan-only`` then puts that copy back and runs only the two re-scans (the re-scan's
+stages are printed one by one: lists, index, book, usage, linking, screening, determinations,
+alerts, write, register, memos).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -302,6 +309,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--usage-rows", type=int, default=None, help="default: 10 per customer")
     parser.add_argument("--keep", type=Path, default=None, help="work folder to keep")
+    parser.add_argument(
+        "--rescan-only",
+        action="store_true",
+        help="with --keep: start from the kept home of the first scan, run only the re-scans",
+    )
     parser.add_argument("--scan-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--book", type=Path, help=argparse.SUPPRESS)
@@ -354,8 +366,21 @@ def main() -> None:
                 f"  determinations: {rate:,.0f} customers/s (target ≥ {RATE_TARGET:,.0f}/s)"
             )
 
-    older = mirror_minus(LISTS, work / "lists-minus-200", 200)
-    scan("first scan", older)
+    first_home = work / "home-after-first"
+    if args.rescan_only:
+        if not args.keep or not first_home.is_dir():
+            parser.error("--rescan-only needs --keep DIR of an earlier run")
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(first_home, home, symlinks=True)
+        print(f"home of the first scan restored from {first_home}")
+    else:
+        shutil.rmtree(work / "lists-minus-200", ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+        older = mirror_minus(LISTS, work / "lists-minus-200", 200)
+        scan("first scan", older)
+        if args.keep:
+            shutil.rmtree(first_home, ignore_errors=True)
+            shutil.copytree(home, first_home, symlinks=True)
     scan("after +200 list parties", LISTS)
     scan("unchanged re-scan", LISTS)
     print(f"summary at {args.customers:,} customers:")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -118,3 +119,44 @@ def test_stdout_is_the_report(home: Path, cli: Cli) -> None:
     text = done.stdout_bytes.decode("utf-8")
     assert text.startswith("\ufeffscan_id,")
     assert len(list(csv.reader(io.StringIO(text)))) > 5
+
+
+def test_unchanged_rescans_report_the_register_they_replay(
+    home: Path, scanned_template: Path, cli: Cli, tmp_path: Path
+) -> None:
+    # An unchanged re-scan keeps a note naming the register it replays, not a copy, and reports
+    # the same rows under its own id; a replay of a replay names the scan that wrote it.
+    from datetime import date
+
+    from computekyc.services import run_scan
+    from computekyc.settings import Settings
+
+    from .conftest import AS_OF
+
+    first = _csv_rows(_report(cli, tmp_path, "csv"))
+    settings = Settings(home=home)
+    provider = scanned_template.parent / "provider"
+    for expected in (2, 3, 4):
+        result = run_scan(settings, provider, as_of=date.fromisoformat(AS_OF))
+        assert result.scan_id == expected
+    registers = home / "reports" / "screening"
+    kept = sorted(p.name for p in registers.iterdir())
+    assert "scan-3.replay.json" in kept and "scan-4.replay.json" in kept
+    assert "scan-3.json.gz" not in kept and "scan-4.json.gz" not in kept
+    notes = [json.loads((registers / f"scan-{n}.replay.json").read_text()) for n in (3, 4)]
+    assert notes[0]["replay_of"] == notes[1]["replay_of"] in (1, 2)
+    for scan_id in ("2", "3", "4"):
+        target = tmp_path / f"screening-{scan_id}.csv"
+        made = cli(
+            "report", "screening", "--scan", scan_id, "--format", "csv", "--output", str(target)
+        )
+        assert made.exit_code == 0, made.output
+        rows = _csv_rows(target)
+        assert {r["scan_id"] for r in rows} == {scan_id}
+        assert [{**r, "scan_id": "1"} for r in rows] == first
+    # A note whose register is gone says so and names the way out.
+    (registers / f"scan-{notes[0]['replay_of']}.json.gz").unlink()
+    gone = cli(
+        "report", "screening", "--scan", "4", "--format", "csv", "--output", str(tmp_path / "x.csv")
+    )
+    assert gone.exit_code != 0 and "run the scan again" in gone.output

@@ -1,15 +1,19 @@
 """Delta re-screening equals a full re-screen, on two real list snapshots.
 
 The old snapshot is the mirror with OFAC's SDN list of 18 Aug 2021; the new one is today's
-mirror, which adds some six thousand SDN parties (and changes others). Names screened on the old
-snapshot are re-screened on the new one only against a small index of what changed; the result
-must equal screening every name against the whole new snapshot.
+mirror, which adds some six thousand SDN parties (and removes and changes others). Names
+screened on the old snapshot are re-screened on the new one only against a small index of what
+changed — and only those whose kept analysis can reach it, without analysing any stored name
+again; the result must equal screening every name against the whole new snapshot, for names of
+removed and of changed parties and for names that meet a new party only through a typo
+neighbour or a joined name.
 """
 
 from __future__ import annotations
 
 import csv
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -19,8 +23,10 @@ from computekyc import screening
 from computekyc.book import read_book
 from computekyc.lists.store import ListStore
 from computekyc.ownership import load_rules
+from computekyc.screening import ScreeningIndex
 from computekyc.services import NameQuery, index_holder, save_screening, screen_queries
 from computekyc.services.alerting import customer_queries
+from computekyc.services.namekeys import NameKeysCache
 from computekyc.services.scan import account_queries
 from computekyc.settings import Settings
 from computekyc.workflow import open_database
@@ -52,6 +58,12 @@ def _sdn_names(path: Path) -> dict[str, str]:
         }
 
 
+def _typo_only(name: str) -> str:
+    """The name with one inner letter dropped from every word of six letters or more: it shares
+    no such word with the listed name, only typo neighbours."""
+    return re.sub(r"\w{6,}", lambda m: m.group(0)[:2] + m.group(0)[3:], name)
+
+
 def _queries(lists_dir: Path, archive_dir: Path) -> list[NameQuery]:
     book = read_book(EXAMPLE)
     queries = [q for c in book.customers for q in customer_queries(c)]
@@ -73,6 +85,18 @@ def _queries(lists_dir: Path, archive_dir: Path) -> list[NameQuery]:
         queries.append(NameQuery(name[:cut] + name[cut + 1 :], None, None))
     for key in rng.sample(kept, 40):  # parties on both
         queries.append(NameQuery(new[key].title(), None, "entity"))
+    for key in rng.sample(added, 40):  # new parties met only through fuzzy keys
+        name = new[key]
+        if _typo_only(name) != name:
+            queries.append(NameQuery(_typo_only(name), None, None))
+    # A new party written as one word: met only through the joined name.
+    queries.append(NameQuery("ZalaAero", None, "entity"))
+    removed = sorted(set(old) - set(new))
+    renamed = sorted(k for k in set(old) & set(new) if old[k] != new[k])
+    for key in rng.sample(removed, 30):  # parties the new snapshot removed: their hits go
+        queries.append(NameQuery(old[key], None, None))
+    for key in rng.sample(renamed, min(30, len(renamed))):  # changed parties: old and new name
+        queries += [NameQuery(old[key], None, None), NameQuery(new[key], None, "entity")]
     queries += [NameQuery(n, None, None) for n in ("Tan Holdings Pte Ltd", "Zhang Wei")]
     return queries
 
@@ -97,23 +121,66 @@ def test_delta_rescreen_equals_full_rescreen_on_real_snapshots(
     holder.install()  # module-level screening.screen now asks the holder, as a server would
     newcomer = "LIMITED LIABILITY COMPANY ZALA AERO"  # on the SDN list since 2024
     assert not [h for h in screening.screen(newcomer) if h.source == "SDN"]
+    names = NameKeysCache.load(settings.home)
     with engine.begin() as connection:
-        first = screen_queries(connection, old, store, queries, threshold)
+        first = screen_queries(connection, old, store, queries, threshold, names=names)
         save_screening(connection, first)
     assert first.full == len({q.key for q in queries}) and first.delta == 0
+    assert names.made == len({q.name for q in queries})  # kept from the screening itself
+    names.save(q.name for q in queries)
 
     store.load_mirror(lists_dir)  # today's lists: a new snapshot
     # The same holder (a long-running process) sees the new snapshot without a restart.
     assert [h.party_id for h in screening.screen(newcomer) if h.source == "SDN"] == ["SDN-45934"]
     new = holder.current()
     assert new.list_snapshot_id != old.list_snapshot_id
+    kept = NameKeysCache.load(settings.home)  # a new process: the analyses from disk
     with engine.connect() as connection:
-        delta = screen_queries(connection, new, store, queries, threshold)
+        delta = screen_queries(connection, new, store, queries, threshold, names=kept)
     full = {
         q.key: [h.to_dict() for h in new.index.screen_query(q.query(), threshold)] for q in queries
     }
 
     assert delta.hits == full
+    assert kept.made == 0  # no stored name was analysed again
+    diff = store.diff(old.list_snapshot_id, new.list_snapshot_id)
+    gone = {r.party_id for r in diff.removed}
+    touched = {c.party_id for c in diff.changed}
+    fresh = {r.party_id for r in diff.added}
+    old_hit = {h["party_id"] for hits in first.hits.values() for h in hits}
+    new_hit = {h["party_id"] for hits in full.values() for h in hits}
+    # The diff's three kinds are exercised: hits on removed parties dropped, on changed
+    # parties re-made, and new parties found by names that share no whole word with them.
+    assert old_hit & gone and not new_hit & gone
+    assert old_hit & touched and new_hit & touched
+    by_key = {q.key: q for q in queries}
+
+    def long_words(name: str) -> set[str]:
+        return {w.lower() for w in re.findall(r"\w{6,}", name)}
+
+    assert any(
+        h["party_id"] in fresh and not long_words(by_key[k].name) & long_words(h["matched_name"])
+        for k, hits in full.items()
+        for h in hits
+    )
+    joined = by_key[NameQuery("ZalaAero", None, "entity").key]
+    assert "SDN-45934" in {h["party_id"] for h in delta.hits[joined.key]}
+
+    # The candidate filter reads the blocking keys the index reads: whatever the index of the
+    # added and changed parties finds for a name, the filter says that name can reach it.
+    small = ScreeningIndex.build(
+        [new.parties[p] for p in sorted(fresh | touched) if p in new.parties],
+        new.snapshot,
+        doc_freq=new.index.doc_freq,
+    )
+    reached = 0
+    for query in by_key.values():
+        terms = kept.get(query.name).terms
+        reaches = any(k in small.postings for t in terms for k in ScreeningIndex.term_keys(t))
+        reached += reaches
+        if small.screen_query(query.query(), threshold):
+            assert reaches, query
+    assert 0 < reached < len(by_key)
     # Names the diff cannot touch were answered from it alone (a quarter here: five years of
     # SDN changes re-weigh many words); those it may touch were screened in full.
     assert delta.delta >= 40 and delta.full > 0 and delta.full + delta.delta == len(full)

@@ -4,6 +4,7 @@
   the same and the database still holds that scan as the latest; it leaves the queue exactly as a
   full re-scan does;
 * a screening index built with an older index's name analyses equals one built from scratch;
+* batch screening (and the scan's, which keeps each name's lookup keys) equals one by one;
 * a query's stored key is the SHA-256 of its JSON, however it is spelt out.
 """
 
@@ -25,9 +26,10 @@ from hypothesis import strategies as st
 from computekyc.alerts import AlertStatus, AlertStore
 from computekyc.lists.store import ListStore
 from computekyc.ownership import load_rules
-from computekyc.screening import Query, ScreeningIndex
+from computekyc.screening import Query, ScreeningIndex, analyze
 from computekyc.screening.index import PARALLEL_MIN
 from computekyc.services import NameQuery, index_holder, run_scan
+from computekyc.services.namekeys import name_keys, screen_full
 from computekyc.services.scanmemo import forget_memo
 from computekyc.settings import Settings
 from computekyc.workflow import open_database
@@ -179,6 +181,12 @@ def test_batch_screening_finds_exactly_what_one_by_one_screening_finds(
     assert [[h.to_dict() for h in hits] for hits in batch] == alone
     forked = index.screen_many(queries, threshold, workers=2)
     assert [[h.to_dict() for h in hits] for hits in forked] == alone
+    # The scan's full screening keeps the analyses it makes: the same hits, and each name's
+    # lookup keys as analysing it afresh gives them.
+    kept, keys = screen_full(index, queries, threshold, workers=2)
+    assert [[h.to_dict() for h in hits] for hits in kept] == alone
+    assert keys.keys() == {q.name for q in queries}
+    assert all(keys[n] == name_keys(analyze(n)) for n in sorted(keys)[::7])
 
 
 def test_forked_determinations_equal_one_process(

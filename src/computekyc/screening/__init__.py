@@ -24,7 +24,7 @@ from computekyc.exc import StateError
 from computekyc.lists.model import Identifier, PartyType
 from computekyc.screening.evaluate import PairEvaluation, PairFileError, evaluate_pairs
 from computekyc.screening.grouping import GroupMember, HitGroup, entity_key, group_hits
-from computekyc.screening.index import Hit, Query, ScreeningIndex
+from computekyc.screening.index import Hit, Query, ScreeningIndex, vocab_digest
 from computekyc.screening.scoring import (
     DEFAULT_THRESHOLD,
     Explanation,
@@ -66,6 +66,7 @@ __all__ = [
     "screen_many",
     "snapshot_cache_key",
     "use_index",
+    "vocab_digest",
 ]
 
 

@@ -132,7 +132,8 @@ def _id_values(identifiers: Mapping[str, str] | Sequence[Identifier] | None) -> 
     return {_clean_id(i.value): i.scheme.lower() for i in identifiers if i.value}
 
 
-def _vocab_digest() -> str:
+def vocab_digest() -> str:
+    """The version of the code and tables that analyse and index names."""
     digest = hashlib.sha256(str(INDEX_FORMAT).encode())
     package = resources.files("computekyc.screening")
     # The code that analyses and indexes names is part of the key too: a cache written by
@@ -238,6 +239,42 @@ class ScreeningIndex:
             keys.add("j:" + joined)
         return keys
 
+    @staticmethod
+    def lookup_terms(analysis: Analysis) -> set[str]:
+        """Everything :meth:`_candidates` may look up for a query name (no identifiers), in
+        short: ``w:WORD\0SKELETON`` a distinctive word (skeleton only in a vowel-poor script),
+        ``g:WORD`` a word of a form without distinctive words, ``j:JOINED`` a joined name.
+        :meth:`term_keys` gives the posting keys of each: a name none of whose terms' keys an
+        index holds gets no candidate from it (a list diff cannot reach it)."""
+        terms: set[str] = set()
+        for form in analysis.forms:
+            tokens = form.tokens
+            distinctive = [t for t in tokens if t.kind in DISTINCTIVE and t.kind != NUMBER]
+            for t in distinctive:
+                skel = t.skel if t.script in VOWEL_POOR and len(t.skel) >= 2 else ""
+                terms.add(f"w:{t.text}\0{skel}")
+            if not distinctive:
+                terms.update("g:" + t.text for t in tokens if t.kind != LEGAL)
+            terms.add("j:" + "".join(t.text.replace(" ", "") for t in tokens if t.kind != LEGAL))
+            terms.add("j:" + "".join(t.text.replace(" ", "") for t in tokens))
+        return terms
+
+    @staticmethod
+    def term_keys(term: str) -> set[str]:
+        """The posting keys a lookup term reads (those of :meth:`_word_hits`, typo neighbours
+        always included: a superset)."""
+        if not term.startswith("w:"):
+            return {term}
+        text, skel = term[2:].split("\0", 1)
+        keys = {"t:" + text, "d:" + text}
+        if len(text) >= 5:
+            for d in _deletions(text):
+                keys.add("d:" + d)
+                keys.add("t:" + d)
+        if skel:
+            keys.add("s:" + skel)
+        return keys
+
     def rarity(self, word: str) -> float:
         """1.0 for words on few listed names, down to 0.4 for the commonest (Mohammad, Ali)."""
         known = self._rarity.get(word)
@@ -252,7 +289,7 @@ class ScreeningIndex:
     # -- caching --------------------------------------------------------------------------------
     @staticmethod
     def cache_path(home: Path, snapshot_id: str) -> Path:
-        return home / "screening" / f"index-{snapshot_id}-{_vocab_digest()}.pickle"
+        return home / "screening" / f"index-{snapshot_id}-{vocab_digest()}.pickle"
 
     def save(self, path: Path) -> None:
         # Atomic, through a temp file of its own: two commands building the same snapshot's
@@ -595,12 +632,16 @@ class ScreeningIndex:
         return self._hits(query, analysis, ids, limit, self._name_scores(analysis, ids, limit))
 
     def screen_queries(
-        self, queries: Sequence[Query], threshold: float | None = None
+        self,
+        queries: Sequence[Query],
+        threshold: float | None = None,
+        analyses: dict[str, Analysis] | None = None,
     ) -> list[list[Hit]]:
         """Screen many queries, each exactly as :meth:`screen_query` would: a name that several
         queries share (a director who is also an owner, the same name in two countries) is
         matched against the lists once, and each query then weighs its own country, type and
-        birth date; candidate postings of recurring words are looked up once."""
+        birth date; candidate postings of recurring words are looked up once. ``analyses``:
+        filled with each name's analysis (for callers that keep them)."""
         limit = DEFAULT_THRESHOLD if threshold is None else threshold
         memo: dict[str, set[int]] = {}
         scores: dict[str, dict[int, tuple[float, int, Any]]] = {}
@@ -616,6 +657,8 @@ class ScreeningIndex:
                 out.append([_copy_hit(hit) for hit in made])
                 continue
             analysis = analyze(query.name)
+            if analyses is not None:
+                analyses[query.name] = analysis
             ids = _id_values(query.identifiers)
             explained: dict[int, Explanation] | None = None
             if ids:

@@ -195,36 +195,55 @@ def raises_drafts(result: CustomerDetermination) -> bool:
     )
 
 
+def _without_snapshots(value: Any) -> Any:
+    """Evidence without the snapshot its list entries were read from: what a decision rests on.
+    A new snapshot with the same listings changes nothing (a decided or suppressed alert stays
+    so); a listing that changed still shows in its name, programs, dates or score."""
+    if isinstance(value, dict):
+        return {k: _without_snapshots(v) for k, v in value.items() if k != "snapshot_id"}
+    if isinstance(value, list):
+        return [_without_snapshots(v) for v in value]
+    return value
+
+
 def _rule_drafts(subject: Subject, result: CustomerDetermination) -> Iterator[AlertDraft]:
     for rule, (kind, severity) in RULE_ALERTS.items():
         for det in result.determinations:
             applied = next((r for r in det.rules if r.rule == rule and r.applies), None)
             if applied is None:
                 continue
+            evidence = {
+                "rule": applied.to_dict(),
+                "item": det.item,
+                "status": det.status,
+                "as_of": det.as_of.isoformat(),
+                "rules_version": det.rules_version,
+            }
             yield AlertDraft(
                 type=kind,
                 severity=severity,
                 subject=subject,
                 summary=f"{applied.title}: {applied.reason}",
-                evidence={
-                    "rule": applied.to_dict(),
-                    "item": det.item,
-                    "status": det.status,
-                    "as_of": det.as_of.isoformat(),
-                    "rules_version": det.rules_version,
-                },
+                evidence=evidence,
                 discriminator=rule,
+                material=_without_snapshots(evidence),
             )
             break
     worst = result.worst
     if worst.status == "review":
         findings = [r.to_dict() for r in worst.rules if r.status == "review"]
+        review: dict[str, Any] = {
+            "findings": findings,
+            "item": worst.item,
+            "as_of": worst.as_of.isoformat(),
+        }
         yield AlertDraft(
             type=AlertType.DETERMINATION_REVIEW,
             severity=Severity.MEDIUM,
             subject=subject,
             summary=worst.explanation,
-            evidence={"findings": findings, "item": worst.item, "as_of": worst.as_of.isoformat()},
+            evidence=review,
+            material=_without_snapshots(review),
         )
 
 

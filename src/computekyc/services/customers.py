@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from computekyc.alerts.schema import alerts
@@ -164,17 +164,56 @@ class CustomerDetail:
 
 
 # -- written by the scan -----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CarriedRows:
+    """Stored determination rows a scan keeps: all of the provider's but ``stale`` (customers
+    determined again or gone), moved from the snapshot they cite to the new one."""
+
+    old_scan: int
+    old_snapshot: str
+    new_snapshot: str
+    stale: frozenset[str]
+
+
+def _snapshot_json(snapshot: str) -> str:
+    """How a stored determination spells its snapshot (as ``save_determinations`` writes)."""
+    return '"snapshot_id":' + json.dumps(snapshot, ensure_ascii=False)
+
+
 def save_determinations(
     connection: Connection,
     scan_id: int,
     provider: str,
     determinations: Mapping[str, CustomerDetermination],
+    carried: CarriedRows | None = None,
 ) -> None:
     """Store the scan's determinations (in the scan's transaction); a provider keeps only its
-    latest scan's (alerts and the audit log keep the history of what they raised)."""
-    connection.execute(
-        delete(scan_determinations).where(scan_determinations.c.provider == provider)
-    )
+    latest scan's (alerts and the audit log keep the history of what they raised).
+
+    ``carried``: the determinations were made only for customers whose inputs changed; the
+    stored rows of the others (the provider's rows but those of ``carried.stale``) stand, and
+    become this scan's, citing the new snapshot — one statement, nothing else rewritten."""
+    table = scan_determinations
+    if carried is None:
+        connection.execute(delete(table).where(table.c.provider == provider))
+    else:
+        stale = sorted(set(carried.stale) | determinations.keys())
+        for start in range(0, len(stale), 500):
+            connection.execute(
+                delete(table).where(
+                    table.c.scan_id == carried.old_scan,
+                    table.c.provider == provider,
+                    table.c.customer_id.in_(stale[start : start + 500]),
+                )
+            )
+        values: dict[str, Any] = {"scan_id": scan_id}
+        if carried.old_snapshot != carried.new_snapshot:
+            values["determinations"] = func.replace(
+                table.c.determinations,
+                _snapshot_json(carried.old_snapshot),
+                _snapshot_json(carried.new_snapshot),
+            )
+        connection.execute(update(table).where(table.c.provider == provider).values(**values))
     rows = [
         {
             "scan_id": scan_id,

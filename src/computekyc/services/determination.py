@@ -142,6 +142,28 @@ class PrescreenedScreener:
         ]
 
 
+def untouched_by_lists(
+    customer: Customer, screener: PrescreenedScreener, graph: OwnershipGraph | None
+) -> bool:
+    """Whether no list fact reaches the customer's declared tree: no name in it (customer,
+    owners, directors) has a hit, no identifier names a listed party or an ownership-graph
+    node, no holder is a graph node. The determination then rests on the record, the items,
+    the date and the rules alone: a snapshot that adds parties hitting nobody in the tree
+    leaves it as it was."""
+    stack = [customer.root]
+    while stack:
+        holder = stack.pop()
+        if graph is not None and holder.graph_key is not None and holder.graph_key in graph.nodes:
+            return False
+        for scheme, value in holder.identifiers.items():
+            if screener.by_identifier(scheme, value):
+                return False
+            if graph is not None and graph.find(scheme, value):
+                return False
+        stack.extend(holder.owners)
+    return not any(screener.hits_for(q) for q in holder_queries(customer.root))
+
+
 @dataclass(slots=True)
 class CustomerDetermination:
     """A customer's determination for each item it rents (the worst one first)."""

@@ -11,7 +11,8 @@ again later — after newer lists are loaded — gives the same members; only ``
 The screening report reads the *screening register* the scan keeps of every name it screened
 (``$COMPUTEKYC_HOME/reports/screening/scan-N.json.gz``, written by :func:`save_register` when the
 scan has committed): each role's screened name with its hits as of that scan, which later book
-revisions do not change.
+revisions do not change. An unchanged re-scan keeps only ``scan-N.replay.json``, naming the
+register it replays.
 """
 
 from __future__ import annotations
@@ -560,19 +561,70 @@ def save_register(
     return path
 
 
-def carry_register(settings: Settings, from_scan: int, to_scan: int, started: str) -> None:
-    """An unchanged re-scan replays scan ``from_scan``: its register becomes ``to_scan``'s (no
-    register to carry, none is written: the report then asks for a new scan)."""
+def _replay_path(settings: Settings, scan_id: int) -> Path:
+    return settings.home.joinpath(*REGISTER_DIR, f"scan-{scan_id}.replay.json")
+
+
+def _replayed(settings: Settings, scan_id: int) -> dict[str, Any] | None:
+    """The note an unchanged re-scan keeps in place of a register: the scan whose register it
+    replays (``replay_of``) and its own start time; None for a scan that kept its own."""
     try:
-        with gzip.open(_register_path(settings, from_scan), "rb") as handle:
-            document = json.loads(handle.read())
-    except (OSError, ValueError):
+        note = json.loads(_replay_path(settings, scan_id).read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ConflictError(f"{_replay_path(settings, scan_id)} is damaged ({exc})") from exc
+    return note if isinstance(note, dict) else None
+
+
+def carry_register(settings: Settings, from_scan: int, to_scan: int, started: str) -> None:
+    """An unchanged re-scan replays scan ``from_scan``: its register becomes ``to_scan``'s. What
+    is kept is a note naming the scan that wrote the register (never copied: it is the same
+    register, and copying hundreds of thousands of rows is most of a replay's time). No register
+    to carry, no note: the report then asks for a new scan."""
+    note = _replayed(settings, from_scan)
+    origin = int(note["replay_of"]) if note is not None else from_scan
+    if not _register_path(settings, origin).exists():
         return
+    path = _replay_path(settings, to_scan)
+    try:
+        with atomic_file(path) as raw:
+            raw.write(
+                json.dumps({"scan_id": to_scan, "started": started, "replay_of": origin}).encode()
+            )
+    except OSError as exc:
+        raise StateError(
+            f"scan {to_scan} is stored, but the note of the register it replays could not be "
+            f"written to {path}: {exc.strerror}"
+        ) from exc
+
+
+def _register_rows(settings: Settings, scan_id: int, started: str) -> list[dict[str, Any]]:
+    """The rows of scan ``scan_id``'s register (a replayed scan reads the register it replays,
+    its own results carrying its id)."""
+    note = _replayed(settings, scan_id)
+    origin = int(note["replay_of"]) if note is not None else scan_id
+    if note is not None and note.get("started") != started:
+        raise ConflictError(f"{_replay_path(settings, scan_id)} belongs to another scan {scan_id}")
+    path = _register_path(settings, origin)
+    try:
+        with gzip.open(path, "rb") as handle:
+            document = json.loads(handle.read())
+    except FileNotFoundError:
+        raise ConflictError(
+            f"scan {scan_id} kept no screening register ({path} is missing: the scan ran "
+            "before registers were kept, or on another machine): run the scan again"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ConflictError(f"{path} is damaged ({exc}): run the scan again") from exc
+    if note is None and document.get("started") != started:
+        raise ConflictError(f"{path} belongs to another scan {scan_id}: run the scan again")
     rows: list[dict[str, Any]] = document["rows"]
-    for row in rows:
-        if row.get("scan_id") == from_scan:
-            row["scan_id"] = to_scan
-    save_register(settings, to_scan, started, rows)
+    if origin != scan_id:
+        for row in rows:
+            if row.get("scan_id") == origin:
+                row["scan_id"] = scan_id
+    return rows
 
 
 @dataclass(slots=True)
@@ -626,19 +678,6 @@ def screening_report(
         scan = connection.execute(select(scans).where(scans.c.id == scan_id)).first()
         if scan is None:
             raise NotFoundError(f"no scan {scan_id}")
-        path = _register_path(settings, int(scan_id))
-        try:
-            with gzip.open(path, "rb") as handle:
-                document = json.loads(handle.read())
-        except FileNotFoundError:
-            raise ConflictError(
-                f"scan {scan_id} kept no screening register ({path} is missing: the scan ran "
-                "before registers were kept, or on another machine): run the scan again"
-            ) from None
-        except (OSError, ValueError) as exc:
-            raise ConflictError(f"{path} is damaged ({exc}): run the scan again") from exc
-        if document.get("started") != scan._mapping["started"]:
-            raise ConflictError(f"{path} belongs to another scan {scan_id}: run the scan again")
-        rows: list[dict[str, Any]] = document["rows"]
+        rows = _register_rows(settings, int(scan_id), scan._mapping["started"])
         _alert_ids(connection, rows)
     return ScreeningReport(int(scan_id), chosen, render_screening(rows, chosen), rows)

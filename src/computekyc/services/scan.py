@@ -39,7 +39,6 @@ from computekyc.book import (
     book_files,
     plan_import,
     provider_name,
-    read_book,
     usage_files,
     write_import,
 )
@@ -48,20 +47,43 @@ from computekyc.chips import assumed_chip
 from computekyc.linking import GeoIP, link_accounts, open_geoip
 from computekyc.linking.geoip import GeoIPNotFound
 from computekyc.ownership import load_rules
-from computekyc.services.alerting import ScanFacts, build_drafts, customer_queries
-from computekyc.services.customers import carry_determinations, save_determinations
-from computekyc.services.determination import PrescreenedScreener, determine_batch
+from computekyc.services.alerting import (
+    ScanFacts,
+    build_drafts,
+    customer_queries,
+    raises_drafts,
+)
+from computekyc.services.customers import (
+    CarriedRows,
+    carry_determinations,
+    save_determinations,
+)
+from computekyc.services.determination import (
+    PrescreenedScreener,
+    determine_batch,
+    untouched_by_lists,
+)
 from computekyc.services.footprint import find_footprint, usage_texts
 from computekyc.services.indexes import index_holder
 from computekyc.services.linking import usage_store
 from computekyc.services.lists import SnapshotChoice, ensure_snapshot
+from computekyc.services.namekeys import NameKeysCache
 from computekyc.services.scanmemo import (
     ScanMemo,
+    UsageFacts,
+    determination_key,
     folder_digest,
     forget_memo,
+    keep_determination,
+    load_determinations,
     load_memo,
+    load_usage_facts,
+    read_book_once,
+    save_determinations_memo,
     save_memo,
+    save_usage_facts,
     scan_inputs,
+    usage_key,
 )
 from computekyc.services.screening import (
     NameQuery,
@@ -88,6 +110,7 @@ class ScanCounts:
     screened_cached: int
     usage_files_ingested: int
     determinations: int
+    carried: frozenset[str] = frozenset()  # customers whose determinations stood (same inputs)
 
 
 @dataclass(slots=True)
@@ -243,6 +266,32 @@ def _threshold_runs(engine: Any, per_account: dict[str, dict[str, Any]], on: dat
     return found
 
 
+def _usage_facts(
+    settings: Settings, provider: str, store: UsageStore, accounts: set[str], on: date
+) -> UsageFacts:
+    """The usage facts of the book's accounts as of the date: those of the last scan while the
+    usage store holds the same files (by content hash), else read from the store again."""
+    key = usage_key(_usage_state(store), accounts, on)
+    found = load_usage_facts(settings, provider, key)
+    if found is not None:
+        return found
+    engine = make_engine("duckdb", store)
+    per_account = {
+        row["account"]: row
+        for row in summary(engine, filters=Filters(last_day=on))
+        if row["account"] in accounts
+    }
+    facts = UsageFacts(
+        key=key,
+        per_account=per_account,
+        runs=_threshold_runs(engine, per_account, on),
+        unknown_hardware=_unknown_hardware(engine, accounts, on),
+        texts=usage_texts(engine, accounts, on),
+    )
+    save_usage_facts(settings, provider, facts)
+    return facts
+
+
 def run_scan(
     settings: Settings,
     provider_dir: Path,
@@ -313,7 +362,7 @@ def run_scan(
     say(f"lists: {loaded.snapshot} ({choice.info.parties:,} parties)")
     lap("index")
 
-    book = read_book(provider_dir)
+    book = read_book_once(settings, provider_dir, folder)
     with engine.connect() as connection:
         plan = plan_import(connection, book)
     say(
@@ -326,17 +375,10 @@ def run_scan(
     reports = ingest(book.usage_files, store=store) if book.usage_files else []
     fresh = sum(r.status == "ingested" for r in reports)
     say(f"usage: {len(reports)} file(s), {fresh} newly ingested")
-    usage_engine = make_engine("duckdb", store)
     account_ids = {a.id for a in book.accounts}
-    filters = Filters(last_day=on)
-    per_account = {
-        row["account"]: row
-        for row in summary(usage_engine, filters=filters)
-        if row["account"] in account_ids
-    }
-    account_runs = _threshold_runs(usage_engine, per_account, on)
-    unknown = _unknown_hardware(usage_engine, account_ids, on)
-    texts = usage_texts(usage_engine, account_ids, on)
+    usage = _usage_facts(settings, provider, store, account_ids, on)
+    per_account, account_runs = usage.per_account, usage.runs
+    unknown, texts = usage.unknown_hardware, usage.texts
     lap("usage")
 
     operations = {a: float(row["estimated_operations"]) for a, row in per_account.items()}
@@ -351,6 +393,7 @@ def run_scan(
         queries.extend(customer_queries(customer))
     for account in book.accounts:
         queries.extend(account_queries(account.record))
+    names = NameKeysCache.load(settings.ensure_home())
     with engine.connect() as connection:
         outcome = screen_queries(
             connection,
@@ -359,6 +402,7 @@ def run_scan(
             queries,
             rules.possible_threshold,
             workers=workers,
+            names=names,
         )
     say(
         f"screening: {len(set(q.key for q in queries)):,} distinct names — {outcome.full:,} "
@@ -369,8 +413,8 @@ def run_scan(
 
     customer_of = {a.id: a.record.customer_id for a in book.accounts}
     chips_by_customer: dict[str, set[str]] = defaultdict(set)
-    for account, row in per_account.items():
-        owner = customer_of.get(account)
+    for account_id, row in per_account.items():
+        owner = customer_of.get(account_id)
         if owner is None:
             continue
         for chip, figures in row["by_chip"].items():
@@ -387,8 +431,21 @@ def run_scan(
                 connection, query, loaded.list_snapshot_id, rules.possible_threshold
             ),
         )
+        earlier = load_determinations(settings, connection, book.provider)
+        keys = {
+            c.id: determination_key(
+                c.content_hash, sorted(chips_by_customer.get(c.id, ())), on, rules.version_tag()
+            )
+            for c in book.customers
+            if untouched_by_lists(c.customer, screener, graph)
+        }
+        carried = {
+            cid: kept
+            for cid, kept in (earlier.kept.items() if earlier is not None else ())
+            if keys.get(cid) == kept.key
+        }
         determined = determine_batch(
-            [c.customer for c in book.customers],
+            [c.customer for c in book.customers if c.id not in carried],
             lambda cid: sorted(chips_by_customer.get(cid, ())),
             on,
             screener,
@@ -399,9 +456,12 @@ def run_scan(
     for key, hits in screener.misses.items():
         outcome.to_insert.setdefault(key, hits)
         outcome.full += 1
+    made = determined.kept
+    results = {cid: kept.result(cid, loaded.snapshot) for cid, kept in carried.items()} | made
     say(
-        f"determinations: {len(book.customers):,} customers as of {on}, "
-        f"{sum(r.worst.status != 'clear' for r in determined.kept.values()):,} not clear"
+        f"determinations: {len(book.customers):,} customers as of {on} "
+        f"({len(made):,} determined, {len(carried):,} carried forward: inputs unchanged), "
+        f"{sum(r.worst.status != 'clear' for r in results.values()):,} not clear"
     )
     lap("determinations")
 
@@ -411,7 +471,7 @@ def run_scan(
         rules=rules,
         loaded=loaded,
         hits=screener.hits,
-        determinations=determined.kept,
+        determinations=results,
         usage=per_account,
         runs=account_runs,
         unknown_hardware=unknown,
@@ -421,6 +481,7 @@ def run_scan(
         ),
     )
     drafts = build_drafts(facts)
+    lap("alerts")
     scope = _scope(book, plan, entities)
     scope[SubjectKind.ENTITY] |= earlier_entities  # merged or gone: their alerts resolve
     counts = ScanCounts(
@@ -431,7 +492,8 @@ def run_scan(
         screened_delta=outcome.delta,
         screened_cached=outcome.cached,
         usage_files_ingested=fresh,
-        determinations=determined.count,
+        determinations=determined.count + sum(k.count for k in carried.values()),
+        carried=frozenset(carried),
     )
     with engine.begin() as connection:  # the scan's one transaction
         revision = write_import(connection, book, plan)
@@ -449,7 +511,21 @@ def run_scan(
             rule_versions,
             actor,
         )
-        save_determinations(connection, scan_id, book.provider, determined.kept)
+        save_determinations(
+            connection,
+            scan_id,
+            book.provider,
+            made,
+            CarriedRows(
+                earlier.scan_id,
+                earlier.snapshot,
+                loaded.snapshot,
+                frozenset(plan.customers.removed),
+            )
+            if earlier is not None and carried
+            else None,
+        )
+    lap("write")
     # The screening register behind `report screening`, once the scan has committed.
     from computekyc.services.reports import register_rows, save_register
 
@@ -461,14 +537,25 @@ def run_scan(
             scan_id,
             book,
             screener.hits,
-            determined.kept,
+            results,
             loaded.parties,
             loaded.snapshot,
             on,
             rules,
         ),
     )
-    lap("write")
+    lap("register")
+    names.save(q.name for q in queries)
+    save_determinations_memo(
+        settings,
+        provider,
+        scan_id,
+        loaded.snapshot,
+        (
+            (cid, carried.get(cid) or keep_determination(key, made[cid], raises_drafts(made[cid])))
+            for cid, key in keys.items()
+        ),
+    )
     if folder_digest(book_files(provider_dir), usage_files(provider_dir)) != folder:
         forget_memo(settings, provider)  # the folder changed while it was scanned
     else:
@@ -490,8 +577,10 @@ def run_scan(
                 },
                 queries=len({q.key for q in queries}),
                 determinations=counts.determinations,
+                computed_by=scan_id,
             ),
         )
+    lap("memos")
     return _result(alert_store, say, scan_id, loaded.snapshot, choice, plan, counts, sync,
                    started_clock, timings)  # fmt: skip
 

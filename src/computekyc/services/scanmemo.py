@@ -14,7 +14,8 @@ inputs. Anything else — one byte of one file, a new snapshot, another day — 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -25,10 +26,14 @@ from sqlalchemy.engine import Connection
 
 import computekyc
 from computekyc.alerts import AlertDraft, SubjectKind
+from computekyc.book import Book, provider_name, read_book
 from computekyc.book.schema import scans
 from computekyc.book.store import latest_revision
 from computekyc.bulk import read_cache, save_pickle
+from computekyc.ownership import Determination
+from computekyc.ownership.model import Status
 from computekyc.screening.vocab import extra_alias_path
+from computekyc.services.determination import CustomerDetermination
 from computekyc.settings import Settings
 from computekyc.usage.store import content_hash  # SHA-256 of a file's bytes
 
@@ -116,11 +121,14 @@ class ScanMemo:
     queries: int
     determinations: int
     format: int = MEMO_FORMAT
+    computed_by: int = 0  # the scan that computed the drafts (replays keep it)
 
 
-def _path(settings: Settings, provider: str) -> Path:
+def _path(settings: Settings, provider: str, part: str = "") -> Path:
+    """The provider's memo file (``part``: another thing kept of its last scan: ``det``
+    determinations, ``usage`` facts, ``book`` reading)."""
     key = hashlib.sha256(f"{settings.sqlalchemy_url}\0{provider}".encode()).hexdigest()[:16]
-    return settings.ensure_home() / "scan" / f"memo-{key}.pickle"
+    return settings.ensure_home() / "scan" / f"{part or 'memo'}-{key}.pickle"
 
 
 def latest_scan(connection: Connection, provider: str) -> tuple[int, int] | None:
@@ -159,3 +167,183 @@ def save_memo(settings: Settings, provider: str, memo: ScanMemo) -> None:
 
 def forget_memo(settings: Settings, provider: str) -> None:
     _path(settings, provider).unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------- determinations carried forward
+
+
+def determination_key(
+    content_hash: str, chips: Sequence[str], as_of: date, rules_version: str
+) -> str:
+    """The inputs of a list-untouched customer's determinations (see ``untouched_by_lists``):
+    its record's content, the chips it rented, the date, the rules and this code."""
+    text = "\0".join([content_hash, ",".join(chips), as_of.isoformat(), rules_version])
+    return hashlib.sha256(f"{code_digest()}\0{text}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class KeptDetermination:
+    """A list-untouched customer's determinations as the last scan made them: whole when they
+    can raise an alert, else (clear) the worst one's verdict — the stored row holds the rules."""
+
+    key: str
+    count: int  # determinations made (one per item)
+    status: str
+    item: dict[str, Any]
+    explanation: str
+    rules_version: str
+    as_of: date
+    whole: CustomerDetermination | None
+
+    def result(self, customer_id: str, snapshot: str) -> CustomerDetermination:
+        """The determinations on ``snapshot`` (the same: no list fact reaches the customer)."""
+        if self.whole is not None:
+            return CustomerDetermination(
+                customer_id,
+                [replace(d, snapshot_id=snapshot) for d in self.whole.determinations],
+            )
+        verdict = Determination(
+            id=customer_id,
+            status=Status(self.status),
+            rules=[],
+            explanation=self.explanation,
+            item=self.item,
+            as_of=self.as_of,
+            rules_version=self.rules_version,
+            snapshot_id=snapshot,
+        )
+        return CustomerDetermination(customer_id, [verdict])
+
+
+def keep_determination(key: str, result: CustomerDetermination, whole: bool) -> KeptDetermination:
+    worst = result.worst
+    return KeptDetermination(
+        key=key,
+        count=len(result.determinations),
+        status=str(worst.status),
+        item=worst.item,
+        explanation=worst.explanation,
+        rules_version=worst.rules_version,
+        as_of=worst.as_of,
+        whole=result if whole else None,
+    )
+
+
+@dataclass(slots=True)
+class DeterminationMemo:
+    """The kept determinations of a provider's last scan (written with it)."""
+
+    provider: str
+    scan_id: int
+    snapshot: str
+    kept: dict[str, KeptDetermination]
+    format: int = MEMO_FORMAT
+
+
+def load_determinations(
+    settings: Settings, connection: Connection, provider: str
+) -> DeterminationMemo | None:
+    """The kept determinations if the database still holds their scan as the provider's
+    latest, or a replay of it (its stored rows are then those the carried determinations stand
+    for); ``scan_id`` then names the scan whose rows they are."""
+    memo = read_cache(_path(settings, provider, "det"))
+    if not isinstance(memo, DeterminationMemo) or memo.format != MEMO_FORMAT:
+        return None
+    latest = latest_scan(connection, provider)
+    if latest is None:
+        return None
+    if latest[0] != memo.scan_id:
+        replays = read_cache(_path(settings, provider))
+        if not (
+            isinstance(replays, ScanMemo)
+            and replays.scan_id == latest[0]
+            and getattr(replays, "computed_by", 0) == memo.scan_id
+        ):
+            return None
+        memo.scan_id = latest[0]  # the replays carried the stored rows over
+    return memo
+
+
+def save_determinations_memo(
+    settings: Settings,
+    provider: str,
+    scan_id: int,
+    snapshot: str,
+    kept: Iterable[tuple[str, KeptDetermination]],
+) -> None:
+    save_pickle(
+        _path(settings, provider, "det"),
+        DeterminationMemo(provider, scan_id, snapshot, dict(kept)),
+    )
+
+
+# ------------------------------------------------------------------ usage facts of the last scan
+
+
+@dataclass(slots=True)
+class UsageFacts:
+    """What a scan reads from the usage store for the book's accounts as of a date: the
+    summary per account, the runs that can have crossed a threshold, hardware the catalogue
+    does not know, the footprint texts (resource names, tags, charge descriptions)."""
+
+    key: str
+    per_account: dict[str, dict[str, Any]]
+    runs: list[Any]
+    unknown_hardware: dict[str, list[dict[str, Any]]]
+    texts: dict[str, list[tuple[str, str]]]
+    format: int = MEMO_FORMAT
+
+
+def usage_key(usage_state: Sequence[str], accounts: Iterable[str], as_of: date) -> str:
+    """The usage store's files (each named by its content hash), the accounts, the date and
+    this code: the same key, the same usage facts."""
+    digest = hashlib.sha256(f"{code_digest()}\0{as_of.isoformat()}\0".encode())
+    digest.update("\0".join(usage_state).encode())
+    digest.update(b"\1" + "\0".join(sorted(accounts)).encode())
+    return digest.hexdigest()
+
+
+def load_usage_facts(settings: Settings, provider: str, key: str) -> UsageFacts | None:
+    found = read_cache(_path(settings, provider, "usage"))
+    if isinstance(found, UsageFacts) and found.format == MEMO_FORMAT and found.key == key:
+        return found
+    return None
+
+
+def save_usage_facts(settings: Settings, provider: str, facts: UsageFacts) -> None:
+    save_pickle(_path(settings, provider, "usage"), facts)
+
+
+# ------------------------------------------------------------------- the book as last read
+
+
+@dataclass(slots=True)
+class BookReading:
+    """A provider folder's book as read (and checked) by the last scan, with the content
+    hashes of the files it was read from."""
+
+    key: str
+    book: Book
+    format: int = MEMO_FORMAT
+
+
+def book_key(folder: FolderDigest, provider: str, path: Path) -> str:
+    """The book's files and usage files by content, the folder, and this code."""
+    digest = hashlib.sha256(f"{code_digest()}\0{provider}\0{path.resolve()}\0".encode())
+    for name, sha in folder.book:
+        digest.update(f"{name}\0{sha}\0".encode())
+    digest.update("\0".join(folder.usage).encode())
+    return digest.hexdigest()
+
+
+def read_book_once(settings: Settings, provider_dir: Path, folder: FolderDigest) -> Book:
+    """The provider folder's book: as the last scan read it while its files are byte-for-byte
+    the same (the reading is kept under the state folder), else read and checked again."""
+    provider = provider_name(provider_dir)
+    key = book_key(folder, provider, provider_dir)
+    found = read_cache(_path(settings, provider, "book"))
+    if isinstance(found, BookReading) and found.format == MEMO_FORMAT and found.key == key:
+        return found.book
+    book = read_book(provider_dir)
+    save_pickle(_path(settings, provider, "book"), BookReading(key, book))
+    return book

@@ -7,6 +7,12 @@ snapshot added or changed (plus those whose words now weigh differently); only w
 index, a removed/changed party among its old hits, or a re-weighed word of its own says the
 answer may differ, is it screened against the whole snapshot again. The result equals a full
 re-screen (tests/scan/test_delta.py proves it on two real list snapshots).
+
+No stored name is analysed again for this: each name's lookup terms are kept between scans
+(:mod:`computekyc.services.namekeys`), and a name none of whose terms' posting keys the small
+index holds cannot meet it (the same blocking keys the index's candidate search reads) and
+keeps its hits; the others are screened against the small index in one batch (forked workers
+on the command line). Kept results only have the snapshot they cite moved forward.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from json.encoder import encode_basestring as _encode_text
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from computekyc.alerts import canonical_json
@@ -34,14 +40,13 @@ from computekyc.lists import holder_type
 from computekyc.lists.model import Party
 from computekyc.lists.store import ListStore
 from computekyc.screening import (
-    WEIGHED_KINDS,
     HitGroup,
     Query,
     ScreeningIndex,
-    analyze,
     group_hits,
 )
 from computekyc.services.indexes import LoadedIndex
+from computekyc.services.namekeys import NameKeys, NameKeysCache, screen_full
 
 HitRecord = dict[str, Any]  # Hit.to_dict(): party, score and the token-by-token explanation
 # The columns a screening CSV may have; each at most once (a CSV reader keeps only the last).
@@ -203,7 +208,7 @@ class ScreenOutcome:
 
     hits: dict[str, list[HitRecord]]
     full: int = 0  # screened against the whole snapshot
-    delta: int = 0  # screened only against the parties the new snapshot added or changed
+    delta: int = 0  # checked only against the parties the new snapshot added or changed
     cached: int = 0  # answered from the stored results of the same snapshot
     list_snapshot_id: int = 0
     threshold: float = 0.0
@@ -211,20 +216,15 @@ class ScreenOutcome:
     # Stored rows to write: new keys, keys whose hits or snapshot changed.
     to_insert: dict[str, list[HitRecord]] = field(default_factory=dict)
     to_update: dict[str, list[HitRecord]] = field(default_factory=dict)
+    # Stored rows whose hits stand on the new snapshot: only the snapshot they cite changes.
+    restamp: set[str] = field(default_factory=set)
 
 
-def _words(name: str) -> tuple[set[str], set[str]]:
-    """A name's words, and those of them whose weight depends on their frequency."""
-    tokens = [t for form in analyze(name).forms for t in form.tokens]
-    return {t.text for t in tokens}, {t.text for t in tokens if t.kind in WEIGHED_KINDS}
-
-
-def _reweighed(name: str, words: set[str], has_hits: bool) -> bool:
+def _reweighed(keys: NameKeys, words: set[str], has_hits: bool) -> bool:
     """Whether a changed word frequency may change a stored answer: a weighed word of the name
     changes its scores against every listed name; any word of it may change the explanation
     of a hit (the note on words common on the lists)."""
-    every, weighed = _words(name)
-    return bool(weighed & words) or (has_hits and bool(every & words))
+    return not keys.weighed.isdisjoint(words) or (has_hits and not keys.words.isdisjoint(words))
 
 
 def _stored(
@@ -260,6 +260,23 @@ class _Diff:
     small: ScreeningIndex
     suspect: set[str]  # party ids whose old hits cannot be kept (removed, changed, re-weighed)
     words: set[str]  # words whose weight changed
+    reach: dict[str, bool] = field(default_factory=dict)  # lookup term → meets the small index
+
+    def reaches(self, keys: NameKeys) -> bool:
+        """Whether the small index can offer the name any candidate: one of the posting keys
+        its candidate search reads (the same blocking keys: words, typo neighbours,
+        skeletons, joined names) is in the small index. A name it cannot reach keeps its
+        stored hits (and is not analysed again)."""
+        postings = self.small.postings
+        for term in keys.terms:
+            found = self.reach.get(term)
+            if found is None:
+                found = self.reach[term] = any(
+                    k in postings for k in ScreeningIndex.term_keys(term)
+                )
+            if found:
+                return True
+        return False
 
 
 def _diff_index(
@@ -275,9 +292,25 @@ def _diff_index(
             if any(t.text in words for form in analysis.forms for t in form.tokens):
                 affected.add(index.parties[p_idx].party_id)
     parties = [loaded.parties[p] for p in sorted(affected) if p in loaded.parties]
-    small = ScreeningIndex.build(parties, loaded.snapshot, doc_freq=new_df)
+    # The names of the new index are analysed already: the small index takes their analyses.
+    small = ScreeningIndex.build(parties, loaded.snapshot, doc_freq=new_df, previous=loaded.index)
     suspect = affected | {r.party_id for r in diff.removed}
     return _Diff(small, suspect, words)
+
+
+def _may_differ(
+    delta: _Diff | None, query: NameQuery, old_hits: list[HitRecord], names: NameKeysCache
+) -> bool | None:
+    """Whether a stored answer may differ on the new snapshot: no diff to check against, a
+    hit on a removed or changed party, a re-weighed word (True); a name that cannot reach the
+    small index of the parties the snapshot added, changed or re-weighed (False); else None:
+    what the small index finds for it decides."""
+    if delta is None or any(h["party_id"] in delta.suspect for h in old_hits):
+        return True
+    keys = names.get(query.name)
+    if delta.words and _reweighed(keys, delta.words, bool(old_hits)):
+        return True
+    return None if delta.reaches(keys) else False
 
 
 def screen_queries(
@@ -288,8 +321,12 @@ def screen_queries(
     threshold: float,
     progress: Callable[[int], None] | None = None,
     workers: int = 1,
+    names: NameKeysCache | None = None,
 ) -> ScreenOutcome:
-    """Hits for every query: cached, delta or full (see the module docstring). Only reads."""
+    """Hits for every query: cached, delta or full (see the module docstring). Only reads
+    the database; ``names`` (the kept name analyses) gains the names screened in full.
+    ``workers > 1`` forks (command line only, never in a server)."""
+    names = names if names is not None else NameKeysCache(None)
     wanted = {q.key: q for q in queries}
     stored = _stored(connection, sorted(wanted))
     outcome = ScreenOutcome(
@@ -300,6 +337,8 @@ def screen_queries(
     )
     diffs: dict[int, _Diff | None] = {}
     full: list[str] = []
+    kept: dict[str, list[HitRecord]] = {}
+    to_check: dict[int, list[str]] = {}  # old snapshot → keys its small index decides
     for key, query in wanted.items():
         found = stored.get(key)
         if found is None or found[1] != threshold:
@@ -315,23 +354,29 @@ def screen_queries(
             diffs[old_id] = (
                 _diff_index(store, old_id, loaded, old_df) if old_df is not None else None
             )
-        delta = diffs[old_id]
-        if (
-            delta is None
-            or any(h["party_id"] in delta.suspect for h in old_hits)
-            or (delta.words and _reweighed(query.name, delta.words, bool(old_hits)))
-            or delta.small.screen_query(query.query(), threshold)
-        ):
+        kept[key] = old_hits
+        differs = _may_differ(diffs[old_id], query, old_hits, names)
+        if differs is None:
+            to_check.setdefault(old_id, []).append(key)
+        elif differs:
             full.append(key)
-        else:
-            outcome.hits[key] = old_hits
-            outcome.to_update[key] = old_hits
-            outcome.delta += 1
-        if progress is not None:
-            progress(1)
-    found_hits = loaded.index.screen_many(
-        [wanted[k].query() for k in full], threshold, progress, workers
+    for old_id, keys in to_check.items():
+        delta = diffs[old_id]
+        assert delta is not None
+        found_small = delta.small.screen_many(
+            [wanted[k].query() for k in keys], threshold, workers=workers
+        )
+        full.extend(k for k, hits in zip(keys, found_small, strict=True) if hits)
+    for key in set(kept) - set(full):
+        outcome.hits[key] = kept[key]
+        outcome.restamp.add(key)
+        outcome.delta += 1
+    if progress is not None:
+        progress(outcome.delta + outcome.cached)
+    found_hits, made = screen_full(
+        loaded.index, [wanted[k].query() for k in full], threshold, progress, workers
     )
+    names.update(made)
     for key, hits in zip(full, found_hits, strict=True):
         records = [h.to_dict() for h in hits]
         outcome.hits[key] = records
@@ -370,8 +415,6 @@ def save_screening(connection: Connection, outcome: ScreenOutcome) -> None:
         for start in range(0, len(rows), 5000):
             connection.execute(insert(screen_results), rows[start : start + 5000])
     if outcome.to_update:
-        from sqlalchemy import bindparam
-
         statement = (
             update(screen_results)
             .where(screen_results.c.query_key == bindparam("k"))
@@ -380,6 +423,15 @@ def save_screening(connection: Connection, outcome: ScreenOutcome) -> None:
         rows = [{"k": k, "h": _json(h)} for k, h in outcome.to_update.items()]
         for start in range(0, len(rows), 5000):
             connection.execute(statement, rows[start : start + 5000])
+    if outcome.restamp:
+        restamp = (
+            update(screen_results)
+            .where(screen_results.c.query_key == bindparam("k"))
+            .values(list_snapshot_id=snap)
+        )
+        keys = [{"k": k} for k in sorted(outcome.restamp)]
+        for start in range(0, len(keys), 20000):
+            connection.execute(restamp, keys[start : start + 20000])
 
 
 def _json(hits: list[HitRecord]) -> str:

@@ -1,0 +1,161 @@
+"""The screened names' analyses, kept between scans as the index matches them.
+
+Analysing a name (scripts, transliterations, legal forms, aliases) costs more than looking it up
+in a small index. Delta screening must know, for every stored name, which posting keys of the
+screening index it can meet and which of its words weigh by frequency; those facts depend only
+on the name and on the code and tables that analyse it. They are kept under
+``$COMPUTEKYC_HOME/screening/names-<vocabulary digest>.pickle`` (written atomically), made while
+a name is screened against the whole snapshot (from the analysis the screening made anyway), and
+read back on the next snapshot, so that a list update re-analyses no stored name.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing as mp
+import sys
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from computekyc.bulk import read_cache, save_pickle
+from computekyc.screening import (
+    WEIGHED_KINDS,
+    Analysis,
+    Hit,
+    Query,
+    ScreeningIndex,
+    analyze,
+    vocab_digest,
+)
+
+NAMES_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class NameKeys:
+    """What delta screening needs of a name's analysis."""
+
+    terms: frozenset[str]  # ScreeningIndex.lookup_terms: what the index's candidates read
+    words: frozenset[str]  # every token's text
+    weighed: frozenset[str]  # the words whose weight depends on their frequency on the lists
+
+
+def name_keys(analysis: Analysis) -> NameKeys:
+    tokens = [t for form in analysis.forms for t in form.tokens]
+    intern = sys.intern  # the same words recur across names: one string each in the cache
+    return NameKeys(
+        frozenset(intern(t) for t in ScreeningIndex.lookup_terms(analysis)),
+        frozenset(intern(t.text) for t in tokens),
+        frozenset(intern(t.text) for t in tokens if t.kind in WEIGHED_KINDS),
+    )
+
+
+@dataclass(slots=True)
+class NameKeysCache:
+    """Name → :class:`NameKeys`, for one version of the analysing code and tables."""
+
+    path: Path | None  # None: kept in memory only
+    keys: dict[str, NameKeys] = field(default_factory=dict)
+    made: int = 0  # names analysed since loading (not found in the cache)
+    format: int = NAMES_FORMAT
+
+    @classmethod
+    def load(cls, home: Path) -> NameKeysCache:
+        path = home / "screening" / f"names-{vocab_digest()}.pickle"
+        found = read_cache(path)
+        if isinstance(found, dict) and found.get("format") == NAMES_FORMAT:
+            keys = found.get("keys")
+            if isinstance(keys, dict):
+                return cls(path, keys)
+        return cls(path)
+
+    def get(self, name: str) -> NameKeys:
+        """The name's keys, analysing it only when the cache does not hold it."""
+        found = self.keys.get(name)
+        if found is None:
+            found = self.keys[name] = name_keys(analyze(name))
+            self.made += 1
+        return found
+
+    def update(self, found: dict[str, NameKeys]) -> None:
+        self.made += len(found.keys() - self.keys.keys())
+        self.keys.update(found)
+
+    def save(self, names: Iterable[str]) -> None:
+        """Keep the keys of ``names`` (the names of this scan: the file stays the size of the
+        book), replacing the file atomically; unchanged content is not written again."""
+        if self.path is None:
+            return
+        wanted = set(names)
+        if not self.made and wanted == self.keys.keys():
+            return
+        kept = {n: k for n, k in self.keys.items() if n in wanted}
+        for stale in self.path.parent.glob("names-*.pickle"):
+            if stale != self.path:
+                stale.unlink(missing_ok=True)  # another version of the analysing code
+        save_pickle(self.path, {"format": NAMES_FORMAT, "keys": kept})
+
+
+# ------------------------------------------------- a full screen that keeps the analyses it made
+
+_FORKED: tuple[ScreeningIndex, float] | None = None
+_FORK_LOCK = threading.Lock()
+PARALLEL_MIN = 2000  # queries: below this a fork costs more than it saves
+CHUNK = 250
+
+
+def _screen_chunk(
+    index: ScreeningIndex, chunk: Sequence[Query], threshold: float
+) -> tuple[list[list[Hit]], dict[str, NameKeys]]:
+    analyses: dict[str, Analysis] = {}
+    hits = index.screen_queries(chunk, threshold, analyses)
+    return hits, {name: name_keys(a) for name, a in analyses.items()}
+
+
+def _forked_chunk(chunk: list[Query]) -> tuple[list[list[Hit]], dict[str, NameKeys]]:
+    assert _FORKED is not None, "worker started without an index"
+    return _screen_chunk(_FORKED[0], chunk, _FORKED[1])
+
+
+def screen_full(
+    index: ScreeningIndex,
+    queries: Sequence[Query],
+    threshold: float,
+    progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+) -> tuple[list[list[Hit]], dict[str, NameKeys]]:
+    """Screen ``queries`` against the whole index exactly as ``index.screen_many`` does, and
+    return the keys of every name screened. ``workers > 1`` forks (command line only)."""
+    global _FORKED
+    order = sorted(range(len(queries)), key=lambda i: queries[i].name)  # one name side by side
+    grouped = [queries[i] for i in order]
+    chunks = [grouped[i : i + CHUNK] for i in range(0, len(grouped), CHUNK)]
+    found: list[list[Hit]] = []
+    keys: dict[str, NameKeys] = {}
+
+    def take(result: tuple[list[list[Hit]], dict[str, NameKeys]]) -> None:
+        found.extend(result[0])
+        keys.update(result[1])
+        if progress is not None:
+            progress(len(result[0]))
+
+    if workers > 1 and len(queries) >= PARALLEL_MIN and "fork" in mp.get_all_start_methods():
+        with _FORK_LOCK:
+            _FORKED = (index, threshold)
+            gc.freeze()  # children must not touch (and so copy) every inherited object
+            try:
+                with mp.get_context("fork").Pool(workers) as pool:
+                    for result in pool.imap(_forked_chunk, chunks):  # input order kept
+                        take(result)
+            finally:
+                gc.unfreeze()
+                _FORKED = None
+    else:
+        for chunk in chunks:
+            take(_screen_chunk(index, chunk, threshold))
+    out: list[list[Hit]] = [[] for _ in queries]
+    for position, hits in zip(order, found, strict=True):
+        out[position] = hits
+    return out, keys

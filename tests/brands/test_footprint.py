@@ -167,9 +167,8 @@ def test_false_alert_rate_on_generated_accounts(
 ) -> None:
     from computekyc.linking.generate import write_population
 
-    monkeypatch.setenv("COMPUTEKYC_GEOIP_DIR", str(shared / "data" / "ip"))
     path = tmp_path / "accounts.jsonl"
-    write_population(5000, path, seed=11)
+    write_population(5000, path, seed=11, geoip_dir=shared / "data" / "ip")
     accounts = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
     flagged = 0
     for account in accounts:

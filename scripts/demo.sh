@@ -61,7 +61,9 @@ step "Which accounts are one real entity? (5,000 generated accounts with planted
 python3 - <<'PY'
 from pathlib import Path
 from computekyc.linking.generate import write_population
-write_population(5000, Path(".demo/accounts.jsonl"), seed=7, truth_path=Path(".demo/accounts-truth.csv"))
+from computekyc.settings import Settings
+write_population(5000, Path(".demo/accounts.jsonl"), seed=7, truth_path=Path(".demo/accounts-truth.csv"),
+                 geoip_dir=Settings.from_env().geoip_dir)
 PY
 computekyc link --accounts .demo/accounts.jsonl --output .demo/entities.jsonl
 

@@ -19,7 +19,7 @@ from anyascii import anyascii
 from computekyc.bulk import PositionalPickle
 from computekyc.screening.memo import clear as memo_clear
 from computekyc.screening.memo import derived, memoised, on_clear
-from computekyc.screening.vocab import Vocabulary, vocabulary
+from computekyc.screening.vocab import Vocabulary, forget, vocabulary
 
 # Token kinds. Only NAME/PATRONYMIC/NUMBER tokens are distinctive; the others can support a
 # match but never carry one.
@@ -741,7 +741,8 @@ HAN_NOTE = (
 
 
 def clear_caches() -> None:
-    """Forget cached analyses (after the alias file changed)."""
+    """Forget cached analyses and the vocabulary (after the alias file changed)."""
+    forget()
     analyze.cache_clear()
     _alias_rules.cache_clear()
     memo_clear()

@@ -21,6 +21,9 @@ from computekyc.screening.chinese import GROUPS_FILE, GroupRow
 
 ALIAS_FILE = "brand_aliases.csv"
 _home: Path | None = None  # the settings' state folder, named by use_home
+# The vocabulary in force, resolved once per use_home (analyze asks for it on every name; a
+# look for the alias file each time cost a file-system call per name).
+_current: Vocabulary | None = None
 # The Chinese names of listed Chinese firms that no reading derives (京东方 = BOE), from the lists.
 LISTED_ZH_FILE = "zh_listed_names.csv"
 # The packaged alias tables in force (a benchmark measures what each adds by leaving it out).
@@ -91,8 +94,9 @@ def parse_aliases(text: str, origin: str) -> list[AliasRow]:
 def use_home(home: Path | None) -> None:
     """Read the analyst's own aliases from ``home`` (the settings' state folder) from now on in
     this process (and its forked workers); None: the packaged tables only."""
-    global _home
+    global _home, _current
     _home = home
+    _current = None  # the alias file is looked for again on the next vocabulary()
 
 
 def extra_alias_path(home: Path | None = None) -> Path | None:
@@ -135,6 +139,18 @@ def _load(extra: str | None) -> Vocabulary:
 
 
 def vocabulary() -> Vocabulary:
-    """The vocabulary in force: the packaged tables plus the home alias file, if any."""
-    extra = extra_alias_path()
-    return _load(str(extra) if extra else None)
+    """The vocabulary in force: the packaged tables plus the home alias file, if any (looked for
+    once after each :func:`use_home` or :func:`forget`)."""
+    global _current
+    found = _current
+    if found is None:
+        extra = extra_alias_path()
+        found = _current = _load(str(extra) if extra else None)
+    return found
+
+
+def forget() -> None:
+    """Look for the home alias file again, and read it again (it was added or changed)."""
+    global _current
+    _current = None
+    _load.cache_clear()

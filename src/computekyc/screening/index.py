@@ -340,8 +340,9 @@ class ScreeningIndex:
         if len(t.text) >= 5 and (exact is None or len(exact) < COMMON_DF):
             # Typo neighbours only for words the lists do not already hold often: a
             # common word met exactly ("Mohammad") gains nothing from its variants.
-            keys.update("d:" + d for d in _deletions(t.text))
-            keys.update("t:" + d for d in _deletions(t.text))
+            deletions = _deletions(t.text)
+            keys.update("d:" + d for d in deletions)
+            keys.update("t:" + d for d in deletions)
         if t.script in VOWEL_POOR and len(t.skel) >= 2:
             keys.add("s:" + t.skel)
         hit: set[int] = set()
@@ -403,12 +404,15 @@ class ScreeningIndex:
             for weight, hit in hits:
                 if len(hit) > MAX_POSTINGS:
                     skipped.append((weight, hit))
-                elif form_votes and len(hit) > COMMON_HIT:
+                elif not form_votes:
+                    form_votes = dict.fromkeys(hit, weight)  # = 0.0 + weight, in hit's order
+                elif len(hit) > COMMON_HIT:
                     for entry in form_votes.keys() & hit:
                         form_votes[entry] += weight
                 else:
+                    vote = form_votes.get
                     for entry in hit:
-                        form_votes[entry] = form_votes.get(entry, 0.0) + weight
+                        form_votes[entry] = vote(entry, 0.0) + weight
             if not form_votes and skipped:
                 # Only very common words ("Mohammad Ali"): names that have several of them.
                 for weight, hit in skipped:
@@ -421,8 +425,12 @@ class ScreeningIndex:
                 KIND_WEIGHT[t.kind] for t in tokens if t.kind not in (NAME, PATRONYMIC)
             )
             per_form.append((w_query, supporting, form_votes))
-            for entry, vote in form_votes.items():
-                votes[entry] = votes.get(entry, 0.0) + vote
+            if not votes:
+                votes = dict(form_votes)  # = 0.0 + vote, in the same order
+            else:
+                total = votes.get
+                for entry, vote in form_votes.items():
+                    votes[entry] = total(entry, 0.0) + vote
         for value in ids:
             forced.update(postings.get("i:" + value, ()))
         cut = limit - CONTEXT_MAX_RAISE - BOUND_MARGIN

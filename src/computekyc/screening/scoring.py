@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
@@ -401,23 +402,25 @@ def _score_tokens(
     # or "M&P Trading" the letters are an initialism and must not expand to anything.
     q_initials = any(t.kind in (NAME, PATRONYMIC) for t in q)
     c_initials = any(t.kind in (NAME, PATRONYMIC) for t in c)
+    # Per candidate token: whether it is such a lone initial, and its identity (the memo key).
+    c_side = [(b, b.kind == INITIAL and not c_initials, id(b)) for b in c]
     for i, a in enumerate(q):
-        for j, b in enumerate(c):
-            if a.text != b.text and (
-                (a.kind == INITIAL and not q_initials) or (b.kind == INITIAL and not c_initials)
-            ):
+        lone_a = a.kind == INITIAL and not q_initials
+        id_a = id(a)
+        for j, (b, lone_b, id_b) in enumerate(c_side):
+            if (lone_a or lone_b) and a.text != b.text:
                 continue
             if memo is None:
                 s, how = token_similarity(a, b)
             else:
-                key = (id(a), id(b))
+                key = (id_a, id_b)
                 known = memo.get(key)
                 if known is None:
                     known = memo[key] = token_similarity(a, b)
                 s, how = known
             if s > 0:
                 sims.append((s, i, j, how))
-    sims.sort(key=lambda x: -x[0])
+    sims.sort(key=itemgetter(0), reverse=True)  # stable: equal similarities keep their order
     used_q: set[int] = set()
     used_c: set[int] = set()
     pairs: list[tuple[Token, Token, float, str]] = []

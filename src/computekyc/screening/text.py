@@ -169,7 +169,7 @@ def _sounds(text: str) -> tuple[str, str]:
 
 
 def _roman(word: str) -> int | None:
-    if len(word) < 2 or any(c not in _ROMAN for c in word):
+    if len(word) < 2 or word.strip("ivxlc"):  # a letter that is no Roman numeral
         return None
     total = 0
     for i, c in enumerate(word):
@@ -192,12 +192,18 @@ def _to_roman(n: int) -> str:
 
 def fold_words(text: str) -> list[str]:
     """Lower-case ASCII words of a Latin (or transliterated) text, punctuation folded."""
-    s = anyascii(unicodedata.normalize("NFKC", text)).lower()
+    # ASCII text is its own NFKC form and its own transliteration: both steps are skipped.
+    s = (text if text.isascii() else anyascii(unicodedata.normalize("NFKC", text))).lower()
     s = _POSSESSIVE.sub("", s)
     s = _APOSTROPHES.sub("", s)
-    s = _INITIALISM.sub(lambda m: m.group(1).replace(".", ""), s)
+    if "." in s:
+        s = _INITIALISM.sub(lambda m: m.group(1).replace(".", ""), s)
     s = s.replace("&", " and ").replace("%", " percent ")
-    words = [_LEET.sub(lambda m: m.group(0).translate(_LEET_MAP), w) for w in _SPLIT.split(s) if w]
+    words = [
+        w if w.isalpha() else _LEET.sub(lambda m: m.group(0).translate(_LEET_MAP), w)
+        for w in _SPLIT.split(s)
+        if w
+    ]
     return _abdul(words)
 
 
@@ -228,8 +234,9 @@ def _numbers(words: list[str]) -> list[tuple[str, bool]]:
     i = 0
     while i < len(words):
         w = words[i]
-        m = _ORDINAL.match(w)
-        if w.isdigit() or m:
+        # Digits and ordinals start with a digit (the words are folded ASCII).
+        m = _ORDINAL.match(w) if "0" <= w[0] <= "9" else None
+        if m is not None or w.isdigit():
             out.append((str(int(m.group(1) if m else w)), True))
             i += 1
             continue
@@ -500,6 +507,7 @@ class _Builder:
         vocab = self.vocab
         n = len(self.raw)
         kinds: list[tuple[str, str | None] | None] = [None] * n
+        legal_starts = vocab.legal_starts
         words = [r[0] for r in self.raw]
         for idx, (kind, legal) in self.fixed.items():
             kinds[idx] = (kind, legal or None)
@@ -507,7 +515,12 @@ class _Builder:
         # for short ones (AG, SA, AS, CO could be ordinary words or initials).
         i = 0
         while i < n:
-            if kinds[i] is not None or self.raw[i][4] or self.raw[i][3] == "han":
+            if (
+                kinds[i] is not None
+                or self.raw[i][4]
+                or self.raw[i][3] == "han"
+                or words[i] not in legal_starts  # no legal form starts with the word
+            ):
                 # A Han syllable is not a legal form for spelling like one (奥 = ao, 萨 = sa):
                 # Chinese legal forms come from the term table, already decided.
                 i += 1
@@ -577,15 +590,20 @@ def _read(
 ) -> tuple[tuple[Token, ...], list[tuple[str, str]], bool]:
     """Tokens, ignored fragments, and whether the reading has Han words another reading would
     read otherwise."""
-    text = unicodedata.normalize("NFKC", name)
     builder = _Builder(vocab, reading)
     segments: list[tuple[str, str]] = []
-    for ch in text:
-        script = _script(ch)
-        if segments and segments[-1][0] == script:
-            segments[-1] = (script, segments[-1][1] + ch)
-        else:
-            segments.append((script, ch))
+    if name.isascii():
+        # One Latin segment (ASCII is its own NFKC form): the common case, without a pass per
+        # character.
+        if name:
+            segments.append(("latin", name))
+    else:
+        for ch in unicodedata.normalize("NFKC", name):
+            script = _script(ch)
+            if segments and segments[-1][0] == script:
+                segments[-1] = (script, segments[-1][1] + ch)
+            else:
+                segments.append((script, ch))
     only_han = all(s == "han" or not seg.strip() for s, seg in segments)
     for script, segment in segments:
         if script == "han":

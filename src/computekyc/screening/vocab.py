@@ -52,6 +52,7 @@ class Vocabulary:
     zh_groups: dict[str, GroupRow] = field(default_factory=dict)  # 中航 -> AVIC row
     acronyms: set[str] = field(default_factory=set)  # folded acronyms the alias table expands
     max_legal_len: int = 1
+    legal_starts: frozenset[str] = frozenset()  # the first words of the legal forms
 
 
 def _rows(text: str, origin: str, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
@@ -130,6 +131,7 @@ def _load(extra: str | None) -> Vocabulary:
             row["zh"], row["acronym"], row["english"], row["source"], f"{GROUPS_FILE}:{lineno}"
         )
     vocab.max_legal_len = max((len(k) for k in vocab.legal_forms), default=1)
+    vocab.legal_starts = frozenset(k[0] for k in vocab.legal_forms if k)
     for name in ALIAS_FILES:
         vocab.aliases += parse_aliases(_read_packaged(name), name)
     if extra:

@@ -706,6 +706,8 @@ def _wade_giles(name: str, vocab: Vocabulary) -> tuple[Token, ...] | None:
     and older listings write it (蔡英文 = Tsai Ing-wen). Two-character names are left to
     pinyin: they are as often foreign names in Chinese (林达 = Linda), whose one-syllable
     Wade-Giles words would meet one-word aliases on the lists."""
+    if name.isascii():
+        return None  # no Han character
     text = unicodedata.normalize("NFKC", name).strip()
     if len(text) != 3 or any(_script(ch) != "han" for ch in text):
         return None
@@ -721,6 +723,8 @@ def _wade_giles(name: str, vocab: Vocabulary) -> tuple[Token, ...] | None:
 def _person_readings(name: str, vocab: Vocabulary) -> list[NameForm]:
     """A three-character Han name read in Cantonese, with the Taiwan family name, or in Korean
     (see eastasian.py): parallel readings, family name then given name."""
+    if name.isascii():
+        return []  # no Han character
     text = unicodedata.normalize("NFKC", name).strip()
     if len(text) != 3 or any(_script(ch) != "han" for ch in text):
         return []

@@ -816,8 +816,15 @@ def _rank_votes(
     votes: Iterable[tuple[int, float]], weights: list[float], size: float
 ) -> list[tuple[int, float]]:
     """The best-voted names first; among equal votes, names whose own weight is closest to the
-    query's."""
-    return heapq.nlargest(MAX_EXAMINED, votes, key=lambda kv: (kv[1], -abs(weights[kv[0]] - size)))
+    query's; among names equal in both, the first voted first (as a stable sort keeps them).
+    The position breaks every tie, so plain tuples rank without a key function."""
+    ranked = [(v, -abs(weights[e] - size), -i, e) for i, (e, v) in enumerate(votes)]
+    top = (
+        heapq.nlargest(MAX_EXAMINED, ranked)
+        if len(ranked) > MAX_EXAMINED
+        else sorted(ranked, reverse=True)
+    )
+    return [(e, v) for v, _, _, e in top]
 
 
 def _screen_chunk(chunk: list[Query]) -> list[list[Hit]]:

@@ -389,9 +389,10 @@ class _Scored:
     lowered: list[str]
 
 
-# Token similarities already computed while scoring one pair of names, by token identity: the
-# readings of a name share most of their token objects (see text.analyze).
-Memo = dict[tuple[int, int], tuple[float, str]]
+# Token similarities already computed while scoring one pair of names, by token identity (the
+# query token's, then the candidate token's): the readings of a name share most of their token
+# objects (see text.analyze).
+Memo = dict[int, dict[int, tuple[float, str]]]
 
 
 def _score_tokens(
@@ -406,17 +407,20 @@ def _score_tokens(
     c_side = [(b, b.kind == INITIAL and not c_initials, id(b)) for b in c]
     for i, a in enumerate(q):
         lone_a = a.kind == INITIAL and not q_initials
-        id_a = id(a)
+        known_a = None
+        if memo is not None:
+            known_a = memo.get(id(a))
+            if known_a is None:
+                known_a = memo[id(a)] = {}
         for j, (b, lone_b, id_b) in enumerate(c_side):
             if (lone_a or lone_b) and a.text != b.text:
                 continue
-            if memo is None:
+            if known_a is None:
                 s, how = token_similarity(a, b)
             else:
-                key = (id_a, id_b)
-                known = memo.get(key)
+                known = known_a.get(id_b)
                 if known is None:
-                    known = memo[key] = token_similarity(a, b)
+                    known = known_a[id_b] = token_similarity(a, b)
                 s, how = known
             if s > 0:
                 sims.append((s, i, j, how))

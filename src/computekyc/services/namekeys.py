@@ -100,10 +100,14 @@ class NameKeysCache:
 
 # ------------------------------------------------- a full screen that keeps the analyses it made
 
-_FORKED: tuple[ScreeningIndex, float] | None = None
+# The index, threshold and queries (sorted by name) handed to forked workers: set just before
+# the fork, so that children inherit them and are sent only where their chunk starts.
+_FORKED: tuple[ScreeningIndex, float, list[Query]] | None = None
 _FORK_LOCK = threading.Lock()
 PARALLEL_MIN = 2000  # queries: below this a fork costs more than it saves
-CHUNK = 250
+# Queries per chunk: a chunk's queries share the postings of their words and the scores of
+# repeated names (see ScreeningIndex.screen_queries).
+CHUNK = 1000
 
 
 def _screen_chunk(
@@ -114,9 +118,10 @@ def _screen_chunk(
     return hits, {name: name_keys(a) for name, a in analyses.items()}
 
 
-def _forked_chunk(chunk: list[Query]) -> tuple[list[list[Hit]], dict[str, NameKeys]]:
+def _forked_chunk(start: int) -> tuple[list[list[Hit]], dict[str, NameKeys]]:
     assert _FORKED is not None, "worker started without an index"
-    return _screen_chunk(_FORKED[0], chunk, _FORKED[1])
+    index, threshold, queries = _FORKED
+    return _screen_chunk(index, queries[start : start + CHUNK], threshold)
 
 
 def screen_full(
@@ -131,7 +136,7 @@ def screen_full(
     global _FORKED
     order = sorted(range(len(queries)), key=lambda i: queries[i].name)  # one name side by side
     grouped = [queries[i] for i in order]
-    chunks = [grouped[i : i + CHUNK] for i in range(0, len(grouped), CHUNK)]
+    starts = range(0, len(grouped), CHUNK)
     found: list[list[Hit]] = []
     keys: dict[str, NameKeys] = {}
 
@@ -143,18 +148,18 @@ def screen_full(
 
     if workers > 1 and len(queries) >= PARALLEL_MIN and "fork" in mp.get_all_start_methods():
         with _FORK_LOCK:
-            _FORKED = (index, threshold)
+            _FORKED = (index, threshold, grouped)
             gc.freeze()  # children must not touch (and so copy) every inherited object
             try:
                 with mp.get_context("fork").Pool(workers) as pool:
-                    for result in pool.imap(_forked_chunk, chunks):  # input order kept
+                    for result in pool.imap(_forked_chunk, starts):  # input order kept
                         take(result)
             finally:
                 gc.unfreeze()
                 _FORKED = None
     else:
-        for chunk in chunks:
-            take(_screen_chunk(index, chunk, threshold))
+        for start in starts:
+            take(_screen_chunk(index, grouped[start : start + CHUNK], threshold))
     out: list[list[Hit]] = [[] for _ in queries]
     for position, hits in zip(order, found, strict=True):
         out[position] = hits

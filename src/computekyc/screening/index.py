@@ -410,9 +410,9 @@ class ScreeningIndex:
                     for entry in form_votes.keys() & hit:
                         form_votes[entry] += weight
                 else:
-                    vote = form_votes.get
+                    so_far = form_votes.get
                     for entry in hit:
-                        form_votes[entry] = vote(entry, 0.0) + weight
+                        form_votes[entry] = so_far(entry, 0.0) + weight
             if not form_votes and skipped:
                 # Only very common words ("Mohammad Ali"): names that have several of them.
                 for weight, hit in skipped:

@@ -44,6 +44,7 @@ from computekyc.screening import (
     Query,
     ScreeningIndex,
     group_hits,
+    word_rarity,
 )
 from computekyc.services.indexes import LoadedIndex
 from computekyc.services.namekeys import NameKeys, NameKeysCache, screen_full
@@ -240,7 +241,8 @@ def _stored(
             screen_results.c.hits,
         ).where(screen_results.c.query_key.in_(chunk))
         for key, snap, threshold, hits in connection.execute(query):
-            out[str(key)] = (int(snap), float(threshold), json.loads(hits))
+            # Most names have no hit: no need to parse their "[]" (a fresh list each).
+            out[str(key)] = (int(snap), float(threshold), [] if hits == "[]" else json.loads(hits))
     return out
 
 
@@ -260,31 +262,42 @@ class _Diff:
     small: ScreeningIndex
     suspect: set[str]  # party ids whose old hits cannot be kept (removed, changed, re-weighed)
     words: set[str]  # words whose weight changed
-    reach: dict[str, bool] = field(default_factory=dict)  # lookup term → meets the small index
+    threshold: float
+    # lookup term → the small index's names it meets (ScreeningIndex.term_entries)
+    memo: dict[str, tuple[frozenset[int], float]] = field(default_factory=dict)
+    cold: set[str] = field(default_factory=set)  # lookup terms that meet no small-index name
+    decided: dict[str, bool] = field(default_factory=dict)  # name → reaches (names recur)
 
     def reaches(self, keys: NameKeys) -> bool:
-        """Whether the small index can offer the name any candidate: one of the posting keys
-        its candidate search reads (the same blocking keys: words, typo neighbours,
-        skeletons, joined names) is in the small index. A name it cannot reach keeps its
-        stored hits (and is not analysed again)."""
-        postings = self.small.postings
-        for term in keys.terms:
-            found = self.reach.get(term)
-            if found is None:
-                found = self.reach[term] = any(
-                    k in postings for k in ScreeningIndex.term_keys(term)
-                )
-            if found:
-                return True
-        return False
+        """Whether the small index may give the name a hit: a name it always scores (joined
+        name, a name of generic words) is met, or the score bound of a name its words meet —
+        through the same blocking keys the candidate search reads: words, typo neighbours,
+        skeletons — reaches the threshold (:meth:`ScreeningIndex.may_hit`). A name it cannot
+        reach keeps its stored hits (and is not analysed again)."""
+        cold = self.cold
+        if keys.terms <= cold:
+            return False  # the common case, tested at C speed: none of its words meets any
+        small, memo = self.small, self.memo
+        met = False
+        for term in keys.terms - cold:
+            if small.term_entries(term, memo)[0]:
+                met = True
+            else:
+                cold.add(term)
+        return met and small.may_hit(keys.forms, self.threshold, memo)
 
 
 def _diff_index(
-    store: ListStore, old_id: int, loaded: LoadedIndex, old_df: dict[str, int]
+    store: ListStore, old_id: int, loaded: LoadedIndex, old_df: dict[str, int], threshold: float
 ) -> _Diff:
     diff = store.diff(old_id, loaded.list_snapshot_id)
     new_df = loaded.index.doc_freq
-    words = {w for w in set(old_df) | set(new_df) if old_df.get(w) != new_df.get(w)}
+    # Only a word whose weight changed step re-weighs (not every word whose count moved).
+    words = {
+        w
+        for w in set(old_df) | set(new_df)
+        if word_rarity(old_df.get(w)) != word_rarity(new_df.get(w))
+    }
     affected = {r.party_id for r in diff.added} | {c.party_id for c in diff.changed}
     if words:
         index = loaded.index
@@ -295,7 +308,7 @@ def _diff_index(
     # The names of the new index are analysed already: the small index takes their analyses.
     small = ScreeningIndex.build(parties, loaded.snapshot, doc_freq=new_df, previous=loaded.index)
     suspect = affected | {r.party_id for r in diff.removed}
-    return _Diff(small, suspect, words)
+    return _Diff(small, suspect, words, threshold)
 
 
 def _may_differ(
@@ -310,7 +323,10 @@ def _may_differ(
     keys = names.get(query.name)
     if delta.words and _reweighed(keys, delta.words, bool(old_hits)):
         return True
-    return None if delta.reaches(keys) else False
+    reaches = delta.decided.get(query.name)
+    if reaches is None:
+        reaches = delta.decided[query.name] = delta.reaches(keys)
+    return None if reaches else False
 
 
 def screen_queries(
@@ -352,7 +368,9 @@ def screen_queries(
         if old_id not in diffs:
             old_df = _doc_freq(connection, old_id)
             diffs[old_id] = (
-                _diff_index(store, old_id, loaded, old_df) if old_df is not None else None
+                _diff_index(store, old_id, loaded, old_df, threshold)
+                if old_df is not None
+                else None
             )
         kept[key] = old_hits
         differs = _may_differ(diffs[old_id], query, old_hits, names)

@@ -218,7 +218,7 @@ class ScreenOutcome:
     to_insert: dict[str, list[HitRecord]] = field(default_factory=dict)
     to_update: dict[str, list[HitRecord]] = field(default_factory=dict)
     # Stored rows whose hits stand on the new snapshot: only the snapshot they cite changes.
-    restamp: set[str] = field(default_factory=set)
+    restamp: dict[int, set[str]] = field(default_factory=dict)  # by the snapshot they cite
 
 
 def _reweighed(keys: NameKeys, words: set[str], has_hits: bool) -> bool:
@@ -387,7 +387,7 @@ def screen_queries(
         full.extend(k for k, hits in zip(keys, found_small, strict=True) if hits)
     for key in set(kept) - set(full):
         outcome.hits[key] = kept[key]
-        outcome.restamp.add(key)
+        outcome.restamp.setdefault(stored[key][0], set()).add(key)
         outcome.delta += 1
     if progress is not None:
         progress(outcome.delta + outcome.cached)
@@ -441,15 +441,31 @@ def save_screening(connection: Connection, outcome: ScreenOutcome) -> None:
         rows = [{"k": k, "h": _json(h)} for k, h in outcome.to_update.items()]
         for start in range(0, len(rows), 5000):
             connection.execute(statement, rows[start : start + 5000])
-    if outcome.restamp:
-        restamp = (
+    for old_id, keys in outcome.restamp.items():
+        _restamp(connection, old_id, snap, keys)
+
+
+def _restamp(connection: Connection, old_id: int, new_id: int, keys: set[str]) -> None:
+    """Move the stored rows of ``keys`` from snapshot ``old_id`` to ``new_id``. Usually the
+    scan's names are nearly all the rows citing the old snapshot: one statement moves them all
+    and the few others (names no longer in the book) are put back one by one, instead of
+    updating half a million rows one by one."""
+    citing = select(screen_results.c.query_key).where(screen_results.c.list_snapshot_id == old_id)
+    others = sorted({str(k) for (k,) in connection.execute(citing)} - keys)
+    by_key = screen_results.c.query_key == bindparam("k")
+    if len(others) > len(keys):
+        moved, stays = sorted(keys), new_id
+    else:
+        connection.execute(
             update(screen_results)
-            .where(screen_results.c.query_key == bindparam("k"))
-            .values(list_snapshot_id=snap)
+            .where(screen_results.c.list_snapshot_id == old_id)
+            .values(list_snapshot_id=new_id)
         )
-        keys = [{"k": k} for k in sorted(outcome.restamp)]
-        for start in range(0, len(keys), 20000):
-            connection.execute(restamp, keys[start : start + 20000])
+        moved, stays = others, old_id
+    statement = update(screen_results).where(by_key).values(list_snapshot_id=stays)
+    rows = [{"k": k} for k in moved]
+    for start in range(0, len(rows), 20000):
+        connection.execute(statement, rows[start : start + 20000])
 
 
 def _json(hits: list[HitRecord]) -> str:

@@ -33,3 +33,26 @@ def test_only_the_kept_rows_move(kept: set[str]) -> None:
         )
     expected = {k: (3 if k in kept else s) for k, s in rows}
     assert found == expected
+
+
+def test_stored_rows_read_alike_by_key_and_whole_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    from computekyc.services import screening
+
+    engine = create_engine("sqlite://")
+    screen_results.metadata.create_all(engine, tables=[screen_results])
+    hits = '[{"party_id":"SDN-1","score":0.9}]'
+    with engine.begin() as connection:
+        connection.execute(
+            insert(screen_results),
+            [
+                {"query_key": f"k{i}", "list_snapshot_id": 1, "threshold": 0.74, "hits": "[]"}
+                for i in range(1200)
+            ]
+            + [{"query_key": "x", "list_snapshot_id": 2, "threshold": 0.7, "hits": hits}],
+        )
+        wanted = [f"k{i}" for i in range(0, 1200, 2)] + ["x", "absent"]
+        by_key = screening._stored(connection, wanted)
+        monkeypatch.setattr(screening, "_READ_ALL", 10)
+        whole = screening._stored(connection, wanted)
+    assert by_key == whole
+    assert len(by_key) == 601 and by_key["x"] == (2, 0.7, [{"party_id": "SDN-1", "score": 0.9}])

@@ -53,6 +53,7 @@ HitRecord = dict[str, Any]  # Hit.to_dict(): party, score and the token-by-token
 # The columns a screening CSV may have; each at most once (a CSV reader keeps only the last).
 SCREEN_COLUMNS = ("id", "name", "type", "country", "date_of_birth")
 _CHUNK = 500
+_READ_ALL = 20_000  # stored results wanted above which the whole table is read
 
 
 # ----------------------------------------------------------------------- CSV batch screening
@@ -232,15 +233,27 @@ def _stored(
     connection: Connection, keys: Sequence[str]
 ) -> dict[str, tuple[int, float, list[HitRecord]]]:
     out: dict[str, tuple[int, float, list[HitRecord]]] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        query = select(
-            screen_results.c.query_key,
-            screen_results.c.list_snapshot_id,
-            screen_results.c.threshold,
-            screen_results.c.hits,
-        ).where(screen_results.c.query_key.in_(chunk))
-        for key, snap, threshold, hits in connection.execute(query):
+    columns = (
+        screen_results.c.query_key,
+        screen_results.c.list_snapshot_id,
+        screen_results.c.threshold,
+        screen_results.c.hits,
+    )
+    if len(keys) > _READ_ALL:
+        # A whole book's names: one pass over the table beats a thousand keyed lookups.
+        wanted = set(keys)
+        batches: Iterable[Any] = [
+            (row for row in connection.execute(select(*columns)) if row[0] in wanted)
+        ]
+    else:
+        batches = (
+            connection.execute(
+                select(*columns).where(screen_results.c.query_key.in_(keys[i : i + _CHUNK]))
+            )
+            for i in range(0, len(keys), _CHUNK)
+        )
+    for rows in batches:
+        for key, snap, threshold, hits in rows:
             # Most names have no hit: no need to parse their "[]" (a fresh list each).
             out[str(key)] = (int(snap), float(threshold), [] if hits == "[]" else json.loads(hits))
     return out

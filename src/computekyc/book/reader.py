@@ -20,8 +20,7 @@ from typing import Any
 from computekyc.alerts import canonical_json
 from computekyc.exc import InputError
 from computekyc.linking import AccountRecord, load_accounts
-from computekyc.lists import holder_type
-from computekyc.ownership import Customer, parse_customer
+from computekyc.ownership import Customer, holder_kind, parse_customer
 
 CUSTOMER_FILES = ("customers.jsonl", "customers.csv")
 ACCOUNT_FILES = ("accounts.jsonl", "accounts.csv", "accounts.parquet")
@@ -93,7 +92,7 @@ def _normalise_types(data: dict[str, Any], path: str) -> None:
     kind = data.get("type")
     if kind is not None:
         try:
-            data["type"] = str(holder_type(kind))
+            data["type"] = holder_kind(kind)
         except InputError as exc:
             raise ValueError(f"{path}type", exc.message) from None
     owners = data.get("owners")

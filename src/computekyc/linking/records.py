@@ -66,6 +66,7 @@ FIELDS = (
     "created_at",
     "history",
 )
+_KNOWN_FIELDS = frozenset(FIELDS)
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _NON_DIGIT = re.compile(r"[^0-9]+")
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
@@ -306,6 +307,8 @@ class _Checker:
             yield f"{key}[{i}]", item
 
     def ip_log(self, raw: dict[str, Any]) -> tuple[IpEvent, ...]:
+        if raw.get("ip_log") is None:
+            return ()
         out: list[IpEvent] = []
         for name, item in self.objects(raw, "ip_log", "{ip, ts, action}"):
             ip = item.get("ip")
@@ -325,6 +328,8 @@ class _Checker:
         return tuple(out)
 
     def history(self, raw: dict[str, Any]) -> tuple[Change, ...]:
+        if raw.get("history") is None:
+            return ()
         out: list[Change] = []
         for name, item in self.objects(raw, "history", "{ts, field, old, new}"):
             ts = self.timestamp(item.get("ts"), f"{name}.ts")
@@ -338,8 +343,8 @@ class _Checker:
         return tuple(out)
 
     def record(self, raw: dict[str, Any]) -> AccountRecord:
-        unknown = sorted(str(key) for key in set(raw) - set(FIELDS))
-        if unknown:
+        if raw.keys() - _KNOWN_FIELDS:
+            unknown = sorted(str(key) for key in set(raw) - _KNOWN_FIELDS)
             raise self.fail(shown(unknown[0])[1:-1], f"unknown field (known: {', '.join(FIELDS)})")
         account_id = self.text(raw, "account_id", required=True)
         name = self.text(raw, "name", required=True)

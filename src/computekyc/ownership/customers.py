@@ -44,19 +44,24 @@ def _country(value: Any, field: str) -> str | None:
 _KINDS: dict[str, str] = {}
 
 
-def _kind(data: dict[str, Any], prefix: str) -> str:
-    word = data.get("type", "entity")
+def holder_kind(word: object) -> str:
+    """``entity`` or ``individual`` for a customer's or owner's type word (see
+    :func:`computekyc.lists.holder_type`, whose InputError an unknown word raises)."""
     if type(word) is str:
         known = _KINDS.get(word)
         if known is not None:
             return known
-    try:
-        kind = str(holder_type(word))
-    except exc.InputError as error:
-        raise RecordError(f"{prefix}type", error.message) from None
+    kind = str(holder_type(word))
     if type(word) is str and len(_KINDS) < 1024:
         _KINDS[word] = kind
     return kind
+
+
+def _kind(data: dict[str, Any], prefix: str) -> str:
+    try:
+        return holder_kind(data.get("type", "entity"))
+    except exc.InputError as error:
+        raise RecordError(f"{prefix}type", error.message) from None
 
 
 def _share(data: dict[str, Any], prefix: str) -> float | None:
@@ -159,9 +164,7 @@ def _holder(
         name=name.strip(),
         type=kind,
         country=country,
-        headquarters_country=_country(
-            get("headquarters_country"), f"{prefix}headquarters_country"
-        ),
+        headquarters_country=_country(get("headquarters_country"), f"{prefix}headquarters_country"),
         share=share,
         relation=relation,
         date_of_birth=_date_of_birth(get("date_of_birth"), f"{prefix}date_of_birth"),

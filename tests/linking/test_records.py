@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import pickle
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -239,3 +241,19 @@ def test_wrongly_typed_fields(tmp_path: Path, change: dict[str, object], where: 
     with pytest.raises(AccountInputError) as info:
         load_accounts(path)
     assert info.value.field == where and info.value.line == 1
+
+
+def test_a_record_pickles_to_an_equal_record(tmp_path: Path) -> None:
+    # Records pickle as their constructor's arguments (the scan keeps the book it read):
+    # every field, nested contacts, events and changes come back equal.
+    history = [{"ts": "2026-02-01", "field": "name", "old": "Dragon AI", "new": "Dragon AI Pte"}]
+    [record] = load_accounts(
+        write_jsonl(
+            tmp_path / "a.jsonl",
+            GOOD | {"billing_account_id": "b-1", "customer_id": "c-1", "history": history},
+        )
+    )
+    again = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == record and repr(again) == repr(record)
+    assert all(getattr(again, f.name) == getattr(record, f.name) for f in fields(record))
+    assert again.history and again.ip_log and again.emails[1].verified

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from computekyc.alerts import canonical_json
+from computekyc.bulk import gc_paused
 from computekyc.exc import InputError
 from computekyc.linking import AccountRecord, load_accounts
-from computekyc.lists import holder_type
-from computekyc.ownership import Customer, parse_customer
+from computekyc.ownership import Customer, holder_kind, parse_customer
 
 CUSTOMER_FILES = ("customers.jsonl", "customers.csv")
 ACCOUNT_FILES = ("accounts.jsonl", "accounts.csv", "accounts.parquet")
@@ -93,7 +93,7 @@ def _normalise_types(data: dict[str, Any], path: str) -> None:
     kind = data.get("type")
     if kind is not None:
         try:
-            data["type"] = str(holder_type(kind))
+            data["type"] = holder_kind(kind)
         except InputError as exc:
             raise ValueError(f"{path}type", exc.message) from None
     owners = data.get("owners")
@@ -258,12 +258,14 @@ def read_book(folder: Path, provider: str | None = None) -> Book:
     customers_path = _one(folder, CUSTOMER_FILES, "customers", required=True)
     accounts_path = _one(folder, ACCOUNT_FILES, "accounts", required=False)
     assert customers_path is not None
-    customers = read_customers(customers_path)
-    accounts = (
-        [BookAccount(r, _account_hash(r)) for r in load_accounts(accounts_path)]
-        if accounts_path is not None
-        else []
-    )
+    # Hundreds of thousands of acyclic records: see computekyc.bulk.gc_paused.
+    with gc_paused():
+        customers = read_customers(customers_path)
+        accounts = (
+            [BookAccount(r, _account_hash(r)) for r in load_accounts(accounts_path)]
+            if accounts_path is not None
+            else []
+        )
     known = {c.id for c in customers}
     for number, account in enumerate(accounts, start=1):
         owner = account.record.customer_id

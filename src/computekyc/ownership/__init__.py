@@ -7,7 +7,7 @@ Public API (pure functions; IO only in the readers):
 - ``determine(customer, item, as_of, screener, rules, graph)`` → Determination
 """
 
-from computekyc.ownership.customers import parse_customer, read_customers
+from computekyc.ownership.customers import holder_kind, parse_customer, read_customers
 from computekyc.ownership.determine import CachedScreener, assess, build_tree, determine
 from computekyc.ownership.ftm import load_ftm, read_ftm
 from computekyc.ownership.gleif import load_gleif, read_gleif_api, read_lei_cdf, read_rr_cdf
@@ -49,6 +49,7 @@ __all__ = [
     "assess",
     "build_tree",
     "determine",
+    "holder_kind",
     "load_country_groups",
     "load_ftm",
     "load_gleif",

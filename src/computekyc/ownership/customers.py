@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +31,35 @@ class RecordError(exc.InputError, ValueError):
 
 
 def _country(value: Any, field: str) -> str | None:
-    if value in (None, ""):
+    if value is None or value == "":
         return None
+    if type(value) is str and len(value) == 2 and value.isalpha():
+        return value.upper()  # the common case, as the checks below would find it
     if not isinstance(value, str) or len(value.strip()) != 2 or not value.strip().isalpha():
         raise RecordError(field, f"expected an ISO 3166-1 alpha-2 code, got {value!r}")
     return value.strip().upper()
 
 
+# Type words already read (each once): customers and owners repeat a handful of them.
+_KINDS: dict[str, str] = {}
+
+
+def holder_kind(word: object) -> str:
+    """``entity`` or ``individual`` for a customer's or owner's type word (see
+    :func:`computekyc.lists.holder_type`, whose InputError an unknown word raises)."""
+    if type(word) is str:
+        known = _KINDS.get(word)
+        if known is not None:
+            return known
+    kind = str(holder_type(word))
+    if type(word) is str and len(_KINDS) < 1024:
+        _KINDS[word] = kind
+    return kind
+
+
 def _kind(data: dict[str, Any], prefix: str) -> str:
     try:
-        return str(holder_type(data.get("type", "entity")))
+        return holder_kind(data.get("type", "entity"))
     except exc.InputError as error:
         raise RecordError(f"{prefix}type", error.message) from None
 
@@ -58,71 +76,87 @@ def _share(data: dict[str, Any], prefix: str) -> float | None:
 
 
 def _date_of_birth(value: Any, field: str) -> str | None:
-    if value in (None, ""):
+    if value is None or value == "":
         return None
     if not isinstance(value, str) or list_day(value) is None:
         raise RecordError(field, f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
     return value.strip()
 
 
-@dataclass(frozen=True, slots=True)
-class _Ancestor:
-    """A holder above the one being read: a company cannot own itself, not even via others."""
+# A holder above the one being read (a company cannot own itself, not even via others):
+# (path, name key, country, identifier keys). A plain tuple: one is made per holder read.
+_Ancestor = tuple[str, str, "str | None", frozenset[str]]
+_NO_IDS: frozenset[str] = frozenset()
 
-    path: str
-    name: str
-    country: str | None
-    identifiers: frozenset[str]
 
-    def same(self, other: _Ancestor) -> bool:
-        if self.identifiers & other.identifiers:
-            return True
-        countries_agree = None in (self.country, other.country) or self.country == other.country
-        return bool(self.name) and self.name == other.name and countries_agree
+def _same(above: _Ancestor, me: _Ancestor) -> bool:
+    if above[3] and above[3] & me[3]:
+        return True
+    countries_agree = above[2] is None or me[2] is None or above[2] == me[2]
+    return bool(above[1]) and above[1] == me[1] and countries_agree
+
+
+def _directors_ok(directors: Any) -> bool:
+    return isinstance(directors, list) and all(
+        isinstance(d, str) or (isinstance(d, dict) and isinstance(d.get("name"), str))
+        for d in directors
+    )
 
 
 def _holder(
-    data: Any, path: str, *, is_owner: bool, ancestors: list[_Ancestor] | None = None
+    data: Any, path: str, *, is_owner: bool, ancestors: tuple[_Ancestor, ...] = ()
 ) -> Holder:
+    # Called once per customer and per owner (hundreds of thousands per book): field names
+    # for errors are only spelled out when one is raised.
     if not isinstance(data, dict):
         raise RecordError(path or "<line>", f"expected a JSON object, got {type(data).__name__}")
     prefix = f"{path}." if path else ""
-    name = data.get("name")
+    get = data.get
+    name = get("name")
     if not isinstance(name, str) or not name.strip():
         raise RecordError(f"{prefix}name", "missing or empty name")
     kind = _kind(data, prefix)
-    share = _share(data, prefix) if is_owner else None
-    relation = data.get("relation", "owner") if is_owner else "owner"
-    if relation not in RELATIONS:
-        raise RecordError(
-            f"{prefix}relation", f"expected one of {', '.join(sorted(RELATIONS))}, got {relation!r}"
-        )
-    identifiers = data.get("identifiers") or {}
+    if is_owner:
+        share = _share(data, prefix)
+        relation = get("relation", "owner")
+        if relation not in RELATIONS:
+            raise RecordError(
+                f"{prefix}relation",
+                f"expected one of {', '.join(sorted(RELATIONS))}, got {relation!r}",
+            )
+    else:
+        share, relation = None, "owner"
+    identifiers = get("identifiers") or {}
     if not isinstance(identifiers, dict):
         raise RecordError(f"{prefix}identifiers", "expected an object of scheme → value")
-    country = _country(data.get("country"), f"{prefix}country")
-    ids = frozenset(identifier_key(str(k), str(v)) for k, v in identifiers.items() if v)
-    me = _Ancestor(path, norm(name), country, ids)
-    ancestors = ancestors or []
-    same = next((a for a in ancestors if a.same(me)), None)
-    if same is not None:
-        what = "owns itself" if same is ancestors[-1] else "is in an ownership cycle"
-        where = same.path or "the customer"
-        raise RecordError(f"{prefix}name", f"{name.strip()!r} {what}: it is also {where}")
-    directors = data.get("directors") or []
-    if not isinstance(directors, list) or not all(
-        isinstance(d, str) or (isinstance(d, dict) and isinstance(d.get("name"), str))
-        for d in directors
-    ):
+    country = _country(get("country"), f"{prefix}country")
+    ids = (
+        frozenset(identifier_key(str(k), str(v)) for k, v in identifiers.items() if v)
+        if identifiers
+        else _NO_IDS
+    )
+    owners_raw = get("owners") or []
+    me: _Ancestor | None = None
+    if ancestors or owners_raw:  # a root without owners has nothing to be compared with
+        me = (path, norm(name), country, ids)
+        for above in ancestors:
+            if _same(above, me):
+                what = "owns itself" if above is ancestors[-1] else "is in an ownership cycle"
+                where = above[0] or "the customer"
+                raise RecordError(f"{prefix}name", f"{name.strip()!r} {what}: it is also {where}")
+    directors = get("directors") or []
+    if directors and not _directors_ok(directors):
         raise RecordError(f"{prefix}directors", "expected a list of names or {name} objects")
-    owners_raw = data.get("owners") or []
     if not isinstance(owners_raw, list):
         raise RecordError(f"{prefix}owners", "expected a list of owner objects")
-    lineage = [*ancestors, me]
-    owners = [
-        _holder(o, f"{prefix}owners[{i}]", is_owner=True, ancestors=lineage)
-        for i, o in enumerate(owners_raw)
-    ]
+    owners: list[Holder] = []
+    if owners_raw:
+        assert me is not None
+        lineage = (*ancestors, me)
+        owners = [
+            _holder(o, f"{prefix}owners[{i}]", is_owner=True, ancestors=lineage)
+            for i, o in enumerate(owners_raw)
+        ]
     declared = sum(o.share or 0.0 for o in owners)
     if declared > 100.0 + 1e-6:
         raise RecordError(f"{prefix}owners", f"declared shares add up to {declared:g}% (> 100%)")
@@ -130,15 +164,15 @@ def _holder(
         name=name.strip(),
         type=kind,
         country=country,
-        headquarters_country=_country(
-            data.get("headquarters_country"), f"{prefix}headquarters_country"
-        ),
+        headquarters_country=_country(get("headquarters_country"), f"{prefix}headquarters_country"),
         share=share,
         relation=relation,
-        date_of_birth=_date_of_birth(data.get("date_of_birth"), f"{prefix}date_of_birth"),
+        date_of_birth=_date_of_birth(get("date_of_birth"), f"{prefix}date_of_birth"),
         owners=owners,
-        identifiers={str(k).lower(): str(v) for k, v in identifiers.items() if v},
-        directors=[d if isinstance(d, str) else d["name"] for d in directors],
+        identifiers={str(k).lower(): str(v) for k, v in identifiers.items() if v}
+        if identifiers
+        else {},
+        directors=[d if isinstance(d, str) else d["name"] for d in directors] if directors else [],
     )
 
 

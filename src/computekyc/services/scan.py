@@ -175,9 +175,10 @@ def _link(
     book: Book,
     operations: dict[str, float],
     geoip: GeoIP | None,
-) -> tuple[list[dict[str, Any]], str, bool]:
+) -> tuple[list[dict[str, Any]], str, bool, set[str]]:
     """Entities of the book's accounts: reused while accounts, usage and the IP database are
-    unchanged, else linked again against the stored assignment (stable entity ids)."""
+    unchanged, else linked again against the stored assignment (stable entity ids); with the
+    ids of the entities stored before (their alerts resolve when they merged or went)."""
     digest = hashlib.sha256()
     for account in sorted(book.accounts, key=lambda a: a.id):
         digest.update(f"{account.id}\t{account.content_hash}\n".encode())
@@ -186,17 +187,15 @@ def _link(
     input_hash = digest.hexdigest()
     stored_hash, stored = _stored_linking(connection, book.provider)
     if stored_hash == input_hash:
-        return stored, input_hash, False
+        # The stored rows per account were written with these entities (by _write_linking,
+        # in one transaction): the entities holding an account are the ones stored before.
+        return stored, input_hash, False, {str(e["entity_id"]) for e in stored if e["accounts"]}
+    previous = _previous_entities(connection, book.provider)
+    earlier = set(previous.values())
     if not book.accounts:
-        return [], input_hash, True
-    result = link_accounts(
-        [a.record for a in book.accounts],
-        "duckdb",
-        operations,
-        geoip,
-        _previous_entities(connection, book.provider),
-    )
-    return [e.to_json() for e in result.entities], input_hash, True
+        return [], input_hash, True, earlier
+    result = link_accounts([a.record for a in book.accounts], "duckdb", operations, geoip, previous)
+    return [e.to_json() for e in result.entities], input_hash, True, earlier
 
 
 def _write_linking(
@@ -408,8 +407,7 @@ def _scan(
 
     operations = {a: float(row["estimated_operations"]) for a, row in per_account.items()}
     with engine.connect() as connection:
-        entities, link_hash, relinked = _link(connection, book, operations, geoip)
-        earlier_entities = set(_previous_entities(connection, book.provider).values())
+        entities, link_hash, relinked, earlier_entities = _link(connection, book, operations, geoip)
     say(f"linking: {len(entities):,} entities" + ("" if relinked else " (unchanged)"))
     lap("linking")
 

@@ -152,6 +152,10 @@ def _screen_holder(holder: Holder, screener: Screener, rules: RuleSet, on: date)
     for scheme, value in holder.identifiers.items():
         found.extend(screener.by_identifier(scheme, value))
     found.extend(screener.screen(holder.name, holder.country, holder.type))
+    if not found:  # most nodes: nothing matched
+        holder.listings = []
+        holder.possible = []
+        return
     listings: list[ListEntry] = []
     possible: list[ListEntry] = []
     for entry in sorted(found, key=lambda e: (-e.score, e.how != "identifier")):
@@ -305,8 +309,10 @@ def build_tree(
         keys: list[str] = []
         if graph is not None:
             keys = _graph_keys(holder, graph)
-            above = {key: name for key, name in path}
-            loop = next((k for k in keys if k in above), None)
+            loop = None
+            if keys and path:
+                above = {key: name for key, name in path}
+                loop = next((k for k in keys if k in above), None)
             if loop is not None:
                 names = [name for _, name in path[[k for k, _ in path].index(loop) :]]
                 tree.problems.append(
@@ -321,7 +327,9 @@ def build_tree(
                 _fill_headquarters(holder, keys, graph, tree)
             if not holder.owners:
                 holder.owners = _graph_parents(holder, keys, graph, on, tree.problems)
-        if holder.owners and depth >= rules.max_depth:
+        if not holder.owners:
+            return
+        if depth >= rules.max_depth:
             tree.problems.append(
                 f"ownership trace stopped after {depth} levels (safety limit) at "
                 f"{holder.name!r}: its {len(holder.owners)} owner(s) were not examined"
@@ -334,9 +342,10 @@ def build_tree(
                 f"stated stakes in {holder.name!r} add up to {total:g}% on {on}: "
                 "the sources disagree or a share is wrong"
             )
-        here = tuple((k, holder.name) for k in keys)
+        if keys:
+            path = path + tuple((k, holder.name) for k in keys)
         for owner in holder.owners:
-            visit(owner, depth + 1, path + here)
+            visit(owner, depth + 1, path)
 
     visit(customer.root, 0, ())
     tree.nodes = _walk(customer.root)

@@ -25,7 +25,7 @@ class Status(StrEnum):
 
 
 STATUS_ORDER = tuple(Status)
-_RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}  # a str finds its member
+_RANK: dict[str, int] = {status: rank for rank, status in enumerate(STATUS_ORDER)}  # str keys
 
 
 def worst(*statuses: str) -> Status:

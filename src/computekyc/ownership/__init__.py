@@ -8,10 +8,16 @@ Public API (pure functions; IO only in the readers):
 """
 
 from computekyc.ownership.customers import holder_kind, parse_customer, read_customers
-from computekyc.ownership.determine import CachedScreener, assess, build_tree, determine
+from computekyc.ownership.determine import (
+    CachedScreener,
+    assess,
+    build_tree,
+    determine,
+    determine_items,
+)
 from computekyc.ownership.ftm import load_ftm, read_ftm
 from computekyc.ownership.gleif import load_gleif, read_gleif_api, read_lei_cdf, read_rr_cdf
-from computekyc.ownership.graph import OwnershipGraph
+from computekyc.ownership.graph import OwnershipGraph, identifier_key
 from computekyc.ownership.items import DEFAULT_ITEM, Item, UnknownItem, resolve_item
 from computekyc.ownership.listgraph import load_list_parents, parents_in_text
 from computekyc.ownership.model import (
@@ -49,7 +55,9 @@ __all__ = [
     "assess",
     "build_tree",
     "determine",
+    "determine_items",
     "holder_kind",
+    "identifier_key",
     "load_country_groups",
     "load_ftm",
     "load_gleif",

@@ -19,7 +19,7 @@ ownership paths with shares, and the list entries (with snapshot id) it rests on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
@@ -152,6 +152,10 @@ def _screen_holder(holder: Holder, screener: Screener, rules: RuleSet, on: date)
     for scheme, value in holder.identifiers.items():
         found.extend(screener.by_identifier(scheme, value))
     found.extend(screener.screen(holder.name, holder.country, holder.type))
+    if not found:  # most nodes: nothing matched
+        holder.listings = []
+        holder.possible = []
+        return
     listings: list[ListEntry] = []
     possible: list[ListEntry] = []
     for entry in sorted(found, key=lambda e: (-e.score, e.how != "identifier")):
@@ -305,8 +309,10 @@ def build_tree(
         keys: list[str] = []
         if graph is not None:
             keys = _graph_keys(holder, graph)
-            above = {key: name for key, name in path}
-            loop = next((k for k in keys if k in above), None)
+            loop = None
+            if keys and path:
+                above = {key: name for key, name in path}
+                loop = next((k for k in keys if k in above), None)
             if loop is not None:
                 names = [name for _, name in path[[k for k, _ in path].index(loop) :]]
                 tree.problems.append(
@@ -321,7 +327,9 @@ def build_tree(
                 _fill_headquarters(holder, keys, graph, tree)
             if not holder.owners:
                 holder.owners = _graph_parents(holder, keys, graph, on, tree.problems)
-        if holder.owners and depth >= rules.max_depth:
+        if not holder.owners:
+            return
+        if depth >= rules.max_depth:
             tree.problems.append(
                 f"ownership trace stopped after {depth} levels (safety limit) at "
                 f"{holder.name!r}: its {len(holder.owners)} owner(s) were not examined"
@@ -334,9 +342,10 @@ def build_tree(
                 f"stated stakes in {holder.name!r} add up to {total:g}% on {on}: "
                 "the sources disagree or a share is wrong"
             )
-        here = tuple((k, holder.name) for k in keys)
+        if keys:
+            path = path + tuple((k, holder.name) for k in keys)
         for owner in holder.owners:
-            visit(owner, depth + 1, path + here)
+            visit(owner, depth + 1, path)
 
     visit(customer.root, 0, ())
     tree.nodes = _walk(customer.root)
@@ -711,7 +720,13 @@ def _hq_countries(rule: Rule, rules: RuleSet, on: date) -> frozenset[str]:
     return found
 
 
-def _hq(tree: Tree, item: Item, rules: RuleSet, on: date) -> RuleResult:
+def _hq(
+    tree: Tree,
+    item: Item,
+    rules: RuleSet,
+    on: date,
+    ways_up: tuple[list[Climb], bool] | None = None,
+) -> RuleResult:
     rule = rules.rule("hq_advanced_computing")
     in_force, why = _in_force(rule, on)
     countries = _hq_countries(rule, rules, on)
@@ -736,7 +751,7 @@ def _hq(tree: Tree, item: Item, rules: RuleSet, on: date) -> RuleResult:
                 f"the customer is a national of {root.country} (D:5/Macau): a red flag to review"
             )
     else:
-        found, too_many = climbs(tree)
+        found, too_many = ways_up if ways_up is not None else climbs(tree)
         result.paths = [[_step(h) for h in reversed(c.chain)] for c in found]
         home, how = _home(root)
         if home is None:
@@ -953,18 +968,107 @@ def determine(
 ) -> Determination:
     """The determination for one customer, one item, one date (pure but for the screener)."""
     tree = build_tree(customer, screener, rules, as_of, graph)
-    confirmed = (
-        _if_confirmed(tree, item, as_of, screener, rules)
-        if any(h.uncorroborated for h in tree.nodes)
-        else ""
+    return _evaluate(customer, tree, item, as_of, screener, rules)
+
+
+def determine_items(
+    customer: Customer,
+    items: Sequence[Item],
+    as_of: date,
+    screener: Screener,
+    rules: RuleSet,
+    graph: OwnershipGraph | None = None,
+) -> list[Determination]:
+    """:func:`determine` for each item in turn, with the same results. Building a tree screens
+    its nodes and may fill in what the graph knows; where nothing was found or filled in (most
+    customers), building it again would give the same tree, so it is built once, and the rules
+    that do not depend on the item are evaluated once."""
+    if not items:
+        return []
+    tree = build_tree(customer, screener, rules, as_of, graph)
+    if len(items) == 1:
+        return [_evaluate(customer, tree, items[0], as_of, screener, rules)]
+    if not _rebuilds_alike(tree):
+        first = _evaluate(customer, tree, items[0], as_of, screener, rules)
+        return [first, *(determine(customer, i, as_of, screener, rules, graph) for i in items[1:])]
+    common = _Common(
+        listed=_listed_customer(tree, rules, as_of),
+        ofac=_ofac(tree, rules, as_of),
+        affiliates=_affiliates(tree, rules, as_of),
+        climbs=climbs(tree) if tree.root.type != "individual" else None,
+        directors=_directors(tree, screener, rules, as_of),
+        uncorroborated=_uncorroborated(tree, ""),
+        ownership=_ownership_data(tree),
+        possible=_possible(tree),
+        lapsed=_lapsed(tree, as_of),
     )
-    results = [
-        *_rules(tree, item, as_of, screener, rules),
-        _uncorroborated(tree, confirmed),
-        _ownership_data(tree),
-        _possible(tree),
-        _lapsed(tree, as_of),
-    ]
+    return [_evaluate(customer, tree, i, as_of, screener, rules, common) for i in items]
+
+
+def _rebuilds_alike(tree: Tree) -> bool:
+    """Whether building the tree again would give the same tree: no node matched anything (a
+    match may add graph keys and leaves lapsed and uncorroborated entries behind), the graph
+    added no owner, director, ultimate parent or headquarters, and no trace was cut short."""
+    if tree.ultimate_from_graph is not None or tree.notes or tree.problems:
+        return False
+    if len(tree.directors) != len(tree.root.directors):
+        return False
+    return not any(
+        h.listings or h.possible or h.lapsed or h.uncorroborated or h.origin != "declared"
+        for h in tree.nodes
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Common:
+    """The results of one tree that do not depend on the item (see :func:`determine_items`)."""
+
+    listed: RuleResult
+    ofac: RuleResult
+    affiliates: RuleResult
+    climbs: tuple[list[Climb], bool] | None  # the ways up (None: the customer is a person)
+    directors: RuleResult
+    uncorroborated: RuleResult
+    ownership: RuleResult
+    possible: RuleResult
+    lapsed: RuleResult
+
+
+def _evaluate(
+    customer: Customer,
+    tree: Tree,
+    item: Item,
+    as_of: date,
+    screener: Screener,
+    rules: RuleSet,
+    common: _Common | None = None,
+) -> Determination:
+    """Every rule on a built tree, and the determination they make."""
+    if common is None:
+        confirmed = (
+            _if_confirmed(tree, item, as_of, screener, rules)
+            if any(h.uncorroborated for h in tree.nodes)
+            else ""
+        )
+        results = [
+            *_rules(tree, item, as_of, screener, rules),
+            _uncorroborated(tree, confirmed),
+            _ownership_data(tree),
+            _possible(tree),
+            _lapsed(tree, as_of),
+        ]
+    else:
+        results = [
+            common.listed,
+            common.ofac,
+            common.affiliates,
+            _hq(tree, item, rules, as_of, common.climbs),
+            common.directors,
+            common.uncorroborated,
+            common.ownership,
+            common.possible,
+            common.lapsed,
+        ]
     status = worst(*(r.status for r in results))
     findings = [f"{r.rule}: {r.reason}" for r in results if r.status != Status.CLEAR]
     undated = {

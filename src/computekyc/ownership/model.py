@@ -25,11 +25,19 @@ class Status(StrEnum):
 
 
 STATUS_ORDER = tuple(Status)
+_RANK: dict[str, int] = {status: rank for rank, status in enumerate(STATUS_ORDER)}  # str keys
 
 
 def worst(*statuses: str) -> Status:
     """The most severe of the given statuses (``clear`` when none)."""
-    return max((Status(s) for s in statuses), key=STATUS_ORDER.index, default=Status.CLEAR)
+    top = 0
+    for status in statuses:
+        rank = _RANK.get(status)
+        if rank is None:
+            rank = _RANK[Status(status)]  # not a status: ValueError
+        if rank > top:
+            top = rank
+    return STATUS_ORDER[top]
 
 
 def list_day(value: str | None, *, latest: bool = False) -> date | None:

@@ -16,13 +16,14 @@ from typing import Any
 from computekyc.alerts import AlertDraft, AlertType, Severity, Subject, SubjectKind
 from computekyc.book import Book, BookCustomer
 from computekyc.brands import FootprintHit
+from computekyc.bulk import gc_paused
 from computekyc.lists.model import Party
-from computekyc.ownership import Determination, Holder, RuleSet
+from computekyc.ownership import Determination, Holder, RuleResult, RuleSet
 from computekyc.screening import entity_key
 from computekyc.services.determination import CustomerDetermination, holder_queries
 from computekyc.services.footprint import Footprint
 from computekyc.services.indexes import LoadedIndex
-from computekyc.services.screening import HitRecord, NameQuery
+from computekyc.services.screening import HitRecord, NameQuery, query_key
 from computekyc.usage import Run
 
 RESTRICTED = ("blocked", "license_required")
@@ -90,6 +91,35 @@ def customer_roles(customer: BookCustomer) -> list[Role]:
         for n in customer.other_names
     ]
     return roles + list(_holder_roles(root, 0))
+
+
+def _holder_keys(holder: Holder, depth: int) -> Iterator[str]:
+    """The query keys of :func:`_holder_roles`, without building the roles."""
+    if depth:
+        yield query_key(holder.name, holder.country, holder.type)
+    for director in holder.directors:
+        yield query_key(director, None, "individual")
+    for owner in holder.owners:
+        if owner.origin == "declared":
+            yield from _holder_keys(owner, depth + 1)
+
+
+def _customer_keys(customer: BookCustomer) -> Iterator[str]:
+    """The query keys of :func:`customer_roles`, without building the roles."""
+    root = customer.customer.root
+    yield query_key(root.name, root.country, root.type)
+    for name in customer.other_names:
+        yield query_key(name, root.country, root.type)
+    yield from _holder_keys(root, 0)
+
+
+def _account_keys(record: Any) -> Iterator[str]:
+    """The query keys of :func:`account_roles`, without building the roles."""
+    yield query_key(
+        record.name, record.country, "individual" if record.type == "individual" else "entity"
+    )
+    for owner in record.beneficial_owners:
+        yield query_key(owner, None, None)
 
 
 def customer_queries(customer: BookCustomer) -> Iterable[NameQuery]:
@@ -207,11 +237,16 @@ def _without_snapshots(value: Any) -> Any:
 
 
 def _rule_drafts(subject: Subject, result: CustomerDetermination) -> Iterator[AlertDraft]:
+    # Of each rule of RULE_ALERTS, the first determination (and in it the first result) that
+    # applied it: one pass over the results.
+    first: dict[str, tuple[Determination, RuleResult]] = {}
+    for det in result.determinations:
+        for r in det.rules:
+            if r.applies and r.rule in RULE_ALERTS and r.rule not in first:
+                first[r.rule] = (det, r)
     for rule, (kind, severity) in RULE_ALERTS.items():
-        for det in result.determinations:
-            applied = next((r for r in det.rules if r.rule == rule and r.applies), None)
-            if applied is None:
-                continue
+        if rule in first:
+            det, applied = first[rule]
             evidence = {
                 "rule": applied.to_dict(),
                 "item": det.item,
@@ -228,7 +263,6 @@ def _rule_drafts(subject: Subject, result: CustomerDetermination) -> Iterator[Al
                 discriminator=rule,
                 material=_without_snapshots(evidence),
             )
-            break
     worst = result.worst
     if worst.status == "review":
         findings = [r.to_dict() for r in worst.rules if r.status == "review"]
@@ -416,7 +450,14 @@ def _linked_draft(
 
 
 def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
+    # The drafts and their evidence are acyclic: the cyclic collector would only walk the heap.
+    with gc_paused():
+        return _build_drafts(facts)
+
+
+def _build_drafts(facts: ScanFacts) -> list[AlertDraft]:
     drafts: list[AlertDraft] = []
+    hits = facts.hits
     accounts_of: dict[str, list[str]] = defaultdict(list)
     for account in facts.book.accounts:
         if account.record.customer_id:
@@ -424,7 +465,12 @@ def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
     restricted: dict[str, str] = {}  # customer → why
     for customer in facts.book.customers:
         subject = Subject(SubjectKind.CUSTOMER, customer.id, customer.customer.root.name)
-        matches = list(_match_drafts(facts, subject, customer_roles(customer)))
+        # Most subjects have no hit at all: their roles are built only when one of them has.
+        matches = (
+            list(_match_drafts(facts, subject, customer_roles(customer)))
+            if any(hits.get(key) for key in _customer_keys(customer))
+            else []
+        )
         drafts.extend(matches)
         web_hits = facts.footprint.customers.get(customer.id)
         if web_hits:
@@ -432,9 +478,10 @@ def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
         result = facts.determinations.get(customer.id)
         if result is not None:
             drafts.extend(_rule_drafts(subject, result))
-            rental = _rental_draft(facts, subject, result, sorted(accounts_of[customer.id]))
-            if rental is not None:
-                drafts.append(rental)
+            if result.worst.status in RESTRICTED:
+                rental = _rental_draft(facts, subject, result, sorted(accounts_of[customer.id]))
+                if rental is not None:
+                    drafts.append(rental)
         if result is not None and result.worst.status in RESTRICTED:
             restricted[customer.id] = f"determination {result.worst.status}"
         elif any(d.evidence["role"].startswith("customer") for d in matches):
@@ -443,7 +490,8 @@ def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
     records = {a.id: a.record for a in facts.book.accounts}
     for account in facts.book.accounts:
         subject = Subject(SubjectKind.ACCOUNT, account.id, account.record.name)
-        drafts.extend(_match_drafts(facts, subject, account_roles(account.record)))
+        if any(hits.get(key) for key in _account_keys(account.record)):
+            drafts.extend(_match_drafts(facts, subject, account_roles(account.record)))
         account_hits = facts.footprint.accounts.get(account.id)
         if account_hits:
             drafts.extend(_footprint_drafts(subject, account_hits, facts.footprint.listed))
@@ -479,10 +527,11 @@ def build_drafts(facts: ScanFacts) -> list[AlertDraft]:
                 )
             )
         for source_account in members:
-            firms = sorted(
-                {h.row.listed_name for h in facts.footprint.accounts.get(source_account, [])}
-            )
-            if not firms or source_account in restricted_accounts:
+            source_hits = facts.footprint.accounts.get(source_account)
+            if not source_hits:
+                continue
+            firms = sorted({h.row.listed_name for h in source_hits})
+            if source_account in restricted_accounts:
                 continue  # a restricted customer's links are raised below, once
             for account in members:
                 if account == source_account:

@@ -30,11 +30,12 @@ from computekyc.ownership import (
     OwnershipGraph,
     PartyIndex,
     RuleSet,
-    determine,
+    determine_items,
+    identifier_key,
     resolve_item,
 )
 from computekyc.services.indexes import LoadedIndex
-from computekyc.services.screening import HitRecord, NameQuery
+from computekyc.services.screening import HitRecord, NameQuery, query_key
 from computekyc.settings import Settings
 
 ENGINE_LIMIT = 10  # hits per name the determination engine reads (as the engine screener does)
@@ -120,7 +121,6 @@ class PrescreenedScreener:
         return list(entries)
 
     def by_identifier(self, scheme: str, value: str) -> list[ListEntry]:
-        from computekyc.ownership.graph import identifier_key
 
         parties = self.parties.by_identifier.get(identifier_key(scheme, value), [])
         return [
@@ -150,18 +150,38 @@ def untouched_by_lists(
     node, no holder is a graph node. The determination then rests on the record, the items,
     the date and the rules alone: a snapshot that adds parties hitting nobody in the tree
     leaves it as it was."""
+    nodes = graph.nodes if graph is not None else None
+    by_identifier = screener.parties.by_identifier
     stack = [customer.root]
     while stack:
         holder = stack.pop()
-        if graph is not None and holder.graph_key is not None and holder.graph_key in graph.nodes:
+        if nodes is not None and holder.graph_key is not None and holder.graph_key in nodes:
             return False
         for scheme, value in holder.identifiers.items():
-            if screener.by_identifier(scheme, value):
+            if by_identifier.get(identifier_key(scheme, value)):
                 return False
             if graph is not None and graph.find(scheme, value):
                 return False
         stack.extend(holder.owners)
-    return not any(screener.hits_for(q) for q in holder_queries(customer.root))
+    return not _any_hits(customer.root, screener)
+
+
+def _any_hits(holder: Holder, screener: PrescreenedScreener) -> bool:
+    """Whether any query of :func:`holder_queries` has a hit, asked in the same order (a name
+    the batch did not screen is screened on demand, as ``hits_for`` does)."""
+    hits = screener.hits
+    found = hits.get(query_key(holder.name, holder.country, holder.type))
+    if found is None:
+        found = screener.hits_for(NameQuery(holder.name, holder.country, holder.type))
+    if found:
+        return True
+    for director in holder.directors:
+        found = hits.get(query_key(director, None, "individual"))
+        if found is None:
+            found = screener.hits_for(NameQuery(director, None, "individual"))
+        if found:
+            return True
+    return any(_any_hits(owner, screener) for owner in holder.owners)
 
 
 @dataclass(slots=True)
@@ -211,10 +231,9 @@ def determine_many(
     items: dict[str, Item] = {}
     out: dict[str, CustomerDetermination] = {}
     for customer in customers:
-        results = [
-            determine(customer, item, as_of, screener, rules, graph)
-            for item in items_for(chips_of(customer.id), as_of, items)
-        ]
+        results = determine_items(
+            customer, items_for(chips_of(customer.id), as_of, items), as_of, screener, rules, graph
+        )
         results.sort(key=lambda d: -_ORDER.index(d.status))
         out[customer.id] = CustomerDetermination(customer.id, results)
         if progress is not None:

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from computekyc.brands import FootprintHit, FootprintMatcher, Signal, load_rows, resolve_listed
+from computekyc.brands import (
+    FootprintHit,
+    FootprintMatcher,
+    FootprintRow,
+    Signal,
+    load_rows,
+    resolve_listed,
+)
+from computekyc.bulk import gc_paused
 from computekyc.lists import Party
 from computekyc.settings import Settings
 
@@ -50,15 +58,27 @@ def usage_texts(
     return dict(out)
 
 
+_Value = tuple[Signal, str, str]  # (signal, field, value)
+
+
 def _hits(
-    matcher: FootprintMatcher, values: Iterable[tuple[Signal, str, str]]
+    matcher: FootprintMatcher,
+    values: Iterable[_Value],
+    seen: dict[_Value, list[FootprintHit]],
 ) -> list[FootprintHit]:
+    """The hits of each value, each distinct value matched once per scan (``seen``: charge
+    descriptions and tags recur across accounts)."""
     hits: list[FootprintHit] = []
-    for signal, where, value in values:
-        if signal.strong:
-            hits.extend(matcher.match_domain_value(signal, where, value))
-        else:
-            hits.extend(matcher.match_text(signal, where, value))
+    for key in values:
+        found = seen.get(key)
+        if found is None:
+            signal, where, value = key
+            if signal.strong:
+                found = matcher.match_domain_value(signal, where, value)
+            else:
+                found = matcher.match_text(signal, where, value)
+            seen[key] = found
+        hits.extend(found)
     return hits
 
 
@@ -71,8 +91,19 @@ def find_footprint(
 ) -> Footprint:
     """Match every account's and customer's own records against the table (packaged rows plus
     the analyst's ``$COMPUTEKYC_HOME/listed_footprint.csv``)."""
-    rows = load_rows(settings.home)
+    with gc_paused():  # many small acyclic values: the cyclic collector would only walk them
+        return _find_footprint(load_rows(settings.home), accounts, customers, usage, parties)
+
+
+def _find_footprint(
+    rows: list[FootprintRow],
+    accounts: Iterable[Any],
+    customers: Iterable[Any],
+    usage: dict[str, list[tuple[str, str]]],
+    parties: Iterable[Party],
+) -> Footprint:
     matcher = FootprintMatcher(rows)
+    seen: dict[_Value, list[FootprintHit]] = {}
     found = Footprint(listed=resolve_listed(rows, parties))
     for account in accounts:
         record = account.record
@@ -82,7 +113,7 @@ def find_footprint(
         values += [
             (USAGE_FIELDS[column], column, value) for column, value in usage.get(account.id, [])
         ]
-        hits = _hits(matcher, values)
+        hits = _hits(matcher, values, seen)
         if hits:
             found.accounts[account.id] = hits
     for customer in customers:
@@ -90,7 +121,7 @@ def find_footprint(
             (Signal.EMAIL_DOMAIN if "@" in text else Signal.RECORD_DOMAIN, "customer record", text)
             for text in customer.web
         ]
-        hits = _hits(matcher, values)
+        hits = _hits(matcher, values, seen)
         if hits:
             found.customers[customer.id] = hits
     return found

@@ -44,6 +44,7 @@ from computekyc.book import (
     write_import,
 )
 from computekyc.book.schema import book_entities, book_linking, scans
+from computekyc.bulk import gc_paused
 from computekyc.chips import assumed_chip
 from computekyc.linking import GeoIP, link_accounts, open_geoip
 from computekyc.linking.geoip import GeoIPNotFound
@@ -444,7 +445,8 @@ def _scan(
             if chip and float(figures["gpu_hours"]) > 0:
                 chips_by_customer[owner].add(_determinable(str(chip)))
     graph = loaded.graph
-    with engine.connect() as connection:
+    # Carried and made determinations are many small acyclic objects: no collector meanwhile.
+    with engine.connect() as connection, gc_paused():
         screener = PrescreenedScreener(
             loaded,
             dict(outcome.hits),

@@ -14,6 +14,7 @@ tokens, linking records).
   once they are whole, through a temporary file of their own.
 * :func:`csv_field_limit`, :func:`check_columns` — CSV readers: a field limit put back after
   use, and a header naming a column twice refused (a reader would keep only the last).
+* :func:`beside` — file writing done in a forked process while this one does other work.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import gc
 import os
 import pickle
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -78,6 +79,43 @@ def save_pickle(path: Path, value: object) -> None:
     """Our own disk cache: ``value`` pickled into ``path`` atomically."""
     with atomic_file(path) as handle:
         pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def beside(work: Callable[[], object], fork: bool) -> Callable[[], None]:
+    """Start ``work`` (writing files of its own, nothing else) in a forked process and return
+    the call that waits for it: this process does other work meanwhile, on another core.
+
+    The child leaves through ``os._exit``: it never flushes or closes what it inherited (database
+    connections, output streams), and its collector stays paused (collecting would touch, and
+    so copy, every page it shares with this process). When the child did not finish its work,
+    the returned call does the work here, so that an error is raised in this process with its
+    own message (files are written whole or not at all: a child that failed leaves nothing
+    half-written). Without ``fork``, or where the system cannot fork, the work is done at once.
+    """
+    pid = -1
+    if fork and hasattr(os, "fork"):
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = -1
+    if pid == 0:  # pragma: no cover - the child: its result is the parent's to check
+        code = 1
+        try:
+            gc.disable()
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    if pid < 0:
+        work()
+        return lambda: None
+
+    def join() -> None:
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            work()
+
+    return join
 
 
 def read_cache(path: Path) -> Any | None:

@@ -43,6 +43,7 @@ from computekyc.book import (
     write_import,
 )
 from computekyc.book.schema import book_entities, book_linking, scans
+from computekyc.bulk import beside
 from computekyc.chips import assumed_chip
 from computekyc.linking import GeoIP, link_accounts, open_geoip
 from computekyc.linking.geoip import GeoIPNotFound
@@ -526,61 +527,66 @@ def run_scan(
             else None,
         )
     lap("write")
-    # The screening register behind `report screening`, once the scan has committed.
+    # The screening register behind `report screening`, once the scan has committed: written
+    # by a forked process (command line) while this one keeps the memos.
     from computekyc.services.reports import register_rows, save_register
 
-    save_register(
-        settings,
-        scan_id,
-        started,
-        register_rows(
+    register = beside(
+        lambda: save_register(
+            settings,
             scan_id,
-            book,
-            screener.hits,
-            results,
-            loaded.parties,
-            loaded.snapshot,
-            on,
-            rules,
+            started,
+            register_rows(
+                scan_id, book, screener.hits, results, loaded.parties, loaded.snapshot, on, rules
+            ),
         ),
+        fork=workers > 1,
     )
-    lap("register")
-    names.save(q.name for q in queries)
-    save_determinations_memo(
-        settings,
-        provider,
-        scan_id,
-        loaded.snapshot,
-        (
-            (cid, carried.get(cid) or keep_determination(key, made[cid], raises_drafts(made[cid])))
-            for cid, key in keys.items()
-        ),
-    )
-    if folder_digest(book_files(provider_dir), usage_files(provider_dir)) != folder:
-        forget_memo(settings, provider)  # the folder changed while it was scanned
-    else:
-        save_memo(
+    try:  # the register's process is waited for whatever happens here
+        names.save(q.name for q in queries)
+        save_determinations_memo(
             settings,
             provider,
-            ScanMemo(
-                provider=provider,
-                fingerprint=fingerprint(),  # after ingesting: the usage store the next scan sees
-                scan_id=scan_id,
-                book_revision=revision,
-                book_hash=plan.content_hash,
-                snapshot=loaded.snapshot,
-                drafts=drafts,
-                scope={
-                    SubjectKind.CUSTOMER: {c.id for c in book.customers},
-                    SubjectKind.ACCOUNT: {a.id for a in book.accounts},
-                    SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
-                },
-                queries=len({q.key for q in queries}),
-                determinations=counts.determinations,
-                computed_by=scan_id,
+            scan_id,
+            loaded.snapshot,
+            (
+                (
+                    cid,
+                    carried.get(cid)
+                    or keep_determination(key, made[cid], raises_drafts(made[cid])),
+                )
+                for cid, key in keys.items()
             ),
         )
-    lap("memos")
+        if folder_digest(book_files(provider_dir), usage_files(provider_dir)) != folder:
+            forget_memo(settings, provider)  # the folder changed while it was scanned
+        else:
+            save_memo(
+                settings,
+                provider,
+                ScanMemo(
+                    provider=provider,
+                    # after ingesting: the usage store the next scan sees
+                    fingerprint=fingerprint(),
+                    scan_id=scan_id,
+                    book_revision=revision,
+                    book_hash=plan.content_hash,
+                    snapshot=loaded.snapshot,
+                    drafts=drafts,
+                    scope={
+                        SubjectKind.CUSTOMER: {c.id for c in book.customers},
+                        SubjectKind.ACCOUNT: {a.id for a in book.accounts},
+                        SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
+                    },
+                    queries=len({q.key for q in queries}),
+                    determinations=counts.determinations,
+                    computed_by=scan_id,
+                ),
+            )
+        lap("memos")
+    finally:
+        register()
+    lap("register")  # what the register adds once the memos are kept
     return _result(alert_store, say, scan_id, loaded.snapshot, choice, plan, counts, sync,
                    started_clock, timings)  # fmt: skip
 

@@ -76,8 +76,9 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
 
 
 def save_pickle(path: Path, value: object) -> None:
-    """Our own disk cache: ``value`` pickled into ``path`` atomically."""
-    with atomic_file(path) as handle:
+    """Our own disk cache: ``value`` pickled into ``path`` atomically (the collector paused:
+    pickling makes many short-lived containers, each full collection rescans every live one)."""
+    with gc_paused(), atomic_file(path) as handle:
         pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -107,13 +108,15 @@ def beside(work: Callable[[], object], fork: bool) -> Callable[[], None]:
         finally:
             os._exit(code)
     if pid < 0:
-        work()
+        with gc_paused():
+            work()
         return lambda: None
 
     def join() -> None:
         _, status = os.waitpid(pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
-            work()
+            with gc_paused():
+                work()
 
     return join
 

@@ -180,6 +180,18 @@ def _snapshot_json(snapshot: str) -> str:
     return '"snapshot_id":' + json.dumps(snapshot, ensure_ascii=False)
 
 
+# One encoder for every stored row, writing what ``json.dumps(value, ensure_ascii=False,
+# separators=(",", ":"), default=str)`` writes; a determination holds no cycles to look for.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False
+)
+
+
+def determinations_json(result: CustomerDetermination) -> str:
+    """A customer's determinations as its stored row spells them."""
+    return _ENCODER.encode([d.to_dict() for d in result.determinations])
+
+
 def save_determinations(
     connection: Connection,
     scan_id: int,
@@ -219,12 +231,7 @@ def save_determinations(
             "scan_id": scan_id,
             "provider": provider,
             "customer_id": customer_id,
-            "determinations": json.dumps(
-                [d.to_dict() for d in result.determinations],
-                ensure_ascii=False,
-                separators=(",", ":"),
-                default=str,
-            ),
+            "determinations": determinations_json(result),
         }
         for customer_id, result in determinations.items()
     ]

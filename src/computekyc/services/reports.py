@@ -551,7 +551,12 @@ def save_register(
     path = _register_path(settings, scan_id)
     try:
         document = {"scan_id": scan_id, "started": started, "rows": rows}
-        with atomic_file(path) as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+        # The fastest compression: the register is mostly names and verdicts that repeat, so
+        # it shrinks almost as much as with level 9, in a quarter of the time.
+        with (
+            atomic_file(path) as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=1) as handle,
+        ):
             handle.write(json.dumps(document, ensure_ascii=False, default=str).encode("utf-8"))
     except OSError as exc:
         raise StateError(

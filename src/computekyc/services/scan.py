@@ -43,7 +43,7 @@ from computekyc.book import (
     write_import,
 )
 from computekyc.book.schema import book_entities, book_linking, scans
-from computekyc.bulk import beside
+from computekyc.bulk import beside, gc_paused
 from computekyc.chips import assumed_chip
 from computekyc.linking import GeoIP, link_accounts, open_geoip
 from computekyc.linking.geoip import GeoIPNotFound
@@ -496,7 +496,9 @@ def run_scan(
         determinations=determined.count + sum(k.count for k in carried.values()),
         carried=frozenset(carried),
     )
-    with engine.begin() as connection:  # the scan's one transaction
+    # The scan's one transaction; the collector paused while it makes its many rows (each full
+    # collection would rescan every object the scan holds: the book, the index, the results).
+    with gc_paused(), engine.begin() as connection:
         revision = write_import(connection, book, plan)
         save_screening(connection, outcome)
         if relinked:
@@ -697,7 +699,7 @@ def _replay(
         determinations=memo.determinations,
     )
     engine = alert_store.engine
-    with engine.begin() as connection:
+    with gc_paused(), engine.begin() as connection:
         scan_id, sync = _record(
             connection,
             settings,

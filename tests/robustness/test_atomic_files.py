@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from computekyc.bulk import atomic_file, beside, save_pickle
+from computekyc.bulk import atomic_file, beside, lines_beside, save_pickle
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -58,3 +58,21 @@ def test_work_a_forked_process_failed_is_done_again_here_with_its_error(tmp_path
     with pytest.raises(PermissionError, match="and here"):
         join()
     assert target.read_bytes() == b"whole"
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_lines_made_beside_come_back_whole_and_in_order(fork: bool) -> None:
+    lines = ['{"name":"Ål\u2028and\x85"}', "", "zürich", *(str(n) for n in range(20000))]
+    assert lines_beside(lambda: iter(lines), fork)() == lines
+    assert lines_beside(lambda: [], fork)() == []
+
+
+def test_lines_a_forked_process_failed_to_make_are_made_here() -> None:
+    parent = os.getpid()
+
+    def make() -> list[str]:
+        if os.getpid() != parent:
+            raise MemoryError("in the child")
+        return ["made", "here"]
+
+    assert lines_beside(make, True)() == ["made", "here"]

@@ -220,13 +220,15 @@ def test_determine_customers_service_matches_the_scan(scan_settings: Settings) -
 
 
 def test_stored_determinations_are_the_plain_json_of_each_determination(
-    scan_settings: Settings,
+    scan_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The one shared encoder writes exactly what ``json.dumps`` of the determinations writes,
-    for the blocked, licensed and clear customers of the example book."""
+    for the blocked, licensed and clear customers of the example book; a forked encoder gives
+    the same texts in the same order."""
     from computekyc.book import read_book
+    from computekyc.services import customers as customer_service
     from computekyc.services import determine_customers
-    from computekyc.services.customers import determinations_json
+    from computekyc.services.customers import determinations_json, encode_determinations
 
     from .conftest import EXAMPLE
 
@@ -241,3 +243,7 @@ def test_stored_determinations_are_the_plain_json_of_each_determination(
             default=str,
         )
         assert determinations_json(result) == plain
+    monkeypatch.setattr(customer_service, "FORK_MIN", 1)
+    texts = [determinations_json(result) for result in found.values()]
+    assert encode_determinations(found, fork=True)() == texts
+    assert encode_determinations(found, fork=False)() == texts

@@ -57,6 +57,7 @@ from computekyc.services.alerting import (
 from computekyc.services.customers import (
     CarriedRows,
     carry_determinations,
+    encode_determinations,
     save_determinations,
 )
 from computekyc.services.determination import (
@@ -498,6 +499,7 @@ def run_scan(
     )
     # The scan's one transaction; the collector paused while it makes its many rows (each full
     # collection would rescan every object the scan holds: the book, the index, the results).
+    encoded = encode_determinations(made, fork=workers > 1)  # meanwhile, the book is written
     with gc_paused(), engine.begin() as connection:
         revision = write_import(connection, book, plan)
         save_screening(connection, outcome)
@@ -527,6 +529,7 @@ def run_scan(
             )
             if earlier is not None and carried
             else None,
+            encoded,
         )
     lap("write")
     # The screening register behind `report screening`, once the scan has committed: written

@@ -14,6 +14,8 @@ tokens, linking records).
   once they are whole, through a temporary file of their own.
 * :func:`csv_field_limit`, :func:`check_columns` — CSV readers: a field limit put back after
   use, and a header naming a column twice refused (a reader would keep only the last).
+* :func:`beside`, :func:`lines_beside` — files written, or lines made, by a forked process
+  while this one does other work.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import gc
 import os
 import pickle
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -75,9 +77,86 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
 
 
 def save_pickle(path: Path, value: object) -> None:
-    """Our own disk cache: ``value`` pickled into ``path`` atomically."""
-    with atomic_file(path) as handle:
+    """Our own disk cache: ``value`` pickled into ``path`` atomically (the collector paused:
+    pickling makes many short-lived containers, each full collection rescans every live one)."""
+    with gc_paused(), atomic_file(path) as handle:
         pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _forked(work: Callable[[], object], fork: bool) -> int:
+    """The id of a forked process doing ``work`` (-1: not forked, or this system cannot fork).
+
+    The child leaves through ``os._exit`` (status 0 once the work is done): it never flushes or
+    closes what it inherited (database connections, output streams), and its collector stays
+    paused (collecting would touch, and so copy, every page it shares with this process)."""
+    if not (fork and hasattr(os, "fork")):
+        return -1
+    try:
+        pid = os.fork()
+    except OSError:
+        return -1
+    if pid == 0:  # pragma: no cover - the child: its result is the parent's to check
+        code = 1
+        try:
+            gc.disable()
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _succeeded(pid: int) -> bool:
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+
+def beside(work: Callable[[], object], fork: bool) -> Callable[[], None]:
+    """Start ``work`` (writing files of its own, nothing else) in a forked process and return
+    the call that waits for it: this process does other work meanwhile, on another core.
+
+    When the child did not finish its work, the returned call does the work here, so that an
+    error is raised in this process with its own message (files are written whole or not at
+    all: a child that failed leaves nothing half-written). Without ``fork``, or where the system
+    cannot fork, the work is done at once."""
+    pid = _forked(work, fork)
+    if pid < 0:
+        with gc_paused():
+            work()
+        return lambda: None
+
+    def join() -> None:
+        if not _succeeded(pid):
+            with gc_paused():
+                work()
+
+    return join
+
+
+def lines_beside(make: Callable[[], Iterable[str]], fork: bool) -> Callable[[], list[str]]:
+    """``make()`` — lines without a line break in them — made by a forked process while this one
+    does other work (see :func:`beside`); the returned call waits and gives them, read from a
+    spool file the child wrote (made here when the child failed)."""
+    if not (fork and hasattr(os, "fork")):
+        with gc_paused():
+            made = list(make())
+        return lambda: made
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the returned call
+
+    def work() -> None:
+        spool.write("".join(f"{line}\n" for line in make()).encode("utf-8"))
+        spool.flush()
+
+    pid = _forked(work, True)
+
+    def join() -> list[str]:
+        with spool:
+            if pid >= 0 and _succeeded(pid):
+                spool.seek(0)
+                return spool.read().decode("utf-8").split("\n")[:-1]
+        with gc_paused():
+            return list(make())
+
+    return join
 
 
 def read_cache(path: Path) -> Any | None:

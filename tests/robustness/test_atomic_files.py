@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
 
 import pytest
 
-from computekyc.bulk import atomic_file, save_pickle
+from computekyc.bulk import atomic_file, beside, lines_beside, save_pickle
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -25,3 +26,53 @@ def test_a_new_cache_is_written_whole_in_a_new_folder(tmp_path: Path) -> None:
     save_pickle(target, [1, 2, 3])
     assert pickle.loads(target.read_bytes()) == [1, 2, 3]
     assert [p.name for p in target.parent.iterdir()] == ["graph.pickle"]
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_work_beside_is_done_when_waited_for(tmp_path: Path, fork: bool) -> None:
+    target = tmp_path / "register.pickle"
+    pids: list[int] = []
+
+    def work() -> None:
+        save_pickle(target, {"written by": os.getpid()})
+
+    join = beside(work, fork)
+    pids.append(os.getpid())
+    join()
+    written = pickle.loads(target.read_bytes())["written by"]
+    assert (written != pids[0]) if fork else (written == pids[0])
+
+
+def test_work_a_forked_process_failed_is_done_again_here_with_its_error(tmp_path: Path) -> None:
+    target = tmp_path / "register.pickle"
+    parent = os.getpid()
+
+    def work() -> None:
+        if os.getpid() != parent:
+            raise OSError("disk full in the child")
+        with atomic_file(target) as handle:
+            handle.write(b"whole")
+        raise PermissionError("and here")
+
+    join = beside(work, True)
+    with pytest.raises(PermissionError, match="and here"):
+        join()
+    assert target.read_bytes() == b"whole"
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_lines_made_beside_come_back_whole_and_in_order(fork: bool) -> None:
+    lines = ['{"name":"Ål\u2028and\x85"}', "", "zürich", *(str(n) for n in range(20000))]
+    assert lines_beside(lambda: iter(lines), fork)() == lines
+    assert lines_beside(lambda: [], fork)() == []
+
+
+def test_lines_a_forked_process_failed_to_make_are_made_here() -> None:
+    parent = os.getpid()
+
+    def make() -> list[str]:
+        if os.getpid() != parent:
+            raise MemoryError("in the child")
+        return ["made", "here"]
+
+    assert lines_beside(make, True)() == ["made", "here"]

@@ -217,3 +217,33 @@ def test_determine_customers_service_matches_the_scan(scan_settings: Settings) -
     assert status["c-107"] == status["c-108"] == "license_required"
     assert {status[c] for c in ("c-100", "c-101", "c-102", "c-103")} == {"clear"}
     assert found["c-106"].worst.snapshot_id == "snapshot-1"
+
+
+def test_stored_determinations_are_the_plain_json_of_each_determination(
+    scan_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one shared encoder writes exactly what ``json.dumps`` of the determinations writes,
+    for the blocked, licensed and clear customers of the example book; a forked encoder gives
+    the same texts in the same order."""
+    from computekyc.book import read_book
+    from computekyc.services import customers as customer_service
+    from computekyc.services import determine_customers
+    from computekyc.services.customers import determinations_json, encode_determinations
+
+    from .conftest import EXAMPLE
+
+    customers = [c.customer for c in read_book(EXAMPLE).customers]
+    found = determine_customers(scan_settings, customers, ON, item="H100")
+    assert {str(d.worst.status) for d in found.values()} >= {"blocked", "clear"}
+    for result in found.values():
+        plain = json.dumps(
+            [d.to_dict() for d in result.determinations],
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=str,
+        )
+        assert determinations_json(result) == plain
+    monkeypatch.setattr(customer_service, "FORK_MIN", 1)
+    texts = [determinations_json(result) for result in found.values()]
+    assert encode_determinations(found, fork=True)() == texts
+    assert encode_determinations(found, fork=False)() == texts

@@ -12,7 +12,7 @@ showing an empty list that could read as clear.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from computekyc.book.schema import (
     scans,
 )
 from computekyc.book.store import latest_revision
+from computekyc.bulk import lines_beside
 from computekyc.casework import SubjectStatus, subject_statuses
 from computekyc.exc import ConflictError, NotFoundError
 from computekyc.ownership.model import Status
@@ -180,19 +181,50 @@ def _snapshot_json(snapshot: str) -> str:
     return '"snapshot_id":' + json.dumps(snapshot, ensure_ascii=False)
 
 
+# One encoder for every stored row, writing what ``json.dumps(value, ensure_ascii=False,
+# separators=(",", ":"), default=str)`` writes; a determination holds no cycles to look for.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False
+)
+
+
+def determinations_json(result: CustomerDetermination) -> str:
+    """A customer's determinations as its stored row spells them."""
+    return _ENCODER.encode([d.to_dict() for d in result.determinations])
+
+
+# Below this many customers a forked encoder costs more than it saves.
+FORK_MIN = 1000
+
+
+def encode_determinations(
+    determinations: Mapping[str, CustomerDetermination], fork: bool
+) -> Callable[[], list[str]]:
+    """Start writing the stored text of each customer's determinations, in the mapping's order:
+    in a forked process when ``fork`` (the command line) and there are many, while this one
+    writes the rest of the scan; the returned call gives the texts."""
+    return lines_beside(
+        lambda: map(determinations_json, determinations.values()),
+        fork and len(determinations) >= FORK_MIN,
+    )
+
+
 def save_determinations(
     connection: Connection,
     scan_id: int,
     provider: str,
     determinations: Mapping[str, CustomerDetermination],
     carried: CarriedRows | None = None,
+    encoded: Callable[[], list[str]] | None = None,
 ) -> None:
     """Store the scan's determinations (in the scan's transaction); a provider keeps only its
     latest scan's (alerts and the audit log keep the history of what they raised).
 
     ``carried``: the determinations were made only for customers whose inputs changed; the
     stored rows of the others (the provider's rows but those of ``carried.stale``) stand, and
-    become this scan's, citing the new snapshot — one statement, nothing else rewritten."""
+    become this scan's, citing the new snapshot — one statement, nothing else rewritten.
+
+    ``encoded``: the texts of ``determinations`` as :func:`encode_determinations` started them."""
     table = scan_determinations
     if carried is None:
         connection.execute(delete(table).where(table.c.provider == provider))
@@ -214,19 +246,17 @@ def save_determinations(
                 _snapshot_json(carried.new_snapshot),
             )
         connection.execute(update(table).where(table.c.provider == provider).values(**values))
+    texts = encoded() if encoded is not None else []
+    if len(texts) != len(determinations):
+        texts = [determinations_json(result) for result in determinations.values()]
     rows = [
         {
             "scan_id": scan_id,
             "provider": provider,
             "customer_id": customer_id,
-            "determinations": json.dumps(
-                [d.to_dict() for d in result.determinations],
-                ensure_ascii=False,
-                separators=(",", ":"),
-                default=str,
-            ),
+            "determinations": text,
         }
-        for customer_id, result in determinations.items()
+        for customer_id, text in zip(determinations, texts, strict=True)
     ]
     for start in range(0, len(rows), 5000):
         connection.execute(insert(scan_determinations), rows[start : start + 5000])

@@ -506,18 +506,26 @@ def register_rows(
     """One row per screened subject and hit (a subject without hits: one row, band ``no
     hit``), with its customer's determination for the worst item it rents."""
     common = {"scan_id": scan_id, "scan_as_of": on.isoformat(), "snapshot": snapshot}
+    verdicts: dict[str, dict[str, Any]] = {}  # a customer's, then its accounts' (read-only)
 
     def verdict(customer_id: str | None) -> dict[str, Any]:
-        result = determinations.get(customer_id or "")
+        key = customer_id or ""
+        found = verdicts.get(key)
+        if found is not None:
+            return found
+        result = determinations.get(key)
         if result is None:
-            return {"determination": None}
-        worst = result.worst
-        return {
-            "determination": str(worst.status),
-            "determination_item": _item_label(worst.item),
-            "determination_explanation": worst.explanation,
-            "rules_version": worst.rules_version,
-        }
+            found = {"determination": None}
+        else:
+            worst = result.worst
+            found = {
+                "determination": str(worst.status),
+                "determination_item": _item_label(worst.item),
+                "determination_explanation": worst.explanation,
+                "rules_version": worst.rules_version,
+            }
+        verdicts[key] = found
+        return found
 
     rows: list[dict[str, Any]] = []
     for customer in book.customers:
@@ -551,7 +559,12 @@ def save_register(
     path = _register_path(settings, scan_id)
     try:
         document = {"scan_id": scan_id, "started": started, "rows": rows}
-        with atomic_file(path) as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+        # The fastest compression: the register is mostly names and verdicts that repeat, so
+        # it shrinks almost as much as with level 9, in a quarter of the time.
+        with (
+            atomic_file(path) as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=1) as handle,
+        ):
             handle.write(json.dumps(document, ensure_ascii=False, default=str).encode("utf-8"))
     except OSError as exc:
         raise StateError(

@@ -14,7 +14,8 @@ import hashlib
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -44,7 +45,7 @@ from computekyc.book import (
     write_import,
 )
 from computekyc.book.schema import book_entities, book_linking, scans
-from computekyc.bulk import gc_paused
+from computekyc.bulk import beside, gc_paused
 from computekyc.chips import assumed_chip
 from computekyc.linking import GeoIP, link_accounts, open_geoip
 from computekyc.linking.geoip import GeoIPNotFound
@@ -58,6 +59,7 @@ from computekyc.services.alerting import (
 from computekyc.services.customers import (
     CarriedRows,
     carry_determinations,
+    encode_determinations,
     save_determinations,
 )
 from computekyc.services.determination import (
@@ -520,7 +522,10 @@ def _scan(
         determinations=determined.count + sum(k.count for k in carried.values()),
         carried=frozenset(carried),
     )
-    with engine.begin() as connection:  # the scan's one transaction
+    # The scan's one transaction; the collector paused while it makes its many rows (each full
+    # collection would rescan every object the scan holds: the book, the index, the results).
+    encoded = encode_determinations(made, fork=workers > 1)  # meanwhile, the book is written
+    with gc_paused(), engine.begin() as connection, _page_cache(connection):
         revision = write_import(connection, book, plan)
         save_screening(connection, outcome)
         if relinked:
@@ -549,65 +554,91 @@ def _scan(
             )
             if earlier is not None and carried
             else None,
+            encoded,
         )
     lap("write")
-    # The screening register behind `report screening`, once the scan has committed.
+    # The screening register behind `report screening`, once the scan has committed: written
+    # by a forked process (command line) while this one keeps the memos.
     from computekyc.services.reports import register_rows, save_register
 
-    save_register(
-        settings,
-        scan_id,
-        started,
-        register_rows(
+    register = beside(
+        lambda: save_register(
+            settings,
             scan_id,
-            book,
-            screener.hits,
-            results,
-            loaded.parties,
-            loaded.snapshot,
-            on,
-            rules,
+            started,
+            register_rows(
+                scan_id, book, screener.hits, results, loaded.parties, loaded.snapshot, on, rules
+            ),
         ),
+        fork=workers > 1,
     )
-    lap("register")
-    names.save(q.name for q in queries)
-    save_determinations_memo(
-        settings,
-        provider,
-        scan_id,
-        loaded.snapshot,
-        (
-            (cid, carried.get(cid) or keep_determination(key, made[cid], raises_drafts(made[cid])))
-            for cid, key in keys.items()
-        ),
-    )
-    if folder_digest(book_files(provider_dir), usage_files(provider_dir)) != folder:
-        forget_memo(settings, provider)  # the folder changed while it was scanned
-    else:
-        save_memo(
+    try:  # the register's process is waited for whatever happens here
+        names.save(q.name for q in queries)
+        save_determinations_memo(
             settings,
             provider,
-            ScanMemo(
-                provider=provider,
-                fingerprint=fingerprint(),  # after ingesting: the usage store the next scan sees
-                scan_id=scan_id,
-                book_revision=revision,
-                book_hash=plan.content_hash,
-                snapshot=loaded.snapshot,
-                drafts=drafts,
-                scope={
-                    SubjectKind.CUSTOMER: {c.id for c in book.customers},
-                    SubjectKind.ACCOUNT: {a.id for a in book.accounts},
-                    SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
-                },
-                queries=len({q.key for q in queries}),
-                determinations=counts.determinations,
-                computed_by=scan_id,
+            scan_id,
+            loaded.snapshot,
+            (
+                (
+                    cid,
+                    carried.get(cid)
+                    or keep_determination(key, made[cid], raises_drafts(made[cid])),
+                )
+                for cid, key in keys.items()
             ),
         )
-    lap("memos")
+        if folder_digest(book_files(provider_dir), usage_files(provider_dir)) != folder:
+            forget_memo(settings, provider)  # the folder changed while it was scanned
+        else:
+            save_memo(
+                settings,
+                provider,
+                ScanMemo(
+                    provider=provider,
+                    # after ingesting: the usage store the next scan sees
+                    fingerprint=fingerprint(),
+                    scan_id=scan_id,
+                    book_revision=revision,
+                    book_hash=plan.content_hash,
+                    snapshot=loaded.snapshot,
+                    drafts=drafts,
+                    scope={
+                        SubjectKind.CUSTOMER: {c.id for c in book.customers},
+                        SubjectKind.ACCOUNT: {a.id for a in book.accounts},
+                        SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
+                    },
+                    queries=len({q.key for q in queries}),
+                    determinations=counts.determinations,
+                    computed_by=scan_id,
+                ),
+            )
+        lap("memos")
+    finally:
+        register()
+    lap("register")  # what the register adds once the memos are kept
     return _result(alert_store, say, scan_id, loaded.snapshot, choice, plan, counts, sync,
                    started_clock, timings)  # fmt: skip
+
+
+# SQLite's page cache during the scan's transaction, in KiB (the default is 2 MiB): the tables
+# and indexes it fills stay in memory instead of being spilled to the write-ahead log and read
+# back. Taken only as pages are used; durability is the same (the commit syncs the log).
+_SCAN_CACHE_KIB = 262144
+
+
+@contextmanager
+def _page_cache(connection: Connection) -> Iterator[None]:
+    """A larger SQLite page cache for the block, the connection's own put back after it."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{_SCAN_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -716,7 +747,7 @@ def _replay(
         determinations=memo.determinations,
     )
     engine = alert_store.engine
-    with engine.begin() as connection:
+    with gc_paused(), engine.begin() as connection:
         scan_id, sync = _record(
             connection,
             settings,

@@ -29,7 +29,7 @@ from computekyc.alerts import AlertDraft, SubjectKind
 from computekyc.book import Book, provider_name, read_book
 from computekyc.book.schema import scans
 from computekyc.book.store import latest_revision
-from computekyc.bulk import read_cache, save_pickle
+from computekyc.bulk import gc_paused, read_cache, save_pickle
 from computekyc.ownership import Determination
 from computekyc.ownership.model import Status
 from computekyc.screening.vocab import extra_alias_path
@@ -271,10 +271,9 @@ def save_determinations_memo(
     snapshot: str,
     kept: Iterable[tuple[str, KeptDetermination]],
 ) -> None:
-    save_pickle(
-        _path(settings, provider, "det"),
-        DeterminationMemo(provider, scan_id, snapshot, dict(kept)),
-    )
+    with gc_paused():
+        memo = DeterminationMemo(provider, scan_id, snapshot, dict(kept))
+    save_pickle(_path(settings, provider, "det"), memo)
 
 
 # ------------------------------------------------------------------ usage facts of the last scan

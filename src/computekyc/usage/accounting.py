@@ -142,15 +142,6 @@ def _iso(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
-_TOTALS = (
-    "gpu_hours",
-    "controlled_gpu_hours",
-    "review_gpu_hours",
-    "unclassified_gpu_hours",
-    "h100_equivalent_hours",
-    "estimated_operations",
-)
-_PEAKS = ("peak_gpus", "peak_ops_per_second", "peak_training_ops_per_second")
 FLAG_UNCLASSIFIED = "unclassified-hardware"
 FLAG_REVIEW = "review-hardware"
 # How the two ops/s figures are costed (the per-chip precisions are in each answer).

@@ -24,7 +24,14 @@ from computekyc.exc import StateError
 from computekyc.lists.model import Identifier, PartyType
 from computekyc.screening.evaluate import PairEvaluation, PairFileError, evaluate_pairs
 from computekyc.screening.grouping import GroupMember, HitGroup, entity_key, group_hits
-from computekyc.screening.index import Hit, Query, ScreeningIndex, vocab_digest
+from computekyc.screening.index import (
+    FormReach,
+    Hit,
+    Query,
+    ScreeningIndex,
+    vocab_digest,
+    word_rarity,
+)
 from computekyc.screening.scoring import (
     DEFAULT_THRESHOLD,
     Explanation,
@@ -44,6 +51,7 @@ __all__ = [
     "WEIGHED_KINDS",
     "Analysis",
     "Explanation",
+    "FormReach",
     "GroupMember",
     "Hit",
     "HitGroup",
@@ -67,6 +75,7 @@ __all__ = [
     "snapshot_cache_key",
     "use_index",
     "vocab_digest",
+    "word_rarity",
 ]
 
 

@@ -65,6 +65,10 @@ MAX_EXAMINED = 4 * MAX_CANDIDATES
 MAX_POSTINGS = 4000  # keys on more names than this only vote when nothing rarer does
 COMMON_HIT = 300  # a word on more names than this only adds to names a rarer word met
 COMMON_DF = 20  # a word on more names than this starts to weigh less
+# A word's weight moves in steps of half an octave of its frequency, not with every name: a list
+# update that adds a few names carrying a common word leaves the word's weight as it was, and so
+# every stored answer that rests on it (delta screening re-checks only words that change step).
+RARITY_STEPS_PER_OCTAVE = 2
 TYPE_FACTOR = 0.8
 # A vessel or aircraft named with one word (HORIZON, ZEPHYR) met as one word of a longer name
 # (Horizon Digital GmbH): craft take common words for names, and a firm or a person is not a craft.
@@ -147,6 +151,51 @@ def vocab_digest() -> str:
     if extra is not None:
         digest.update(extra.read_bytes())
     return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class FormReach:
+    """What an index's candidate search reads of one form of a query name, kept so that a name
+    can be checked against a small index without being analysed again
+    (:meth:`ScreeningIndex.may_hit`)."""
+
+    # Per distinctive word (repeats kept: each votes): its lookup term (``w:WORD\0SKELETON``),
+    # its kind's weight, and the word when its weight also depends on its rarity, else "".
+    words: tuple[tuple[str, float, str], ...]
+    supporting: float  # the kind weights of the other words (the bound counts them matched)
+    # Lookup terms of names always scored when met: the joined name, and the words of a form
+    # without distinctive words (``g:`` and, for Han generic words, ``t:`` keys).
+    forced: tuple[str, ...]
+
+    def terms(self) -> Iterable[str]:
+        yield from (term for term, _, _ in self.words)
+        yield from self.forced
+
+
+def word_rarity(names: int | None) -> float:
+    """The weight factor of a word on ``names`` listed names (None: on ``COMMON_DF`` or fewer):
+    1.0 for rare words, 0.12 less per octave above ``COMMON_DF``, down to 0.4; read at the middle
+    of the word's half-octave step (see ``RARITY_STEPS_PER_OCTAVE``)."""
+    if names is None or names <= COMMON_DF:
+        return 1.0
+    steps = RARITY_STEPS_PER_OCTAVE
+    octaves = (math.floor(math.log2(names / COMMON_DF) * steps) + 0.5) / steps
+    return max(0.4, round(1.0 - 0.12 * octaves, 6))
+
+
+def _score_bound(matched: float, w_query: float, w_cand: float, supporting: float) -> float:
+    """The score bound of :meth:`ScreeningIndex._bound` for one form. It never falls as
+    ``matched`` grows (each matched unit adds 2 to the numerator and takes more off the
+    charged leftovers than it adds), so votes counted generously bound it from above; it never
+    rises as ``w_cand`` grows (a heavier name leaves more unmatched)."""
+    left_q = w_query - matched if w_query > matched else 0.0
+    left_c = w_cand - matched * 1.25 if w_cand > matched * 1.25 else 0.0
+    conflict = left_q if left_q < left_c else left_c
+    numerator = 2 * (matched + supporting)
+    denominator = (
+        numerator + _BOUND_CONFLICT * conflict + _BOUND_EXTRA * (left_q + left_c - 2 * conflict)
+    )
+    return numerator / denominator if denominator else 1.0
 
 
 @dataclass(slots=True)
@@ -240,29 +289,88 @@ class ScreeningIndex:
         return keys
 
     @staticmethod
-    def lookup_terms(analysis: Analysis) -> set[str]:
-        """Everything :meth:`_candidates` may look up for a query name (no identifiers), in
-        short: ``w:WORD\0SKELETON`` a distinctive word (skeleton only in a vowel-poor script),
-        ``g:WORD`` a word of a form without distinctive words, ``j:JOINED`` a joined name.
-        :meth:`term_keys` gives the posting keys of each: a name none of whose terms' keys an
-        index holds gets no candidate from it (a list diff cannot reach it)."""
-        terms: set[str] = set()
+    def reach_forms(analysis: Analysis) -> tuple[FormReach, ...]:
+        """Per form of a query name, what :meth:`may_hit` needs (see :class:`FormReach`)."""
+        forms: list[FormReach] = []
         for form in analysis.forms:
             tokens = form.tokens
-            distinctive = [t for t in tokens if t.kind in DISTINCTIVE and t.kind != NUMBER]
-            for t in distinctive:
-                skel = t.skel if t.script in VOWEL_POOR and len(t.skel) >= 2 else ""
-                terms.add(f"w:{t.text}\0{skel}")
-            if not distinctive:
-                terms.update("g:" + t.text for t in tokens if t.kind != LEGAL)
-            terms.add("j:" + "".join(t.text.replace(" ", "") for t in tokens if t.kind != LEGAL))
-            terms.add("j:" + "".join(t.text.replace(" ", "") for t in tokens))
-        return terms
+            words: list[tuple[str, float, str]] = []
+            forced: set[str] = set()
+            for t in tokens:
+                if t.kind in DISTINCTIVE and t.kind != NUMBER:
+                    skel = t.skel if t.script in VOWEL_POOR and len(t.skel) >= 2 else ""
+                    weighed = t.text if t.kind in _WEIGHED else ""
+                    words.append((f"w:{t.text}\0{skel}", KIND_WEIGHT[t.kind], weighed))
+            if not words:
+                forced.update("g:" + t.text for t in tokens if t.kind != LEGAL)
+                forced.update("t:" + t.text for t in tokens if t.script == "han")
+            forced.add("j:" + "".join(t.text.replace(" ", "") for t in tokens if t.kind != LEGAL))
+            forced.add("j:" + "".join(t.text.replace(" ", "") for t in tokens))
+            supporting = sum(KIND_WEIGHT[t.kind] for t in tokens if t.kind not in _WEIGHED)
+            forms.append(FormReach(tuple(words), supporting, tuple(sorted(forced))))
+        return tuple(forms)
+
+    def may_hit(
+        self,
+        forms: Sequence[FormReach],
+        threshold: float,
+        memo: dict[str, tuple[frozenset[int], float]] | None = None,
+    ) -> bool:
+        """Whether screening the name of ``forms`` against this index may give any hit at
+        ``threshold``; False only when it cannot: no name it can meet is always scored, and
+        the score bound of every name its words meet (each word counted as matched on every
+        posting key it may read, typo neighbours included) stays under the threshold, as the
+        candidate search itself would find. ``memo``: :meth:`term_entries`, across queries."""
+        memo = memo if memo is not None else {}
+        cut = threshold - CONTEXT_MAX_RAISE - BOUND_MARGIN
+        for form in forms:
+            if any(self.term_entries(term, memo)[0] for term in form.forced):
+                return True
+            met: list[tuple[float, str]] = []
+            w_query = 0.0
+            for term, weight, weighed in form.words:
+                w = weight * self.rarity(weighed) if weighed else weight
+                w_query += w
+                if self.term_entries(term, memo)[0]:
+                    met.append((w, term))
+            if len(met) == 1:
+                # One word meets: the bound falls as a name weighs more, so the lightest of
+                # the names it meets bounds them all.
+                w, term = met[0]
+                lightest = self.term_entries(term, memo)[1]
+                if _score_bound(w, w_query, lightest, form.supporting) >= cut:
+                    return True
+                continue
+            matched: dict[int, float] = {}
+            for w, term in met:
+                for entry in self.term_entries(term, memo)[0]:
+                    matched[entry] = matched.get(entry, 0.0) + w
+            for entry, votes in matched.items():
+                if _score_bound(votes, w_query, self.weights[entry], form.supporting) >= cut:
+                    return True
+        return False
+
+    def term_entries(
+        self, term: str, memo: dict[str, tuple[frozenset[int], float]]
+    ) -> tuple[frozenset[int], float]:
+        """The names a lookup term of :meth:`reach_forms` meets, and the least weight among
+        them (kept in ``memo``)."""
+        found = memo.get(term)
+        if found is None:
+            postings = self.postings
+            met: set[int] = set()
+            for key in ScreeningIndex.term_keys(term):
+                met.update(postings.get(key, ()))
+            weights = self.weights
+            found = memo[term] = (frozenset(met), min((weights[e] for e in met), default=0.0))
+        return found
 
     @staticmethod
     def term_keys(term: str) -> set[str]:
-        """The posting keys a lookup term reads (those of :meth:`_word_hits`, typo neighbours
-        always included: a superset)."""
+        """The posting keys a lookup term of :meth:`reach_forms` reads: ``w:WORD\0SKELETON`` a
+        distinctive word (skeleton only in a vowel-poor script) reads those of
+        :meth:`_word_hits`, typo neighbours always included (a superset); any other term is a
+        posting key itself."""
         if not term.startswith("w:"):
             return {term}
         text, skel = term[2:].split("\0", 1)
@@ -276,12 +384,12 @@ class ScreeningIndex:
         return keys
 
     def rarity(self, word: str) -> float:
-        """1.0 for words on few listed names, down to 0.4 for the commonest (Mohammad, Ali)."""
+        """1.0 for words on few listed names, down to 0.4 for the commonest (Mohammad, Ali):
+        :func:`word_rarity` of the word's frequency."""
         known = self._rarity.get(word)
         if known is not None:
             return known
-        n = self.doc_freq.get(word)
-        value = 1.0 if n is None else max(0.4, 1.0 - 0.12 * math.log2(n / COMMON_DF))
+        value = word_rarity(self.doc_freq.get(word))
         if len(self._rarity) < _RARITY_MEMO:
             self._rarity[word] = value
         return value
@@ -483,17 +591,7 @@ class ScreeningIndex:
         best = 0.0
         w_cand = self.weights[entry]
         for w_query, supporting, form_votes in per_form:
-            matched = form_votes.get(entry, 0.0)
-            left_q = w_query - matched if w_query > matched else 0.0
-            left_c = w_cand - matched * 1.25 if w_cand > matched * 1.25 else 0.0
-            conflict = left_q if left_q < left_c else left_c
-            numerator = 2 * (matched + supporting)
-            denominator = (
-                numerator
-                + _BOUND_CONFLICT * conflict
-                + _BOUND_EXTRA * (left_q + left_c - 2 * conflict)
-            )
-            bound = numerator / denominator if denominator else 1.0
+            bound = _score_bound(form_votes.get(entry, 0.0), w_query, w_cand, supporting)
             if bound > best:
                 best = bound
         return best

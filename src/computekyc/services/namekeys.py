@@ -23,6 +23,7 @@ from computekyc.bulk import read_cache, save_pickle
 from computekyc.screening import (
     WEIGHED_KINDS,
     Analysis,
+    FormReach,
     Hit,
     Query,
     ScreeningIndex,
@@ -30,14 +31,15 @@ from computekyc.screening import (
     vocab_digest,
 )
 
-NAMES_FORMAT = 1
+NAMES_FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True)
 class NameKeys:
     """What delta screening needs of a name's analysis."""
 
-    terms: frozenset[str]  # ScreeningIndex.lookup_terms: what the index's candidates read
+    forms: tuple[FormReach, ...]  # ScreeningIndex.reach_forms: what the candidate search reads
+    terms: frozenset[str]  # every lookup term of the forms (a quick test that none meets)
     words: frozenset[str]  # every token's text
     weighed: frozenset[str]  # the words whose weight depends on their frequency on the lists
 
@@ -45,8 +47,17 @@ class NameKeys:
 def name_keys(analysis: Analysis) -> NameKeys:
     tokens = [t for form in analysis.forms for t in form.tokens]
     intern = sys.intern  # the same words recur across names: one string each in the cache
+    forms = tuple(
+        FormReach(
+            tuple((intern(term), weight, intern(word)) for term, weight, word in form.words),
+            form.supporting,
+            tuple(intern(term) for term in form.forced),
+        )
+        for form in ScreeningIndex.reach_forms(analysis)
+    )
     return NameKeys(
-        frozenset(intern(t) for t in ScreeningIndex.lookup_terms(analysis)),
+        forms,
+        frozenset(term for form in forms for term in form.terms()),
         frozenset(intern(t.text) for t in tokens),
         frozenset(intern(t.text) for t in tokens if t.kind in WEIGHED_KINDS),
     )

@@ -9,6 +9,7 @@ screening results, the entity assignment, the alert sync and the ``scans`` row.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import time
@@ -304,6 +305,28 @@ def run_scan(
 ) -> ScanResult:
     """Scan a provider folder (see the module docstring). ``workers > 1`` forks screening
     workers: for the command line only, never inside a server."""
+    # What each stage leaves (the index, the book, the hits) stays to the end of the scan: it
+    # is set aside from the cyclic collector, which would otherwise walk those millions of
+    # objects again on every full collection while the next stage allocates (a process that
+    # froze objects itself, such as the API server, keeps its own arrangement).
+    freeze = gc.get_freeze_count() == 0
+    try:
+        return _scan(settings, provider_dir, lists, as_of, progress, workers, actor, freeze)
+    finally:
+        if freeze:
+            gc.unfreeze()
+
+
+def _scan(
+    settings: Settings,
+    provider_dir: Path,
+    lists: Path | None,
+    as_of: date | None,
+    progress: Progress | None,
+    workers: int,
+    actor: Actor | None,
+    freeze: bool,
+) -> ScanResult:
     started_clock = time.perf_counter()
     started = utc_now()
     on = as_of or date.today()
@@ -316,6 +339,8 @@ def run_scan(
         now = time.perf_counter()
         timings[name] = round(now - clock, 3)
         clock = now
+        if freeze:
+            gc.freeze()
 
     say("lists: " + (f"loading the mirror {lists}" if lists else "the active snapshot"))
     choice = ensure_snapshot(settings, lists)

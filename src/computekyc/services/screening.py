@@ -44,6 +44,7 @@ from computekyc.screening import (
     Query,
     ScreeningIndex,
     group_hits,
+    word_rarity,
 )
 from computekyc.services.indexes import LoadedIndex
 from computekyc.services.namekeys import NameKeys, NameKeysCache, screen_full
@@ -52,6 +53,7 @@ HitRecord = dict[str, Any]  # Hit.to_dict(): party, score and the token-by-token
 # The columns a screening CSV may have; each at most once (a CSV reader keeps only the last).
 SCREEN_COLUMNS = ("id", "name", "type", "country", "date_of_birth")
 _CHUNK = 500
+_READ_ALL = 20_000  # stored results wanted above which the whole table is read
 
 
 # ----------------------------------------------------------------------- CSV batch screening
@@ -217,7 +219,7 @@ class ScreenOutcome:
     to_insert: dict[str, list[HitRecord]] = field(default_factory=dict)
     to_update: dict[str, list[HitRecord]] = field(default_factory=dict)
     # Stored rows whose hits stand on the new snapshot: only the snapshot they cite changes.
-    restamp: set[str] = field(default_factory=set)
+    restamp: dict[int, set[str]] = field(default_factory=dict)  # by the snapshot they cite
 
 
 def _reweighed(keys: NameKeys, words: set[str], has_hits: bool) -> bool:
@@ -231,16 +233,29 @@ def _stored(
     connection: Connection, keys: Sequence[str]
 ) -> dict[str, tuple[int, float, list[HitRecord]]]:
     out: dict[str, tuple[int, float, list[HitRecord]]] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        query = select(
-            screen_results.c.query_key,
-            screen_results.c.list_snapshot_id,
-            screen_results.c.threshold,
-            screen_results.c.hits,
-        ).where(screen_results.c.query_key.in_(chunk))
-        for key, snap, threshold, hits in connection.execute(query):
-            out[str(key)] = (int(snap), float(threshold), json.loads(hits))
+    columns = (
+        screen_results.c.query_key,
+        screen_results.c.list_snapshot_id,
+        screen_results.c.threshold,
+        screen_results.c.hits,
+    )
+    if len(keys) > _READ_ALL:
+        # A whole book's names: one pass over the table beats a thousand keyed lookups.
+        wanted = set(keys)
+        batches: Iterable[Any] = [
+            (row for row in connection.execute(select(*columns)) if row[0] in wanted)
+        ]
+    else:
+        batches = (
+            connection.execute(
+                select(*columns).where(screen_results.c.query_key.in_(keys[i : i + _CHUNK]))
+            )
+            for i in range(0, len(keys), _CHUNK)
+        )
+    for rows in batches:
+        for key, snap, threshold, hits in rows:
+            # Most names have no hit: no need to parse their "[]" (a fresh list each).
+            out[str(key)] = (int(snap), float(threshold), [] if hits == "[]" else json.loads(hits))
     return out
 
 
@@ -260,31 +275,42 @@ class _Diff:
     small: ScreeningIndex
     suspect: set[str]  # party ids whose old hits cannot be kept (removed, changed, re-weighed)
     words: set[str]  # words whose weight changed
-    reach: dict[str, bool] = field(default_factory=dict)  # lookup term → meets the small index
+    threshold: float
+    # lookup term → the small index's names it meets (ScreeningIndex.term_entries)
+    memo: dict[str, tuple[frozenset[int], float]] = field(default_factory=dict)
+    cold: set[str] = field(default_factory=set)  # lookup terms that meet no small-index name
+    decided: dict[str, bool] = field(default_factory=dict)  # name → reaches (names recur)
 
     def reaches(self, keys: NameKeys) -> bool:
-        """Whether the small index can offer the name any candidate: one of the posting keys
-        its candidate search reads (the same blocking keys: words, typo neighbours,
-        skeletons, joined names) is in the small index. A name it cannot reach keeps its
-        stored hits (and is not analysed again)."""
-        postings = self.small.postings
-        for term in keys.terms:
-            found = self.reach.get(term)
-            if found is None:
-                found = self.reach[term] = any(
-                    k in postings for k in ScreeningIndex.term_keys(term)
-                )
-            if found:
-                return True
-        return False
+        """Whether the small index may give the name a hit: a name it always scores (joined
+        name, a name of generic words) is met, or the score bound of a name its words meet —
+        through the same blocking keys the candidate search reads: words, typo neighbours,
+        skeletons — reaches the threshold (:meth:`ScreeningIndex.may_hit`). A name it cannot
+        reach keeps its stored hits (and is not analysed again)."""
+        cold = self.cold
+        if keys.terms <= cold:
+            return False  # the common case, tested at C speed: none of its words meets any
+        small, memo = self.small, self.memo
+        met = False
+        for term in keys.terms - cold:
+            if small.term_entries(term, memo)[0]:
+                met = True
+            else:
+                cold.add(term)
+        return met and small.may_hit(keys.forms, self.threshold, memo)
 
 
 def _diff_index(
-    store: ListStore, old_id: int, loaded: LoadedIndex, old_df: dict[str, int]
+    store: ListStore, old_id: int, loaded: LoadedIndex, old_df: dict[str, int], threshold: float
 ) -> _Diff:
     diff = store.diff(old_id, loaded.list_snapshot_id)
     new_df = loaded.index.doc_freq
-    words = {w for w in set(old_df) | set(new_df) if old_df.get(w) != new_df.get(w)}
+    # Only a word whose weight changed step re-weighs (not every word whose count moved).
+    words = {
+        w
+        for w in set(old_df) | set(new_df)
+        if word_rarity(old_df.get(w)) != word_rarity(new_df.get(w))
+    }
     affected = {r.party_id for r in diff.added} | {c.party_id for c in diff.changed}
     if words:
         index = loaded.index
@@ -295,7 +321,7 @@ def _diff_index(
     # The names of the new index are analysed already: the small index takes their analyses.
     small = ScreeningIndex.build(parties, loaded.snapshot, doc_freq=new_df, previous=loaded.index)
     suspect = affected | {r.party_id for r in diff.removed}
-    return _Diff(small, suspect, words)
+    return _Diff(small, suspect, words, threshold)
 
 
 def _may_differ(
@@ -310,7 +336,10 @@ def _may_differ(
     keys = names.get(query.name)
     if delta.words and _reweighed(keys, delta.words, bool(old_hits)):
         return True
-    return None if delta.reaches(keys) else False
+    reaches = delta.decided.get(query.name)
+    if reaches is None:
+        reaches = delta.decided[query.name] = delta.reaches(keys)
+    return None if reaches else False
 
 
 def screen_queries(
@@ -352,7 +381,9 @@ def screen_queries(
         if old_id not in diffs:
             old_df = _doc_freq(connection, old_id)
             diffs[old_id] = (
-                _diff_index(store, old_id, loaded, old_df) if old_df is not None else None
+                _diff_index(store, old_id, loaded, old_df, threshold)
+                if old_df is not None
+                else None
             )
         kept[key] = old_hits
         differs = _may_differ(diffs[old_id], query, old_hits, names)
@@ -369,7 +400,7 @@ def screen_queries(
         full.extend(k for k, hits in zip(keys, found_small, strict=True) if hits)
     for key in set(kept) - set(full):
         outcome.hits[key] = kept[key]
-        outcome.restamp.add(key)
+        outcome.restamp.setdefault(stored[key][0], set()).add(key)
         outcome.delta += 1
     if progress is not None:
         progress(outcome.delta + outcome.cached)
@@ -423,15 +454,31 @@ def save_screening(connection: Connection, outcome: ScreenOutcome) -> None:
         rows = [{"k": k, "h": _json(h)} for k, h in outcome.to_update.items()]
         for start in range(0, len(rows), 5000):
             connection.execute(statement, rows[start : start + 5000])
-    if outcome.restamp:
-        restamp = (
+    for old_id, keys in outcome.restamp.items():
+        _restamp(connection, old_id, snap, keys)
+
+
+def _restamp(connection: Connection, old_id: int, new_id: int, keys: set[str]) -> None:
+    """Move the stored rows of ``keys`` from snapshot ``old_id`` to ``new_id``. Usually the
+    scan's names are nearly all the rows citing the old snapshot: one statement moves them all
+    and the few others (names no longer in the book) are put back one by one, instead of
+    updating half a million rows one by one."""
+    citing = select(screen_results.c.query_key).where(screen_results.c.list_snapshot_id == old_id)
+    others = sorted({str(k) for (k,) in connection.execute(citing)} - keys)
+    by_key = screen_results.c.query_key == bindparam("k")
+    if len(others) > len(keys):
+        moved, stays = sorted(keys), new_id
+    else:
+        connection.execute(
             update(screen_results)
-            .where(screen_results.c.query_key == bindparam("k"))
-            .values(list_snapshot_id=snap)
+            .where(screen_results.c.list_snapshot_id == old_id)
+            .values(list_snapshot_id=new_id)
         )
-        keys = [{"k": k} for k in sorted(outcome.restamp)]
-        for start in range(0, len(keys), 20000):
-            connection.execute(restamp, keys[start : start + 20000])
+        moved, stays = others, old_id
+    statement = update(screen_results).where(by_key).values(list_snapshot_id=stays)
+    rows = [{"k": k} for k in moved]
+    for start in range(0, len(rows), 20000):
+        connection.execute(statement, rows[start : start + 20000])
 
 
 def _json(hits: list[HitRecord]) -> str:

@@ -8,7 +8,6 @@ thresholds, so both engines go through one definition of the logic.
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +17,7 @@ from typing import Any
 
 from computekyc.bulk import gc_paused, load_yaml
 from computekyc.exc import ConfigError
-from computekyc.usage import sql
+from computekyc.usage import figures, sql
 from computekyc.usage.engines import Engine
 from computekyc.usage.hardware import Rate, rates
 
@@ -143,15 +142,6 @@ def _iso(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
-_TOTALS = (
-    "gpu_hours",
-    "controlled_gpu_hours",
-    "review_gpu_hours",
-    "unclassified_gpu_hours",
-    "h100_equivalent_hours",
-    "estimated_operations",
-)
-_PEAKS = ("peak_gpus", "peak_ops_per_second", "peak_training_ops_per_second")
 FLAG_UNCLASSIFIED = "unclassified-hardware"
 FLAG_REVIEW = "review-hardware"
 # How the two ops/s figures are costed (the per-chip precisions are in each answer).
@@ -171,12 +161,6 @@ def hardware_rates(engine: Engine) -> list[Rate]:
 
 def _quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-@cache
-def _quarter_of(number: int) -> int:
-    """The epoch day a calendar quarter starts on, for an epoch day inside it."""
-    return (_quarter_start(day_of(number)) - EPOCH).days
 
 
 def _lookback(filters: sql.Filters, window_days: int) -> sql.Filters:
@@ -209,31 +193,26 @@ def summary(
     # The answer is a tree of small dicts (a few per account-day): building it with the cyclic
     # collector paused is a third faster on a big summary.
     with gc_paused():
-        rows = engine.query(sql.summary_sql(settings.default_utilisation, wide, table))
+        found = _summary_columns(engine, sql.summary_sql(settings.default_utilisation, wide, table))
         first = sql.day_number(filters.first_day) if filters.first_day else None
-        shown = rows if first is None else [r for r in rows if r["day"] >= first]
-        accounts = _summary_tree(shown)
-        history = _daily(rows)
+        accounts, daily = found.summary(first)
+        crossed = thresholds_of(daily, settings.thresholds)
         by_chip = _rates_by_chip(table)
         for acct in accounts:
-            acct["thresholds"] = cumulative_thresholds(
-                history.get(acct["account"], []), settings.thresholds
-            )
+            acct["thresholds"] = crossed[acct["account"]]
             _annotate(acct, acct["by_chip"], by_chip)
         return accounts
 
 
-def _daily(rows: list[dict[str, Any]]) -> dict[str, list[tuple[int, float, float]]]:
-    """Per account: (day, operations, peak ops/s) in day order, from the summary rows."""
-    days: dict[str, dict[int, list[float]]] = {}
-    for row in rows:
-        day = days.setdefault(row["account"], {}).setdefault(row["day"], [0.0, 0.0])
-        day[0] += _round(row["estimated_operations"])
-        day[1] = _round(row["peak_ops_per_second"] or 0.0)
-    return {
-        account: [(d, _round(v[0]), v[1]) for d, v in sorted(by_day.items())]
-        for account, by_day in days.items()
-    }
+_SUMMARY_COLUMNS = ("account", "day", "chip", *figures.TOTALS, *figures.PEAKS)
+
+
+def _summary_columns(engine: Engine, text: str) -> figures.SummaryColumns:
+    """The summary rows as columns: straight from DuckDB, or from any engine's rows."""
+    fetch = getattr(engine, "query_columns", None)
+    if fetch is not None:
+        return figures.SummaryColumns(fetch(text, _SUMMARY_COLUMNS))
+    return figures.SummaryColumns(figures.columns_of(engine.query(text), _SUMMARY_COLUMNS))
 
 
 def _annotate(
@@ -287,72 +266,6 @@ def _rates_by_chip(table: list[Rate]) -> dict[str, list[Rate]]:
     for rate in table:
         out.setdefault(rate.chip, []).append(rate)
     return out
-
-
-def _summary_tree(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    accounts: dict[str, dict[str, Any]] = {}
-    days: dict[tuple[str, int], dict[str, Any]] = {}
-    for row in rows:
-        account = row["account"]
-        acct = accounts.get(account)
-        if acct is None:
-            acct = accounts[account] = _empty_account(account)
-        key = (account, row["day"])
-        day = days.get(key)
-        if day is None:
-            day = days[key] = _empty_day(row["day"])
-        chip = row["chip"]
-        values = [_round(row[k]) for k in _TOTALS]
-        day["by_chip"][chip] = dict(zip(_TOTALS, values, strict=True))
-        _add(day, values)
-        by_chip = acct["by_chip"].get(chip)
-        if by_chip is None:
-            by_chip = acct["by_chip"][chip] = dict.fromkeys(_TOTALS, 0.0)
-        _add(by_chip, values)
-        _add(acct, values)
-        for peak in _PEAKS:
-            day[peak] = _round(row[peak] or 0.0)
-    for (account, _), day in sorted(days.items()):
-        acct = accounts[account]
-        if len(day["by_chip"]) > 1:
-            _round_totals(day)
-        acct["days"].append(day)
-        for peak in _PEAKS:
-            acct[peak] = max(acct[peak], day[peak])
-    for acct in accounts.values():
-        _round_totals(acct)
-        for by_chip in acct["by_chip"].values():
-            _round_totals(by_chip)
-    return [accounts[k] for k in sorted(accounts)]
-
-
-def _add(totals: dict[str, Any], values: list[float]) -> None:
-    for key, value in zip(_TOTALS, values, strict=True):
-        totals[key] += value
-
-
-def _round_totals(totals: dict[str, Any]) -> None:
-    for key in _TOTALS:
-        totals[key] = _round(totals[key])
-
-
-def _empty_account(account: str) -> dict[str, Any]:
-    return {
-        "account": account,
-        **dict.fromkeys(_TOTALS, 0.0),
-        **dict.fromkeys(_PEAKS, 0.0),
-        "by_chip": {},
-        "days": [],
-    }
-
-
-def _empty_day(number: int) -> dict[str, Any]:
-    return {
-        "date": day_of(number).isoformat(),
-        **dict.fromkeys(_TOTALS, 0.0),
-        **dict.fromkeys(_PEAKS, 0.0),
-        "by_chip": {},
-    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -543,53 +456,63 @@ def cumulative_thresholds(
     and the first day the peak ops/s reached the cluster threshold.
 
     ``days``: (epoch day, operations, peak ops/s), one per day with usage, in day order."""
+    return thresholds_of(figures.DailyOperations.of({"": days}), thresholds)[""]
+
+
+def thresholds_of(
+    daily: figures.DailyOperations, thresholds: Thresholds | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """:func:`cumulative_thresholds` of every name of ``daily`` at once."""
     thresholds = thresholds or Thresholds()
     window = thresholds.window_days
-    lowest = min(thresholds.operations, default=math.inf)
-    rolling: deque[tuple[int, float]] = deque()
-    rolling_sum = quarter_sum = 0.0
-    quarter = -1
-    best = {"window": 0.0, "quarter": 0.0}
-    crossed: dict[tuple[str, float], int] = {}
-    peak_day: int | None = None
-    for number, ops, peak in days:
-        rolling.append((number, ops))
-        rolling_sum += ops
-        while rolling[0][0] <= number - window:
-            rolling_sum -= rolling.popleft()[1]
-        if _quarter_of(number) != quarter:
-            quarter, quarter_sum = _quarter_of(number), 0.0
-        quarter_sum += ops
-        best["window"] = max(best["window"], rolling_sum)
-        best["quarter"] = max(best["quarter"], quarter_sum)
-        # A hair of float slack: summation order differs between engines.
-        if max(rolling_sum, quarter_sum) >= lowest * (1 - 1e-12):
-            for limit in thresholds.operations:
-                for basis, total in (("window", rolling_sum), ("quarter", quarter_sum)):
-                    if total >= limit * (1 - 1e-12):
-                        crossed.setdefault((basis, limit), number)
-        if peak_day is None and peak >= thresholds.ops_per_second:
-            peak_day = number
-    out = []
+    found = figures.threshold_crossings(
+        daily, window, thresholds.operations, thresholds.ops_per_second
+    )
+    best = figures.round_figures(found.best).tolist()
+    crossed, peak_days = found.crossed.tolist(), found.peak_day.tolist()
     names = {"window": f"rolling {window} days", "quarter": "calendar quarter"}
-    for limit in thresholds.operations:
-        for basis in ("window", "quarter"):
-            entry = _entry("operations", limit, names[basis])
-            when = crossed.get((basis, limit))
-            entry.update(
-                status="not reached" if when is None else "crossed",
-                date=None if when is None else day_of(when).isoformat(),
-                max_operations=_round(best[basis]),
+    heads = [
+        (basis, _entry("operations", limit, names[basis]))
+        for limit in thresholds.operations
+        for basis in ("window", "quarter")
+    ]
+    peak_head = _entry("ops_per_second", thresholds.ops_per_second, "day: peak theoretical maximum")
+    texts: dict[int, str] = {}
+
+    def when(day: int) -> str | None:
+        if not figures.Crossings.reached(day):
+            return None
+        text = texts.get(day)
+        if text is None:
+            text = texts[day] = day_of(day).isoformat()
+        return text
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, (window_best, quarter_best), hits, peak_day in zip(
+        daily.names, best, crossed, peak_days, strict=True
+    ):
+        maxima = {"window": window_best, "quarter": quarter_best}
+        days = [day for pair in hits for day in pair]  # limit-major, window before quarter
+        entries = []
+        for (basis, head), day in zip(heads, days, strict=True):
+            date_text = when(day)
+            entries.append(
+                {
+                    **head,
+                    "status": "not reached" if date_text is None else "crossed",
+                    "date": date_text,
+                    "max_operations": maxima[basis],
+                }
             )
-            out.append(entry)
-    peak_entry = _entry(
-        "ops_per_second", thresholds.ops_per_second, "day: peak theoretical maximum"
-    )
-    peak_entry.update(
-        status="not reached" if peak_day is None else "crossed",
-        date=None if peak_day is None else day_of(peak_day).isoformat(),
-    )
-    out.append(peak_entry)
+        date_text = when(peak_day)
+        entries.append(
+            {
+                **peak_head,
+                "status": "not reached" if date_text is None else "crossed",
+                "date": date_text,
+            }
+        )
+        out[name] = entries
     return out
 
 
@@ -611,12 +534,16 @@ def entity_thresholds(
             totals = by_day.setdefault(number, [0.0, 0.0])
             totals[0] += day["estimated_operations"]
             totals[1] += day["peak_ops_per_second"]
-    return {
-        entity: cumulative_thresholds(
-            [(d, ops, peak) for d, (ops, peak) in sorted(by_day.items())], thresholds
-        )
-        for entity, by_day in sorted(merged.items())
-    }
+    crossed = thresholds_of(
+        figures.DailyOperations.of(
+            {
+                entity: [(d, ops, peak) for d, (ops, peak) in sorted(by_day.items())]
+                for entity, by_day in merged.items()
+            }
+        ),
+        thresholds,
+    )
+    return {entity: crossed[entity] for entity in sorted(merged)}
 
 
 _CHIP_HOURS = ("gpu_hours", "review_gpu_hours", "unclassified_gpu_hours")

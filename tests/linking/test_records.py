@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from computekyc.linking.records import AccountInputError, load_accounts
+from computekyc.linking.records import AccountInputError, AccountRecord, load_accounts
 from computekyc.pii import has_card_number
 
 GOOD = {
@@ -257,3 +257,28 @@ def test_a_record_pickles_to_an_equal_record(tmp_path: Path) -> None:
     assert again == record and repr(again) == repr(record)
     assert all(getattr(again, f.name) == getattr(record, f.name) for f in fields(record))
     assert again.history and again.ip_log and again.emails[1].verified
+
+
+def test_a_record_writes_out_as_asdict_would(tmp_path: Path) -> None:
+    # to_json is dataclasses.asdict written out by hand (for speed): the same plain JSON, with an
+    # unverified contact as its bare value and empty fields left out.
+    from dataclasses import asdict
+
+    def reference(record: AccountRecord) -> dict[str, object]:
+        out = asdict(record)
+        for key in ("emails", "phones"):
+            out[key] = [c["value"] if not c["verified"] else c for c in out[key]]
+        return {k: v for k, v in out.items() if v not in (None, [], ())}
+
+    history = [{"ts": "2026-02-01", "field": "name", "old": "Dragon AI", "new": "Dragon AI Pte"}]
+    records = load_accounts(
+        write_jsonl(
+            tmp_path / "a.jsonl",
+            GOOD | {"billing_account_id": "b-1", "customer_id": "c-1", "history": history},
+            {"account_id": "a-2", "name": "Bare Name Ltd"},
+        )
+    ) + load_accounts(Path(__file__).parents[2] / "examples" / "provider" / "accounts.jsonl")
+    assert any(r.history and r.ip_log and r.emails for r in records)
+    for record in records:
+        assert record.to_json() == reference(record)
+        assert json.dumps(record.to_json()) == json.dumps(reference(record))

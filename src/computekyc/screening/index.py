@@ -171,6 +171,9 @@ class FormReach:
         yield from (term for term, _, _ in self.words)
         yield from self.forced
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FormReach, (self.words, self.supporting, self.forced))  # see NameKeys
+
 
 def word_rarity(names: int | None) -> float:
     """The weight factor of a word on ``names`` listed names (None: on ``COMMON_DF`` or fewer):
@@ -322,28 +325,30 @@ class ScreeningIndex:
         posting key it may read, typo neighbours included) stays under the threshold, as the
         candidate search itself would find. ``memo``: :meth:`term_entries`, across queries."""
         memo = memo if memo is not None else {}
+        known = memo.get
         cut = threshold - CONTEXT_MAX_RAISE - BOUND_MARGIN
         for form in forms:
-            if any(self.term_entries(term, memo)[0] for term in form.forced):
-                return True
-            met: list[tuple[float, str]] = []
+            for term in form.forced:
+                if (known(term) or self.term_entries(term, memo))[0]:
+                    return True
+            met: list[tuple[float, tuple[frozenset[int], float]]] = []
             w_query = 0.0
             for term, weight, weighed in form.words:
                 w = weight * self.rarity(weighed) if weighed else weight
                 w_query += w
-                if self.term_entries(term, memo)[0]:
-                    met.append((w, term))
+                found = known(term) or self.term_entries(term, memo)
+                if found[0]:
+                    met.append((w, found))
             if len(met) == 1:
                 # One word meets: the bound falls as a name weighs more, so the lightest of
                 # the names it meets bounds them all.
-                w, term = met[0]
-                lightest = self.term_entries(term, memo)[1]
+                w, (_, lightest) = met[0]
                 if _score_bound(w, w_query, lightest, form.supporting) >= cut:
                     return True
                 continue
             matched: dict[int, float] = {}
-            for w, term in met:
-                for entry in self.term_entries(term, memo)[0]:
+            for w, (entries, _) in met:
+                for entry in entries:
                     matched[entry] = matched.get(entry, 0.0) + w
             for entry, votes in matched.items():
                 if _score_bound(votes, w_query, self.weights[entry], form.supporting) >= cut:

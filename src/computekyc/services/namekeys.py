@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from computekyc.bulk import read_cache, save_pickle
 from computekyc.screening import (
@@ -42,6 +43,11 @@ class NameKeys:
     terms: frozenset[str]  # every lookup term of the forms (a quick test that none meets)
     words: frozenset[str]  # every token's text
     weighed: frozenset[str]  # the words whose weight depends on their frequency on the lists
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as the constructor's arguments: a frozen dataclass's own pickling sets each
+        # field by name, which made loading the kept keys of a large book cost seconds.
+        return (NameKeys, (self.forms, self.terms, self.words, self.weighed))
 
 
 def name_keys(analysis: Analysis) -> NameKeys:

@@ -414,11 +414,12 @@ def _scan(
     say(f"linking: {len(entities):,} entities" + ("" if relinked else " (unchanged)"))
     lap("linking")
 
-    queries: list[NameQuery] = []
+    asked: dict[NameQuery, None] = {}  # each distinct (name, country, type) once, in order
     for customer in book.customers:
-        queries.extend(customer_queries(customer))
+        asked.update(dict.fromkeys(customer_queries(customer)))
     for account in book.accounts:
-        queries.extend(account_queries(account.record))
+        asked.update(dict.fromkeys(account_queries(account.record)))
+    queries = list(asked)
     names = NameKeysCache.load(settings.ensure_home())
     with engine.connect() as connection:
         outcome = screen_queries(
@@ -431,7 +432,7 @@ def _scan(
             names=names,
         )
     say(
-        f"screening: {len(set(q.key for q in queries)):,} distinct names — {outcome.full:,} "
+        f"screening: {len(queries):,} distinct names — {outcome.full:,} "
         f"against the whole snapshot, {outcome.delta:,} against its changes only, "
         f"{outcome.cached:,} unchanged"
     )
@@ -608,7 +609,7 @@ def _scan(
                         SubjectKind.ACCOUNT: {a.id for a in book.accounts},
                         SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
                     },
-                    queries=len({q.key for q in queries}),
+                    queries=len(queries),
                     determinations=counts.determinations,
                     computed_by=scan_id,
                 ),

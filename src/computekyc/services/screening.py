@@ -291,9 +291,10 @@ class _Diff:
         if keys.terms <= cold:
             return False  # the common case, tested at C speed: none of its words meets any
         small, memo = self.small, self.memo
+        known = memo.get
         met = False
         for term in keys.terms - cold:
-            if small.term_entries(term, memo)[0]:
+            if (known(term) or small.term_entries(term, memo))[0]:
                 met = True
             else:
                 cold.add(term)

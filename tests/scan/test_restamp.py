@@ -24,13 +24,12 @@ def test_only_the_kept_rows_move(kept: set[str]) -> None:
             ],
         )
         _restamp(connection, 1, 3, kept)
-        found = dict(
-            connection.execute(
+        found = {
+            str(key): snapshot
+            for key, snapshot in connection.execute(
                 select(screen_results.c.query_key, screen_results.c.list_snapshot_id)
             )
-            .tuples()
-            .all()
-        )
+        }
     expected = {k: (3 if k in kept else s) for k, s in rows}
     assert found == expected
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -414,12 +415,15 @@ def _scan(
     say(f"linking: {len(entities):,} entities" + ("" if relinked else " (unchanged)"))
     lap("linking")
 
-    asked: dict[NameQuery, None] = {}  # each distinct (name, country, type) once, in order
-    for customer in book.customers:
-        asked.update(dict.fromkeys(customer_queries(customer)))
-    for account in book.accounts:
-        asked.update(dict.fromkeys(account_queries(account.record)))
-    queries = list(asked)
+    # Each distinct (name, country, type) once, in the order first asked.
+    queries: list[NameQuery] = list(
+        dict.fromkeys(
+            chain(
+                (q for customer in book.customers for q in customer_queries(customer)),
+                (q for account in book.accounts for q in account_queries(account.record)),
+            )
+        )
+    )
     names = NameKeysCache.load(settings.ensure_home())
     with engine.connect() as connection:
         outcome = screen_queries(

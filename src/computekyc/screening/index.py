@@ -167,10 +167,6 @@ class FormReach:
     # without distinctive words (``g:`` and, for Han generic words, ``t:`` keys).
     forced: tuple[str, ...]
 
-    def terms(self) -> Iterable[str]:
-        yield from (term for term, _, _ in self.words)
-        yield from self.forced
-
     def __reduce__(self) -> tuple[Any, ...]:
         return (FormReach, (self.words, self.supporting, self.forced))  # see NameKeys
 

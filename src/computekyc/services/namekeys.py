@@ -32,7 +32,7 @@ from computekyc.screening import (
     vocab_digest,
 )
 
-NAMES_FORMAT = 2
+NAMES_FORMAT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +40,21 @@ class NameKeys:
     """What delta screening needs of a name's analysis."""
 
     forms: tuple[FormReach, ...]  # ScreeningIndex.reach_forms: what the candidate search reads
-    terms: frozenset[str]  # every lookup term of the forms (a quick test that none meets)
+    # The forms' lookup terms, for a quick test that none meets: those that are posting keys
+    # themselves (joined names, generic words: met ones are always scored), and the ``w:``
+    # terms of distinctive words (ScreeningIndex.term_entries finds what they meet).
+    posting_terms: frozenset[str]
+    word_terms: frozenset[str]
     words: frozenset[str]  # every token's text
     weighed: frozenset[str]  # the words whose weight depends on their frequency on the lists
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as the constructor's arguments: a frozen dataclass's own pickling sets each
         # field by name, which made loading the kept keys of a large book cost seconds.
-        return (NameKeys, (self.forms, self.terms, self.words, self.weighed))
+        return (
+            NameKeys,
+            (self.forms, self.posting_terms, self.word_terms, self.words, self.weighed),
+        )
 
 
 def name_keys(analysis: Analysis) -> NameKeys:
@@ -63,7 +70,8 @@ def name_keys(analysis: Analysis) -> NameKeys:
     )
     return NameKeys(
         forms,
-        frozenset(term for form in forms for term in form.terms()),
+        frozenset(term for form in forms for term in form.forced),
+        frozenset(term for form in forms for term, _, _ in form.words),
         frozenset(intern(t.text) for t in tokens),
         frozenset(intern(t.text) for t in tokens if t.kind in WEIGHED_KINDS),
     )

@@ -229,6 +229,17 @@ def _reweighed(keys: NameKeys, words: set[str], has_hits: bool) -> bool:
     return not keys.weighed.isdisjoint(words) or (has_hits and not keys.words.isdisjoint(words))
 
 
+def _driver_rows(connection: Connection, sql: str) -> list[tuple[Any, ...]]:
+    """All rows of a statement without parameters, read through the driver's own cursor:
+    plain tuples, without a result object per row (a whole book's stored results)."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def _stored(
     connection: Connection, keys: Sequence[str]
 ) -> dict[str, tuple[int, float, list[HitRecord]]]:
@@ -239,12 +250,13 @@ def _stored(
         screen_results.c.threshold,
         screen_results.c.hits,
     )
+    batches: Iterable[Iterable[Any]]
     if len(keys) > _READ_ALL:
         # A whole book's names: one pass over the table beats a thousand keyed lookups.
         wanted = set(keys)
-        batches: Iterable[Any] = [
-            (row for row in connection.execute(select(*columns)) if row[0] in wanted)
-        ]
+        names = ", ".join(c.name for c in columns)
+        every = _driver_rows(connection, f"SELECT {names} FROM {screen_results.name}")
+        batches = [(row for row in every if row[0] in wanted)]
     else:
         batches = (
             connection.execute(
@@ -276,24 +288,28 @@ class _Diff:
     suspect: set[str]  # party ids whose old hits cannot be kept (removed, changed, re-weighed)
     words: set[str]  # words whose weight changed
     threshold: float
+    posted: frozenset[str] = frozenset()  # the small index's posting keys
     # lookup term → the small index's names it meets (ScreeningIndex.term_entries)
     memo: dict[str, tuple[frozenset[int], float]] = field(default_factory=dict)
-    cold: set[str] = field(default_factory=set)  # lookup terms that meet no small-index name
+    cold: set[str] = field(default_factory=set)  # word terms that meet no small-index name
     decided: dict[str, bool] = field(default_factory=dict)  # name → reaches (names recur)
 
     def reaches(self, keys: NameKeys) -> bool:
         """Whether the small index may give the name a hit: a name it always scores (joined
-        name, a name of generic words) is met, or the score bound of a name its words meet —
-        through the same blocking keys the candidate search reads: words, typo neighbours,
-        skeletons — reaches the threshold (:meth:`ScreeningIndex.may_hit`). A name it cannot
-        reach keeps its stored hits (and is not analysed again)."""
+        name, a name of generic words: terms that are posting keys themselves) is met, or the
+        score bound of a name its words meet — through the same blocking keys the candidate
+        search reads: words, typo neighbours, skeletons — reaches the threshold
+        (:meth:`ScreeningIndex.may_hit`). A name it cannot reach keeps its stored hits (and is
+        not analysed again)."""
+        if not keys.posting_terms.isdisjoint(self.posted):
+            return True  # may_hit's answer for a met term of a name always scored
         cold = self.cold
-        if keys.terms <= cold:
+        if keys.word_terms <= cold:
             return False  # the common case, tested at C speed: none of its words meets any
         small, memo = self.small, self.memo
         known = memo.get
         met = False
-        for term in keys.terms - cold:
+        for term in keys.word_terms - cold:
             if (known(term) or small.term_entries(term, memo))[0]:
                 met = True
             else:
@@ -322,7 +338,7 @@ def _diff_index(
     # The names of the new index are analysed already: the small index takes their analyses.
     small = ScreeningIndex.build(parties, loaded.snapshot, doc_freq=new_df, previous=loaded.index)
     suspect = affected | {r.party_id for r in diff.removed}
-    return _Diff(small, suspect, words, threshold)
+    return _Diff(small, suspect, words, threshold, frozenset(small.postings))
 
 
 def _may_differ(
@@ -464,8 +480,12 @@ def _restamp(connection: Connection, old_id: int, new_id: int, keys: set[str]) -
     scan's names are nearly all the rows citing the old snapshot: one statement moves them all
     and the few others (names no longer in the book) are put back one by one, instead of
     updating half a million rows one by one."""
-    citing = select(screen_results.c.query_key).where(screen_results.c.list_snapshot_id == old_id)
-    others = sorted({str(k) for (k,) in connection.execute(citing)} - keys)
+    citing = _driver_rows(
+        connection,
+        f"SELECT {screen_results.c.query_key.name} FROM {screen_results.name} "
+        f"WHERE {screen_results.c.list_snapshot_id.name} = {int(old_id)}",
+    )
+    others = sorted({str(k) for (k,) in citing} - keys)
     by_key = screen_results.c.query_key == bindparam("k")
     if len(others) > len(keys):
         moved, stays = sorted(keys), new_id

@@ -28,6 +28,7 @@ from computekyc.services import NameQuery, index_holder, save_screening, screen_
 from computekyc.services.alerting import customer_queries
 from computekyc.services.namekeys import NameKeysCache
 from computekyc.services.scan import account_queries
+from computekyc.services.screening import _Diff, _make_query_key
 from computekyc.settings import Settings
 from computekyc.workflow import open_database
 from computekyc.workflow.db import engine_for
@@ -135,6 +136,10 @@ def test_delta_rescreen_equals_full_rescreen_on_real_snapshots(
     new = holder.current()
     assert new.list_snapshot_id != old.list_snapshot_id
     kept = NameKeysCache.load(settings.home)  # a new process: the analyses from disk
+    # The kept query keys are those the stored results are keyed by.
+    assert kept.query_keys == {
+        (q.name, q.country, q.type): _make_query_key(q.name, q.country, q.type) for q in queries
+    }
     with engine.connect() as connection:
         delta = screen_queries(connection, new, store, queries, threshold, names=kept)
     full = {
@@ -175,8 +180,11 @@ def test_delta_rescreen_equals_full_rescreen_on_real_snapshots(
         doc_freq=new.index.doc_freq,
     )
     reached = 0
+    quick = _Diff(small, set(), set(), threshold, frozenset(small.postings))
     for query in by_key.values():
         reaches = small.may_hit(kept.get(query.name).forms, threshold)
+        # The filter's set tests of a name's terms answer as the bound itself does.
+        assert quick.reaches(kept.get(query.name)) == reaches, query
         reached += reaches
         if small.screen_query(query.query(), threshold):
             assert reaches, query

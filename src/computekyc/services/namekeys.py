@@ -85,15 +85,19 @@ class NameKeysCache:
     keys: dict[str, NameKeys] = field(default_factory=dict)
     made: int = 0  # names analysed since loading (not found in the cache)
     format: int = NAMES_FORMAT
+    # The stored-result key of each (name, country, type) screened: computing the keys of a
+    # whole book (a hash each) costs more than reading them back.
+    query_keys: dict[tuple[str, str | None, str | None], str] = field(default_factory=dict)
+    query_keys_changed: bool = False
 
     @classmethod
     def load(cls, home: Path) -> NameKeysCache:
         path = home / "screening" / f"names-{vocab_digest()}.pickle"
         found = read_cache(path)
         if isinstance(found, dict) and found.get("format") == NAMES_FORMAT:
-            keys = found.get("keys")
-            if isinstance(keys, dict):
-                return cls(path, keys)
+            keys, query_keys = found.get("keys"), found.get("query_keys")
+            if isinstance(keys, dict) and isinstance(query_keys, dict):
+                return cls(path, keys, query_keys=query_keys)
         return cls(path)
 
     def get(self, name: str) -> NameKeys:
@@ -108,19 +112,36 @@ class NameKeysCache:
         self.made += len(found.keys() - self.keys.keys())
         self.keys.update(found)
 
+    def keep_query_keys(self, found: Iterable[tuple[str, str | None, str | None, str]]) -> None:
+        """The keys of this scan's queries (name, country, type, key): those kept next."""
+        found = list(found)
+        known = self.query_keys.get
+        if len(found) == len(self.query_keys) and all(
+            known((name, country, kind)) == key for name, country, kind, key in found
+        ):
+            return  # the same queries as last time (a list update's re-scan)
+        self.query_keys = {(name, country, kind): key for name, country, kind, key in found}
+        self.query_keys_changed = True
+
     def save(self, names: Iterable[str]) -> None:
         """Keep the keys of ``names`` (the names of this scan: the file stays the size of the
         book), replacing the file atomically; unchanged content is not written again."""
         if self.path is None:
             return
         wanted = set(names)
-        if not self.made and wanted == self.keys.keys():
+        if not self.made and not self.query_keys_changed and wanted == self.keys.keys():
             return
         kept = {n: k for n, k in self.keys.items() if n in wanted}
+        # Each name pickled once: the query keys' triples name the same string objects.
+        same = {n: n for n in kept}
+        query_keys = {
+            (same.get(name, name), country, kind): key
+            for (name, country, kind), key in self.query_keys.items()
+        }
         for stale in self.path.parent.glob("names-*.pickle"):
             if stale != self.path:
                 stale.unlink(missing_ok=True)  # another version of the analysing code
-        save_pickle(self.path, {"format": NAMES_FORMAT, "keys": kept})
+        save_pickle(self.path, {"format": NAMES_FORMAT, "keys": kept, "query_keys": query_keys})
 
 
 # ------------------------------------------------- a full screen that keeps the analyses it made

@@ -24,7 +24,6 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from json.encoder import encode_basestring as _encode_text
 from pathlib import Path
 from typing import Any
@@ -179,13 +178,36 @@ def _json_text(value: str | None) -> str:
     return "null" if value is None else _encode_text(value)
 
 
-@lru_cache(maxsize=1 << 20)
+QueryTriple = tuple[str, str | None, str | None]  # a query's name, country and party type
+# Keys made or kept in this process: names recur across customers and roles, and the scan's
+# kept name analyses bring those of the last scan (see :func:`remember_query_keys`).
+_QUERY_KEYS: dict[QueryTriple, str] = {}
+_QUERY_KEYS_MAX = 1 << 21
+
+
+def _make_query_key(name: str, country: str | None, type: str | None) -> str:
+    text = f"[{_encode_text(name)}, {_json_text(country)}, {_json_text(type)}]"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
 def query_key(name: str, country: str | None, type: str | None) -> str:
     """The stored key of a query: SHA-256 of ``json.dumps([name, country, type],
     ensure_ascii=False)``, spelled out with the C string encoder (the key of every stored
-    result; names recur across customers and roles, so keys are memoised)."""
-    text = f"[{_encode_text(name)}, {_json_text(country)}, {_json_text(type)}]"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    result), memoised."""
+    found = _QUERY_KEYS.get((name, country, type))
+    if found is None:
+        found = _make_query_key(name, country, type)
+        if len(_QUERY_KEYS) < _QUERY_KEYS_MAX:
+            _QUERY_KEYS[name, country, type] = found
+    return found
+
+
+def remember_query_keys(keys: Mapping[QueryTriple, str]) -> None:
+    """Take keys made by :func:`query_key` in an earlier process (the same function: the
+    stored results are keyed by its values), so that they are not hashed again."""
+    room = _QUERY_KEYS_MAX - len(_QUERY_KEYS)
+    if len(keys) <= room:
+        _QUERY_KEYS.update(keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,7 +395,9 @@ def screen_queries(
     the database; ``names`` (the kept name analyses) gains the names screened in full.
     ``workers > 1`` forks (command line only, never in a server)."""
     names = names if names is not None else NameKeysCache(None)
+    remember_query_keys(names.query_keys)
     wanted = {q.key: q for q in queries}
+    names.keep_query_keys((q.name, q.country, q.type, k) for k, q in wanted.items())
     stored = _stored(connection, sorted(wanted))
     outcome = ScreenOutcome(
         hits={},

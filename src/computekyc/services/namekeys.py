@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing as mp
+import pickle
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -39,7 +40,10 @@ NAMES_FORMAT = 3
 class NameKeys:
     """What delta screening needs of a name's analysis."""
 
-    forms: tuple[FormReach, ...]  # ScreeningIndex.reach_forms: what the candidate search reads
+    # ScreeningIndex.reach_forms (what the candidate search reads), pickled: only the few names
+    # whose terms meet a list change need them, and a book's worth of them as objects made
+    # loading the kept keys cost seconds (see :attr:`forms`).
+    packed_forms: bytes
     # The forms' lookup terms, for a quick test that none meets: those that are posting keys
     # themselves (joined names, generic words: met ones are always scored), and the ``w:``
     # terms of distinctive words (ScreeningIndex.term_entries finds what they meet).
@@ -48,30 +52,28 @@ class NameKeys:
     words: frozenset[str]  # every token's text
     weighed: frozenset[str]  # the words whose weight depends on their frequency on the lists
 
+    @property
+    def forms(self) -> tuple[FormReach, ...]:
+        forms: tuple[FormReach, ...] = pickle.loads(self.packed_forms)
+        return forms
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as the constructor's arguments: a frozen dataclass's own pickling sets each
         # field by name, which made loading the kept keys of a large book cost seconds.
         return (
             NameKeys,
-            (self.forms, self.posting_terms, self.word_terms, self.words, self.weighed),
+            (self.packed_forms, self.posting_terms, self.word_terms, self.words, self.weighed),
         )
 
 
 def name_keys(analysis: Analysis) -> NameKeys:
     tokens = [t for form in analysis.forms for t in form.tokens]
     intern = sys.intern  # the same words recur across names: one string each in the cache
-    forms = tuple(
-        FormReach(
-            tuple((intern(term), weight, intern(word)) for term, weight, word in form.words),
-            form.supporting,
-            tuple(intern(term) for term in form.forced),
-        )
-        for form in ScreeningIndex.reach_forms(analysis)
-    )
+    forms = ScreeningIndex.reach_forms(analysis)
     return NameKeys(
-        forms,
-        frozenset(term for form in forms for term in form.forced),
-        frozenset(term for form in forms for term, _, _ in form.words),
+        pickle.dumps(forms, protocol=pickle.HIGHEST_PROTOCOL),
+        frozenset(intern(term) for form in forms for term in form.forced),
+        frozenset(intern(term) for form in forms for term, _, _ in form.words),
         frozenset(intern(t.text) for t in tokens),
         frozenset(intern(t.text) for t in tokens if t.kind in WEIGHED_KINDS),
     )

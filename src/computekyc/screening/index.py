@@ -322,10 +322,11 @@ class ScreeningIndex:
         candidate search itself would find. ``memo``: :meth:`term_entries`, across queries."""
         memo = memo if memo is not None else {}
         known = memo.get
+        postings = self.postings
         cut = threshold - CONTEXT_MAX_RAISE - BOUND_MARGIN
         for form in forms:
             for term in form.forced:
-                if (known(term) or self.term_entries(term, memo))[0]:
+                if term in postings:  # a posting key itself (term_keys), never an empty one
                     return True
             met: list[tuple[float, tuple[frozenset[int], float]]] = []
             w_query = 0.0

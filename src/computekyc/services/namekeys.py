@@ -114,17 +114,6 @@ class NameKeysCache:
         self.made += len(found.keys() - self.keys.keys())
         self.keys.update(found)
 
-    def keep_query_keys(self, found: Iterable[tuple[str, str | None, str | None, str]]) -> None:
-        """The keys of this scan's queries (name, country, type, key): those kept next."""
-        found = list(found)
-        known = self.query_keys.get
-        if len(found) == len(self.query_keys) and all(
-            known((name, country, kind)) == key for name, country, kind, key in found
-        ):
-            return  # the same queries as last time (a list update's re-scan)
-        self.query_keys = {(name, country, kind): key for name, country, kind, key in found}
-        self.query_keys_changed = True
-
     def save(self, names: Iterable[str]) -> None:
         """Keep the keys of ``names`` (the names of this scan: the file stays the size of the
         book), replacing the file atomically; unchanged content is not written again."""

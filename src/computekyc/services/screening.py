@@ -381,6 +381,25 @@ def _may_differ(
     return None if reaches else False
 
 
+def _keyed(queries: Iterable[NameQuery], names: NameKeysCache) -> dict[str, NameQuery]:
+    """Each distinct query by its stored key, the keys kept from the last scan read back
+    instead of hashed again; ``names`` keeps those of these queries for the next."""
+    kept = names.query_keys
+    remember_query_keys(kept)  # the determinations and alerts ask them again
+    known = kept.get
+    wanted: dict[str, NameQuery] = {}
+    fresh = False
+    for query in queries:
+        key = known((query.name, query.country, query.type))
+        if key is None:
+            key, fresh = query.key, True
+        wanted[key] = query
+    if fresh or len(wanted) != len(kept):
+        names.query_keys = {(q.name, q.country, q.type): key for key, q in wanted.items()}
+        names.query_keys_changed = True
+    return wanted
+
+
 def screen_queries(
     connection: Connection,
     loaded: LoadedIndex,
@@ -395,9 +414,7 @@ def screen_queries(
     the database; ``names`` (the kept name analyses) gains the names screened in full.
     ``workers > 1`` forks (command line only, never in a server)."""
     names = names if names is not None else NameKeysCache(None)
-    remember_query_keys(names.query_keys)
-    wanted = {q.key: q for q in queries}
-    names.keep_query_keys((q.name, q.country, q.type, k) for k, q in wanted.items())
+    wanted = _keyed(queries, names)
     stored = _stored(connection, sorted(wanted))
     outcome = ScreenOutcome(
         hits={},

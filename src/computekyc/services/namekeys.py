@@ -6,7 +6,9 @@ screening index it can meet and which of its words weigh by frequency; those fac
 on the name and on the code and tables that analyse it. They are kept under
 ``$COMPUTEKYC_HOME/screening/names-<vocabulary digest>.pickle`` (written atomically), made while
 a name is screened against the whole snapshot (from the analysis the screening made anyway), and
-read back on the next snapshot, so that a list update re-analyses no stored name.
+read back on the next snapshot, so that a list update re-analyses no stored name. The stored
+result key of each query of the last scan is kept in the same file: a book's worth of hashes
+costs more than reading them back.
 """
 
 from __future__ import annotations

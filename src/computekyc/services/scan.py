@@ -346,7 +346,7 @@ def _scan(
             gc.freeze()
 
     say("lists: " + (f"loading the mirror {lists}" if lists else "the active snapshot"))
-    choice = ensure_snapshot(settings, lists)
+    choice = ensure_snapshot(settings, lists, reuse_unchanged=True)
     holder = index_holder(settings)
     info = holder.active()
     rules = load_rules()

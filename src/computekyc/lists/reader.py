@@ -255,11 +255,11 @@ def _reading_known(
         items.append(item)
     feeds = {item.feed for item in taken}
     ofac_taken = any(item.format in OFAC_FORMATS for item in taken)
-    for item in items:
-        if isinstance(item, _Pending):
-            if ofac_taken or item.parsed.feed in feeds:
+    for read in items:
+        if isinstance(read, _Pending):
+            if ofac_taken or read.parsed.feed in feeds:
                 return None
-        elif not any(item is t for t in taken) and item.feed in feeds:
+        elif not any(read is t for t in taken) and read.feed in feeds:
             return None
     return items
 
@@ -319,9 +319,7 @@ def read_files(
         done.append(_finish(prim.parsed, prim.report, prim.primary.rows))
     for item in done:
         for copy in copies.get(item.path, []):
-            item.problems.append(
-                Problem(item.name, None, None, f"{copy} {COPY_NOTE}", "note")
-            )
+            item.problems.append(Problem(item.name, None, None, f"{copy} {COPY_NOTE}", "note"))
     # Hand files back in the order they were given, whatever the merge order was.
     order = {path: i for i, path in enumerate(ordered)}
     return sorted(done, key=lambda item: order.get(item.path, len(order)))

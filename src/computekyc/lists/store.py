@@ -424,7 +424,11 @@ class ListStore:
             return all(f.sha256 in hashes and len(feeds_of_hash[f.sha256]) == 1 for f in feed.files)
 
         kept = {name: feed for name, feed in active.feeds.items() if feed.files and whole(feed)}
-        ofac = [n for n, f in active.feeds.items() if any(i.format in OFAC_FORMATS for i in f.files)]
+        ofac = [
+            name
+            for name, feed in active.feeds.items()
+            if any(item.format in OFAC_FORMATS for item in feed.files)
+        ]
         if any(name not in kept for name in ofac):
             for name in ofac:
                 kept.pop(name, None)

@@ -30,6 +30,7 @@ from computekyc.screening.index import (
     Query,
     ScreeningIndex,
     vocab_digest,
+    wait_for_index_saves,
     word_rarity,
 )
 from computekyc.screening.scoring import (
@@ -75,6 +76,7 @@ __all__ = [
     "snapshot_cache_key",
     "use_index",
     "vocab_digest",
+    "wait_for_index_saves",
     "word_rarity",
 ]
 

@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from computekyc.bulk import read_cache, save_pickle
+from computekyc.bulk import beside, read_cache, save_pickle
 from computekyc.lists.model import Identifier, Party, PartyType
 from computekyc.screening.scoring import (
     CONFLICT_COST,
@@ -199,6 +199,20 @@ def _score_bound(matched: float, w_query: float, w_cand: float, supporting: floa
         numerator + _BOUND_CONFLICT * conflict + _BOUND_EXTRA * (left_q + left_c - 2 * conflict)
     )
     return numerator / denominator if denominator else 1.0
+
+
+# The index cache files being written by forked processes: the call that waits for each.
+_saves: list[Callable[[], None]] = []
+_saves_lock = threading.Lock()
+
+
+def wait_for_index_saves() -> None:
+    """Wait until every index cache file this process set a forked process writing is whole."""
+    with _saves_lock:
+        joins = list(_saves)
+        _saves.clear()
+    for join in joins:
+        join()
 
 
 @dataclass(slots=True)
@@ -419,10 +433,19 @@ class ScreeningIndex:
 
     @classmethod
     def cached(
-        cls, home: Path, snapshot_id: str, parties: Callable[[], Iterable[Party]]
+        cls,
+        home: Path,
+        snapshot_id: str,
+        parties: Callable[[], Iterable[Party]],
+        *,
+        save_beside: bool = False,
     ) -> ScreeningIndex:
         """The index of a list snapshot, from the disk cache when present, else built and saved
-        (reusing the name analyses of the newest cached index of this code and vocabulary)."""
+        (reusing the name analyses of the newest cached index of this code and vocabulary).
+
+        ``save_beside``: the cache file is written by a forked process while this one goes on
+        (for the command line only, never inside a server); :func:`wait_for_index_saves`
+        waits for it."""
         path = cls.cache_path(home, snapshot_id)
         if path.is_file():
             found = cls._load_or_none(path)
@@ -438,7 +461,11 @@ class ScreeningIndex:
         del previous
         for stale in path.parent.glob(f"index-{snapshot_id}-*.pickle"):
             stale.unlink(missing_ok=True)  # written by another version of the code or tables
-        index.save(path)
+        if save_beside:
+            with _saves_lock:
+                _saves.append(beside(lambda: index.save(path), fork=True))
+        else:
+            index.save(path)
         return index
 
     # -- screening ------------------------------------------------------------------------------

@@ -151,7 +151,10 @@ class IndexHolder:
             )
         return info
 
-    def current(self) -> LoadedIndex:
+    def current(self, save_beside: bool = False) -> LoadedIndex:
+        """The index of the active snapshot. ``save_beside``: a new index's cache file is
+        written by a forked process (the command line only; see
+        :func:`computekyc.screening.wait_for_index_saves`)."""
         info = self.active()
         loaded = self._loaded
         if loaded is not None and loaded.list_snapshot_id == info.id:
@@ -159,7 +162,7 @@ class IndexHolder:
         with self._lock:
             loaded = self._loaded
             if loaded is None or loaded.list_snapshot_id != info.id:
-                loaded = self._load(info)
+                loaded = self._load(info, save_beside)
                 self._loaded = loaded  # one assignment: readers see the old or the new index
             return loaded
 
@@ -224,11 +227,14 @@ class IndexHolder:
     def index(self) -> ScreeningIndex:
         return self.current().index
 
-    def _load(self, info: SnapshotInfo) -> LoadedIndex:
+    def _load(self, info: SnapshotInfo, save_beside: bool = False) -> LoadedIndex:
         key = snapshot_cache_key(info.id, info.created_at, self.settings.sqlalchemy_url)
         store = self.store()
         index = ScreeningIndex.cached(
-            self.settings.ensure_home(), key, lambda: store.parties(info.id)
+            self.settings.ensure_home(),
+            key,
+            lambda: store.parties(info.id),
+            save_beside=save_beside,
         )
         return LoadedIndex(
             snapshot=snapshot_name(info.id),

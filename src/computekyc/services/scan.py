@@ -51,6 +51,7 @@ from computekyc.chips import assumed_chip
 from computekyc.linking import GeoIP, link_accounts, open_geoip
 from computekyc.linking.geoip import GeoIPNotFound
 from computekyc.ownership import load_rules
+from computekyc.screening import wait_for_index_saves
 from computekyc.services.alerting import (
     ScanFacts,
     build_drafts,
@@ -316,6 +317,7 @@ def run_scan(
     try:
         return _scan(settings, provider_dir, lists, as_of, progress, workers, actor, freeze)
     finally:
+        wait_for_index_saves()  # a new snapshot's index cache, written beside (workers > 1)
         if freeze:
             gc.unfreeze()
 
@@ -386,7 +388,7 @@ def _scan(
             started_clock, timings, lap, say,
         )  # fmt: skip
 
-    loaded = holder.current()
+    loaded = holder.current(save_beside=workers > 1)
     say(f"lists: {loaded.snapshot} ({choice.info.parties:,} parties)")
     lap("index")
 

@@ -206,6 +206,14 @@ _saves: list[Callable[[], None]] = []
 _saves_lock = threading.Lock()
 
 
+def pickle_beside(path: Path, value: object) -> None:
+    """``value`` pickled into ``path`` (atomically) by a forked process while this one goes
+    on: for the command line only, never inside a server; :func:`wait_for_index_saves` waits."""
+    join = beside(lambda: save_pickle(path, value), fork=True)
+    with _saves_lock:
+        _saves.append(join)
+
+
 def wait_for_index_saves() -> None:
     """Wait until every index cache file this process set a forked process writing is whole."""
     with _saves_lock:
@@ -462,8 +470,7 @@ class ScreeningIndex:
         for stale in path.parent.glob(f"index-{snapshot_id}-*.pickle"):
             stale.unlink(missing_ok=True)  # written by another version of the code or tables
         if save_beside:
-            with _saves_lock:
-                _saves.append(beside(lambda: index.save(path), fork=True))
+            pickle_beside(path, index)
         else:
             index.save(path)
         return index

@@ -27,6 +27,7 @@ from computekyc.screening import (
     NoSnapshotError,
     ScreeningIndex,
     index_from_store,
+    pickle_beside,
     snapshot_cache_key,
     use_index,
 )
@@ -54,6 +55,7 @@ class LoadedIndex:
     parties: dict[str, Party] = field(default_factory=dict)
     created_at: str = ""
     cache: Path | None = None  # where the derived tables below are kept per snapshot
+    save_beside: bool = False  # derived tables made are saved by a forked process
     _party_index: PartyIndex | None = None
     _graph: OwnershipGraph | None = None
 
@@ -62,7 +64,11 @@ class LoadedIndex:
         """Exact names and identifiers of the snapshot (made once per snapshot)."""
         if self._party_index is None:
             self._party_index = _derived(
-                self.cache, "parties", lambda: PartyIndex(self.index.parties), PartyIndex
+                self.cache,
+                "parties",
+                lambda: PartyIndex(self.index.parties),
+                PartyIndex,
+                self.save_beside,
             )
         return self._party_index
 
@@ -71,7 +77,11 @@ class LoadedIndex:
         """The parents the lists themselves name (1260H, Entity List), once per snapshot."""
         if self._graph is None:
             self._graph = _derived(
-                self.cache, "graph", lambda: load_list_parents(self.index.parties), OwnershipGraph
+                self.cache,
+                "graph",
+                lambda: load_list_parents(self.index.parties),
+                OwnershipGraph,
+                self.save_beside,
             )
         return self._graph
 
@@ -85,8 +95,11 @@ def _code_digest() -> str:
     return digest.hexdigest()[:12]
 
 
-def _derived(cache: Path | None, name: str, build: Callable[[], T], kind: type[T]) -> T:
-    """A table derived from a snapshot's parties, from the disk cache or built and saved."""
+def _derived(
+    cache: Path | None, name: str, build: Callable[[], T], kind: type[T], beside: bool = False
+) -> T:
+    """A table derived from a snapshot's parties, from the disk cache or built and saved
+    (``beside``: by a forked process, see :func:`computekyc.screening.pickle_beside`)."""
     if cache is None:
         return build()
     path = cache.with_name(f"{cache.name}-{name}-{_code_digest()}.pickle")
@@ -94,7 +107,10 @@ def _derived(cache: Path | None, name: str, build: Callable[[], T], kind: type[T
     if isinstance(found, kind):
         return found
     value = build()
-    save_pickle(path, value)
+    if beside:
+        pickle_beside(path, value)
+    else:
+        save_pickle(path, value)
     return value
 
 
@@ -243,6 +259,7 @@ class IndexHolder:
             parties={p.party_id: p for p in index.parties},
             created_at=info.created_at,
             cache=self.settings.ensure_home() / "scan" / f"derived-{key}",
+            save_beside=save_beside,
         )
 
     def install(self) -> None:

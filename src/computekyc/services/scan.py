@@ -80,6 +80,7 @@ from computekyc.services.scanmemo import (
     determination_key,
     folder_digest,
     forget_memo,
+    imported_book,
     keep_determination,
     load_determinations,
     load_memo,
@@ -271,6 +272,35 @@ def _threshold_runs(engine: Any, per_account: dict[str, dict[str, Any]], on: dat
     return found
 
 
+def _scanned_usage(row: dict[str, Any], strings: dict[Any, Any]) -> dict[str, Any]:
+    """Of an account's usage summary, what the scan reads (operations, GPU-hours per chip,
+    controlled GPU-hours per chip and day), the figures as they are; dates and chip names
+    shared (kept, the memo stays small and quick to load)."""
+
+    def shared(text: Any) -> Any:
+        return strings.setdefault(text, text)
+
+    return {
+        "account": row["account"],
+        "estimated_operations": row["estimated_operations"],
+        "peak_ops_per_second": row["peak_ops_per_second"],
+        "by_chip": {
+            shared(chip): {"gpu_hours": figures["gpu_hours"]}
+            for chip, figures in row["by_chip"].items()
+        },
+        "days": [
+            {
+                "date": shared(day["date"]),
+                "by_chip": {
+                    shared(chip): {"controlled_gpu_hours": figures["controlled_gpu_hours"]}
+                    for chip, figures in day["by_chip"].items()
+                },
+            }
+            for day in row["days"]
+        ],
+    }
+
+
 def _usage_facts(
     settings: Settings, provider: str, store: UsageStore, accounts: set[str], on: date
 ) -> UsageFacts:
@@ -286,10 +316,12 @@ def _usage_facts(
         for row in summary(engine, filters=Filters(last_day=on))
         if row["account"] in accounts
     }
+    runs_found = _threshold_runs(engine, per_account, on)
+    strings: dict[Any, Any] = {}
     facts = UsageFacts(
         key=key,
-        per_account=per_account,
-        runs=_threshold_runs(engine, per_account, on),
+        per_account={a: _scanned_usage(row, strings) for a, row in per_account.items()},
+        runs=runs_found,
         unknown_hardware=_unknown_hardware(engine, accounts, on),
         texts=usage_texts(engine, accounts, on),
     )
@@ -394,7 +426,7 @@ def _scan(
 
     book = read_book_once(settings, provider_dir, folder)
     with engine.connect() as connection:
-        plan = plan_import(connection, book)
+        plan = plan_import(connection, book, imported_book(settings, connection, provider))
     say(
         f"book: {len(book.customers):,} customers, {len(book.accounts):,} accounts "
         f"({plan.counts()['added']} new, {plan.counts()['changed']} changed, "

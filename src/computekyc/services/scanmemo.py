@@ -335,6 +335,19 @@ def book_key(folder: FolderDigest, provider: str, path: Path) -> str:
     return digest.hexdigest()
 
 
+def imported_book(
+    settings: Settings, connection: Connection, provider: str
+) -> tuple[int, str] | None:
+    """(book revision, content hash) that the provider's last scan imported, by its memo, while
+    that scan is still the provider's latest; None when unknown."""
+    memo = read_cache(_path(settings, provider))
+    if not isinstance(memo, ScanMemo) or memo.format != MEMO_FORMAT:
+        return None
+    if latest_scan(connection, provider) != (memo.scan_id, memo.book_revision):
+        return None
+    return memo.book_revision, memo.book_hash
+
+
 def read_book_once(settings: Settings, provider_dir: Path, folder: FolderDigest) -> Book:
     """The provider folder's book: as the last scan read it while its files are byte-for-byte
     the same (the reading is kept under the state folder), else read and checked again."""

@@ -263,6 +263,9 @@ class ScreeningIndex:
             if not bucket or bucket[-1] != entry:
                 bucket.append(entry)
 
+        # A name's blocking keys (over all its forms) and distinctive words, once per name:
+        # many names are on several lists (the CSL repeats the SDN).
+        seen: dict[str, tuple[dict[str, None], set[str]]] = {}
         for p_idx, party in enumerate(index.parties):
             first = len(index.names)
             for name in party.all_names():
@@ -271,12 +274,17 @@ class ScreeningIndex:
                 analysis = known.get(name) or _interned(analyze(name), tokens)
                 entry = len(index.names)
                 index.names.append((p_idx, name, analysis))
-                words: set[str] = set()
-                for form in analysis.forms:
-                    for key in index._keys(form.tokens):
-                        post(key, entry)
-                    words.update(t.text for t in form.tokens if t.kind in DISTINCTIVE)
-                freq.update(words)
+                made = seen.get(name)
+                if made is None:
+                    keys: dict[str, None] = {}  # in the order the forms post them
+                    words: set[str] = set()
+                    for form in analysis.forms:
+                        keys.update(dict.fromkeys(index._keys(form.tokens)))
+                        words.update(t.text for t in form.tokens if t.kind in DISTINCTIVE)
+                    made = seen[name] = (keys, words)
+                for key in made[0]:
+                    post(key, entry)
+                freq.update(made[1])
             if len(index.names) > first:
                 for ident in party.identifiers:
                     if ident.value:

@@ -147,6 +147,7 @@ def test_revisions_know_new_changed_removed_and_reimport_is_a_no_op(
         # without reading the records.
         recorded = (first, book.content_hash)
         assert plan_import(connection, book, recorded) == again
+        assert plan_import(connection, book, recorded, book.content_hash) == again
         assert write_import(connection, book, again) == first
 
     customers = _records(folder / "customers.jsonl")

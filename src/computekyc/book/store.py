@@ -95,14 +95,17 @@ def _delta(before: dict[str, str], after: dict[str, str]) -> RecordDelta:
 
 
 def plan_import(
-    connection: Connection, book: Book, imported: tuple[int, str] | None = None
+    connection: Connection,
+    book: Book,
+    imported: tuple[int, str] | None = None,
+    content_hash: str | None = None,
 ) -> BookImport:
     """What importing ``book`` does. ``imported``: (revision, content hash) of a revision this
     reading was written as (the last scan's record): while that is still the latest revision
     with this content hash, the live records are this book's, every one unchanged, and they
-    are not read again."""
+    are not read again. ``content_hash``: the book's, when known (kept with its reading)."""
     latest = latest_revision(connection, book.provider)
-    content = book.content_hash
+    content = content_hash if content_hash is not None else book.content_hash
     if imported is not None and latest == imported and imported[1] == content:
         return BookImport(
             provider=book.provider,

@@ -424,9 +424,11 @@ def _scan(
     say(f"lists: {loaded.snapshot} ({choice.info.parties:,} parties)")
     lap("index")
 
-    book = read_book_once(settings, provider_dir, folder)
+    reading = read_book_once(settings, provider_dir, folder)
+    book = reading.book
     with engine.connect() as connection:
-        plan = plan_import(connection, book, imported_book(settings, connection, provider))
+        imported = imported_book(settings, connection, provider)
+        plan = plan_import(connection, book, imported, reading.content_hash)
     say(
         f"book: {len(book.customers):,} customers, {len(book.accounts):,} accounts "
         f"({plan.counts()['added']} new, {plan.counts()['changed']} changed, "

@@ -323,6 +323,7 @@ class BookReading:
 
     key: str
     book: Book
+    content_hash: str  # the book's (Book.content_hash, made once)
     format: int = MEMO_FORMAT
 
 
@@ -348,14 +349,15 @@ def imported_book(
     return memo.book_revision, memo.book_hash
 
 
-def read_book_once(settings: Settings, provider_dir: Path, folder: FolderDigest) -> Book:
+def read_book_once(settings: Settings, provider_dir: Path, folder: FolderDigest) -> BookReading:
     """The provider folder's book: as the last scan read it while its files are byte-for-byte
     the same (the reading is kept under the state folder), else read and checked again."""
     provider = provider_name(provider_dir)
     key = book_key(folder, provider, provider_dir)
     found = read_cache(_path(settings, provider, "book"))
     if isinstance(found, BookReading) and found.format == MEMO_FORMAT and found.key == key:
-        return found.book
+        return found
     book = read_book(provider_dir)
-    save_pickle(_path(settings, provider, "book"), BookReading(key, book))
-    return book
+    reading = BookReading(key, book, book.content_hash)
+    save_pickle(_path(settings, provider, "book"), reading)
+    return reading

@@ -28,6 +28,7 @@ from computekyc.ownership import (
     Item,
     ListEntry,
     OwnershipGraph,
+    PartyIndex,
     RuleSet,
     determine_items,
     identifier_key,
@@ -83,13 +84,14 @@ class PrescreenedScreener:
     loaded: LoadedIndex
     hits: dict[str, list[HitRecord]]
     threshold: float
-    # Listed parties by identifier key (``PartyIndex.by_identifier`` or :func:`identifier_table`:
-    # the only part of a party index the engine asks this screener about).
-    listed_identifiers: Mapping[str, list[Party]]
+    # The snapshot's party index, or only its parties by identifier key (the one part of it the
+    # engine asks this screener about: :func:`identifier_table`, much quicker to make).
+    parties: PartyIndex | Mapping[str, list[Party]]
     # Stored results of this snapshot for names the batch did not hold (None: not stored).
     stored: Callable[[NameQuery], list[HitRecord] | None] = lambda _query: None
     misses: dict[str, list[HitRecord]] = field(default_factory=dict)
     snapshot_id: str | None = None
+    listed_identifiers: Mapping[str, list[Party]] = field(default_factory=dict)
     # The engine's answers per (name, country, type): owners and directors recur across
     # customers, and hashing a key or building list entries again costs more than the lookup.
     _entries: dict[tuple[str, str | None, str | None], tuple[ListEntry, ...]] = field(
@@ -98,6 +100,10 @@ class PrescreenedScreener:
 
     def __post_init__(self) -> None:
         self.snapshot_id = self.loaded.snapshot
+        parties = self.parties
+        self.listed_identifiers = (
+            parties.by_identifier if isinstance(parties, PartyIndex) else parties
+        )
 
     def hits_for(self, query: NameQuery) -> list[HitRecord]:
         key = query.key
@@ -414,7 +420,7 @@ def determine_customers(
             connection, loaded, holder.store(), queries, rules.possible_threshold
         )
     screener = PrescreenedScreener(
-        loaded, outcome.hits, rules.possible_threshold, loaded.party_index.by_identifier
+        loaded, outcome.hits, rules.possible_threshold, loaded.party_index
     )
     chips = [item] if item else []
     return determine_many(customers, lambda _cid: chips, as_of, screener, rules, loaded.graph)

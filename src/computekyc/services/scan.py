@@ -576,6 +576,7 @@ def _scan(
     )
     try:  # the register's process is waited for whatever happens here
         names.save(q.name for q in queries)
+        shared: dict[str, Any] = {}  # equal items and texts pickled once
         save_determinations_memo(
             settings,
             provider,
@@ -586,7 +587,7 @@ def _scan(
                 (
                     cid,
                     carried.get(cid)
-                    or keep_determination(*inputs, made[cid], raises_drafts(made[cid])),
+                    or keep_determination(*inputs, made[cid], raises_drafts(made[cid]), shared),
                 )
                 for cid, inputs in untouched.items()
             ),

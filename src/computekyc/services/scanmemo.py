@@ -14,6 +14,7 @@ inputs. Anything else — one byte of one file, a new snapshot, another day — 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -227,17 +228,25 @@ def keep_determination(
     reach: TreeReach,
     result: CustomerDetermination,
     whole: bool,
+    shared: dict[str, Any] | None = None,
 ) -> KeptDetermination:
+    """``shared``: equal items and texts kept once across the customers (the memo is pickled
+    and read whole by every scan; most clear verdicts read alike)."""
     worst = result.worst
+    item, explanation, rules_version = worst.item, worst.explanation, worst.rules_version
+    if shared is not None:
+        item = shared.setdefault(json.dumps(item, sort_keys=True, default=str), item)
+        explanation = shared.setdefault(explanation, explanation)
+        rules_version = shared.setdefault(rules_version, rules_version)
     return KeptDetermination(
         content_hash=content_hash,
         chips=chips,
         reach=reach,
         count=len(result.determinations),
         status=worst.status,
-        item=worst.item,
-        explanation=worst.explanation,
-        rules_version=worst.rules_version,
+        item=item,
+        explanation=explanation,
+        rules_version=rules_version,
         as_of=worst.as_of,
         whole=result if whole else None,
     )

@@ -2,8 +2,9 @@
 chip, its accounts, the entities they are linked into (with the evidence), its alerts.
 
 The record is the version live in the provider's latest book revision (content stored by the
-book import); determinations are those the provider's latest scan made and stored
-(:func:`save_determinations`, called in the scan's transaction). Nothing is recomputed here:
+book import); determinations are those the provider's latest scan made or carried and stored
+(:func:`save_determinations`, called in the scan's transaction; :func:`read_determinations`
+reads them as that scan cites them). Nothing is recomputed here:
 what is shown is what the scan decided, with its list snapshot and rule versions. Where a piece
 is missing (a scan made before determinations were stored), the detail says so instead of
 showing an empty list that could read as clear.

@@ -273,7 +273,7 @@ def load_determinations(
     memo = read_cache(_path(settings, provider, "det"))
     if not isinstance(memo, DeterminationMemo) or memo.format != MEMO_FORMAT:
         return None
-    if memo.context != context:
+    if getattr(memo, "context", None) != context:  # a memo of older code may lack it
         return None
     latest = latest_scan(connection, provider)
     if latest is None:

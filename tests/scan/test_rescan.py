@@ -115,6 +115,13 @@ def test_memoised_rescan_after_a_list_update_equals_a_full_rescan(
     replay = run_scan(scan_settings, provider, lists=older, as_of=on)  # unchanged: replayed
     assert "determinations" not in replay.timings
     before = _determinations(scan_settings)
+    # The replay's customer page shows the rows the first scan wrote, as the replay's.
+    assert set(_made_by(scan_settings).values()) == {first.scan_id}
+    shown = customer_detail(scan_settings, "c-900").scan
+    assert shown is not None and shown.scan_id == replay.scan_id
+    assert [d.to_dict() for d in shown.determinations] == [
+        {"chip": str(d["item"].get("chip_id") or d["item"]["chip"]), **d} for d in before["c-900"]
+    ]
     full_home = _copy_home(scan_settings, tmp_path / "full")
     with sqlite3.connect(full_home.home / "computekyc.db") as db:
         db.execute("DELETE FROM screen_results")  # every name screened in full again

@@ -58,16 +58,14 @@ from computekyc.services.alerting import (
     customer_queries,
     raises_drafts,
 )
-from computekyc.services.customers import (
-    CarriedRows,
-    carry_determinations,
-    encode_determinations,
-    save_determinations,
-)
+from computekyc.services.customers import encode_determinations, save_determinations
 from computekyc.services.determination import (
+    ListReach,
     PrescreenedScreener,
+    TreeReach,
     determine_batch,
-    untouched_by_lists,
+    identifier_table,
+    tree_reach,
 )
 from computekyc.services.footprint import find_footprint, usage_texts
 from computekyc.services.indexes import index_holder
@@ -75,9 +73,10 @@ from computekyc.services.linking import usage_store
 from computekyc.services.lists import SnapshotChoice, ensure_snapshot
 from computekyc.services.namekeys import NameKeysCache
 from computekyc.services.scanmemo import (
+    KeptDetermination,
     ScanMemo,
     UsageFacts,
-    determination_key,
+    determination_context,
     folder_digest,
     forget_memo,
     imported_book,
@@ -494,24 +493,29 @@ def _scan(
             loaded,
             dict(outcome.hits),
             rules.possible_threshold,
-            loaded.party_index,
+            identifier_table(loaded.index.parties),
             lambda query: stored_hits(
                 connection, query, loaded.list_snapshot_id, rules.possible_threshold
             ),
         )
-        earlier = load_determinations(settings, connection, book.provider)
-        keys = {
-            c.id: determination_key(
-                c.content_hash, sorted(chips_by_customer.get(c.id, ())), on, rules.version_tag()
-            )
-            for c in book.customers
-            if untouched_by_lists(c.customer, screener, graph)
-        }
-        carried = {
-            cid: kept
-            for cid, kept in (earlier.kept.items() if earlier is not None else ())
-            if keys.get(cid) == kept.key
-        }
+        context = determination_context(on, rules.version_tag())
+        earlier = load_determinations(settings, connection, book.provider, context)
+        # The customers no list fact reaches, with their own inputs; those among them whose
+        # inputs the last scan's kept determinations were made of are carried.
+        reach = ListReach(screener, graph)
+        untouched: dict[str, tuple[str, tuple[str, ...], TreeReach]] = {}
+        carried: dict[str, KeptDetermination] = {}
+        kept_before = earlier.kept if earlier is not None else {}
+        for c in book.customers:
+            chips = tuple(sorted(chips_by_customer.get(c.id, ())))
+            kept = kept_before.get(c.id)
+            if kept is not None and not kept.stands(c.content_hash, chips):
+                kept = None
+            tree = kept.reach if kept is not None else tree_reach(c.customer)
+            if reach.untouched(c.customer, tree):
+                untouched[c.id] = (c.content_hash, chips, tree)
+                if kept is not None:
+                    carried[c.id] = kept
         determined = determine_batch(
             [c.customer for c in book.customers if c.id not in carried],
             lambda cid: sorted(chips_by_customer.get(cid, ())),
@@ -587,14 +591,7 @@ def _scan(
             scan_id,
             book.provider,
             made,
-            CarriedRows(
-                earlier.scan_id,
-                earlier.snapshot,
-                loaded.snapshot,
-                frozenset(plan.customers.removed),
-            )
-            if earlier is not None and carried
-            else None,
+            plan.customers.removed if carried else None,
             encoded,
         )
     lap("write")
@@ -615,18 +612,20 @@ def _scan(
     )
     try:  # the register's process is waited for whatever happens here
         names.save(q.name for q in queries)
+        shared: dict[str, Any] = {}  # equal items and texts pickled once
         save_determinations_memo(
             settings,
             provider,
             scan_id,
             loaded.snapshot,
+            context,
             (
                 (
                     cid,
                     carried.get(cid)
-                    or keep_determination(key, made[cid], raises_drafts(made[cid])),
+                    or keep_determination(*inputs, made[cid], raises_drafts(made[cid]), shared),
                 )
-                for cid, key in keys.items()
+                for cid, inputs in untouched.items()
             ),
         )
         if folder_digest(book_files(provider_dir), usage_files(provider_dir)) != folder:
@@ -803,7 +802,6 @@ def _replay(
             rule_versions,
             actor,
         )  # fmt: skip
-        carry_determinations(connection, memo.provider, scan_id)
     from computekyc.services.reports import carry_register
 
     carry_register(settings, memo.scan_id, scan_id, started)

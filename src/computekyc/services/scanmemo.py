@@ -14,6 +14,7 @@ inputs. Anything else — one byte of one file, a new snapshot, another day — 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -33,7 +34,7 @@ from computekyc.bulk import gc_paused, read_cache, save_pickle
 from computekyc.ownership import Determination
 from computekyc.ownership.model import Status
 from computekyc.screening.vocab import extra_alias_path
-from computekyc.services.determination import CustomerDetermination
+from computekyc.services.determination import CustomerDetermination, TreeReach
 from computekyc.settings import Settings
 from computekyc.usage.store import content_hash  # SHA-256 of a file's bytes
 
@@ -172,28 +173,34 @@ def forget_memo(settings: Settings, provider: str) -> None:
 # --------------------------------------------------------------- determinations carried forward
 
 
-def determination_key(
-    content_hash: str, chips: Sequence[str], as_of: date, rules_version: str
-) -> str:
-    """The inputs of a list-untouched customer's determinations (see ``untouched_by_lists``):
-    its record's content, the chips it rented, the date, the rules and this code."""
-    text = "\0".join([content_hash, ",".join(chips), as_of.isoformat(), rules_version])
-    return hashlib.sha256(f"{code_digest()}\0{text}".encode()).hexdigest()[:32]
+def determination_context(as_of: date, rules_version: str) -> str:
+    """What every list-untouched customer's determinations rest on besides its own record and
+    chips (see ``untouched_by_lists``): the date, the rules and this code."""
+    text = f"{code_digest()}\0{as_of.isoformat()}\0{rules_version}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
 class KeptDetermination:
-    """A list-untouched customer's determinations as the last scan made them: whole when they
-    can raise an alert, else (clear) the worst one's verdict — the stored row holds the rules."""
+    """A list-untouched customer's determinations as the last scan made them, with their inputs
+    besides the scan's context (the record's content hash, the chips it rented) and what of its
+    tree the lists could reach: whole when they can raise an alert, else (clear) the worst
+    one's verdict — the stored row holds the rules."""
 
-    key: str
+    content_hash: str
+    chips: tuple[str, ...]
+    reach: TreeReach
     count: int  # determinations made (one per item)
-    status: str
+    status: Status
     item: dict[str, Any]
     explanation: str
     rules_version: str
     as_of: date
     whole: CustomerDetermination | None
+
+    def stands(self, content_hash: str, chips: tuple[str, ...]) -> bool:
+        """Whether the customer's own inputs are those the kept determinations were made of."""
+        return self.content_hash == content_hash and self.chips == chips
 
     def result(self, customer_id: str, snapshot: str) -> CustomerDetermination:
         """The determinations on ``snapshot`` (the same: no list fact reaches the customer)."""
@@ -203,27 +210,43 @@ class KeptDetermination:
                 [replace(d, snapshot_id=snapshot) for d in self.whole.determinations],
             )
         verdict = Determination(
-            id=customer_id,
-            status=Status(self.status),
-            rules=[],
-            explanation=self.explanation,
-            item=self.item,
-            as_of=self.as_of,
-            rules_version=self.rules_version,
-            snapshot_id=snapshot,
+            customer_id,
+            self.status,
+            [],
+            self.explanation,
+            self.item,
+            self.as_of,
+            self.rules_version,
+            snapshot,
         )
         return CustomerDetermination(customer_id, [verdict])
 
 
-def keep_determination(key: str, result: CustomerDetermination, whole: bool) -> KeptDetermination:
+def keep_determination(
+    content_hash: str,
+    chips: tuple[str, ...],
+    reach: TreeReach,
+    result: CustomerDetermination,
+    whole: bool,
+    shared: dict[str, Any] | None = None,
+) -> KeptDetermination:
+    """``shared``: equal items and texts kept once across the customers (the memo is pickled
+    and read whole by every scan; most clear verdicts read alike)."""
     worst = result.worst
+    item, explanation, rules_version = worst.item, worst.explanation, worst.rules_version
+    if shared is not None:
+        item = shared.setdefault(json.dumps(item, sort_keys=True, default=str), item)
+        explanation = shared.setdefault(explanation, explanation)
+        rules_version = shared.setdefault(rules_version, rules_version)
     return KeptDetermination(
-        key=key,
+        content_hash=content_hash,
+        chips=chips,
+        reach=reach,
         count=len(result.determinations),
-        status=str(worst.status),
-        item=worst.item,
-        explanation=worst.explanation,
-        rules_version=worst.rules_version,
+        status=worst.status,
+        item=item,
+        explanation=explanation,
+        rules_version=rules_version,
         as_of=worst.as_of,
         whole=result if whole else None,
     )
@@ -236,18 +259,21 @@ class DeterminationMemo:
     provider: str
     scan_id: int
     snapshot: str
+    context: str  # determination_context of the scan
     kept: dict[str, KeptDetermination]
     format: int = MEMO_FORMAT
 
 
 def load_determinations(
-    settings: Settings, connection: Connection, provider: str
+    settings: Settings, connection: Connection, provider: str, context: str
 ) -> DeterminationMemo | None:
-    """The kept determinations if the database still holds their scan as the provider's
-    latest, or a replay of it (its stored rows are then those the carried determinations stand
-    for); ``scan_id`` then names the scan whose rows they are."""
+    """The kept determinations if they were made in ``context`` and the database still holds
+    their scan as the provider's latest, or a replay of it (its stored rows are then those the
+    carried determinations stand for); ``scan_id`` then names the scan whose rows they are."""
     memo = read_cache(_path(settings, provider, "det"))
     if not isinstance(memo, DeterminationMemo) or memo.format != MEMO_FORMAT:
+        return None
+    if getattr(memo, "context", None) != context:  # a memo of older code may lack it
         return None
     latest = latest_scan(connection, provider)
     if latest is None:
@@ -269,10 +295,11 @@ def save_determinations_memo(
     provider: str,
     scan_id: int,
     snapshot: str,
+    context: str,
     kept: Iterable[tuple[str, KeptDetermination]],
 ) -> None:
     with gc_paused():
-        memo = DeterminationMemo(provider, scan_id, snapshot, dict(kept))
+        memo = DeterminationMemo(provider, scan_id, snapshot, context, dict(kept))
     save_pickle(_path(settings, provider, "det"), memo)
 
 

@@ -88,7 +88,7 @@ from computekyc.services.scanmemo import (
     scan_inputs,
     usage_key,
 )
-from computekyc.services.scantail import ScanTail, scan_tail
+from computekyc.services.scantail import ScanTail, TailFacts, scan_tail
 from computekyc.services.screening import (
     NameQuery,
     save_screening,
@@ -496,23 +496,6 @@ def _scan(
     )
     lap("determinations")
 
-    facts = ScanFacts(
-        book=book,
-        as_of=on,
-        rules=rules,
-        loaded=loaded,
-        hits=screener.hits,
-        determinations=results,
-        usage=per_account,
-        runs=account_runs,
-        unknown_hardware=unknown,
-        entities=entities,
-        footprint=find_footprint(
-            settings, book.accounts, book.customers, texts, loaded.index.parties
-        ),
-    )
-    drafts = build_drafts(facts)
-    lap("alerts")
     scope = _scope(book, plan, entities)
     scope[SubjectKind.ENTITY] |= earlier_entities  # merged or gone: their alerts resolve
     counts = ScanCounts(
@@ -526,9 +509,9 @@ def _scan(
         determinations=determined.count + sum(k.count for k in carried.values()),
         carried=frozenset(carried),
     )
-    encoded = encode_determinations(made, fork=workers > 1)  # meanwhile, the book is written
     # The screening register behind `report screening` and the memos: made by a forked process
-    # (command line) while this one writes, kept once the transaction has committed.
+    # (command line) while this one raises the alerts and writes, kept once the transaction has
+    # committed.
     from computekyc.services.reports import register_rows
 
     tail = scan_tail(
@@ -556,7 +539,7 @@ def _scan(
                 book_revision=0,
                 book_hash=plan.content_hash,
                 snapshot=loaded.snapshot,
-                drafts=drafts,
+                drafts=[],  # the drafts come with the scan's ids
                 scope={
                     SubjectKind.CUSTOMER: {c.id for c in book.customers},
                     SubjectKind.ACCOUNT: {a.id for a in book.accounts},
@@ -572,6 +555,24 @@ def _scan(
         ),
         fork=workers > 1,
     )
+    facts = ScanFacts(
+        book=book,
+        as_of=on,
+        rules=rules,
+        loaded=loaded,
+        hits=screener.hits,
+        determinations=results,
+        usage=per_account,
+        runs=account_runs,
+        unknown_hardware=unknown,
+        entities=entities,
+        footprint=find_footprint(
+            settings, book.accounts, book.customers, texts, loaded.index.parties
+        ),
+    )
+    drafts = build_drafts(facts)
+    lap("alerts")
+    encoded = encode_determinations(made, fork=workers > 1)  # meanwhile, the book is written
     # The scan's one transaction; the collector paused while it makes its many rows (each full
     # collection would rescan every object the scan holds: the book, the index, the results).
     with tail, gc_paused(), engine.begin() as connection, _page_cache(connection):
@@ -590,7 +591,7 @@ def _scan(
             rule_versions,
             actor,
         )
-        tail.send((scan_id, revision))  # the register and memos are written meanwhile
+        tail.send(TailFacts(scan_id, revision, drafts))  # written meanwhile
         save_determinations(
             connection,
             scan_id,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from computekyc.alerts import AlertDraft
 from computekyc.bulk import AfterCommit, Staged, StagedFile, after_commit
 from computekyc.services.reports import keep_register, stage_register
 from computekyc.services.scanmemo import (
@@ -25,8 +26,15 @@ from computekyc.services.scanmemo import (
 )
 from computekyc.settings import Settings
 
-# (scan id, book revision): what the transaction tells the work beside it.
-ScanIds = tuple[int, int]
+
+@dataclass(frozen=True, slots=True)
+class TailFacts:
+    """What the transaction tells the work beside it: the scan's id and book revision, and the
+    alert drafts it synchronised (raised after the work was started)."""
+
+    scan_id: int
+    book_revision: int
+    drafts: list[AlertDraft]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,28 +48,37 @@ class ScanTail:
     snapshot: str
     register_rows: Callable[[], list[dict[str, object]]]  # ``scan_id`` 0: given it once known
     kept_determinations: Callable[[], Iterable[tuple[str, KeptDetermination]]]
-    memo: Callable[[], ScanMemo]  # ``scan_id``, ``book_revision``, ``computed_by`` given later
+    memo: Callable[[], ScanMemo]  # the ids, ``computed_by`` and the drafts given later
     save_names: Callable[[], None]  # the name keys (a cache of its own, checked on load)
-    folder_unchanged: Callable[[], bool]  # the provider folder is as it was scanned
+    # The provider folder is as it was scanned (asked once the transaction told its ids: a
+    # folder changed meanwhile keeps no memo).
+    folder_unchanged: Callable[[], bool]
 
-    def prepare(self) -> Callable[[ScanIds], Staged]:
+    def prepare(self) -> Callable[[TailFacts], Staged]:
         rows = self.register_rows()
         kept = list(self.kept_determinations())
         memo = self.memo()
 
-        def stage(ids: ScanIds) -> Staged:
-            scan_id, revision = ids
+        def stage(facts: TailFacts) -> Staged:
+            scan_id = facts.scan_id
             staged = _Files(self, scan_id)
             try:
                 staged.register = stage_register(self.settings, scan_id, self.started, rows)
                 staged.determinations = stage_determinations_memo(
                     self.settings, self.provider, scan_id, self.snapshot, kept
                 )
-                staged.memo = stage_memo(
-                    self.settings,
-                    self.provider,
-                    replace(memo, scan_id=scan_id, book_revision=revision, computed_by=scan_id),
-                )
+                if self.folder_unchanged():
+                    staged.memo = stage_memo(
+                        self.settings,
+                        self.provider,
+                        replace(
+                            memo,
+                            scan_id=scan_id,
+                            book_revision=facts.book_revision,
+                            drafts=facts.drafts,
+                            computed_by=scan_id,
+                        ),
+                    )
             except BaseException:
                 staged.drop()
                 raise
@@ -85,14 +102,13 @@ class _Files:
 
     def keep(self) -> None:
         try:
-            assert self.register and self.determinations and self.memo
+            assert self.register and self.determinations
             keep_register(self.register, self.scan_id)
             self.tail.save_names()
             self.determinations.keep()
-            if self.tail.folder_unchanged():
+            if self.memo is not None:
                 self.memo.keep()
             else:  # the folder changed while it was scanned: no shortcut for the next scan
-                self.memo.drop()
                 forget_memo(self.tail.settings, self.tail.provider)
         except BaseException:
             self.drop()
@@ -103,7 +119,7 @@ class _Files:
             staged.drop()
 
 
-def scan_tail(tail: ScanTail, fork: bool) -> AfterCommit[ScanIds]:
+def scan_tail(tail: ScanTail, fork: bool) -> AfterCommit[TailFacts]:
     """Start the tail (see the module docstring); ``send`` it the ids from inside the
     transaction, ``commit`` it after; leaving a ``with`` block on it by an error abandons it."""
     return after_commit(tail.prepare, fork)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import pickle
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,6 @@ def _memos(settings: Settings) -> dict[str, Any]:
 def test_forked_tail_keeps_what_the_plain_sequence_keeps(
     template_home: Path, provider: Path, lists_dir: Path, geoip_dir: Path, tmp_path: Path
 ) -> None:
-    from datetime import date
-
     on = date.fromisoformat(AS_OF)
     plain = clone_home(template_home, tmp_path / "plain", geoip_dir)
     forked = clone_home(template_home, tmp_path / "forked", geoip_dir)
@@ -68,3 +67,37 @@ def test_forked_tail_keeps_what_the_plain_sequence_keeps(
     # replays (no determinations stage).
     again = run_scan(forked, provider, lists=lists_dir, as_of=on, workers=2)
     assert "determinations" not in again.timings
+
+
+def test_a_determination_that_raises_nothing_needs_no_draft_pass(scan_settings: Settings) -> None:
+    """The alerts stage passes over a customer without hits or footprint whose determinations
+    raise nothing (``raises_drafts`` false): for every determination of the example book, on
+    each chip, those give no rule draft and do not restrict the customer's accounts."""
+    from computekyc.alerts import Subject, SubjectKind
+    from computekyc.book import read_book
+    from computekyc.ownership import load_rules
+    from computekyc.services import determination
+    from computekyc.services.alerting import RESTRICTED, _rule_drafts, raises_drafts
+    from computekyc.services.indexes import index_holder
+
+    from .conftest import EXAMPLE
+
+    loaded = index_holder(scan_settings).current()
+    rules = load_rules()
+    customers = [c.customer for c in read_book(EXAMPLE).customers]
+    seen = {True: 0, False: 0}
+    for chips in (["H100"], ["B200", "A100"], ["MI300X"], []):
+        screener = determination.PrescreenedScreener(
+            loaded, {}, rules.possible_threshold, loaded.party_index
+        )
+        found = determination.determine_batch(
+            customers, lambda _cid, chips=chips: chips, date.fromisoformat(AS_OF), screener,
+            rules, loaded.graph, keep=lambda _result: True, workers=1,
+        )  # fmt: skip
+        for cid, result in found.kept.items():
+            raises = raises_drafts(result)
+            seen[raises] += 1
+            if not raises:
+                assert list(_rule_drafts(Subject(SubjectKind.CUSTOMER, cid), result)) == []
+                assert result.worst.status not in RESTRICTED
+    assert seen[True] and seen[False]

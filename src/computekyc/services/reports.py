@@ -9,10 +9,10 @@ again later — after newer lists are loaded — gives the same members; only ``
 (its generation time) and ``manifest.sig`` differ.
 
 The screening report reads the *screening register* the scan keeps of every name it screened
-(``$COMPUTEKYC_HOME/reports/screening/scan-N.json.gz``, written by :func:`save_register` when the
-scan has committed): each role's screened name with its hits as of that scan, which later book
-revisions do not change. An unchanged re-scan keeps only ``scan-N.replay.json``, naming the
-register it replays.
+(``$COMPUTEKYC_HOME/reports/screening/scan-N.json.gz``, written by :func:`stage_register` and put
+in place by :func:`keep_register` once the scan has committed): each role's screened name with
+its hits as of that scan, which later book revisions do not change. An unchanged re-scan keeps
+only ``scan-N.replay.json``, naming the register it replays.
 """
 
 from __future__ import annotations

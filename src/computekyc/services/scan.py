@@ -46,7 +46,7 @@ from computekyc.book import (
     write_import,
 )
 from computekyc.book.schema import book_entities, book_linking, scans
-from computekyc.bulk import beside, gc_paused
+from computekyc.bulk import gc_paused
 from computekyc.chips import assumed_chip
 from computekyc.linking import GeoIP, link_accounts, open_geoip
 from computekyc.linking.geoip import GeoIPNotFound
@@ -78,19 +78,18 @@ from computekyc.services.scanmemo import (
     UsageFacts,
     determination_context,
     folder_digest,
-    forget_memo,
     imported_book,
     keep_determination,
     load_determinations,
     load_memo,
     load_usage_facts,
     read_book_once,
-    save_determinations_memo,
     save_memo,
     save_usage_facts,
     scan_inputs,
     usage_key,
 )
+from computekyc.services.scantail import ScanTail, TailFacts, scan_tail
 from computekyc.services.screening import (
     NameQuery,
     save_screening,
@@ -537,6 +536,67 @@ def _scan(
     )
     lap("determinations")
 
+    scope = _scope(book, plan, entities)
+    scope[SubjectKind.ENTITY] |= earlier_entities  # merged or gone: their alerts resolve
+    counts = ScanCounts(
+        customers=len(book.customers),
+        accounts=len(book.accounts),
+        entities=len(entities),
+        screened_full=outcome.full,
+        screened_delta=outcome.delta,
+        screened_cached=outcome.cached,
+        usage_files_ingested=fresh,
+        determinations=determined.count + sum(k.count for k in carried.values()),
+        carried=frozenset(carried),
+    )
+    # The screening register behind `report screening` and the memos: made by a forked process
+    # (command line) while this one raises the alerts and writes, kept once the transaction has
+    # committed.
+    from computekyc.services.reports import register_rows
+
+    shared: dict[str, Any] = {}  # equal items and texts of the kept determinations pickled once
+    tail = scan_tail(
+        ScanTail(
+            settings,
+            provider,
+            started,
+            loaded.snapshot,
+            register_rows=lambda: register_rows(
+                0, book, screener.hits, results, loaded.parties, loaded.snapshot, on, rules
+            ),
+            context=context,
+            kept_determinations=lambda: (
+                (
+                    cid,
+                    carried.get(cid)
+                    or keep_determination(*inputs, made[cid], raises_drafts(made[cid]), shared),
+                )
+                for cid, inputs in untouched.items()
+            ),
+            memo=lambda: ScanMemo(
+                provider=provider,
+                # after ingesting: the usage store the next scan sees
+                fingerprint=fingerprint(),
+                scan_id=0,
+                book_revision=0,
+                book_hash=plan.content_hash,
+                snapshot=loaded.snapshot,
+                drafts=[],  # the drafts come with the scan's ids
+                scope={
+                    SubjectKind.CUSTOMER: {c.id for c in book.customers},
+                    SubjectKind.ACCOUNT: {a.id for a in book.accounts},
+                    SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
+                },
+                queries=len(queries),
+                determinations=counts.determinations,
+            ),
+            save_names=lambda: names.save(q.name for q in queries),
+            folder_unchanged=lambda: (
+                folder_digest(book_files(provider_dir), usage_files(provider_dir)) == folder
+            ),
+        ),
+        fork=workers > 1,
+    )
     facts = ScanFacts(
         book=book,
         as_of=on,
@@ -554,23 +614,10 @@ def _scan(
     )
     drafts = build_drafts(facts)
     lap("alerts")
-    scope = _scope(book, plan, entities)
-    scope[SubjectKind.ENTITY] |= earlier_entities  # merged or gone: their alerts resolve
-    counts = ScanCounts(
-        customers=len(book.customers),
-        accounts=len(book.accounts),
-        entities=len(entities),
-        screened_full=outcome.full,
-        screened_delta=outcome.delta,
-        screened_cached=outcome.cached,
-        usage_files_ingested=fresh,
-        determinations=determined.count + sum(k.count for k in carried.values()),
-        carried=frozenset(carried),
-    )
+    encoded = encode_determinations(made, fork=workers > 1)  # meanwhile, the book is written
     # The scan's one transaction; the collector paused while it makes its many rows (each full
     # collection would rescan every object the scan holds: the book, the index, the results).
-    encoded = encode_determinations(made, fork=workers > 1)  # meanwhile, the book is written
-    with gc_paused(), engine.begin() as connection, _page_cache(connection):
+    with tail, gc_paused(), engine.begin() as connection, _page_cache(connection):
         revision = write_import(connection, book, plan)
         save_screening(connection, outcome)
         if relinked:
@@ -586,6 +633,7 @@ def _scan(
             rule_versions,
             actor,
         )
+        tail.send(TailFacts(scan_id, revision, drafts))  # written meanwhile
         save_determinations(
             connection,
             scan_id,
@@ -595,68 +643,8 @@ def _scan(
             encoded,
         )
     lap("write")
-    # The screening register behind `report screening`, once the scan has committed: written
-    # by a forked process (command line) while this one keeps the memos.
-    from computekyc.services.reports import register_rows, save_register
-
-    register = beside(
-        lambda: save_register(
-            settings,
-            scan_id,
-            started,
-            register_rows(
-                scan_id, book, screener.hits, results, loaded.parties, loaded.snapshot, on, rules
-            ),
-        ),
-        fork=workers > 1,
-    )
-    try:  # the register's process is waited for whatever happens here
-        names.save(q.name for q in queries)
-        shared: dict[str, Any] = {}  # equal items and texts pickled once
-        save_determinations_memo(
-            settings,
-            provider,
-            scan_id,
-            loaded.snapshot,
-            context,
-            (
-                (
-                    cid,
-                    carried.get(cid)
-                    or keep_determination(*inputs, made[cid], raises_drafts(made[cid]), shared),
-                )
-                for cid, inputs in untouched.items()
-            ),
-        )
-        if folder_digest(book_files(provider_dir), usage_files(provider_dir)) != folder:
-            forget_memo(settings, provider)  # the folder changed while it was scanned
-        else:
-            save_memo(
-                settings,
-                provider,
-                ScanMemo(
-                    provider=provider,
-                    # after ingesting: the usage store the next scan sees
-                    fingerprint=fingerprint(),
-                    scan_id=scan_id,
-                    book_revision=revision,
-                    book_hash=plan.content_hash,
-                    snapshot=loaded.snapshot,
-                    drafts=drafts,
-                    scope={
-                        SubjectKind.CUSTOMER: {c.id for c in book.customers},
-                        SubjectKind.ACCOUNT: {a.id for a in book.accounts},
-                        SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
-                    },
-                    queries=len(queries),
-                    determinations=counts.determinations,
-                    computed_by=scan_id,
-                ),
-            )
-        lap("memos")
-    finally:
-        register()
-    lap("register")  # what the register adds once the memos are kept
+    tail.commit()
+    lap("memos")  # the register and memos, once the transaction has committed
     return _result(alert_store, say, scan_id, loaded.snapshot, choice, plan, counts, sync,
                    started_clock, timings)  # fmt: skip
 

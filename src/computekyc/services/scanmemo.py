@@ -30,7 +30,7 @@ from computekyc.alerts import AlertDraft, SubjectKind
 from computekyc.book import Book, provider_name, read_book
 from computekyc.book.schema import scans
 from computekyc.book.store import latest_revision
-from computekyc.bulk import gc_paused, read_cache, save_pickle
+from computekyc.bulk import StagedFile, gc_paused, read_cache, save_pickle, stage_pickle
 from computekyc.ownership import Determination
 from computekyc.ownership.model import Status
 from computekyc.screening.vocab import extra_alias_path
@@ -166,6 +166,11 @@ def save_memo(settings: Settings, provider: str, memo: ScanMemo) -> None:
     save_pickle(_path(settings, provider), memo)
 
 
+def stage_memo(settings: Settings, provider: str, memo: ScanMemo) -> StagedFile:
+    """The memo written under a temporary name: kept once its scan has committed."""
+    return stage_pickle(_path(settings, provider), memo)
+
+
 def forget_memo(settings: Settings, provider: str) -> None:
     _path(settings, provider).unlink(missing_ok=True)
 
@@ -298,9 +303,21 @@ def save_determinations_memo(
     context: str,
     kept: Iterable[tuple[str, KeptDetermination]],
 ) -> None:
+    stage_determinations_memo(settings, provider, scan_id, snapshot, context, kept).keep()
+
+
+def stage_determinations_memo(
+    settings: Settings,
+    provider: str,
+    scan_id: int,
+    snapshot: str,
+    context: str,
+    kept: Iterable[tuple[str, KeptDetermination]],
+) -> StagedFile:
+    """The determinations memo written under a temporary name: kept once its scan committed."""
     with gc_paused():
         memo = DeterminationMemo(provider, scan_id, snapshot, context, dict(kept))
-    save_pickle(_path(settings, provider, "det"), memo)
+    return stage_pickle(_path(settings, provider, "det"), memo)
 
 
 # ------------------------------------------------------------------ usage facts of the last scan

@@ -15,7 +15,8 @@ tokens, linking records).
 * :func:`csv_field_limit`, :func:`check_columns` — CSV readers: a field limit put back after
   use, and a header naming a column twice refused (a reader would keep only the last).
 * :func:`beside`, :func:`lines_beside` — files written, or lines made, by a forked process
-  while this one does other work.
+  while this one does other work; :func:`after_commit` — files that depend on a transaction,
+  made by a forked process while this one writes it, kept only once it committed.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ import os
 import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Generic, Protocol, TypeVar
 
 import yaml
 
@@ -60,27 +62,73 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _temporary_beside(path: Path) -> tuple[int, Path]:
+    """A new temporary file of this process's own beside ``path`` (its folder made)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    return fd, Path(temp)
+
+
 @contextmanager
 def atomic_file(path: Path) -> Iterator[BinaryIO]:
     """A binary file written whole or not at all: into a temporary file of its own beside
     ``path`` (two processes writing the same cache at once never rename each other's
     half-written file), renamed over ``path`` when the block ends; an error removes it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, temp = _temporary_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
         os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """A file written whole under a temporary name beside ``path``: :meth:`keep` puts it in
+    place (atomically; failing, it removes it), :meth:`drop` removes it."""
+
+    temp: Path
+    path: Path
+
+    def keep(self) -> None:
+        try:
+            os.replace(self.temp, self.path)
+        except BaseException:
+            self.drop()
+            raise
+
+    def drop(self) -> None:
+        self.temp.unlink(missing_ok=True)
+
+
+def stage_file(path: Path, write: Callable[[BinaryIO], object]) -> StagedFile:
+    """``write`` the file's content into a temporary file beside ``path``, kept later (or not:
+    a file that depends on a transaction is put in place only once it committed)."""
+    fd, temp = _temporary_beside(path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return StagedFile(temp, path)
+
+
+def stage_pickle(path: Path, value: object) -> StagedFile:
+    """``value`` pickled into a staged file for ``path`` (the collector paused, see
+    :func:`save_pickle`)."""
+    with gc_paused():
+        return stage_file(
+            path, lambda handle: pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        )
 
 
 def save_pickle(path: Path, value: object) -> None:
     """Our own disk cache: ``value`` pickled into ``path`` atomically (the collector paused:
     pickling makes many short-lived containers, each full collection rescans every live one)."""
-    with gc_paused(), atomic_file(path) as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    stage_pickle(path, value).keep()
 
 
 def _forked(work: Callable[[], object], fork: bool) -> int:
@@ -157,6 +205,118 @@ def lines_beside(make: Callable[[], Iterable[str]], fork: bool) -> Callable[[], 
             return list(make())
 
     return join
+
+
+class Staged(Protocol):
+    """Files made under temporary names: put in place (:meth:`keep`) or removed (:meth:`drop`)."""
+
+    def keep(self) -> None: ...
+
+    def drop(self) -> None: ...
+
+
+M = TypeVar("M")
+
+
+class AfterCommit(Generic[M]):
+    """Files that depend on a transaction, made by a forked process while this one writes it,
+    kept only once it committed (see :func:`after_commit`)."""
+
+    def __init__(self, prepare: Callable[[], Callable[[M], Staged]], fork: bool) -> None:
+        self._prepare = prepare
+        self._message: tuple[M] | None = None
+        self._pid = -1
+        self._pipe: BinaryIO | None = None
+        if not (fork and hasattr(os, "fork")):
+            return
+        read, write = os.pipe()
+        pid = _forked(lambda: self._child(read, write), True)
+        os.close(read)
+        if pid < 0:
+            os.close(write)
+            return
+        self._pid, self._pipe = pid, os.fdopen(write, "wb")
+
+    def _child(self, read: int, write: int) -> None:  # pragma: no cover - in the child
+        os.close(write)  # only this process's end: the parent closing its own ends the input
+        with os.fdopen(read, "rb") as pipe:
+            stage = self._prepare()
+            try:
+                message: M = pickle.load(pipe)
+            except EOFError:
+                return  # the transaction failed before it told anything: nothing made
+            staged = stage(message)
+            try:
+                committed = pickle.load(pipe) is True
+            except EOFError:
+                committed = False
+            except BaseException:
+                staged.drop()
+                raise
+            if committed:
+                staged.keep()
+            else:
+                staged.drop()
+
+    def _tell(self, value: object) -> None:
+        if self._pipe is None:
+            return
+        try:
+            pickle.dump(value, self._pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            self._pipe.flush()
+        except OSError:  # the child is gone: the work is done here once committed
+            self._close()
+
+    def _close(self) -> None:
+        if self._pipe is not None:
+            with suppress(OSError):
+                self._pipe.close()
+            self._pipe = None
+
+    def send(self, message: M) -> None:
+        """What the transaction tells the work (its ids), sent as soon as it is known."""
+        self._message = (message,)
+        self._tell(message)
+
+    def commit(self) -> None:
+        """The transaction committed: the files are put in place (made here, from the message
+        sent, when there is no child or it failed — an error then raised here)."""
+        if self._message is None:
+            raise RuntimeError("after_commit: commit() before send()")
+        self._tell(True)
+        self._close()
+        if self._pid >= 0 and _succeeded(self._pid):
+            return
+        self._pid = -1
+        with gc_paused():
+            self._prepare()(self._message[0]).keep()
+
+    def abandon(self) -> None:
+        """The transaction failed: the child makes nothing, or removes what it made."""
+        self._close()
+        if self._pid >= 0:
+            _succeeded(self._pid)
+            self._pid = -1
+
+    def __enter__(self) -> AfterCommit[M]:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            self.abandon()
+
+
+def after_commit(prepare: Callable[[], Callable[[M], Staged]], fork: bool) -> AfterCommit[M]:
+    """Start, in a forked process, files that depend on a transaction this one is about to
+    write: ``prepare()`` computes at once what needs nothing of the transaction and returns
+    ``stage``; ``stage(message)`` — the message :meth:`AfterCommit.send` passes from inside the
+    transaction — writes the files under temporary names; they are put in place when
+    :meth:`AfterCommit.commit` says the transaction committed, removed when it failed (leaving
+    the ``with`` block by an error, or :meth:`AfterCommit.abandon`).
+
+    Without ``fork`` (or where the system cannot fork, or when the child failed) the files are
+    all made by ``commit`` here, as a plain sequence would: prepared, staged, kept."""
+    return AfterCommit(prepare, fork)
 
 
 def read_cache(path: Path) -> Any | None:

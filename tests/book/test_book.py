@@ -143,6 +143,11 @@ def test_revisions_know_new_changed_removed_and_reimport_is_a_no_op(
     with engine.begin() as connection:
         again = plan_import(connection, read_book(folder))
         assert again.revision == first and not again.customers.touched
+        # The last scan's record of this reading as the latest revision: the same plan,
+        # without reading the records.
+        recorded = (first, book.content_hash)
+        assert plan_import(connection, book, recorded) == again
+        assert plan_import(connection, book, recorded, book.content_hash) == again
         assert write_import(connection, book, again) == first
 
     customers = _records(folder / "customers.jsonl")
@@ -155,7 +160,11 @@ def test_revisions_know_new_changed_removed_and_reimport_is_a_no_op(
     changed = read_book(folder)
     with engine.begin() as connection:
         plan = plan_import(connection, changed)
+        assert plan_import(connection, changed, recorded) == plan  # another content: read
         second = write_import(connection, changed, plan)
+        # No longer the latest revision: read in full.
+        assert plan_import(connection, book, recorded) == plan_import(connection, book)
+        assert plan_import(connection, book).customers.changed == {"c-100"}
     assert second != first
     assert plan.customers.changed == {"c-100"} and plan.customers.removed == {"c-101"}
     assert plan.customers.new == {"c-200"} and plan.accounts.removed == {"a-101"}

@@ -377,3 +377,27 @@ def test_entity_list_subordinates_are_aliases(by_file: dict[str, ParsedFile]) ->
     for party in rows:
         sub = party.name.split(" subordinate institution:", 1)[1].strip()
         assert any(a.name == sub and a.alias_type == "subordinate" for a in party.aliases)
+
+
+def test_iso_date_as_every_format_tried_in_turn(lists_dir: Path) -> None:
+    """Dates read as by trying each format (kept per text; a year alone tries none)."""
+    import re
+    from datetime import datetime
+
+    from computekyc.lists.parsing import _DATE_FORMATS, iso_date
+
+    def plain(raw: str) -> str | None:
+        for fmt in _DATE_FORMATS:
+            try:
+                return datetime.strptime(raw, fmt).date().isoformat()
+            except ValueError:
+                continue
+        return raw if re.fullmatch(r"\d{4}(-\d{2})?", raw) else None
+
+    text = (lists_dir / "ofac" / "sdn.csv").read_text(encoding="cp1252")
+    found = re.findall(r"DOB ([^;\"]+)", text)
+    samples = [*found, "1961", "1961-05", "2021-02-30", "12/31/99", "circa 1970", "", "-0-"]
+    assert len(found) > 1000
+    for raw in samples:
+        value = raw.strip().rstrip(".")
+        assert iso_date(raw) == (plain(value) if value and value != "-0-" else None), raw

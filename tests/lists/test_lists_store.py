@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -213,3 +214,54 @@ def test_snapshot_in_force_on_a_day(ck_home: Path, archive_dir: Path, lists_dir:
         database.close()
         store.close()
     assert ListStore.open(f"sqlite:///{ck_home / 'empty.db'}").snapshot_on(today) is None
+
+
+def _load_outcome(result: Any) -> dict[str, Any]:
+    files = [
+        (f.name, f.format, f.feed, f.sha256, f.rows, f.bad_rows, f.problems) for f in result.files
+    ]
+    snapshot = result.snapshot.to_dict()
+    snapshot.pop("created_at")
+    for feed in snapshot["feeds"].values():
+        feed.pop("loaded_at")
+    return {
+        "snapshot": snapshot,
+        "created": result.created,
+        "changed": result.feeds_changed,
+        "unchanged": result.feeds_unchanged,
+        "files": files,
+        "notes": result.notes,
+    }
+
+
+@pytest.mark.parametrize("edited", ["ofac/sdn.csv", "csl/consolidated.csv"])
+def test_unchanged_feeds_reused_make_the_same_snapshot(
+    loaded_db: Path, lists_dir: Path, tmp_path: Path, edited: str
+) -> None:
+    """A feed whose files are the active ones is not parsed again; the snapshot, its parties
+    and what the load reports are those of parsing every file (from another folder, with a
+    copy given twice)."""
+    folder = tmp_path / "mirror"
+    shutil.copytree(lists_dir, folder)
+    target = folder / edited
+    lines = target.read_bytes().splitlines(keepends=True)
+    target.write_bytes(b"".join(lines[:-30]))  # the list's last entries removed
+    shutil.copy(folder / "un" / "consolidated.xml", folder / "un" / "copy.xml")
+    feed = "ofac-sdn" if edited.startswith("ofac") else "csl"
+    # The OFAC feeds are read together (a companion goes to the primary it matches best).
+    read_again = {"ofac-sdn", "ofac-cons"} if feed == "ofac-sdn" else {"csl"}
+    outcomes = []
+    for reuse in (False, True):
+        db = tmp_path / f"reuse-{reuse}.db"
+        shutil.copy(loaded_db, db)
+        store = ListStore.open(f"sqlite:///{db}")
+        result = store.load_mirror(folder, reuse_unchanged=reuse)
+        assert result.created and result.feeds_changed == [feed]
+        with_parties = {f.feed for f in result.files if f.parties}
+        assert with_parties == (read_again if reuse else set(result.snapshot.feeds))
+        with store.engine.connect() as conn:
+            rows = sorted(conn.execute(select(store_mod.feed_parties)).all())
+        parties = [(p.content(), p.source_file, p.source_line) for p in store.parties()]
+        outcomes.append((_load_outcome(result), rows, parties))
+        store.close()
+    assert outcomes[1] == outcomes[0]

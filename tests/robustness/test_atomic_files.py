@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from computekyc.bulk import atomic_file, beside, lines_beside, save_pickle
+from computekyc.bulk import (
+    Staged,
+    after_commit,
+    atomic_file,
+    beside,
+    lines_beside,
+    save_pickle,
+    stage_pickle,
+)
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -76,3 +85,51 @@ def test_lines_a_forked_process_failed_to_make_are_made_here() -> None:
         return ["made", "here"]
 
     assert lines_beside(make, True)() == ["made", "here"]
+
+
+def _tail(folder: Path, made_in: list[int] | None = None) -> Callable[[], Callable[[int], Staged]]:
+    """Work beside a transaction: a file named by the id the transaction tells, written under a
+    temporary name (with the process that prepared it) and kept when it committed."""
+
+    def prepare() -> Callable[[int], Staged]:
+        prepared_by = os.getpid()
+        if made_in is not None and prepared_by != made_in[0]:
+            raise OSError("disk full in the child")
+
+        def stage(scan_id: int) -> Staged:
+            return stage_pickle(folder / f"scan-{scan_id}.pickle", {"by": prepared_by})
+
+        return stage
+
+    return prepare
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_work_beside_a_transaction_is_kept_once_it_committed(tmp_path: Path, fork: bool) -> None:
+    with after_commit(_tail(tmp_path), fork) as tail:
+        tail.send(7)
+    assert not (tmp_path / "scan-7.pickle").exists()  # not before the commit
+    tail.commit()
+    assert [p.name for p in tmp_path.iterdir()] == ["scan-7.pickle"]
+    by = pickle.loads((tmp_path / "scan-7.pickle").read_bytes())["by"]
+    assert (by != os.getpid()) if fork else (by == os.getpid())
+
+
+@pytest.mark.parametrize("fork", [True, False])
+@pytest.mark.parametrize("told", [True, False])
+def test_work_beside_a_failed_transaction_leaves_nothing(
+    tmp_path: Path, fork: bool, told: bool
+) -> None:
+    with pytest.raises(RuntimeError), after_commit(_tail(tmp_path), fork) as tail:
+        if told:
+            tail.send(7)
+        raise RuntimeError("the commit failed")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_work_a_forked_process_failed_beside_a_transaction_is_done_here(tmp_path: Path) -> None:
+    with after_commit(_tail(tmp_path, [os.getpid()]), True) as tail:
+        tail.send(3)
+    tail.commit()
+    assert pickle.loads((tmp_path / "scan-3.pickle").read_bytes()) == {"by": os.getpid()}
+    assert [p.name for p in tmp_path.iterdir()] == ["scan-3.pickle"]

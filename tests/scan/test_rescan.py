@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import select
 
 from computekyc.alerts import AlertStore
-from computekyc.book.schema import scan_determinations
+from computekyc.book.schema import scan_determinations, scans
 from computekyc.lists.store import ListStore
 from computekyc.services import run_scan
+from computekyc.services.customers import customer_detail, read_determinations
 from computekyc.settings import Settings
 from computekyc.workflow import open_database
 from computekyc.workflow.db import engine_for
@@ -65,11 +66,21 @@ def _copy_home(source: Settings, target: Path) -> Settings:
 
 
 def _determinations(settings: Settings) -> dict[str, Any]:
+    """Every provider's stored determinations as their readers see them."""
+    with open_database(settings).connect() as connection:
+        found: dict[str, str] = {}
+        for provider in connection.execute(select(scans.c.provider).distinct()).scalars():
+            found.update(read_determinations(connection, provider) or {})
+        return {c: json.loads(d) for c, d in found.items()}
+
+
+def _made_by(settings: Settings) -> dict[str, int]:
+    """The scan that wrote each stored determination row."""
     with open_database(settings).connect() as connection:
         rows = connection.execute(
-            select(scan_determinations.c.customer_id, scan_determinations.c.determinations)
+            select(scan_determinations.c.customer_id, scan_determinations.c.scan_id)
         )
-        return {str(c): json.loads(d) for c, d in rows}
+        return {str(c): int(s) for c, s in rows}
 
 
 def _queue(settings: Settings) -> list[dict[str, Any]]:
@@ -104,6 +115,13 @@ def test_memoised_rescan_after_a_list_update_equals_a_full_rescan(
     replay = run_scan(scan_settings, provider, lists=older, as_of=on)  # unchanged: replayed
     assert "determinations" not in replay.timings
     before = _determinations(scan_settings)
+    # The replay's customer page shows the rows the first scan wrote, as the replay's.
+    assert set(_made_by(scan_settings).values()) == {first.scan_id}
+    shown = customer_detail(scan_settings, "c-900").scan
+    assert shown is not None and shown.scan_id == replay.scan_id
+    assert [d.to_dict() for d in shown.determinations] == [
+        {"chip": str(d["item"].get("chip_id") or d["item"]["chip"]), **d} for d in before["c-900"]
+    ]
     full_home = _copy_home(scan_settings, tmp_path / "full")
     with sqlite3.connect(full_home.home / "computekyc.db") as db:
         db.execute("DELETE FROM screen_results")  # every name screened in full again
@@ -123,6 +141,18 @@ def test_memoised_rescan_after_a_list_update_equals_a_full_rescan(
     assert "SDN-45934" in json.dumps(after["c-900"]) and "SDN-45934" in json.dumps(after["c-901"])
     snapshot = memoised.snapshot
     assert all(d["snapshot_id"] == snapshot for rows in after.values() for d in rows)
+    # Carried rows stand as the first scan wrote them (citing its snapshot); every reader sees
+    # them citing the re-scan's, as the full re-scan wrote its own.
+    made_by = _made_by(scan_settings)
+    assert {made_by[c] for c in carried} == {first.scan_id}
+    assert {made_by[c] for c in after.keys() - carried} == {memoised.scan_id}
+    assert set(_made_by(full_home).values()) == {full.scan_id}
+    for customer_id in sorted(after):
+        shown = customer_detail(scan_settings, customer_id).to_dict()["scan"]
+        same = customer_detail(full_home, customer_id).to_dict()["scan"]
+        for differs in ("scan_id", "finished"):  # the two homes' own scans
+            shown.pop(differs), same.pop(differs)
+        assert shown == same and shown["snapshot"] == snapshot
     queue, full_queue = _queue(scan_settings), _queue(full_home)
     assert [a["id"] for a in queue] == [a["id"] for a in full_queue]
     for alert, same in zip(queue, full_queue, strict=True):

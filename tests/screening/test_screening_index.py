@@ -176,3 +176,32 @@ def test_forked_batch_equals_serial_batch(
         [(h.party_id, h.score) for h in hits] for hits in serial
     ]
     assert forked[-1] == [] and all(forked[:-1])
+
+
+def test_index_postings_and_word_counts_as_made_name_by_name(
+    mirror_index: ScreeningIndex,
+) -> None:
+    """The index posts each name's keys once per name it meets (a name on several lists is
+    analysed and keyed once): the same postings, in the same order, and the same word counts
+    as keying every name of every party afresh."""
+    from collections import Counter
+
+    from computekyc.screening.index import COMMON_DF
+    from computekyc.screening.text import DISTINCTIVE
+
+    postings: dict[str, list[int]] = {}
+    freq: Counter[str] = Counter()
+    for entry, (_, _, analysis) in enumerate(mirror_index.names):
+        words: set[str] = set()
+        for form in analysis.forms:
+            for key in ScreeningIndex._keys(form.tokens):
+                bucket = postings.setdefault(key, [])
+                if not bucket or bucket[-1] != entry:
+                    bucket.append(entry)
+            words.update(t.text for t in form.tokens if t.kind in DISTINCTIVE)
+        freq.update(words)
+    names = [name for _, name, _ in mirror_index.names]
+    assert len(set(names)) < len(names)  # names met more than once were keyed once
+    made = {k: v for k, v in mirror_index.postings.items() if not k.startswith("i:")}
+    assert list(made) == list(postings) and made == postings
+    assert mirror_index.doc_freq == {w: n for w, n in freq.items() if n > COMMON_DF}

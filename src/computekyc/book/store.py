@@ -94,13 +94,32 @@ def _delta(before: dict[str, str], after: dict[str, str]) -> RecordDelta:
     return delta
 
 
-def plan_import(connection: Connection, book: Book) -> BookImport:
+def plan_import(
+    connection: Connection,
+    book: Book,
+    imported: tuple[int, str] | None = None,
+    content_hash: str | None = None,
+) -> BookImport:
+    """What importing ``book`` does. ``imported``: (revision, content hash) of a revision this
+    reading was written as (the last scan's record): while that is still the latest revision
+    with this content hash, the live records are this book's, every one unchanged, and they
+    are not read again. ``content_hash``: the book's, when known (kept with its reading)."""
     latest = latest_revision(connection, book.provider)
+    content = content_hash if content_hash is not None else book.content_hash
+    if imported is not None and latest == imported and imported[1] == content:
+        return BookImport(
+            provider=book.provider,
+            content_hash=content,
+            previous_revision=latest[0],
+            revision=latest[0],
+            customers=RecordDelta(unchanged={c.id for c in book.customers}),
+            accounts=RecordDelta(unchanged={a.id for a in book.accounts}),
+        )
     customers = {c.id: c.content_hash for c in book.customers}
     accounts = {a.id: a.content_hash for a in book.accounts}
     plan = BookImport(
         provider=book.provider,
-        content_hash=book.content_hash,
+        content_hash=content,
         previous_revision=latest[0] if latest else None,
         revision=None,
         customers=_delta(live_hashes(connection, book.provider, "customer"), customers),

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from computekyc.exc import InputError
@@ -223,19 +224,27 @@ _DATE_FORMATS = (
 )
 
 
+_YEAR_MONTH = re.compile(r"\d{4}(-\d{2})?")
+
+
 def iso_date(text: str | None) -> str | None:
     """ISO date for the many ways the lists print one; ``None`` when empty or unreadable."""
     raw = clean(text)
     if not raw:
         return None
-    raw = raw.rstrip(".")
+    return _iso_date(raw.rstrip("."))
+
+
+@lru_cache(maxsize=1 << 16)
+def _iso_date(raw: str) -> str | None:
+    # A year (or year-month) fits none of the formats: no failed strptime for each of them.
+    if _YEAR_MONTH.fullmatch(raw):
+        return raw
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(raw, fmt).date().isoformat()
         except ValueError:
             continue
-    if re.fullmatch(r"\d{4}(-\d{2})?", raw):
-        return raw
     return None
 
 

@@ -10,8 +10,8 @@ import csv
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from computekyc.exc import InputError
@@ -32,6 +32,10 @@ _OFAC_COMPANIONS = ("ofac-alt", "ofac-add", "ofac-comments")
 _CP1252_FORMATS = ("ofac-prim", "ofac-alt", "ofac-add", "ofac-comments", "bis-dpl")
 # Formats that carry no parties of their own (they enrich their primary's).
 COMPANION_FORMATS = ("ofac-alt", "ofac-add", "ofac-comments")
+# The note on a file given again under another name (the load reads it once).
+COPY_NOTE = "has the same content: read once"
+# The formats of OFAC files as read (a primary is "ofac-sdn" or "ofac-cons").
+OFAC_FORMATS = ("ofac-sdn", "ofac-cons", *COMPANION_FORMATS)
 
 
 def _line_at(data: bytes, offset: int) -> int:
@@ -231,8 +235,39 @@ def _ents(text: str) -> set[str]:
 CompanionSource = Callable[[str, set[str]], list[Path]]
 
 
+def _reading_known(
+    kept: Sequence[Path], known: Mapping[str, ParsedFile]
+) -> list[ParsedFile | _Pending] | None:
+    """Each file read, or taken from ``known`` (by content hash) without reading; None when a
+    file read joins the feed of a file taken (or any OFAC file is read while an OFAC file is
+    taken: a companion goes to the primary it shares most entities with), so that the files
+    must all be read for the same outcome."""
+    items: list[ParsedFile | _Pending] = []
+    taken: list[ParsedFile] = []
+    for path in kept:
+        hit = known.get(sha256_file(path))
+        if hit is None:
+            items.append(_read_one(path))
+            continue
+        problems = [replace(p, file=str(path)) if p.file == hit.path else p for p in hit.problems]
+        item = replace(hit, path=str(path), parties=[], problems=problems)
+        taken.append(item)
+        items.append(item)
+    feeds = {item.feed for item in taken}
+    ofac_taken = any(item.format in OFAC_FORMATS for item in taken)
+    for read in items:
+        if isinstance(read, _Pending):
+            if ofac_taken or read.parsed.feed in feeds:
+                return None
+        elif not any(read is t for t in taken) and read.feed in feeds:
+            return None
+    return items
+
+
 def read_files(
-    paths: Iterable[str | Path], more_companions: CompanionSource | None = None
+    paths: Iterable[str | Path],
+    more_companions: CompanionSource | None = None,
+    known: Mapping[str, ParsedFile] | None = None,
 ) -> list[ParsedFile]:
     """Read several files; OFAC ALT/ADD/COMMENTS are merged into the primary they belong to.
 
@@ -240,17 +275,17 @@ def read_files(
     numbers it shares most; one with no primary is refused (it has no parties of its own).
     ``more_companions`` is asked, per primary, for the companions the call lacks (the store
     answers with the active feed's files); they are read and merged into that primary.
+    ``known`` maps content hashes to files read before (their feed, format, rows, problems):
+    a file with such content is not read again and comes back with no parties, unless the
+    outcome could then differ from reading every file (see :func:`_reading_known`).
     """
     kept, copies = distinct_files(paths)
     ordered = [str(p) for p in kept]
-    done: list[ParsedFile] = []
-    pending: list[_Pending] = []
-    for path in ordered:
-        item = _read_one(Path(path))
-        if isinstance(item, _Pending):
-            pending.append(item)
-        else:
-            done.append(item)
+    items = _reading_known(kept, known) if known else None
+    if items is None:
+        items = [_read_one(path) for path in kept]
+    done = [item for item in items if not isinstance(item, _Pending)]
+    pending = [item for item in items if isinstance(item, _Pending)]
     primaries = [p for p in pending if p.primary is not None]
     companions = [p for p in pending if p.primary is None]
     # Companion order does not matter: remarks are read only once all are merged.
@@ -284,9 +319,7 @@ def read_files(
         done.append(_finish(prim.parsed, prim.report, prim.primary.rows))
     for item in done:
         for copy in copies.get(item.path, []):
-            item.problems.append(
-                Problem(item.name, None, None, f"{copy} has the same content: read once", "note")
-            )
+            item.problems.append(Problem(item.name, None, None, f"{copy} {COPY_NOTE}", "note"))
     # Hand files back in the order they were given, whatever the merge order was.
     order = {path: i for i, path in enumerate(ordered)}
     return sorted(done, key=lambda item: order.get(item.path, len(order)))

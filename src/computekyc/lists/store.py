@@ -66,6 +66,8 @@ from computekyc.lists.model import Address, Alias, Identifier, ParentRef, Party
 from computekyc.lists.parsing import TRUNCATED, ListFormatError, ParsedFile, Problem, sha256_file
 from computekyc.lists.reader import (
     COMPANION_FORMATS,
+    COPY_NOTE,
+    OFAC_FORMATS,
     copy_notes,
     distinct_files,
     feeds_of,
@@ -371,14 +373,23 @@ class ListStore:
 
     # ---- loading -------------------------------------------------------------------------
 
-    def load_mirror(self, directory: str | Path, force: bool = False) -> LoadResult:
-        return self.load_files(mirror_files(directory), force=force)
+    def load_mirror(
+        self, directory: str | Path, force: bool = False, reuse_unchanged: bool = False
+    ) -> LoadResult:
+        return self.load_files(
+            mirror_files(directory), force=force, reuse_unchanged=reuse_unchanged
+        )
 
-    def load_files(self, paths: Iterable[str | Path], force: bool = False) -> LoadResult:
+    def load_files(
+        self, paths: Iterable[str | Path], force: bool = False, reuse_unchanged: bool = False
+    ) -> LoadResult:
         """Parse files and make them the active content of their feeds (one new snapshot).
 
         A file given twice is read once; an OFAC primary given without the companions its
-        active feed has gets them merged back (see the module notes); ``notes`` says so."""
+        active feed has gets them merged back (see the module notes); ``notes`` says so.
+        ``reuse_unchanged``: the files of a feed whose active version has exactly these
+        contents are not parsed again (the snapshot made is the same); they come back in
+        ``files`` with their stored rows and problems but no parties."""
         files, copies = distinct_files(paths)
         notes = copy_notes(copies)
         unchanged = self._already_active(files)
@@ -391,11 +402,63 @@ class ListStore:
         def companions(feed: str, given: set[str]) -> list[Path]:
             return _active_companions(active, feed, given, force, merged)
 
+        known = self._unchanged_files(active, files) if reuse_unchanged and active else None
         # raises ListFormatError (or PartialFeedRefused) before anything is written
-        parsed = read_files(files, more_companions=companions)
+        parsed = read_files(files, more_companions=companions, known=known)
         result = self.load_parsed(parsed, force=force)
         result.notes = notes + merged + result.notes
         return result
+
+    def _unchanged_files(self, active: SnapshotInfo, paths: list[Path]) -> dict[str, ParsedFile]:
+        """By content hash, the files of the active feeds that ``paths`` bring whole, as they
+        were read (feed, format, rows, problems; no parties). OFAC feeds only when every
+        active OFAC feed is brought whole: a companion read goes to the primary it shares most
+        entities with, which may be any OFAC feed's."""
+        hashes = {sha256_file(p) for p in paths}
+        feeds_of_hash: dict[str, set[str]] = {}
+        for feed in active.feeds.values():
+            for item in feed.files:
+                feeds_of_hash.setdefault(item.sha256, set()).add(feed.feed)
+
+        def whole(feed: FeedInfo) -> bool:
+            return all(f.sha256 in hashes and len(feeds_of_hash[f.sha256]) == 1 for f in feed.files)
+
+        kept = {name: feed for name, feed in active.feeds.items() if feed.files and whole(feed)}
+        ofac = [
+            name
+            for name, feed in active.feeds.items()
+            if any(item.format in OFAC_FORMATS for item in feed.files)
+        ]
+        if any(name not in kept for name in ofac):
+            for name in ofac:
+                kept.pop(name, None)
+        if not kept:
+            return {}
+        problems: dict[tuple[int, str], list[Problem]] = {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(feed_problems)
+                .where(feed_problems.c.feed_version_id.in_([f.version_id for f in kept.values()]))
+                .order_by(feed_problems.c.id)
+            )
+            for r in rows:
+                if r.severity == "note" and r.message.endswith(COPY_NOTE):
+                    continue  # a copy given in that load: read_files notes this load's copies
+                problem = Problem(r.file, r.line, r.field, r.message, r.severity)
+                problems.setdefault((int(r.feed_version_id), r.file), []).append(problem)
+        out: dict[str, ParsedFile] = {}
+        for feed in kept.values():
+            for item in feed.files:
+                out[item.sha256] = ParsedFile(
+                    path=item.path,
+                    format=item.format,
+                    sha256=item.sha256,
+                    rows=item.rows,
+                    problems=problems.get((feed.version_id, item.path), []),
+                    feed=feed.feed,
+                    bad_rows=item.bad_rows,
+                )
+        return out
 
     def _already_active(self, paths: list[Path]) -> LoadResult | None:
         """Skip parsing when the files are byte for byte whole feeds of the active snapshot."""

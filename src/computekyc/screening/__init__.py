@@ -29,7 +29,9 @@ from computekyc.screening.index import (
     Hit,
     Query,
     ScreeningIndex,
+    pickle_beside,
     vocab_digest,
+    wait_for_index_saves,
     word_rarity,
 )
 from computekyc.screening.scoring import (
@@ -70,11 +72,13 @@ __all__ = [
     "evaluate_pairs",
     "group_hits",
     "index_from_store",
+    "pickle_beside",
     "screen",
     "screen_many",
     "snapshot_cache_key",
     "use_index",
     "vocab_digest",
+    "wait_for_index_saves",
     "word_rarity",
 ]
 

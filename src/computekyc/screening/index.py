@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from computekyc.bulk import read_cache, save_pickle
+from computekyc.bulk import beside, read_cache, save_pickle
 from computekyc.lists.model import Identifier, Party, PartyType
 from computekyc.screening.scoring import (
     CONFLICT_COST,
@@ -197,6 +197,28 @@ def _score_bound(matched: float, w_query: float, w_cand: float, supporting: floa
     return numerator / denominator if denominator else 1.0
 
 
+# The index cache files being written by forked processes: the call that waits for each.
+_saves: list[Callable[[], None]] = []
+_saves_lock = threading.Lock()
+
+
+def pickle_beside(path: Path, value: object) -> None:
+    """``value`` pickled into ``path`` (atomically) by a forked process while this one goes
+    on: for the command line only, never inside a server; :func:`wait_for_index_saves` waits."""
+    join = beside(lambda: save_pickle(path, value), fork=True)
+    with _saves_lock:
+        _saves.append(join)
+
+
+def wait_for_index_saves() -> None:
+    """Wait until every index cache file this process set a forked process writing is whole."""
+    with _saves_lock:
+        joins = list(_saves)
+        _saves.clear()
+    for join in joins:
+        join()
+
+
 @dataclass(slots=True)
 class ScreeningIndex:
     parties: list[Party]
@@ -237,6 +259,9 @@ class ScreeningIndex:
             if not bucket or bucket[-1] != entry:
                 bucket.append(entry)
 
+        # A name's blocking keys (over all its forms) and distinctive words, once per name:
+        # many names are on several lists (the CSL repeats the SDN).
+        seen: dict[str, tuple[dict[str, None], set[str]]] = {}
         for p_idx, party in enumerate(index.parties):
             first = len(index.names)
             for name in party.all_names():
@@ -245,12 +270,17 @@ class ScreeningIndex:
                 analysis = known.get(name) or _interned(analyze(name), tokens)
                 entry = len(index.names)
                 index.names.append((p_idx, name, analysis))
-                words: set[str] = set()
-                for form in analysis.forms:
-                    for key in index._keys(form.tokens):
-                        post(key, entry)
-                    words.update(t.text for t in form.tokens if t.kind in DISTINCTIVE)
-                freq.update(words)
+                made = seen.get(name)
+                if made is None:
+                    keys: dict[str, None] = {}  # in the order the forms post them
+                    words: set[str] = set()
+                    for form in analysis.forms:
+                        keys.update(dict.fromkeys(index._keys(form.tokens)))
+                        words.update(t.text for t in form.tokens if t.kind in DISTINCTIVE)
+                    made = seen[name] = (keys, words)
+                for key in made[0]:
+                    post(key, entry)
+                freq.update(made[1])
             if len(index.names) > first:
                 for ident in party.identifiers:
                     if ident.value:
@@ -416,10 +446,19 @@ class ScreeningIndex:
 
     @classmethod
     def cached(
-        cls, home: Path, snapshot_id: str, parties: Callable[[], Iterable[Party]]
+        cls,
+        home: Path,
+        snapshot_id: str,
+        parties: Callable[[], Iterable[Party]],
+        *,
+        save_beside: bool = False,
     ) -> ScreeningIndex:
         """The index of a list snapshot, from the disk cache when present, else built and saved
-        (reusing the name analyses of the newest cached index of this code and vocabulary)."""
+        (reusing the name analyses of the newest cached index of this code and vocabulary).
+
+        ``save_beside``: the cache file is written by a forked process while this one goes on
+        (for the command line only, never inside a server); :func:`wait_for_index_saves`
+        waits for it."""
         path = cls.cache_path(home, snapshot_id)
         if path.is_file():
             found = cls._load_or_none(path)
@@ -435,7 +474,10 @@ class ScreeningIndex:
         del previous
         for stale in path.parent.glob(f"index-{snapshot_id}-*.pickle"):
             stale.unlink(missing_ok=True)  # written by another version of the code or tables
-        index.save(path)
+        if save_beside:
+            pickle_beside(path, index)
+        else:
+            index.save(path)
         return index
 
     # -- screening ------------------------------------------------------------------------------

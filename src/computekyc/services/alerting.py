@@ -464,18 +464,18 @@ def _build_drafts(facts: ScanFacts) -> list[AlertDraft]:
             accounts_of[account.record.customer_id].append(account.id)
     restricted: dict[str, str] = {}  # customer → why
     for customer in facts.book.customers:
-        subject = Subject(SubjectKind.CUSTOMER, customer.id, customer.customer.root.name)
-        # Most subjects have no hit at all: their roles are built only when one of them has.
-        matches = (
-            list(_match_drafts(facts, subject, customer_roles(customer)))
-            if any(hits.get(key) for key in _customer_keys(customer))
-            else []
-        )
-        drafts.extend(matches)
+        # Most subjects have nothing: no hit (their roles are built only when one of them has),
+        # no footprint, a determination that raises nothing (clear, no alerting rule applied).
+        matched = any(hits.get(key) for key in _customer_keys(customer))
         web_hits = facts.footprint.customers.get(customer.id)
+        result = facts.determinations.get(customer.id)
+        if not (matched or web_hits or (result is not None and raises_drafts(result))):
+            continue
+        subject = Subject(SubjectKind.CUSTOMER, customer.id, customer.customer.root.name)
+        matches = list(_match_drafts(facts, subject, customer_roles(customer))) if matched else []
+        drafts.extend(matches)
         if web_hits:
             drafts.extend(_footprint_drafts(subject, web_hits, facts.footprint.listed))
-        result = facts.determinations.get(customer.id)
         if result is not None:
             drafts.extend(_rule_drafts(subject, result))
             if result.worst.status in RESTRICTED:
@@ -489,13 +489,16 @@ def _build_drafts(facts: ScanFacts) -> list[AlertDraft]:
     restricted_accounts = {a.id for a in facts.book.accounts if a.record.customer_id in restricted}
     records = {a.id: a.record for a in facts.book.accounts}
     for account in facts.book.accounts:
-        subject = Subject(SubjectKind.ACCOUNT, account.id, account.record.name)
-        if any(hits.get(key) for key in _account_keys(account.record)):
-            drafts.extend(_match_drafts(facts, subject, account_roles(account.record)))
+        matched = any(hits.get(key) for key in _account_keys(account.record))
         account_hits = facts.footprint.accounts.get(account.id)
+        unknown = facts.unknown_hardware.get(account.id)
+        if not (matched or account_hits or unknown):
+            continue
+        subject = Subject(SubjectKind.ACCOUNT, account.id, account.record.name)
+        if matched:
+            drafts.extend(_match_drafts(facts, subject, account_roles(account.record)))
         if account_hits:
             drafts.extend(_footprint_drafts(subject, account_hits, facts.footprint.listed))
-        unknown = facts.unknown_hardware.get(account.id)
         if unknown:
             drafts.append(
                 AlertDraft(

@@ -2,8 +2,9 @@
 chip, its accounts, the entities they are linked into (with the evidence), its alerts.
 
 The record is the version live in the provider's latest book revision (content stored by the
-book import); determinations are those the provider's latest scan made and stored
-(:func:`save_determinations`, called in the scan's transaction). Nothing is recomputed here:
+book import); determinations are those the provider's latest scan made or carried and stored
+(:func:`save_determinations`, called in the scan's transaction; :func:`read_determinations`
+reads them as that scan cites them). Nothing is recomputed here:
 what is shown is what the scan decided, with its list snapshot and rule versions. Where a piece
 is missing (a scan made before determinations were stored), the detail says so instead of
 showing an empty list that could read as clear.
@@ -12,11 +13,11 @@ showing an empty list that could read as clear.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from computekyc.alerts.schema import alerts
@@ -164,16 +165,12 @@ class CustomerDetail:
         }
 
 
-# -- written by the scan -----------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class CarriedRows:
-    """Stored determination rows a scan keeps: all of the provider's but ``stale`` (customers
-    determined again or gone), moved from the snapshot they cite to the new one."""
-
-    old_scan: int
-    old_snapshot: str
-    new_snapshot: str
-    stale: frozenset[str]
+# -- written by the scan ---------------------------------------------------------------------
+# A provider's stored rows are the determinations of its latest scan, one row per customer of
+# its book. A row is written by the scan that made it and stands, untouched, while later scans
+# carry it (no list fact reaches the customer and its inputs are the same): its ``scan_id`` names
+# the scan that made it, and it is read as citing the snapshot of the provider's latest scan
+# (:func:`read_determinations`), exactly as a scan determining the customer again would write it.
 
 
 def _snapshot_json(snapshot: str) -> str:
@@ -214,38 +211,29 @@ def save_determinations(
     scan_id: int,
     provider: str,
     determinations: Mapping[str, CustomerDetermination],
-    carried: CarriedRows | None = None,
+    stale: Iterable[str] | None = None,
     encoded: Callable[[], list[str]] | None = None,
 ) -> None:
     """Store the scan's determinations (in the scan's transaction); a provider keeps only its
     latest scan's (alerts and the audit log keep the history of what they raised).
 
-    ``carried``: the determinations were made only for customers whose inputs changed; the
-    stored rows of the others (the provider's rows but those of ``carried.stale``) stand, and
-    become this scan's, citing the new snapshot — one statement, nothing else rewritten.
+    ``stale``: the determinations were made only for customers whose inputs changed, the stored
+    rows of the others stand (see above) but those of ``stale`` (customers gone from the book)
+    and of ``determinations`` — nothing else is rewritten. None: every row is replaced.
 
     ``encoded``: the texts of ``determinations`` as :func:`encode_determinations` started them."""
     table = scan_determinations
-    if carried is None:
+    if stale is None:
         connection.execute(delete(table).where(table.c.provider == provider))
     else:
-        stale = sorted(set(carried.stale) | determinations.keys())
-        for start in range(0, len(stale), 500):
+        gone = sorted(set(stale) | determinations.keys())
+        for start in range(0, len(gone), 500):
             connection.execute(
                 delete(table).where(
-                    table.c.scan_id == carried.old_scan,
                     table.c.provider == provider,
-                    table.c.customer_id.in_(stale[start : start + 500]),
+                    table.c.customer_id.in_(gone[start : start + 500]),
                 )
             )
-        values: dict[str, Any] = {"scan_id": scan_id}
-        if carried.old_snapshot != carried.new_snapshot:
-            values["determinations"] = func.replace(
-                table.c.determinations,
-                _snapshot_json(carried.old_snapshot),
-                _snapshot_json(carried.new_snapshot),
-            )
-        connection.execute(update(table).where(table.c.provider == provider).values(**values))
     texts = encoded() if encoded is not None else []
     if len(texts) != len(determinations):
         texts = [determinations_json(result) for result in determinations.values()]
@@ -262,14 +250,47 @@ def save_determinations(
         connection.execute(insert(scan_determinations), rows[start : start + 5000])
 
 
-def carry_determinations(connection: Connection, provider: str, scan_id: int) -> None:
-    """An unchanged re-scan replays the last one: its stored determinations become this
-    scan's (in the scan's transaction)."""
-    connection.execute(
-        update(scan_determinations)
-        .where(scan_determinations.c.provider == provider)
-        .values(scan_id=scan_id)
+def _as_of_latest(text: str, snapshot: str, latest: str) -> str:
+    """A stored row's text as the provider's latest scan cites it: a row a scan carried names
+    the snapshot of the scan that made it (determinations a carrying scan makes are the same but
+    for the snapshot they cite: no list fact reaches the customer)."""
+    if snapshot == latest:
+        return text
+    return text.replace(_snapshot_json(snapshot), _snapshot_json(latest))
+
+
+def read_determinations(
+    connection: Connection, provider: str, customers: Sequence[str] | None = None
+) -> dict[str, str] | None:
+    """The stored text of the determinations of the provider's latest scan, per customer (of
+    ``customers``, else all), as that scan cites them; None when the provider has no scan."""
+    latest = connection.execute(
+        select(scans.c.snapshot)
+        .where(scans.c.provider == provider)
+        .order_by(scans.c.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    table = scan_determinations
+    query = (
+        select(table.c.customer_id, table.c.determinations, scans.c.snapshot)
+        .join(scans, scans.c.id == table.c.scan_id)
+        .where(table.c.provider == provider)
     )
+    if customers is None:
+        parts = [query]
+    else:
+        wanted = list(customers)
+        parts = [
+            query.where(table.c.customer_id.in_(wanted[start : start + 500]))
+            for start in range(0, len(wanted), 500)
+        ]
+    found: dict[str, str] = {}
+    for part in parts:
+        for customer_id, text, snapshot in connection.execute(part):
+            found[str(customer_id)] = _as_of_latest(str(text), str(snapshot), str(latest[0]))
+    return found
 
 
 # -- read by the API and the command line ------------------------------------------------------
@@ -316,17 +337,16 @@ def _latest_scan(
     ).first()
     if scan is None:
         return None, False
-    mine = connection.execute(
-        select(scan_determinations.c.determinations).where(
-            scan_determinations.c.scan_id == scan.id,
-            scan_determinations.c.customer_id == customer_id,
-        )
-    ).scalar()
-    # Any row of the scan tells a scan that determined others from one that predates storing.
+    mine = (read_determinations(connection, provider, [customer_id]) or {}).get(customer_id)
+    # Any row of the provider's (made or carried by its latest scan) tells a scan that
+    # determined others from one that predates storing.
     stored = mine is not None or (
         connection.execute(
             select(scan_determinations.c.scan_id)
-            .where(scan_determinations.c.scan_id == scan.id)
+            .where(
+                scan_determinations.c.provider == provider,
+                scan_determinations.c.scan_id <= scan.id,
+            )
             .limit(1)
         ).first()
         is not None

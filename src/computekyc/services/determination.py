@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -84,11 +84,14 @@ class PrescreenedScreener:
     loaded: LoadedIndex
     hits: dict[str, list[HitRecord]]
     threshold: float
-    parties: PartyIndex
+    # The snapshot's party index, or only its parties by identifier key (the one part of it the
+    # engine asks this screener about: :func:`identifier_table`, much quicker to make).
+    parties: PartyIndex | Mapping[str, list[Party]]
     # Stored results of this snapshot for names the batch did not hold (None: not stored).
     stored: Callable[[NameQuery], list[HitRecord] | None] = lambda _query: None
     misses: dict[str, list[HitRecord]] = field(default_factory=dict)
     snapshot_id: str | None = None
+    listed_identifiers: Mapping[str, list[Party]] = field(default_factory=dict)
     # The engine's answers per (name, country, type): owners and directors recur across
     # customers, and hashing a key or building list entries again costs more than the lookup.
     _entries: dict[tuple[str, str | None, str | None], tuple[ListEntry, ...]] = field(
@@ -97,6 +100,10 @@ class PrescreenedScreener:
 
     def __post_init__(self) -> None:
         self.snapshot_id = self.loaded.snapshot
+        parties = self.parties
+        self.listed_identifiers = (
+            parties.by_identifier if isinstance(parties, PartyIndex) else parties
+        )
 
     def hits_for(self, query: NameQuery) -> list[HitRecord]:
         key = query.key
@@ -121,8 +128,7 @@ class PrescreenedScreener:
         return list(entries)
 
     def by_identifier(self, scheme: str, value: str) -> list[ListEntry]:
-
-        parties = self.parties.by_identifier.get(identifier_key(scheme, value), [])
+        parties = self.listed_identifiers.get(identifier_key(scheme, value), [])
         return [
             ListEntry(
                 party_id=p.party_id,
@@ -151,7 +157,7 @@ def untouched_by_lists(
     the date and the rules alone: a snapshot that adds parties hitting nobody in the tree
     leaves it as it was."""
     nodes = graph.nodes if graph is not None else None
-    by_identifier = screener.parties.by_identifier
+    by_identifier = screener.listed_identifiers
     stack = [customer.root]
     while stack:
         holder = stack.pop()
@@ -182,6 +188,75 @@ def _any_hits(holder: Holder, screener: PrescreenedScreener) -> bool:
         if found:
             return True
     return any(_any_hits(owner, screener) for owner in holder.owners)
+
+
+def identifier_table(parties: Iterable[Party]) -> dict[str, list[Party]]:
+    """Listed parties by identifier key, as ``PartyIndex.by_identifier`` holds them (same keys,
+    same order) without the name tables a party index also builds."""
+    table: dict[str, list[Party]] = {}
+    for party in parties:
+        for ident in party.identifiers:
+            table.setdefault(identifier_key(ident.scheme, ident.value), []).append(party)
+    return table
+
+
+@dataclass(frozen=True, slots=True)
+class TreeReach:
+    """What of a customer's declared tree a list snapshot can reach: the key of every query of
+    :func:`holder_queries` (in its order), the graph nodes holders were read from, the
+    identifiers. A pure function of the record (:func:`tree_reach`), kept with a carried
+    determination so that the next scan tests it against the new snapshot without walking the
+    tree again."""
+
+    queries: tuple[str, ...]
+    graph_keys: tuple[str, ...] = ()
+    identifiers: tuple[tuple[str, str], ...] = ()
+
+
+def tree_reach(customer: Customer) -> TreeReach:
+    graph_keys: list[str] = []
+    identifiers: list[tuple[str, str]] = []
+    stack = [customer.root]
+    while stack:
+        holder = stack.pop()
+        if holder.graph_key is not None:
+            graph_keys.append(holder.graph_key)
+        identifiers.extend(holder.identifiers.items())
+        stack.extend(holder.owners)
+    queries = [q.key for q in holder_queries(customer.root)]
+    return TreeReach(tuple(queries), tuple(graph_keys), tuple(identifiers))
+
+
+class ListReach:
+    """:func:`untouched_by_lists` for many customers of one scan: the names answered without a
+    hit are one set, made once; a customer's :class:`TreeReach` is tested against it and the
+    snapshot's identifiers and graph nodes. The answer is the plain check's: a customer any of
+    whose names the batch did not screen is given to the plain check (which screens it on
+    demand, as it would have)."""
+
+    def __init__(self, screener: PrescreenedScreener, graph: OwnershipGraph | None) -> None:
+        self.screener = screener
+        self.graph = graph
+        self.clear = {key for key, found in screener.hits.items() if not found}
+
+    def untouched(self, customer: Customer, reach: TreeReach) -> bool:
+        if not self.clear.issuperset(reach.queries):
+            hits = self.screener.hits
+            if all(key in hits for key in reach.queries):
+                return False  # a name of the tree has a hit
+            return untouched_by_lists(customer, self.screener, self.graph)
+        graph = self.graph
+        if graph is not None and reach.graph_keys:
+            nodes = graph.nodes
+            if any(key in nodes for key in reach.graph_keys):
+                return False
+        listed = self.screener.listed_identifiers
+        for scheme, value in reach.identifiers:
+            if listed.get(identifier_key(scheme, value)):
+                return False
+            if graph is not None and graph.find(scheme, value):
+                return False
+        return True
 
 
 @dataclass(slots=True)

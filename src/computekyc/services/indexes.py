@@ -27,6 +27,7 @@ from computekyc.screening import (
     NoSnapshotError,
     ScreeningIndex,
     index_from_store,
+    pickle_beside,
     snapshot_cache_key,
     use_index,
 )
@@ -54,6 +55,7 @@ class LoadedIndex:
     parties: dict[str, Party] = field(default_factory=dict)
     created_at: str = ""
     cache: Path | None = None  # where the derived tables below are kept per snapshot
+    save_beside: bool = False  # derived tables made are saved by a forked process
     _party_index: PartyIndex | None = None
     _graph: OwnershipGraph | None = None
 
@@ -62,7 +64,11 @@ class LoadedIndex:
         """Exact names and identifiers of the snapshot (made once per snapshot)."""
         if self._party_index is None:
             self._party_index = _derived(
-                self.cache, "parties", lambda: PartyIndex(self.index.parties), PartyIndex
+                self.cache,
+                "parties",
+                lambda: PartyIndex(self.index.parties),
+                PartyIndex,
+                self.save_beside,
             )
         return self._party_index
 
@@ -71,7 +77,11 @@ class LoadedIndex:
         """The parents the lists themselves name (1260H, Entity List), once per snapshot."""
         if self._graph is None:
             self._graph = _derived(
-                self.cache, "graph", lambda: load_list_parents(self.index.parties), OwnershipGraph
+                self.cache,
+                "graph",
+                lambda: load_list_parents(self.index.parties),
+                OwnershipGraph,
+                self.save_beside,
             )
         return self._graph
 
@@ -85,8 +95,11 @@ def _code_digest() -> str:
     return digest.hexdigest()[:12]
 
 
-def _derived(cache: Path | None, name: str, build: Callable[[], T], kind: type[T]) -> T:
-    """A table derived from a snapshot's parties, from the disk cache or built and saved."""
+def _derived(
+    cache: Path | None, name: str, build: Callable[[], T], kind: type[T], beside: bool = False
+) -> T:
+    """A table derived from a snapshot's parties, from the disk cache or built and saved
+    (``beside``: by a forked process, see :func:`computekyc.screening.pickle_beside`)."""
     if cache is None:
         return build()
     path = cache.with_name(f"{cache.name}-{name}-{_code_digest()}.pickle")
@@ -94,7 +107,10 @@ def _derived(cache: Path | None, name: str, build: Callable[[], T], kind: type[T
     if isinstance(found, kind):
         return found
     value = build()
-    save_pickle(path, value)
+    if beside:
+        pickle_beside(path, value)
+    else:
+        save_pickle(path, value)
     return value
 
 
@@ -151,7 +167,10 @@ class IndexHolder:
             )
         return info
 
-    def current(self) -> LoadedIndex:
+    def current(self, save_beside: bool = False) -> LoadedIndex:
+        """The index of the active snapshot. ``save_beside``: a new index's cache file is
+        written by a forked process (the command line only; see
+        :func:`computekyc.screening.wait_for_index_saves`)."""
         info = self.active()
         loaded = self._loaded
         if loaded is not None and loaded.list_snapshot_id == info.id:
@@ -159,7 +178,7 @@ class IndexHolder:
         with self._lock:
             loaded = self._loaded
             if loaded is None or loaded.list_snapshot_id != info.id:
-                loaded = self._load(info)
+                loaded = self._load(info, save_beside)
                 self._loaded = loaded  # one assignment: readers see the old or the new index
             return loaded
 
@@ -224,11 +243,14 @@ class IndexHolder:
     def index(self) -> ScreeningIndex:
         return self.current().index
 
-    def _load(self, info: SnapshotInfo) -> LoadedIndex:
+    def _load(self, info: SnapshotInfo, save_beside: bool = False) -> LoadedIndex:
         key = snapshot_cache_key(info.id, info.created_at, self.settings.sqlalchemy_url)
         store = self.store()
         index = ScreeningIndex.cached(
-            self.settings.ensure_home(), key, lambda: store.parties(info.id)
+            self.settings.ensure_home(),
+            key,
+            lambda: store.parties(info.id),
+            save_beside=save_beside,
         )
         return LoadedIndex(
             snapshot=snapshot_name(info.id),
@@ -237,6 +259,7 @@ class IndexHolder:
             parties={p.party_id: p for p in index.parties},
             created_at=info.created_at,
             cache=self.settings.ensure_home() / "scan" / f"derived-{key}",
+            save_beside=save_beside,
         )
 
     def install(self) -> None:

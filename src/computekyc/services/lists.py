@@ -81,13 +81,19 @@ def download_lists(
 
 
 def ensure_snapshot(
-    settings: Settings, mirror: Path | None = None, *, download: bool = True
+    settings: Settings,
+    mirror: Path | None = None,
+    *,
+    download: bool = True,
+    reuse_unchanged: bool = False,
 ) -> SnapshotChoice:
     """The snapshot to work on: ``mirror`` loaded into the store (a no-op when its content is
-    already active), else the active snapshot, else (``download``) the official files."""
+    already active), else the active snapshot, else (``download``) the official files.
+    ``reuse_unchanged``: feeds whose files are those of the active snapshot are not parsed
+    again (:meth:`ListStore.load_files`); the snapshot made is the same."""
     store = audited_list_store(settings)
     if mirror is not None:
-        result = store.load_mirror(mirror)
+        result = store.load_mirror(mirror, reuse_unchanged=reuse_unchanged)
         return SnapshotChoice(result.snapshot, SnapshotSource.MIRROR, result.created)
     active = store.active_snapshot()
     if active is not None:

@@ -9,10 +9,10 @@ again later — after newer lists are loaded — gives the same members; only ``
 (its generation time) and ``manifest.sig`` differ.
 
 The screening report reads the *screening register* the scan keeps of every name it screened
-(``$COMPUTEKYC_HOME/reports/screening/scan-N.json.gz``, written by :func:`save_register` when the
-scan has committed): each role's screened name with its hits as of that scan, which later book
-revisions do not change. An unchanged re-scan keeps only ``scan-N.replay.json``, naming the
-register it replays.
+(``$COMPUTEKYC_HOME/reports/screening/scan-N.json.gz``, written by :func:`stage_register` and put
+in place by :func:`keep_register` once the scan has committed): each role's screened name with
+its hits as of that scan, which later book revisions do not change. An unchanged re-scan keeps
+only ``scan-N.replay.json``, naming the register it replays.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
@@ -39,7 +39,7 @@ from computekyc.alerts.store import row_to_alert
 from computekyc.audit import Actor, Checkpoint
 from computekyc.book import Book
 from computekyc.book.schema import scans
-from computekyc.bulk import atomic_file
+from computekyc.bulk import StagedFile, atomic_file, stage_file
 from computekyc.exc import ConflictError, NotFoundError, OptionError, StateError
 from computekyc.lists.model import Party
 from computekyc.ownership import RuleSet, load_rules
@@ -77,9 +77,11 @@ __all__ = [
     "ScreeningReport",
     "carry_register",
     "evidence_pack",
+    "keep_register",
     "register_rows",
     "save_register",
     "screening_report",
+    "stage_register",
     "verify_evidence_pack",
 ]
 
@@ -556,22 +558,47 @@ def save_register(
     settings: Settings, scan_id: int, started: str, rows: list[dict[str, Any]]
 ) -> Path:
     """Keep a scan's screening register (atomically; called once the scan has committed)."""
+    staged = stage_register(settings, scan_id, started, rows)
+    keep_register(staged, scan_id)
+    return staged.path
+
+
+def stage_register(
+    settings: Settings, scan_id: int, started: str, rows: list[dict[str, Any]]
+) -> StagedFile:
+    """A scan's screening register written under a temporary name, put in place by
+    :func:`keep_register` once the scan has committed (rows made before its id was known carry
+    ``scan_id`` 0: they are given the id here)."""
     path = _register_path(settings, scan_id)
-    try:
-        document = {"scan_id": scan_id, "started": started, "rows": rows}
+    for row in rows:
+        row["scan_id"] = scan_id
+    document = {"scan_id": scan_id, "started": started, "rows": rows}
+
+    def write(raw: BinaryIO) -> None:
         # The fastest compression: the register is mostly names and verdicts that repeat, so
         # it shrinks almost as much as with level 9, in a quarter of the time.
-        with (
-            atomic_file(path) as raw,
-            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=1) as handle,
-        ):
+        with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=1) as handle:
             handle.write(json.dumps(document, ensure_ascii=False, default=str).encode("utf-8"))
+
+    try:
+        return stage_file(path, write)
     except OSError as exc:
-        raise StateError(
-            f"scan {scan_id} is stored, but its screening register could not be written to "
-            f"{path}: {exc.strerror}"
-        ) from exc
-    return path
+        raise _unwritten(scan_id, path, exc) from exc
+
+
+def keep_register(staged: StagedFile, scan_id: int) -> None:
+    """Put a staged register in place (see :func:`stage_register`)."""
+    try:
+        staged.keep()
+    except OSError as exc:
+        raise _unwritten(scan_id, staged.path, exc) from exc
+
+
+def _unwritten(scan_id: int, path: Path, exc: OSError) -> StateError:
+    return StateError(
+        f"scan {scan_id} is stored, but its screening register could not be written to "
+        f"{path}: {exc.strerror}"
+    )
 
 
 def _replay_path(settings: Settings, scan_id: int) -> Path:

@@ -46,27 +46,26 @@ from computekyc.book import (
     write_import,
 )
 from computekyc.book.schema import book_entities, book_linking, scans
-from computekyc.bulk import beside, gc_paused
+from computekyc.bulk import gc_paused
 from computekyc.chips import assumed_chip
 from computekyc.linking import GeoIP, link_accounts, open_geoip
 from computekyc.linking.geoip import GeoIPNotFound
 from computekyc.ownership import load_rules
+from computekyc.screening import wait_for_index_saves
 from computekyc.services.alerting import (
     ScanFacts,
     build_drafts,
     customer_queries,
     raises_drafts,
 )
-from computekyc.services.customers import (
-    CarriedRows,
-    carry_determinations,
-    encode_determinations,
-    save_determinations,
-)
+from computekyc.services.customers import encode_determinations, save_determinations
 from computekyc.services.determination import (
+    ListReach,
     PrescreenedScreener,
+    TreeReach,
     determine_batch,
-    untouched_by_lists,
+    identifier_table,
+    tree_reach,
 )
 from computekyc.services.footprint import find_footprint, usage_texts
 from computekyc.services.indexes import index_holder
@@ -74,22 +73,23 @@ from computekyc.services.linking import usage_store
 from computekyc.services.lists import SnapshotChoice, ensure_snapshot
 from computekyc.services.namekeys import NameKeysCache
 from computekyc.services.scanmemo import (
+    KeptDetermination,
     ScanMemo,
     UsageFacts,
-    determination_key,
+    determination_context,
     folder_digest,
-    forget_memo,
+    imported_book,
     keep_determination,
     load_determinations,
     load_memo,
     load_usage_facts,
     read_book_once,
-    save_determinations_memo,
     save_memo,
     save_usage_facts,
     scan_inputs,
     usage_key,
 )
+from computekyc.services.scantail import ScanTail, TailFacts, scan_tail
 from computekyc.services.screening import (
     NameQuery,
     save_screening,
@@ -270,6 +270,35 @@ def _threshold_runs(engine: Any, per_account: dict[str, dict[str, Any]], on: dat
     return found
 
 
+def _scanned_usage(row: dict[str, Any], strings: dict[Any, Any]) -> dict[str, Any]:
+    """Of an account's usage summary, what the scan reads (operations, GPU-hours per chip,
+    controlled GPU-hours per chip and day), the figures as they are; dates and chip names
+    shared (kept, the memo stays small and quick to load)."""
+
+    def shared(text: Any) -> Any:
+        return strings.setdefault(text, text)
+
+    return {
+        "account": row["account"],
+        "estimated_operations": row["estimated_operations"],
+        "peak_ops_per_second": row["peak_ops_per_second"],
+        "by_chip": {
+            shared(chip): {"gpu_hours": figures["gpu_hours"]}
+            for chip, figures in row["by_chip"].items()
+        },
+        "days": [
+            {
+                "date": shared(day["date"]),
+                "by_chip": {
+                    shared(chip): {"controlled_gpu_hours": figures["controlled_gpu_hours"]}
+                    for chip, figures in day["by_chip"].items()
+                },
+            }
+            for day in row["days"]
+        ],
+    }
+
+
 def _usage_facts(
     settings: Settings, provider: str, store: UsageStore, accounts: set[str], on: date
 ) -> UsageFacts:
@@ -285,10 +314,12 @@ def _usage_facts(
         for row in summary(engine, filters=Filters(last_day=on))
         if row["account"] in accounts
     }
+    runs_found = _threshold_runs(engine, per_account, on)
+    strings: dict[Any, Any] = {}
     facts = UsageFacts(
         key=key,
-        per_account=per_account,
-        runs=_threshold_runs(engine, per_account, on),
+        per_account={a: _scanned_usage(row, strings) for a, row in per_account.items()},
+        runs=runs_found,
         unknown_hardware=_unknown_hardware(engine, accounts, on),
         texts=usage_texts(engine, accounts, on),
     )
@@ -316,6 +347,7 @@ def run_scan(
     try:
         return _scan(settings, provider_dir, lists, as_of, progress, workers, actor, freeze)
     finally:
+        wait_for_index_saves()  # a new snapshot's index cache, written beside (workers > 1)
         if freeze:
             gc.unfreeze()
 
@@ -346,7 +378,7 @@ def _scan(
             gc.freeze()
 
     say("lists: " + (f"loading the mirror {lists}" if lists else "the active snapshot"))
-    choice = ensure_snapshot(settings, lists)
+    choice = ensure_snapshot(settings, lists, reuse_unchanged=True)
     holder = index_holder(settings)
     info = holder.active()
     rules = load_rules()
@@ -386,13 +418,15 @@ def _scan(
             started_clock, timings, lap, say,
         )  # fmt: skip
 
-    loaded = holder.current()
+    loaded = holder.current(save_beside=workers > 1)
     say(f"lists: {loaded.snapshot} ({choice.info.parties:,} parties)")
     lap("index")
 
-    book = read_book_once(settings, provider_dir, folder)
+    reading = read_book_once(settings, provider_dir, folder)
+    book = reading.book
     with engine.connect() as connection:
-        plan = plan_import(connection, book)
+        imported = imported_book(settings, connection, provider)
+        plan = plan_import(connection, book, imported, reading.content_hash)
     say(
         f"book: {len(book.customers):,} customers, {len(book.accounts):,} accounts "
         f"({plan.counts()['added']} new, {plan.counts()['changed']} changed, "
@@ -458,24 +492,29 @@ def _scan(
             loaded,
             dict(outcome.hits),
             rules.possible_threshold,
-            loaded.party_index,
+            identifier_table(loaded.index.parties),
             lambda query: stored_hits(
                 connection, query, loaded.list_snapshot_id, rules.possible_threshold
             ),
         )
-        earlier = load_determinations(settings, connection, book.provider)
-        keys = {
-            c.id: determination_key(
-                c.content_hash, sorted(chips_by_customer.get(c.id, ())), on, rules.version_tag()
-            )
-            for c in book.customers
-            if untouched_by_lists(c.customer, screener, graph)
-        }
-        carried = {
-            cid: kept
-            for cid, kept in (earlier.kept.items() if earlier is not None else ())
-            if keys.get(cid) == kept.key
-        }
+        context = determination_context(on, rules.version_tag())
+        earlier = load_determinations(settings, connection, book.provider, context)
+        # The customers no list fact reaches, with their own inputs; those among them whose
+        # inputs the last scan's kept determinations were made of are carried.
+        reach = ListReach(screener, graph)
+        untouched: dict[str, tuple[str, tuple[str, ...], TreeReach]] = {}
+        carried: dict[str, KeptDetermination] = {}
+        kept_before = earlier.kept if earlier is not None else {}
+        for c in book.customers:
+            chips = tuple(sorted(chips_by_customer.get(c.id, ())))
+            kept = kept_before.get(c.id)
+            if kept is not None and not kept.stands(c.content_hash, chips):
+                kept = None
+            tree = kept.reach if kept is not None else tree_reach(c.customer)
+            if reach.untouched(c.customer, tree):
+                untouched[c.id] = (c.content_hash, chips, tree)
+                if kept is not None:
+                    carried[c.id] = kept
         determined = determine_batch(
             [c.customer for c in book.customers if c.id not in carried],
             lambda cid: sorted(chips_by_customer.get(cid, ())),
@@ -497,6 +536,67 @@ def _scan(
     )
     lap("determinations")
 
+    scope = _scope(book, plan, entities)
+    scope[SubjectKind.ENTITY] |= earlier_entities  # merged or gone: their alerts resolve
+    counts = ScanCounts(
+        customers=len(book.customers),
+        accounts=len(book.accounts),
+        entities=len(entities),
+        screened_full=outcome.full,
+        screened_delta=outcome.delta,
+        screened_cached=outcome.cached,
+        usage_files_ingested=fresh,
+        determinations=determined.count + sum(k.count for k in carried.values()),
+        carried=frozenset(carried),
+    )
+    # The screening register behind `report screening` and the memos: made by a forked process
+    # (command line) while this one raises the alerts and writes, kept once the transaction has
+    # committed.
+    from computekyc.services.reports import register_rows
+
+    shared: dict[str, Any] = {}  # equal items and texts of the kept determinations pickled once
+    tail = scan_tail(
+        ScanTail(
+            settings,
+            provider,
+            started,
+            loaded.snapshot,
+            register_rows=lambda: register_rows(
+                0, book, screener.hits, results, loaded.parties, loaded.snapshot, on, rules
+            ),
+            context=context,
+            kept_determinations=lambda: (
+                (
+                    cid,
+                    carried.get(cid)
+                    or keep_determination(*inputs, made[cid], raises_drafts(made[cid]), shared),
+                )
+                for cid, inputs in untouched.items()
+            ),
+            memo=lambda: ScanMemo(
+                provider=provider,
+                # after ingesting: the usage store the next scan sees
+                fingerprint=fingerprint(),
+                scan_id=0,
+                book_revision=0,
+                book_hash=plan.content_hash,
+                snapshot=loaded.snapshot,
+                drafts=[],  # the drafts come with the scan's ids
+                scope={
+                    SubjectKind.CUSTOMER: {c.id for c in book.customers},
+                    SubjectKind.ACCOUNT: {a.id for a in book.accounts},
+                    SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
+                },
+                queries=len(queries),
+                determinations=counts.determinations,
+            ),
+            save_names=lambda: names.save(q.name for q in queries),
+            folder_unchanged=lambda: (
+                folder_digest(book_files(provider_dir), usage_files(provider_dir)) == folder
+            ),
+        ),
+        fork=workers > 1,
+    )
     facts = ScanFacts(
         book=book,
         as_of=on,
@@ -514,23 +614,10 @@ def _scan(
     )
     drafts = build_drafts(facts)
     lap("alerts")
-    scope = _scope(book, plan, entities)
-    scope[SubjectKind.ENTITY] |= earlier_entities  # merged or gone: their alerts resolve
-    counts = ScanCounts(
-        customers=len(book.customers),
-        accounts=len(book.accounts),
-        entities=len(entities),
-        screened_full=outcome.full,
-        screened_delta=outcome.delta,
-        screened_cached=outcome.cached,
-        usage_files_ingested=fresh,
-        determinations=determined.count + sum(k.count for k in carried.values()),
-        carried=frozenset(carried),
-    )
+    encoded = encode_determinations(made, fork=workers > 1)  # meanwhile, the book is written
     # The scan's one transaction; the collector paused while it makes its many rows (each full
     # collection would rescan every object the scan holds: the book, the index, the results).
-    encoded = encode_determinations(made, fork=workers > 1)  # meanwhile, the book is written
-    with gc_paused(), engine.begin() as connection, _page_cache(connection):
+    with tail, gc_paused(), engine.begin() as connection, _page_cache(connection):
         revision = write_import(connection, book, plan)
         save_screening(connection, outcome)
         if relinked:
@@ -546,82 +633,18 @@ def _scan(
             rule_versions,
             actor,
         )
+        tail.send(TailFacts(scan_id, revision, drafts))  # written meanwhile
         save_determinations(
             connection,
             scan_id,
             book.provider,
             made,
-            CarriedRows(
-                earlier.scan_id,
-                earlier.snapshot,
-                loaded.snapshot,
-                frozenset(plan.customers.removed),
-            )
-            if earlier is not None and carried
-            else None,
+            plan.customers.removed if carried else None,
             encoded,
         )
     lap("write")
-    # The screening register behind `report screening`, once the scan has committed: written
-    # by a forked process (command line) while this one keeps the memos.
-    from computekyc.services.reports import register_rows, save_register
-
-    register = beside(
-        lambda: save_register(
-            settings,
-            scan_id,
-            started,
-            register_rows(
-                scan_id, book, screener.hits, results, loaded.parties, loaded.snapshot, on, rules
-            ),
-        ),
-        fork=workers > 1,
-    )
-    try:  # the register's process is waited for whatever happens here
-        names.save(q.name for q in queries)
-        save_determinations_memo(
-            settings,
-            provider,
-            scan_id,
-            loaded.snapshot,
-            (
-                (
-                    cid,
-                    carried.get(cid)
-                    or keep_determination(key, made[cid], raises_drafts(made[cid])),
-                )
-                for cid, key in keys.items()
-            ),
-        )
-        if folder_digest(book_files(provider_dir), usage_files(provider_dir)) != folder:
-            forget_memo(settings, provider)  # the folder changed while it was scanned
-        else:
-            save_memo(
-                settings,
-                provider,
-                ScanMemo(
-                    provider=provider,
-                    # after ingesting: the usage store the next scan sees
-                    fingerprint=fingerprint(),
-                    scan_id=scan_id,
-                    book_revision=revision,
-                    book_hash=plan.content_hash,
-                    snapshot=loaded.snapshot,
-                    drafts=drafts,
-                    scope={
-                        SubjectKind.CUSTOMER: {c.id for c in book.customers},
-                        SubjectKind.ACCOUNT: {a.id for a in book.accounts},
-                        SubjectKind.ENTITY: {str(e["entity_id"]) for e in entities},
-                    },
-                    queries=len(queries),
-                    determinations=counts.determinations,
-                    computed_by=scan_id,
-                ),
-            )
-        lap("memos")
-    finally:
-        register()
-    lap("register")  # what the register adds once the memos are kept
+    tail.commit()
+    lap("memos")  # the register and memos, once the transaction has committed
     return _result(alert_store, say, scan_id, loaded.snapshot, choice, plan, counts, sync,
                    started_clock, timings)  # fmt: skip
 
@@ -767,7 +790,6 @@ def _replay(
             rule_versions,
             actor,
         )  # fmt: skip
-        carry_determinations(connection, memo.provider, scan_id)
     from computekyc.services.reports import carry_register
 
     carry_register(settings, memo.scan_id, scan_id, started)

@@ -14,6 +14,7 @@ inputs. Anything else — one byte of one file, a new snapshot, another day — 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -29,11 +30,11 @@ from computekyc.alerts import AlertDraft, SubjectKind
 from computekyc.book import Book, provider_name, read_book
 from computekyc.book.schema import scans
 from computekyc.book.store import latest_revision
-from computekyc.bulk import gc_paused, read_cache, save_pickle
+from computekyc.bulk import StagedFile, gc_paused, read_cache, save_pickle, stage_pickle
 from computekyc.ownership import Determination
 from computekyc.ownership.model import Status
 from computekyc.screening.vocab import extra_alias_path
-from computekyc.services.determination import CustomerDetermination
+from computekyc.services.determination import CustomerDetermination, TreeReach
 from computekyc.settings import Settings
 from computekyc.usage.store import content_hash  # SHA-256 of a file's bytes
 
@@ -165,6 +166,11 @@ def save_memo(settings: Settings, provider: str, memo: ScanMemo) -> None:
     save_pickle(_path(settings, provider), memo)
 
 
+def stage_memo(settings: Settings, provider: str, memo: ScanMemo) -> StagedFile:
+    """The memo written under a temporary name: kept once its scan has committed."""
+    return stage_pickle(_path(settings, provider), memo)
+
+
 def forget_memo(settings: Settings, provider: str) -> None:
     _path(settings, provider).unlink(missing_ok=True)
 
@@ -172,28 +178,34 @@ def forget_memo(settings: Settings, provider: str) -> None:
 # --------------------------------------------------------------- determinations carried forward
 
 
-def determination_key(
-    content_hash: str, chips: Sequence[str], as_of: date, rules_version: str
-) -> str:
-    """The inputs of a list-untouched customer's determinations (see ``untouched_by_lists``):
-    its record's content, the chips it rented, the date, the rules and this code."""
-    text = "\0".join([content_hash, ",".join(chips), as_of.isoformat(), rules_version])
-    return hashlib.sha256(f"{code_digest()}\0{text}".encode()).hexdigest()[:32]
+def determination_context(as_of: date, rules_version: str) -> str:
+    """What every list-untouched customer's determinations rest on besides its own record and
+    chips (see ``untouched_by_lists``): the date, the rules and this code."""
+    text = f"{code_digest()}\0{as_of.isoformat()}\0{rules_version}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
 class KeptDetermination:
-    """A list-untouched customer's determinations as the last scan made them: whole when they
-    can raise an alert, else (clear) the worst one's verdict — the stored row holds the rules."""
+    """A list-untouched customer's determinations as the last scan made them, with their inputs
+    besides the scan's context (the record's content hash, the chips it rented) and what of its
+    tree the lists could reach: whole when they can raise an alert, else (clear) the worst
+    one's verdict — the stored row holds the rules."""
 
-    key: str
+    content_hash: str
+    chips: tuple[str, ...]
+    reach: TreeReach
     count: int  # determinations made (one per item)
-    status: str
+    status: Status
     item: dict[str, Any]
     explanation: str
     rules_version: str
     as_of: date
     whole: CustomerDetermination | None
+
+    def stands(self, content_hash: str, chips: tuple[str, ...]) -> bool:
+        """Whether the customer's own inputs are those the kept determinations were made of."""
+        return self.content_hash == content_hash and self.chips == chips
 
     def result(self, customer_id: str, snapshot: str) -> CustomerDetermination:
         """The determinations on ``snapshot`` (the same: no list fact reaches the customer)."""
@@ -203,27 +215,43 @@ class KeptDetermination:
                 [replace(d, snapshot_id=snapshot) for d in self.whole.determinations],
             )
         verdict = Determination(
-            id=customer_id,
-            status=Status(self.status),
-            rules=[],
-            explanation=self.explanation,
-            item=self.item,
-            as_of=self.as_of,
-            rules_version=self.rules_version,
-            snapshot_id=snapshot,
+            customer_id,
+            self.status,
+            [],
+            self.explanation,
+            self.item,
+            self.as_of,
+            self.rules_version,
+            snapshot,
         )
         return CustomerDetermination(customer_id, [verdict])
 
 
-def keep_determination(key: str, result: CustomerDetermination, whole: bool) -> KeptDetermination:
+def keep_determination(
+    content_hash: str,
+    chips: tuple[str, ...],
+    reach: TreeReach,
+    result: CustomerDetermination,
+    whole: bool,
+    shared: dict[str, Any] | None = None,
+) -> KeptDetermination:
+    """``shared``: equal items and texts kept once across the customers (the memo is pickled
+    and read whole by every scan; most clear verdicts read alike)."""
     worst = result.worst
+    item, explanation, rules_version = worst.item, worst.explanation, worst.rules_version
+    if shared is not None:
+        item = shared.setdefault(json.dumps(item, sort_keys=True, default=str), item)
+        explanation = shared.setdefault(explanation, explanation)
+        rules_version = shared.setdefault(rules_version, rules_version)
     return KeptDetermination(
-        key=key,
+        content_hash=content_hash,
+        chips=chips,
+        reach=reach,
         count=len(result.determinations),
-        status=str(worst.status),
-        item=worst.item,
-        explanation=worst.explanation,
-        rules_version=worst.rules_version,
+        status=worst.status,
+        item=item,
+        explanation=explanation,
+        rules_version=rules_version,
         as_of=worst.as_of,
         whole=result if whole else None,
     )
@@ -236,18 +264,21 @@ class DeterminationMemo:
     provider: str
     scan_id: int
     snapshot: str
+    context: str  # determination_context of the scan
     kept: dict[str, KeptDetermination]
     format: int = MEMO_FORMAT
 
 
 def load_determinations(
-    settings: Settings, connection: Connection, provider: str
+    settings: Settings, connection: Connection, provider: str, context: str
 ) -> DeterminationMemo | None:
-    """The kept determinations if the database still holds their scan as the provider's
-    latest, or a replay of it (its stored rows are then those the carried determinations stand
-    for); ``scan_id`` then names the scan whose rows they are."""
+    """The kept determinations if they were made in ``context`` and the database still holds
+    their scan as the provider's latest, or a replay of it (its stored rows are then those the
+    carried determinations stand for); ``scan_id`` then names the scan whose rows they are."""
     memo = read_cache(_path(settings, provider, "det"))
     if not isinstance(memo, DeterminationMemo) or memo.format != MEMO_FORMAT:
+        return None
+    if getattr(memo, "context", None) != context:  # a memo of older code may lack it
         return None
     latest = latest_scan(connection, provider)
     if latest is None:
@@ -269,11 +300,24 @@ def save_determinations_memo(
     provider: str,
     scan_id: int,
     snapshot: str,
+    context: str,
     kept: Iterable[tuple[str, KeptDetermination]],
 ) -> None:
+    stage_determinations_memo(settings, provider, scan_id, snapshot, context, kept).keep()
+
+
+def stage_determinations_memo(
+    settings: Settings,
+    provider: str,
+    scan_id: int,
+    snapshot: str,
+    context: str,
+    kept: Iterable[tuple[str, KeptDetermination]],
+) -> StagedFile:
+    """The determinations memo written under a temporary name: kept once its scan committed."""
     with gc_paused():
-        memo = DeterminationMemo(provider, scan_id, snapshot, dict(kept))
-    save_pickle(_path(settings, provider, "det"), memo)
+        memo = DeterminationMemo(provider, scan_id, snapshot, context, dict(kept))
+    return stage_pickle(_path(settings, provider, "det"), memo)
 
 
 # ------------------------------------------------------------------ usage facts of the last scan
@@ -323,6 +367,7 @@ class BookReading:
 
     key: str
     book: Book
+    content_hash: str  # the book's (Book.content_hash, made once)
     format: int = MEMO_FORMAT
 
 
@@ -335,14 +380,28 @@ def book_key(folder: FolderDigest, provider: str, path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_book_once(settings: Settings, provider_dir: Path, folder: FolderDigest) -> Book:
+def imported_book(
+    settings: Settings, connection: Connection, provider: str
+) -> tuple[int, str] | None:
+    """(book revision, content hash) that the provider's last scan imported, by its memo, while
+    that scan is still the provider's latest; None when unknown."""
+    memo = read_cache(_path(settings, provider))
+    if not isinstance(memo, ScanMemo) or memo.format != MEMO_FORMAT:
+        return None
+    if latest_scan(connection, provider) != (memo.scan_id, memo.book_revision):
+        return None
+    return memo.book_revision, memo.book_hash
+
+
+def read_book_once(settings: Settings, provider_dir: Path, folder: FolderDigest) -> BookReading:
     """The provider folder's book: as the last scan read it while its files are byte-for-byte
     the same (the reading is kept under the state folder), else read and checked again."""
     provider = provider_name(provider_dir)
     key = book_key(folder, provider, provider_dir)
     found = read_cache(_path(settings, provider, "book"))
     if isinstance(found, BookReading) and found.format == MEMO_FORMAT and found.key == key:
-        return found.book
+        return found
     book = read_book(provider_dir)
-    save_pickle(_path(settings, provider, "book"), BookReading(key, book))
-    return book
+    reading = BookReading(key, book, book.content_hash)
+    save_pickle(_path(settings, provider, "book"), reading)
+    return reading

@@ -78,7 +78,6 @@ from computekyc.services.scanmemo import (
     UsageFacts,
     determination_context,
     folder_digest,
-    imported_book,
     keep_determination,
     load_determinations,
     load_memo,
@@ -406,7 +405,8 @@ def _scan(
         )
 
     with engine.connect() as connection:
-        memo = load_memo(settings, connection, provider, fingerprint())
+        last = load_memo(settings, connection, provider)
+    memo = last if last is not None and last.fingerprint == fingerprint() else None
     lap("inputs")
     if memo is not None:
         say(
@@ -425,7 +425,8 @@ def _scan(
     reading = read_book_once(settings, provider_dir, folder)
     book = reading.book
     with engine.connect() as connection:
-        imported = imported_book(settings, connection, provider)
+        # The book revision the last scan imported (the memo is that of the latest scan).
+        imported = (last.book_revision, last.book_hash) if last is not None else None
         plan = plan_import(connection, book, imported, reading.content_hash)
     say(
         f"book: {len(book.customers):,} customers, {len(book.accounts):,} accounts "

@@ -143,15 +143,13 @@ def latest_scan(connection: Connection, provider: str) -> tuple[int, int] | None
     return (int(row[0]), int(row[1])) if row is not None else None
 
 
-def load_memo(
-    settings: Settings, connection: Connection, provider: str, fingerprint: str
-) -> ScanMemo | None:
-    """The memo of the provider's last scan if it was computed from exactly these inputs and
-    the database still holds that scan as the latest (else None: scan in full)."""
+def load_memo(settings: Settings, connection: Connection, provider: str) -> ScanMemo | None:
+    """The memo of the provider's last scan while the database still holds that scan and its
+    book revision as the latest (else None). Its ``fingerprint`` tells whether it was computed
+    from exactly this scan's inputs (then it is replayed); its book revision and content hash
+    tell what the book import can trust (see ``plan_import``)."""
     memo = read_cache(_path(settings, provider))
     if not isinstance(memo, ScanMemo) or memo.format != MEMO_FORMAT:
-        return None
-    if memo.fingerprint != fingerprint:
         return None
     if latest_scan(connection, provider) != (memo.scan_id, memo.book_revision):
         return None
@@ -295,17 +293,6 @@ def load_determinations(
     return memo
 
 
-def save_determinations_memo(
-    settings: Settings,
-    provider: str,
-    scan_id: int,
-    snapshot: str,
-    context: str,
-    kept: Iterable[tuple[str, KeptDetermination]],
-) -> None:
-    stage_determinations_memo(settings, provider, scan_id, snapshot, context, kept).keep()
-
-
 def stage_determinations_memo(
     settings: Settings,
     provider: str,
@@ -378,19 +365,6 @@ def book_key(folder: FolderDigest, provider: str, path: Path) -> str:
         digest.update(f"{name}\0{sha}\0".encode())
     digest.update("\0".join(folder.usage).encode())
     return digest.hexdigest()
-
-
-def imported_book(
-    settings: Settings, connection: Connection, provider: str
-) -> tuple[int, str] | None:
-    """(book revision, content hash) that the provider's last scan imported, by its memo, while
-    that scan is still the provider's latest; None when unknown."""
-    memo = read_cache(_path(settings, provider))
-    if not isinstance(memo, ScanMemo) or memo.format != MEMO_FORMAT:
-        return None
-    if latest_scan(connection, provider) != (memo.scan_id, memo.book_revision):
-        return None
-    return memo.book_revision, memo.book_hash
 
 
 def read_book_once(settings: Settings, provider_dir: Path, folder: FolderDigest) -> BookReading:

@@ -164,12 +164,23 @@ def untouched_by_lists(
         if nodes is not None and holder.graph_key is not None and holder.graph_key in nodes:
             return False
         for scheme, value in holder.identifiers.items():
-            if by_identifier.get(identifier_key(scheme, value)):
-                return False
-            if graph is not None and graph.find(scheme, value):
+            if _identifier_reached(scheme, value, by_identifier, graph):
                 return False
         stack.extend(holder.owners)
     return not _any_hits(customer.root, screener)
+
+
+def _identifier_reached(
+    scheme: str,
+    value: str,
+    listed: Mapping[str, list[Party]],
+    graph: OwnershipGraph | None,
+) -> bool:
+    """Whether an identifier of a customer's tree names a listed party or an ownership-graph
+    node."""
+    if listed.get(identifier_key(scheme, value)):
+        return True
+    return graph is not None and bool(graph.find(scheme, value))
 
 
 def _any_hits(holder: Holder, screener: PrescreenedScreener) -> bool:
@@ -251,12 +262,9 @@ class ListReach:
             if any(key in nodes for key in reach.graph_keys):
                 return False
         listed = self.screener.listed_identifiers
-        for scheme, value in reach.identifiers:
-            if listed.get(identifier_key(scheme, value)):
-                return False
-            if graph is not None and graph.find(scheme, value):
-                return False
-        return True
+        return not any(
+            _identifier_reached(scheme, value, listed, graph) for scheme, value in reach.identifiers
+        )
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 _TABLE = Path(__file__).with_name("data") / "countries.tsv"
@@ -43,6 +43,11 @@ def country_code(text: str | None) -> str | None:
     """ISO alpha-2 for a country name or code as the lists print it; None when unknown."""
     if not text:
         return None
+    return _country_code(text)
+
+
+@lru_cache(maxsize=1 << 14)  # the lists print a few hundred spellings, over and over
+def _country_code(text: str) -> str | None:
     raw = text.strip().strip(".")
     if not raw or raw in {"-0-", "undetermined"}:
         return None

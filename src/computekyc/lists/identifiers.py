@@ -68,6 +68,7 @@ _LABELS: dict[str, str] = {
     "Russian Federal Registration Number": "registration",
 }
 _ORDERED = sorted(_LABELS, key=len, reverse=True)
+_PREFIXES = tuple(_ORDERED)
 _REMARK = re.compile(
     r"^(?:alt\. )?(?P<label>"
     + "|".join(re.escape(label) for label in _ORDERED)
@@ -82,7 +83,10 @@ def scheme_for(label: str) -> str | None:
 
 def from_remark(item: str) -> Identifier | None:
     """Identifier from one ``; ``-separated OFAC remarks item, e.g. ``Passport X (Iran)``."""
-    match = _REMARK.match(item.strip().rstrip("."))
+    text = item.strip().rstrip(".")
+    if not text.removeprefix("alt. ").startswith(_PREFIXES) and not text.startswith(_PREFIXES):
+        return None  # no label begins it: the pattern cannot match (most remarks items)
+    match = _REMARK.match(text)
     if not match:
         return None
     value = match.group("value").strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import csv
 import hashlib
 import re
@@ -225,6 +226,9 @@ _DATE_FORMATS = (
 
 
 _YEAR_MONTH = re.compile(r"\d{4}(-\d{2})?")
+_DAY_MONTH_YEAR = re.compile(r"[0-9]{1,2} [A-Za-z]{3} [0-9]{4}")
+# strptime's %b: the month abbreviations of the process's locale, in any case.
+_MONTH_ABBR = {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
 
 
 def iso_date(text: str | None) -> str | None:
@@ -240,6 +244,16 @@ def _iso_date(raw: str) -> str | None:
     # A year (or year-month) fits none of the formats: no failed strptime for each of them.
     if _YEAR_MONTH.fullmatch(raw):
         return raw
+    if _DAY_MONTH_YEAR.fullmatch(raw):
+        # "12 Feb 1961", OFAC's way, read without strptime (slow): the formats before "%d %b
+        # %Y" need "-" or "/", so none of them could read it; anything else falls through.
+        day, month, year = raw.split(" ")
+        number = _MONTH_ABBR.get(month.lower())
+        if number is not None:
+            try:
+                return date(int(year), number, int(day)).isoformat()
+            except ValueError:
+                pass
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(raw, fmt).date().isoformat()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from computekyc.bulk import read_cache, save_pickle
+from computekyc.bulk import beside, read_cache, save_pickle
 from computekyc.lists.model import Party
 from computekyc.lists.snapshots import SnapshotInfo
 from computekyc.lists.store import ListStore
@@ -152,6 +153,8 @@ class IndexHolder:
         self._checked_at = 0.0
         self._building: int | None = None
         self._checking = False  # a background look at the store is under way
+        # Per snapshot id: the call that waits for a forked process making its caches.
+        self._made_beside: dict[int, Callable[[], None]] = {}
         self.swaps = 0
 
     def store(self) -> ListStore:
@@ -167,6 +170,31 @@ class IndexHolder:
             )
         return info
 
+    def make_beside(self) -> None:
+        """Start making the active snapshot's index and ownership graph in a forked process
+        when they are not in the disk cache yet: this process does other work meanwhile, and
+        :meth:`current` waits for that process and reads what it saved. For the command line
+        only, never inside a server (the process forks)."""
+        info = self.active()
+        loaded = self._loaded
+        if (loaded is not None and loaded.list_snapshot_id == info.id) or (
+            info.id in self._made_beside
+        ):
+            return
+        key = snapshot_cache_key(info.id, info.created_at, self.settings.sqlalchemy_url)
+        if ScreeningIndex.cache_path(self.settings.ensure_home(), key).is_file():
+            return  # made before: reading it is all that is left
+        pid = os.getpid()
+        self._made_beside[info.id] = beside(lambda: self._make_caches(info, pid), fork=True)
+
+    def _make_caches(self, info: SnapshotInfo, parent: int) -> None:
+        """The index and graph of a snapshot made and saved to the disk cache (in a forked
+        process: its database connections are its own, those it inherited are left alone)."""
+        if os.getpid() != parent:
+            self.store().engine.dispose(close=False)
+        made = self._load(info)
+        made.graph  # noqa: B018 - made and saved beside the index
+
     def current(self, save_beside: bool = False) -> LoadedIndex:
         """The index of the active snapshot. ``save_beside``: a new index's cache file is
         written by a forked process (the command line only; see
@@ -178,6 +206,9 @@ class IndexHolder:
         with self._lock:
             loaded = self._loaded
             if loaded is None or loaded.list_snapshot_id != info.id:
+                made = self._made_beside.pop(info.id, None)
+                if made is not None:
+                    made()  # the forked process's caches are whole (or made here)
                 loaded = self._load(info, save_beside)
                 self._loaded = loaded  # one assignment: readers see the old or the new index
             return loaded

@@ -68,7 +68,7 @@ from computekyc.services.determination import (
     tree_reach,
 )
 from computekyc.services.footprint import find_footprint, usage_texts
-from computekyc.services.indexes import index_holder
+from computekyc.services.indexes import index_holder, snapshot_name
 from computekyc.services.linking import usage_store
 from computekyc.services.lists import SnapshotChoice, ensure_snapshot
 from computekyc.services.namekeys import NameKeysCache
@@ -418,9 +418,9 @@ def _scan(
             started_clock, timings, lap, say,
         )  # fmt: skip
 
-    loaded = holder.current(save_beside=workers > 1)
-    say(f"lists: {loaded.snapshot} ({choice.info.parties:,} parties)")
-    lap("index")
+    if workers > 1:
+        holder.make_beside()  # a new snapshot's index, made meanwhile on the other core
+    say(f"lists: {snapshot_name(info.id)} ({choice.info.parties:,} parties)")
 
     reading = read_book_once(settings, provider_dir, folder)
     book = reading.book
@@ -449,6 +449,9 @@ def _scan(
         entities, link_hash, relinked, earlier_entities = _link(connection, book, operations, geoip)
     say(f"linking: {len(entities):,} entities" + ("" if relinked else " (unchanged)"))
     lap("linking")
+
+    loaded = holder.current(save_beside=workers > 1)
+    lap("index")
 
     # Each distinct (name, country, type) once, in the order first asked.
     queries: list[NameQuery] = list(

@@ -34,7 +34,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -795,19 +795,52 @@ class ListStore:
         return party
 
     def parties(
-        self, snapshot_id: int | None = None, sources: set[str] | None = None
+        self,
+        snapshot_id: int | None = None,
+        sources: set[str] | None = None,
+        earlier: tuple[int, Sequence[Party]] | None = None,
     ) -> list[Party]:
-        """The parties of a snapshot (the active one by default), optionally of some lists."""
+        """The parties of a snapshot (the active one by default), optionally of some lists.
+
+        ``earlier``: another snapshot's id and its parties as this method gave them (all
+        lists): a party stored alike in both (same content, file and line) is taken from
+        them instead of being read and decoded again."""
         with self.engine.connect() as conn:
             resolved = self._resolve(conn, snapshot_id)
             if resolved is None:
                 return []
             rows = self._party_rows(conn, resolved, sources)
-            bodies = self._bodies(conn, (r[1] for r in rows.values()))
+            kept = self._kept_parties(conn, earlier, rows) if earlier is not None else {}
+            bodies = self._bodies(conn, (r[1] for k, r in rows.items() if k not in kept))
             return [
-                self._party(bodies[digest], sfile, sline)
-                for _, digest, sfile, sline in rows.values()
+                kept[pid] if pid in kept else self._party(bodies[digest], sfile, sline)
+                for pid, (_, digest, sfile, sline) in rows.items()
             ]
+
+    def _kept_parties(
+        self,
+        conn: Connection,
+        earlier: tuple[int, Sequence[Party]],
+        rows: dict[str, tuple[str, str, str | None, int | None]],
+    ) -> dict[str, Party]:
+        """The parties of ``earlier`` whose content ``rows`` holds unchanged, by id (a copy
+        with the new file and line where only those moved); none when ``earlier``'s parties are
+        not those of its snapshot, in its order."""
+        earlier_id, parties = earlier
+        before = self._party_rows(conn, earlier_id, None)
+        if len(before) != len(parties) or any(
+            p.party_id != pid for p, pid in zip(parties, before, strict=True)
+        ):
+            return {}
+        kept: dict[str, Party] = {}
+        for party, (pid, row) in zip(parties, before.items(), strict=True):
+            now = rows.get(pid)
+            if now is None or now[:2] != row[:2]:
+                continue  # gone, or another content
+            if now[2:] != row[2:]:
+                party = replace(party, source_file=now[2], source_line=now[3])
+            kept[pid] = party
+        return kept
 
     def diff(self, old_id: int, new_id: int) -> ListDiff:
         """Parties added, removed and changed from snapshot ``old_id`` to ``new_id``."""

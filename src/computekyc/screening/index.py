@@ -254,68 +254,94 @@ class ScreeningIndex:
         freq: Counter[str] = Counter()
         tokens: dict[Token, Token] = {}
 
-        def post(key: str, entry: int) -> None:
-            bucket = postings.setdefault(key, [])
-            if not bucket or bucket[-1] != entry:
-                bucket.append(entry)
-
+        found = postings.get
+        names = index.names
         # A name's blocking keys (over all its forms) and distinctive words, once per name:
-        # many names are on several lists (the CSL repeats the SDN).
-        seen: dict[str, tuple[dict[str, None], set[str]]] = {}
+        # many names are on several lists (the CSL repeats the SDN); a word's keys once per word.
+        seen: dict[str, tuple[tuple[str, ...], set[str]]] = {}
+        word_keys: dict[tuple[str, str], tuple[str, ...]] = {}
         for p_idx, party in enumerate(index.parties):
-            first = len(index.names)
+            first = len(names)
             for name in party.all_names():
                 if not name or not name.strip():
                     continue
                 analysis = known.get(name) or _interned(analyze(name), tokens)
-                entry = len(index.names)
-                index.names.append((p_idx, name, analysis))
+                entry = len(names)
+                names.append((p_idx, name, analysis))
                 made = seen.get(name)
                 if made is None:
                     keys: dict[str, None] = {}  # in the order the forms post them
                     words: set[str] = set()
                     for form in analysis.forms:
-                        keys.update(dict.fromkeys(index._keys(form.tokens)))
+                        keys.update(dict.fromkeys(index._keys(form.tokens, word_keys)))
                         words.update(t.text for t in form.tokens if t.kind in DISTINCTIVE)
-                    made = seen[name] = (keys, words)
+                    made = seen[name] = (tuple(keys), words)
+                # Entries only grow: a name's entry is never in a bucket yet.
                 for key in made[0]:
-                    post(key, entry)
+                    bucket = found(key)
+                    if bucket is None:
+                        postings[key] = [entry]
+                    else:
+                        bucket.append(entry)
                 freq.update(made[1])
-            if len(index.names) > first:
+            if len(names) > first:
                 for ident in party.identifiers:
                     if ident.value:
-                        post("i:" + _clean_id(ident.value), first)
+                        # A party's two identifiers of one value are posted once.
+                        bucket = postings.setdefault("i:" + _clean_id(ident.value), [])
+                        if not bucket or bucket[-1] != first:
+                            bucket.append(first)
         index.postings = postings
         index.doc_freq = (
             dict(doc_freq)
             if doc_freq is not None
             else {w: n for w, n in freq.items() if n > COMMON_DF}
         )
-        index.weights = [
-            min(
-                sum(index._token_weight(t) for t in form.tokens if t.kind in _WEIGHED)
-                for form in analysis.forms
-            )
-            for _, _, analysis in index.names
-        ]
+        weight_of: dict[str, float] = {}  # a name's weight, once per name
+        weights = index.weights
+        for _, name, analysis in names:
+            weight = weight_of.get(name)
+            if weight is None:
+                weight = weight_of[name] = min(
+                    sum(index._token_weight(t) for t in form.tokens if t.kind in _WEIGHED)
+                    for form in analysis.forms
+                )
+            weights.append(weight)
         return index
 
     @staticmethod
-    def _keys(tokens: tuple[Any, ...]) -> set[str]:
+    def _keys(
+        tokens: tuple[Any, ...], word_keys: dict[tuple[str, str], tuple[str, ...]] | None = None
+    ) -> set[str]:
+        """The posting keys of one form's tokens; ``word_keys``: each word's own keys, kept
+        across the names of a build."""
         keys: set[str] = set()
         distinctive = [t for t in tokens if t.kind in DISTINCTIVE and t.kind != NUMBER]
         for t in distinctive:
-            keys.add("t:" + t.text)
-            if len(t.text) >= 5:
-                keys.update("d:" + d for d in _deletions(t.text))
-            if len(t.skel) >= 2:
-                keys.add("s:" + t.skel)
+            if word_keys is None:
+                keys.update(ScreeningIndex._word_keys(t.text, t.skel))
+                continue
+            own = word_keys.get((t.text, t.skel))
+            if own is None:
+                own = word_keys[(t.text, t.skel)] = ScreeningIndex._word_keys(t.text, t.skel)
+            keys.update(own)
         if not distinctive:
             keys.update("g:" + t.text for t in tokens if t.kind != LEGAL)
         joined = "".join(t.text.replace(" ", "") for t in tokens if t.kind != LEGAL)
         if len(joined) >= 5:
             keys.add("j:" + joined)
         return keys
+
+    @staticmethod
+    def _word_keys(text: str, skel: str) -> tuple[str, ...]:
+        """The keys one distinctive word posts: itself, its one-letter deletions (5+ letters),
+        its consonant skeleton."""
+        keys = ["t:" + text]
+        if len(text) >= 5:
+            keys.extend("d:" + d for d in _deletions(text))
+        if len(skel) >= 2:
+            keys.append("s:" + skel)
+        return tuple(keys)
 
     @staticmethod
     def reach_forms(analysis: Analysis) -> tuple[FormReach, ...]:
@@ -452,13 +478,15 @@ class ScreeningIndex:
         parties: Callable[[], Iterable[Party]],
         *,
         save_beside: bool = False,
+        reusing: Callable[[ScreeningIndex], Iterable[Party] | None] | None = None,
     ) -> ScreeningIndex:
         """The index of a list snapshot, from the disk cache when present, else built and saved
         (reusing the name analyses of the newest cached index of this code and vocabulary).
 
         ``save_beside``: the cache file is written by a forked process while this one goes on
         (for the command line only, never inside a server); :func:`wait_for_index_saves`
-        waits for it."""
+        waits for it. ``reusing(previous)``: the parties, made with the help of the newest
+        cached index (its parties are mostly the snapshot's), or None when it cannot help."""
         path = cls.cache_path(home, snapshot_id)
         if path.is_file():
             found = cls._load_or_none(path)
@@ -470,7 +498,10 @@ class ScreeningIndex:
             key=lambda p: p.stat().st_mtime,
         )
         previous = cls._load_or_none(older[-1]) if older else None
-        index = cls.build(parties(), snapshot_id=snapshot_id, previous=previous)
+        made = reusing(previous) if reusing is not None and previous is not None else None
+        index = cls.build(
+            parties() if made is None else made, snapshot_id=snapshot_id, previous=previous
+        )
         del previous
         for stale in path.parent.glob(f"index-{snapshot_id}-*.pickle"):
             stale.unlink(missing_ok=True)  # written by another version of the code or tables

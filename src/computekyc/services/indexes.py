@@ -22,7 +22,7 @@ from typing import TypeVar
 from computekyc.bulk import beside, read_cache, save_pickle
 from computekyc.lists.model import Party
 from computekyc.lists.snapshots import SnapshotInfo
-from computekyc.lists.store import ListStore
+from computekyc.lists.store import ListStore, StoreError
 from computekyc.ownership import OwnershipGraph, PartyIndex, load_list_parents
 from computekyc.screening import (
     NoSnapshotError,
@@ -277,11 +277,19 @@ class IndexHolder:
     def _load(self, info: SnapshotInfo, save_beside: bool = False) -> LoadedIndex:
         key = snapshot_cache_key(info.id, info.created_at, self.settings.sqlalchemy_url)
         store = self.store()
+
+        def reusing(previous: ScreeningIndex) -> list[Party] | None:
+            earlier = self._snapshot_of(previous)
+            if earlier is None or earlier == info.id:
+                return None
+            return store.parties(info.id, earlier=(earlier, previous.parties))
+
         index = ScreeningIndex.cached(
             self.settings.ensure_home(),
             key,
             lambda: store.parties(info.id),
             save_beside=save_beside,
+            reusing=reusing,
         )
         return LoadedIndex(
             snapshot=snapshot_name(info.id),
@@ -292,6 +300,18 @@ class IndexHolder:
             cache=self.settings.ensure_home() / "scan" / f"derived-{key}",
             save_beside=save_beside,
         )
+
+    def _snapshot_of(self, index: ScreeningIndex) -> int | None:
+        """The snapshot of this store that ``index`` was built from (by its cache key), if any."""
+        number = (index.snapshot_id or "").split("-", 1)[0]
+        if not number.isdigit():
+            return None
+        try:
+            info = self.store().snapshot(int(number))
+        except StoreError:
+            return None
+        key = snapshot_cache_key(info.id, info.created_at, self.settings.sqlalchemy_url)
+        return info.id if key == index.snapshot_id else None
 
     def install(self) -> None:
         """Serve ``computekyc.screening.screen`` from this holder (for a long-running server)."""

@@ -121,7 +121,8 @@ def _account_matched(record: Any, hits: dict[str, list[HitRecord]]) -> bool:
     kind = "individual" if record.type == "individual" else "entity"
     if hits.get(query_key(record.name, record.country, kind)):
         return True
-    return any(hits.get(query_key(owner, None, None)) for owner in record.beneficial_owners)
+    owners = record.beneficial_owners  # mostly none: no generator made for them
+    return bool(owners) and any(hits.get(query_key(owner, None, None)) for owner in owners)
 
 
 def _customer_matched(

@@ -133,8 +133,8 @@ def _customer_matched(
     names are asked."""
     if not quiet_tree:
         return any(hits.get(key) for key in _customer_keys(customer))
-    root, names = customer.customer.root, customer.other_names  # mostly none
-    return bool(names) and any(hits.get(query_key(n, root.country, root.type)) for n in names)
+    root = customer.customer.root
+    return any(hits.get(query_key(n, root.country, root.type)) for n in customer.other_names)
 
 
 def customer_queries(customer: BookCustomer) -> Iterable[NameQuery]:
@@ -533,13 +533,6 @@ def _build_drafts(facts: ScanFacts) -> list[AlertDraft]:
             )
     drafts.extend(_training_drafts(facts, restricted_accounts))
     for entity in facts.entities:
-        # Most entities raise nothing: no signal, no member with footprint hits, none restricted.
-        if not (
-            entity.get("signals")
-            or not footprint_accounts.keys().isdisjoint(entity["accounts"])
-            or not restricted_accounts.isdisjoint(entity["accounts"])
-        ):
-            continue
         entity_id = str(entity["entity_id"])
         members = list(entity["accounts"])
         for signal in entity.get("signals", []):

@@ -10,7 +10,8 @@ counts only beside another row of the same firm in the same value.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -183,10 +184,27 @@ def resolve_listed(
     punctuation folded), so an alert can point at the very list entries."""
     wanted = {_folded(row.listed_name): row.listed_name for row in rows}
     found: dict[str, list[Party]] = {name: [] for name in wanted.values()}
+    maybe = _may_fold_to(wanted.keys())
     for party in parties:
-        for name in party.all_names():
+        names = party.all_names()
+        if maybe is not None and maybe("\n".join(names).replace("+", "plus").lower()) is None:
+            continue  # each name misses a token of every wanted name: none can fold to one
+        for name in names:
             listed = wanted.get(_folded(name))
             if listed is not None:
                 found[listed].append(party)
                 break
     return found
+
+
+def _may_fold_to(wanted: Collection[str]) -> Callable[[str], object] | None:
+    """A quick test that a name may fold to one of ``wanted`` (folded names): a token of each
+    (the one fewest wanted names share, the longest of those), searched in the name with ``+``
+    spelled out and lower-cased. Folding only adds spaces to that text, so each token of a
+    folded name is a substring of it; a name holding none of the tokens cannot fold to any
+    wanted name. None: no test (a wanted name without tokens)."""
+    if any(not name.split() for name in wanted):
+        return None
+    shared = Counter(word for name in wanted for word in set(name.split()))
+    needles = {min(name.split(), key=lambda w: (shared[w], -len(w))) for name in wanted}
+    return re.compile("|".join(re.escape(n) for n in sorted(needles))).search

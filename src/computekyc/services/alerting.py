@@ -8,7 +8,7 @@ that is a pure function of the inputs (no times, no scan ids), so that it does n
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -56,6 +56,9 @@ class ScanFacts:
     unknown_hardware: dict[str, list[dict[str, Any]]]
     entities: list[dict[str, Any]]
     footprint: Footprint = field(default_factory=Footprint)
+    # Customers no query of whose declared tree (holder_queries) has a hit: only their other
+    # names can still match (the scan knows them from its list-reach check).
+    quiet_trees: Container[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +116,25 @@ def _customer_keys(customer: BookCustomer) -> Iterator[str]:
     yield from _holder_keys(root, 0)
 
 
-def _account_keys(record: Any) -> Iterator[str]:
-    """The query keys of :func:`account_roles`, without building the roles."""
-    yield query_key(
-        record.name, record.country, "individual" if record.type == "individual" else "entity"
-    )
-    for owner in record.beneficial_owners:
-        yield query_key(owner, None, None)
+def _account_matched(record: Any, hits: dict[str, list[HitRecord]]) -> bool:
+    """Whether a query of :func:`account_roles` has a hit, without building the roles."""
+    kind = "individual" if record.type == "individual" else "entity"
+    if hits.get(query_key(record.name, record.country, kind)):
+        return True
+    owners = record.beneficial_owners  # mostly none: no generator made for them
+    return bool(owners) and any(hits.get(query_key(owner, None, None)) for owner in owners)
+
+
+def _customer_matched(
+    customer: BookCustomer, hits: dict[str, list[HitRecord]], quiet_tree: bool
+) -> bool:
+    """Whether a query of :func:`customer_roles` has a hit; of a quiet tree (no query of
+    :func:`holder_queries` has one, and those of the roles are among them) only the other
+    names are asked."""
+    if not quiet_tree:
+        return any(hits.get(key) for key in _customer_keys(customer))
+    root = customer.customer.root
+    return any(hits.get(query_key(n, root.country, root.type)) for n in customer.other_names)
 
 
 def customer_queries(customer: BookCustomer) -> Iterable[NameQuery]:
@@ -459,14 +474,18 @@ def _build_drafts(facts: ScanFacts) -> list[AlertDraft]:
     drafts: list[AlertDraft] = []
     hits = facts.hits
     accounts_of: dict[str, list[str]] = defaultdict(list)
+    records: dict[str, Any] = {}
     for account in facts.book.accounts:
-        if account.record.customer_id:
-            accounts_of[account.record.customer_id].append(account.id)
+        account_id, record = account.id, account.record
+        records[account_id] = record
+        if record.customer_id:
+            accounts_of[record.customer_id].append(account_id)
     restricted: dict[str, str] = {}  # customer → why
+    quiet = facts.quiet_trees
     for customer in facts.book.customers:
         # Most subjects have nothing: no hit (their roles are built only when one of them has),
         # no footprint, a determination that raises nothing (clear, no alerting rule applied).
-        matched = any(hits.get(key) for key in _customer_keys(customer))
+        matched = _customer_matched(customer, hits, customer.id in quiet)
         web_hits = facts.footprint.customers.get(customer.id)
         result = facts.determinations.get(customer.id)
         if not (matched or web_hits or (result is not None and raises_drafts(result))):
@@ -486,17 +505,17 @@ def _build_drafts(facts: ScanFacts) -> list[AlertDraft]:
             restricted[customer.id] = f"determination {result.worst.status}"
         elif any(d.evidence["role"].startswith("customer") for d in matches):
             restricted[customer.id] = "the customer matches a listed party"
-    restricted_accounts = {a.id for a in facts.book.accounts if a.record.customer_id in restricted}
-    records = {a.id: a.record for a in facts.book.accounts}
-    for account in facts.book.accounts:
-        matched = any(hits.get(key) for key in _account_keys(account.record))
-        account_hits = facts.footprint.accounts.get(account.id)
-        unknown = facts.unknown_hardware.get(account.id)
+    restricted_accounts = {a for c in restricted for a in accounts_of.get(c, ())}
+    footprint_accounts, unknown_hardware = facts.footprint.accounts, facts.unknown_hardware
+    for account_id, record in records.items():
+        matched = _account_matched(record, hits)
+        account_hits = footprint_accounts.get(account_id)
+        unknown = unknown_hardware.get(account_id)
         if not (matched or account_hits or unknown):
             continue
-        subject = Subject(SubjectKind.ACCOUNT, account.id, account.record.name)
+        subject = Subject(SubjectKind.ACCOUNT, account_id, record.name)
         if matched:
-            drafts.extend(_match_drafts(facts, subject, account_roles(account.record)))
+            drafts.extend(_match_drafts(facts, subject, account_roles(record)))
         if account_hits:
             drafts.extend(_footprint_drafts(subject, account_hits, facts.footprint.listed))
         if unknown:

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from computekyc.bulk import gc_paused
 from computekyc.chips import UnknownHardware
@@ -211,13 +211,13 @@ def identifier_table(parties: Iterable[Party]) -> dict[str, list[Party]]:
     return table
 
 
-@dataclass(frozen=True, slots=True)
-class TreeReach:
+class TreeReach(NamedTuple):
     """What of a customer's declared tree a list snapshot can reach: the key of every query of
     :func:`holder_queries` (in its order), the graph nodes holders were read from, the
     identifiers. A pure function of the record (:func:`tree_reach`), kept with a carried
     determination so that the next scan tests it against the new snapshot without walking the
-    tree again."""
+    tree again. A named tuple: the kept determinations are read back by every scan, and a tuple
+    is rebuilt from its pickle without a per-field setter."""
 
     queries: tuple[str, ...]
     graph_keys: tuple[str, ...] = ()

@@ -20,6 +20,12 @@ from computekyc.brands import (
 )
 from computekyc.bulk import gc_paused
 from computekyc.lists import Party
+from computekyc.services.scanmemo import (
+    FootprintHits,
+    footprint_key,
+    load_footprint_hits,
+    save_footprint_hits,
+)
 from computekyc.settings import Settings
 
 # Usage columns read, and the signal each is: what the tenant named its resources, its tags and
@@ -88,23 +94,37 @@ def find_footprint(
     customers: Iterable[Any],
     usage: dict[str, list[tuple[str, str]]],
     parties: Iterable[Party],
+    kept_as: tuple[str, str] | None = None,
 ) -> Footprint:
     """Match every account's and customer's own records against the table (packaged rows plus
-    the analyst's ``$COMPUTEKYC_HOME/listed_footprint.csv``)."""
+    the analyst's ``$COMPUTEKYC_HOME/listed_footprint.csv``).
+
+    ``kept_as``: (provider, a digest of the accounts, customers and usage texts). The hits are
+    a function of those records and the table alone (not of the lists): they are kept for the
+    provider's next scan, which takes them while that digest, the table and this code are the
+    same; the listed parties each row names are read from ``parties`` every time."""
+    rows = load_rows(settings.home)
     with gc_paused():  # many small acyclic values: the cyclic collector would only walk them
-        return _find_footprint(load_rows(settings.home), accounts, customers, usage, parties)
+        kept = None
+        if kept_as is not None:
+            provider, records = kept_as
+            key = footprint_key(records, repr(rows))
+            kept = load_footprint_hits(settings, provider, key)
+        found = kept or _match_records(rows, accounts, customers, usage)
+        if kept_as is not None and kept is None:
+            save_footprint_hits(settings, provider, key, found)
+        return Footprint(found.accounts, found.customers, resolve_listed(rows, parties))
 
 
-def _find_footprint(
+def _match_records(
     rows: list[FootprintRow],
     accounts: Iterable[Any],
     customers: Iterable[Any],
     usage: dict[str, list[tuple[str, str]]],
-    parties: Iterable[Party],
-) -> Footprint:
+) -> FootprintHits:
     matcher = FootprintMatcher(rows)
     seen: dict[_Value, list[FootprintHit]] = {}
-    found = Footprint(listed=resolve_listed(rows, parties))
+    found = FootprintHits()
     for account in accounts:
         record = account.record
         values: list[tuple[Signal, str, str]] = [

@@ -73,6 +73,7 @@ from computekyc.services.linking import usage_store
 from computekyc.services.lists import SnapshotChoice, ensure_snapshot
 from computekyc.services.namekeys import NameKeysCache
 from computekyc.services.scanmemo import (
+    DeterminationResults,
     KeptDetermination,
     ScanMemo,
     UsageFacts,
@@ -532,11 +533,11 @@ def _scan(
         outcome.to_insert.setdefault(key, hits)
         outcome.full += 1
     made = determined.kept
-    results = {cid: kept.result(cid, loaded.snapshot) for cid, kept in carried.items()} | made
+    results = DeterminationResults(carried, made, loaded.snapshot)
     say(
         f"determinations: {len(book.customers):,} customers as of {on} "
         f"({len(made):,} determined, {len(carried):,} carried forward: inputs unchanged), "
-        f"{sum(r.worst.status != 'clear' for r in results.values()):,} not clear"
+        f"{results.not_clear():,} not clear"
     )
     lap("determinations")
 
@@ -550,7 +551,7 @@ def _scan(
         screened_delta=outcome.delta,
         screened_cached=outcome.cached,
         usage_files_ingested=fresh,
-        determinations=determined.count + sum(k.count for k in carried.values()),
+        determinations=determined.count + sum(k.made for k in carried.values()),
         carried=frozenset(carried),
     )
     # The screening register behind `report screening` and the memos: made by a forked process
@@ -607,13 +608,19 @@ def _scan(
         rules=rules,
         loaded=loaded,
         hits=screener.hits,
-        determinations=results,
+        determinations=results.kept_whole(),
         usage=per_account,
         runs=account_runs,
         unknown_hardware=unknown,
         entities=entities,
+        quiet_trees=untouched,  # no list fact reaches their trees: no name of them has a hit
         footprint=find_footprint(
-            settings, book.accounts, book.customers, texts, loaded.index.parties
+            settings,
+            book.accounts,
+            book.customers,
+            texts,
+            loaded.index.parties,
+            kept_as=(provider, f"{reading.content_hash}\0{usage.key}"),
         ),
     )
     drafts = build_drafts(facts)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -30,6 +30,7 @@ from computekyc.alerts import AlertDraft, SubjectKind
 from computekyc.book import Book, provider_name, read_book
 from computekyc.book.schema import scans
 from computekyc.book.store import latest_revision
+from computekyc.brands import FootprintHit
 from computekyc.bulk import StagedFile, gc_paused, read_cache, save_pickle, stage_pickle
 from computekyc.ownership import Determination
 from computekyc.ownership.model import Status
@@ -183,17 +184,17 @@ def determination_context(as_of: date, rules_version: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-@dataclass(frozen=True, slots=True)
-class KeptDetermination:
+class KeptDetermination(NamedTuple):
     """A list-untouched customer's determinations as the last scan made them, with their inputs
     besides the scan's context (the record's content hash, the chips it rented) and what of its
     tree the lists could reach: whole when they can raise an alert, else (clear) the worst
-    one's verdict — the stored row holds the rules."""
+    one's verdict — the stored row holds the rules. A named tuple: every scan reads all of
+    them back, and a tuple is rebuilt from its pickle without a per-field setter."""
 
     content_hash: str
     chips: tuple[str, ...]
     reach: TreeReach
-    count: int  # determinations made (one per item)
+    made: int  # determinations made (one per item)
     status: Status
     item: dict[str, Any]
     explanation: str
@@ -225,6 +226,57 @@ class KeptDetermination:
         return CustomerDetermination(customer_id, [verdict])
 
 
+class DeterminationResults(Mapping[str, CustomerDetermination]):
+    """A scan's determinations per customer: those it made, and those it carried forward,
+    built from the kept ones only when read (most carried customers are clear, and only the
+    screening register reads their verdict)."""
+
+    def __init__(
+        self,
+        carried: Mapping[str, KeptDetermination],
+        made: Mapping[str, CustomerDetermination],
+        snapshot: str,
+    ) -> None:
+        self.carried = carried
+        self.made = made
+        self.snapshot = snapshot
+
+    def __getitem__(self, customer_id: str) -> CustomerDetermination:
+        found = self.made.get(customer_id)
+        if found is not None:
+            return found
+        return self.carried[customer_id].result(customer_id, self.snapshot)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.carried
+        yield from (cid for cid in self.made if cid not in self.carried)
+
+    def __len__(self) -> int:
+        return len(self.carried) + sum(cid not in self.carried for cid in self.made)
+
+    def __contains__(self, customer_id: object) -> bool:
+        return customer_id in self.made or customer_id in self.carried
+
+    def not_clear(self) -> int:
+        """How many customers' worst determination is not clear."""
+        carried = sum(
+            k.status != "clear" for cid, k in self.carried.items() if cid not in self.made
+        )
+        return carried + sum(r.worst.status != "clear" for r in self.made.values())
+
+    def kept_whole(self) -> dict[str, CustomerDetermination]:
+        """The determinations made, and the carried ones kept whole: those that can raise an
+        alert (a carried one kept as a verdict only is clear with no alerting rule applied,
+        and raises nothing — as a customer without a determination)."""
+        out = {
+            cid: kept.result(cid, self.snapshot)
+            for cid, kept in self.carried.items()
+            if kept.whole is not None and cid not in self.made
+        }
+        out.update(self.made)
+        return out
+
+
 def keep_determination(
     content_hash: str,
     chips: tuple[str, ...],
@@ -245,7 +297,7 @@ def keep_determination(
         content_hash=content_hash,
         chips=chips,
         reach=reach,
-        count=len(result.determinations),
+        made=len(result.determinations),
         status=worst.status,
         item=item,
         explanation=explanation,
@@ -305,6 +357,42 @@ def stage_determinations_memo(
     with gc_paused():
         memo = DeterminationMemo(provider, scan_id, snapshot, context, dict(kept))
     return stage_pickle(_path(settings, provider, "det"), memo)
+
+
+# --------------------------------------------------------------- footprint hits of the last scan
+
+
+@dataclass(slots=True)
+class FootprintHits:
+    """The footprint table's hits in the provider's own records, per account and customer."""
+
+    accounts: dict[str, list[FootprintHit]] = field(default_factory=dict)
+    customers: dict[str, list[FootprintHit]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _KeptFootprint:
+    key: str
+    hits: FootprintHits
+    format: int = MEMO_FORMAT
+
+
+def footprint_key(records: str, table: str) -> str:
+    """The records matched (a digest of the book and usage texts), the table and this code."""
+    text = f"{code_digest()}\0{records}\0{table}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_footprint_hits(settings: Settings, provider: str, key: str) -> FootprintHits | None:
+    found = read_cache(_path(settings, provider, "footprint"))
+    if isinstance(found, _KeptFootprint) and found.format == MEMO_FORMAT and found.key == key:
+        return found.hits
+    return None
+
+
+def save_footprint_hits(settings: Settings, provider: str, key: str, hits: FootprintHits) -> None:
+    """Keep the hits (atomically; a failure only costs the next scan its shortcut)."""
+    save_pickle(_path(settings, provider, "footprint"), _KeptFootprint(key, hits))
 
 
 # ------------------------------------------------------------------ usage facts of the last scan

@@ -60,7 +60,14 @@ from computekyc.reports.evidence import (
     party_ids_in,
     proof_document,
 )
-from computekyc.services.alerting import Role, account_roles, customer_roles, in_force
+from computekyc.services.alerting import (
+    Role,
+    _account_keys,
+    _customer_keys,
+    account_roles,
+    customer_roles,
+    in_force,
+)
 from computekyc.services.determination import CustomerDetermination
 from computekyc.services.indexes import list_store
 from computekyc.services.linking import usage_store
@@ -529,19 +536,53 @@ def register_rows(
         verdicts[key] = found
         return found
 
+    # A subject none of whose names has a hit (nearly all) has one row, of its first name:
+    # made without its roles (the keys of its names tell it has no hit).
+    hit = {key for key, found in hits.items() if found}
+    scan_as_of, scanned = common["scan_as_of"], common["snapshot"]
+
+    def no_hit(kind: str, subject_id: str, name: str, customer_id: str | None, role: str,
+               country: str | None) -> dict[str, Any]:  # fmt: skip
+        return {
+            "scan_id": scan_id,
+            "scan_as_of": scan_as_of,
+            "snapshot": scanned,
+            "subject_kind": kind,
+            "subject_id": subject_id,
+            "subject_name": name,
+            "customer_id": customer_id,
+            **verdict(customer_id),
+            "role": role,
+            "screened_name": name,
+            "screened_country": country,
+            "band": "no hit",
+        }
+
     rows: list[dict[str, Any]] = []
     for customer in book.customers:
+        root = customer.customer.root
+        if hit.isdisjoint(_customer_keys(customer)):
+            rows.append(
+                no_hit("customer", customer.id, root.name, customer.id, "customer", root.country)
+            )
+            continue
         base = {
             **common,
             "subject_kind": "customer",
             "subject_id": customer.id,
-            "subject_name": customer.customer.root.name,
+            "subject_name": root.name,
             "customer_id": customer.id,
             **verdict(customer.id),
         }
         rows += _role_rows(base, customer_roles(customer), hits, parties, rules, on)
     for account in book.accounts:
         record = account.record
+        if hit.isdisjoint(_account_keys(record)):
+            owner = record.customer_id
+            rows.append(
+                no_hit("account", account.id, record.name, owner, "account holder", record.country)
+            )
+            continue
         base = {
             **common,
             "subject_kind": "account",

@@ -304,7 +304,8 @@ def stage_determinations_memo(
     """The determinations memo written under a temporary name: kept once its scan committed."""
     with gc_paused():
         memo = DeterminationMemo(provider, scan_id, snapshot, context, dict(kept))
-    return stage_pickle(_path(settings, provider, "det"), memo)
+    # Pickled as their constructors' arguments (read by every scan; see _BOOK_RECORDS).
+    return stage_pickle(_path(settings, provider, "det"), memo, (KeptDetermination, TreeReach))
 
 
 # ------------------------------------------------------------------ usage facts of the last scan

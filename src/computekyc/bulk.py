@@ -29,7 +29,7 @@ import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO, Generic, Protocol, TypeVar
 
@@ -120,14 +120,14 @@ def stage_file(path: Path, write: Callable[[BinaryIO], object]) -> StagedFile:
 def _positionally(
     kind: type, strings: dict[str, str]
 ) -> Callable[[Any], tuple[Any, tuple[Any, ...]]]:
-    names: tuple[str, ...] = kind.__slots__  # a slotted dataclass: its fields, in order
+    names = [field.name for field in fields(kind)]  # in the order __init__ takes them
 
     def reduce(value: Any) -> tuple[Any, tuple[Any, ...]]:
-        fields = [getattr(value, name) for name in names]
-        for at, field in enumerate(fields):
-            if type(field) is str:  # equal texts (countries, types, relations) pickled once
-                fields[at] = strings.setdefault(field, field)
-        return (kind, tuple(fields))
+        values = [getattr(value, name) for name in names]
+        for at, item in enumerate(values):
+            if type(item) is str:  # equal texts (countries, types, relations) pickled once
+                values[at] = strings.setdefault(item, item)
+        return (kind, tuple(values))
 
     return reduce
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from computekyc.book import Book, read_book
-from computekyc.bulk import read_cache, stage_pickle
+from computekyc.bulk import read_cache
 from computekyc.lists.model import Party
 from computekyc.ownership import Determination, load_rules
 from computekyc.ownership.model import Status

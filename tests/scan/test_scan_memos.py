@@ -3,25 +3,33 @@ usage facts, the kept determinations, and the screening register's rows."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import pickle
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from computekyc.audit import Actor
 from computekyc.book import Book, read_book
 from computekyc.bulk import read_cache
+from computekyc.exc import ConflictError
 from computekyc.lists.model import Party
 from computekyc.ownership import Determination, load_rules
 from computekyc.ownership.model import Status
-from computekyc.services import scanmemo
+from computekyc.services import run_scan, scanmemo
 from computekyc.services.alerting import account_roles, customer_roles
 from computekyc.services.determination import CustomerDetermination, tree_reach
-from computekyc.services.reports import _role_rows, register_rows
+from computekyc.services.reports import _role_rows, register_rows, screening_report
 from computekyc.settings import Settings
 from computekyc.usage import Filters, UsageStore, ingest, make_engine, summary
+from computekyc.users import OPERATOR_ROLE
 
-from .conftest import AS_OF, EXAMPLE
+from .conftest import AS_OF, EXAMPLE, clone_home
 
 
 def test_the_kept_book_reading_is_the_book(tmp_path: Path) -> None:
@@ -164,3 +172,80 @@ def test_register_rows_are_those_of_every_subjects_roles() -> None:
     assert [list(row.items()) for row in made] == [list(row.items()) for row in plain]
     assert sum(row.get("party_id") is not None for row in made) >= 4
     assert {row["determination"] for row in made} == {None, "review"}
+
+
+def _edit_lines(path: Path, edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+    records = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in edit(records)))
+
+
+def _rename(record_id: str, name: str) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+    def edit(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        key = "account_id" if record_id.startswith("a-") else "id"
+        found = [r for r in records if r[key] == record_id]
+        assert found
+        found[0]["name"] = name
+        return records
+
+    return edit
+
+
+def test_a_register_that_refers_to_the_last_one_reads_as_a_whole_one(
+    template_home: Path, provider: Path, lists_dir: Path, geoip_dir: Path, tmp_path: Path
+) -> None:
+    """Two homes scan the same changing folder; one keeps only what changed in each register
+    (referring to the last one), the other, without the last scan's memo, every row: each scan's
+    screening report reads the same in both."""
+    on = date.fromisoformat(AS_OF)
+    referring = clone_home(template_home, tmp_path / "referring", geoip_dir)
+    whole = clone_home(template_home, tmp_path / "whole", geoip_dir)
+    customers, accounts = provider / "customers.jsonl", provider / "accounts.jsonl"
+
+    def owner_renamed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # The customer whose owner is listed: its hit goes.
+        found = [r for r in records if r["id"] == "c-106"]
+        found[0]["owners"][0]["name"] = "Harbourfront Holdings Pte Ltd"
+        return records
+
+    def account_added(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [*records[1:], {**records[0], "account_id": "a-999", "name": "Second Team"}]
+
+    steps = [
+        lambda: None,  # the first scan
+        lambda: None,  # unchanged: a replay
+        lambda: _edit_lines(customers, _rename("c-101", "Aurora Analytics AG")),
+        lambda: _edit_lines(customers, owner_renamed),
+        lambda: _edit_lines(accounts, account_added),
+        lambda: _edit_lines(accounts, _rename("a-102", "Maple Leaf Vision Team")),
+    ]
+    depths = []
+    for step in steps:
+        step()
+        for settings in (referring, whole):
+            if settings is whole:
+                for memo in (whole.home / "scan").glob("memo-*.pickle"):
+                    memo.unlink()
+            run_scan(settings, provider, lists=lists_dir, as_of=on, workers=1)
+        memo = read_cache(next((referring.home / "scan").glob("memo-*.pickle")))
+        depths.append(memo.register.depth)
+    # Whole, then replayed, then referring to the last one (in turn).
+    assert depths == [1, 1, 2, 3, 4, 5]
+    actor = Actor("auditor", OPERATOR_ROLE)
+    hits = 0
+    for scan_id in range(1, len(steps) + 1):
+        one = screening_report(referring, actor, "csv", scan_id=scan_id)
+        two = screening_report(whole, actor, "csv", scan_id=scan_id)
+        assert [list(r.items()) for r in one.rows] == [list(r.items()) for r in two.rows]
+        assert one.data == two.data and one.rows
+        assert {r["scan_id"] for r in one.rows} == {scan_id}
+        hits += sum(r.get("party_id") is not None for r in one.rows)
+    assert hits > 0
+    registers = referring.home / "reports" / "screening"
+    document = json.loads(gzip.decompress((registers / "scan-6.json.gz").read_bytes()))
+    assert document["base"] == 5 and "rows" not in document
+    kept = [entry for entry in document["subjects"] if isinstance(entry[0], dict)]
+    assert 0 < len(kept) < len(document["subjects"]) / 2  # only what changed
+    # A register whose base is gone says so and names the way out.
+    (registers / "scan-4.json.gz").unlink()
+    with pytest.raises(ConflictError, match="run the scan again"):
+        screening_report(referring, actor, "csv", scan_id=6)

@@ -106,6 +106,18 @@ def scan_inputs(
     return digest.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class RegisterBase:
+    """The screening register a scan kept, as the next scan's register may refer to it (see
+    ``stage_register_delta``): the scan whose register file holds the rows, what reading it
+    reads, the code that made it and the subjects with a hit in it."""
+
+    scan_id: int
+    depth: int  # register files read to read it (1: it holds every row)
+    code: str  # code_digest()
+    hit_subjects: frozenset[str]  # "customer\tID", "account\tID"
+
+
 @dataclass(slots=True)
 class ScanMemo:
     """A scan's drafts with what it was computed from and what it wrote."""
@@ -123,6 +135,7 @@ class ScanMemo:
     determinations: int
     format: int = MEMO_FORMAT
     computed_by: int = 0  # the scan that computed the drafts (replays keep it)
+    register: RegisterBase | None = None  # the register of the scan (a replay: it replays)
 
 
 def _path(settings: Settings, provider: str, part: str = "") -> Path:

@@ -24,7 +24,7 @@ from computekyc.ownership.model import Status
 from computekyc.services import run_scan, scanmemo
 from computekyc.services.alerting import account_roles, customer_roles
 from computekyc.services.determination import CustomerDetermination, tree_reach
-from computekyc.services.reports import _role_rows, register_rows, screening_report
+from computekyc.services.reports import _role_rows, register_entries, screening_report
 from computekyc.settings import Settings
 from computekyc.usage import Filters, UsageStore, ingest, make_engine, summary
 from computekyc.users import OPERATOR_ROLE
@@ -103,7 +103,7 @@ def _plain_register_rows(
     parties: dict[str, Party],
     on: date,
 ) -> list[dict[str, Any]]:
-    """The register's rows made from every subject's roles (what ``register_rows`` gives)."""
+    """The register's rows made from every subject's roles (what ``register_entries`` gives)."""
     rules = load_rules()
     common = {"scan_id": 0, "scan_as_of": on.isoformat(), "snapshot": "snap"}
 
@@ -167,7 +167,7 @@ def test_register_rows_are_those_of_every_subjects_roles() -> None:
         for c in book.customers[::2]
     }
     rules = load_rules()
-    made = register_rows(0, book, hits, determinations, parties, "snap", on, rules)
+    made = register_entries(0, book, hits, determinations, parties, "snap", on, rules).rows()
     plain = _plain_register_rows(book, hits, determinations, parties, on)
     assert [list(row.items()) for row in made] == [list(row.items()) for row in plain]
     assert sum(row.get("party_id") is not None for row in made) >= 4

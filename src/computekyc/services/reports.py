@@ -88,7 +88,6 @@ __all__ = [
     "keep_register",
     "register_entries",
     "register_kept",
-    "register_rows",
     "save_register",
     "screening_report",
     "stage_register",
@@ -511,22 +510,6 @@ def _item_label(item: Mapping[str, Any]) -> str:
 RegisterEntry = list[dict[str, Any]] | tuple[str, str]
 
 
-def register_rows(
-    scan_id: int,
-    book: Book,
-    hits: Mapping[str, list[HitRecord]],
-    determinations: Mapping[str, CustomerDetermination],
-    parties: Mapping[str, Party],
-    snapshot: str,
-    on: date,
-    rules: RuleSet,
-) -> list[dict[str, Any]]:
-    """One row per screened subject and hit (a subject without hits: one row, band ``no
-    hit``), with its customer's determination for the worst item it rents."""
-    made = register_entries(scan_id, book, hits, determinations, parties, snapshot, on, rules)
-    return made.rows()
-
-
 @dataclass(slots=True)
 class RegisterEntries:
     """A register's subjects in order (see ``RegisterEntry``) and those with a hit."""
@@ -557,7 +540,9 @@ def register_entries(
     rules: RuleSet,
     stands: Callable[[str, str, str | None], bool] | None = None,
 ) -> RegisterEntries:
-    """The rows of :func:`register_rows` by subject; ``stands(kind, id, customer_id)`` — the
+    """One row per screened subject and hit (a subject without hits: one row, band ``no hit``),
+    with its customer's determination for the worst item it rents, by subject (every row:
+    :meth:`RegisterEntries.rows`). ``stands(kind, id, customer_id)`` — the
     subject had no hit in the register referred to, and its record and its customer's
     determinations are those it was made of — and the subject has no hit now: its key only."""
     scan_as_of = on.isoformat()

@@ -21,6 +21,7 @@ tokens, linking records).
 
 from __future__ import annotations
 
+import copyreg
 import csv
 import gc
 import os
@@ -28,7 +29,7 @@ import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO, Generic, Protocol, TypeVar
 
@@ -116,19 +117,45 @@ def stage_file(path: Path, write: Callable[[BinaryIO], object]) -> StagedFile:
     return StagedFile(temp, path)
 
 
-def stage_pickle(path: Path, value: object) -> StagedFile:
+def _positionally(
+    kind: type, strings: dict[str, str]
+) -> Callable[[Any], tuple[Any, tuple[Any, ...]]]:
+    names = [field.name for field in fields(kind)]  # in the order __init__ takes them
+
+    def reduce(value: Any) -> tuple[Any, tuple[Any, ...]]:
+        values = [getattr(value, name) for name in names]
+        for at, item in enumerate(values):
+            if type(item) is str:  # equal texts (countries, types, relations) pickled once
+                values[at] = strings.setdefault(item, item)
+        return (kind, tuple(values))
+
+    return reduce
+
+
+def stage_pickle(path: Path, value: object, positional: Iterable[type] = ()) -> StagedFile:
     """``value`` pickled into a staged file for ``path`` (the collector paused, see
-    :func:`save_pickle`)."""
+    :func:`save_pickle`); objects of the ``positional`` classes (slotted dataclasses whose
+    ``__init__`` takes every field) are pickled as ``cls(*fields)``, as
+    :class:`PositionalPickle` does, for this file only, their equal texts pickled once."""
+    strings: dict[str, str] = {}
+    table = {
+        **copyreg.dispatch_table,
+        **{kind: _positionally(kind, strings) for kind in positional},
+    }
+
+    def write(handle: BinaryIO) -> None:
+        pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = table
+        pickler.dump(value)
+
     with gc_paused():
-        return stage_file(
-            path, lambda handle: pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        )
+        return stage_file(path, write)
 
 
-def save_pickle(path: Path, value: object) -> None:
+def save_pickle(path: Path, value: object, positional: Iterable[type] = ()) -> None:
     """Our own disk cache: ``value`` pickled into ``path`` atomically (the collector paused:
     pickling makes many short-lived containers, each full collection rescans every live one)."""
-    stage_pickle(path, value).keep()
+    stage_pickle(path, value, positional).keep()
 
 
 def _forked(work: Callable[[], object], fork: bool) -> int:

@@ -21,7 +21,7 @@ import gzip
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -60,7 +60,14 @@ from computekyc.reports.evidence import (
     party_ids_in,
     proof_document,
 )
-from computekyc.services.alerting import Role, account_roles, customer_roles, in_force
+from computekyc.services.alerting import (
+    Role,
+    _account_keys,
+    _customer_keys,
+    account_roles,
+    customer_roles,
+    in_force,
+)
 from computekyc.services.determination import CustomerDetermination
 from computekyc.services.indexes import list_store
 from computekyc.services.linking import usage_store
@@ -74,14 +81,17 @@ from computekyc.workflow.db import utc_now
 __all__ = [
     "EvidencePack",
     "PackRef",
+    "RegisterEntries",
     "ScreeningReport",
     "carry_register",
     "evidence_pack",
     "keep_register",
-    "register_rows",
+    "register_entries",
+    "register_kept",
     "save_register",
     "screening_report",
     "stage_register",
+    "stage_register_delta",
     "verify_evidence_pack",
 ]
 
@@ -495,7 +505,31 @@ def _item_label(item: Mapping[str, Any]) -> str:
     return " ".join(str(part) for part in parts if part)
 
 
-def register_rows(
+# One subject's part of a register: its rows, or the key (kind, id) of a subject whose rows
+# stand as the register referred to holds them (only the scan's own fields differ).
+RegisterEntry = list[dict[str, Any]] | tuple[str, str]
+
+
+@dataclass(slots=True)
+class RegisterEntries:
+    """A register's subjects in order (see ``RegisterEntry``) and those with a hit."""
+
+    scan_as_of: str
+    snapshot: str
+    entries: list[RegisterEntry]
+    hit_subjects: set[str]  # "customer\tID", "account\tID"
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every row (made without a register to refer to: no subject by its key only)."""
+        rows: list[dict[str, Any]] = []
+        for entry in self.entries:
+            if not isinstance(entry, list):
+                raise ValueError("a register entry refers to another register")
+            rows += entry
+        return rows
+
+
+def register_entries(
     scan_id: int,
     book: Book,
     hits: Mapping[str, list[HitRecord]],
@@ -504,10 +538,15 @@ def register_rows(
     snapshot: str,
     on: date,
     rules: RuleSet,
-) -> list[dict[str, Any]]:
-    """One row per screened subject and hit (a subject without hits: one row, band ``no
-    hit``), with its customer's determination for the worst item it rents."""
-    common = {"scan_id": scan_id, "scan_as_of": on.isoformat(), "snapshot": snapshot}
+    stands: Callable[[str, str, str | None], bool] | None = None,
+) -> RegisterEntries:
+    """One row per screened subject and hit (a subject without hits: one row, band ``no hit``),
+    with its customer's determination for the worst item it rents, by subject (every row:
+    :meth:`RegisterEntries.rows`). ``stands(kind, id, customer_id)`` — the
+    subject had no hit in the register referred to, and its record and its customer's
+    determinations are those it was made of — and the subject has no hit now: its key only."""
+    scan_as_of = on.isoformat()
+    common = {"scan_id": scan_id, "scan_as_of": scan_as_of, "snapshot": snapshot}
     verdicts: dict[str, dict[str, Any]] = {}  # a customer's, then its accounts' (read-only)
 
     def verdict(customer_id: str | None) -> dict[str, Any]:
@@ -529,19 +568,59 @@ def register_rows(
         verdicts[key] = found
         return found
 
-    rows: list[dict[str, Any]] = []
+    # A subject none of whose names has a hit (nearly all) has one row, of its first name:
+    # made without its roles (the keys of its names tell it has no hit).
+    hit = {key for key, found in hits.items() if found}
+
+    def no_hit(kind: str, subject_id: str, name: str, customer_id: str | None, role: str,
+               country: str | None) -> RegisterEntry:  # fmt: skip
+        if stands is not None and stands(kind, subject_id, customer_id):
+            return (kind, subject_id)
+        return [
+            {
+                "scan_id": scan_id,
+                "scan_as_of": scan_as_of,
+                "snapshot": snapshot,
+                "subject_kind": kind,
+                "subject_id": subject_id,
+                "subject_name": name,
+                "customer_id": customer_id,
+                **verdict(customer_id),
+                "role": role,
+                "screened_name": name,
+                "screened_country": country,
+                "band": "no hit",
+            }
+        ]
+
+    made = RegisterEntries(scan_as_of, snapshot, [], set())
+    entries = made.entries
     for customer in book.customers:
+        root = customer.customer.root
+        if hit.isdisjoint(_customer_keys(customer)):
+            entries.append(
+                no_hit("customer", customer.id, root.name, customer.id, "customer", root.country)
+            )
+            continue
+        made.hit_subjects.add(f"customer\t{customer.id}")
         base = {
             **common,
             "subject_kind": "customer",
             "subject_id": customer.id,
-            "subject_name": customer.customer.root.name,
+            "subject_name": root.name,
             "customer_id": customer.id,
             **verdict(customer.id),
         }
-        rows += _role_rows(base, customer_roles(customer), hits, parties, rules, on)
+        entries.append(_role_rows(base, customer_roles(customer), hits, parties, rules, on))
     for account in book.accounts:
         record = account.record
+        if hit.isdisjoint(_account_keys(record)):
+            owner = record.customer_id
+            entries.append(
+                no_hit("account", account.id, record.name, owner, "account holder", record.country)
+            )
+            continue
+        made.hit_subjects.add(f"account\t{account.id}")
         base = {
             **common,
             "subject_kind": "account",
@@ -550,8 +629,8 @@ def register_rows(
             "customer_id": record.customer_id,
             **verdict(record.customer_id),
         }
-        rows += _role_rows(base, account_roles(record), hits, parties, rules, on)
-    return rows
+        entries.append(_role_rows(base, account_roles(record), hits, parties, rules, on))
+    return made
 
 
 def save_register(
@@ -569,10 +648,14 @@ def stage_register(
     """A scan's screening register written under a temporary name, put in place by
     :func:`keep_register` once the scan has committed (rows made before its id was known carry
     ``scan_id`` 0: they are given the id here)."""
-    path = _register_path(settings, scan_id)
     for row in rows:
         row["scan_id"] = scan_id
     document = {"scan_id": scan_id, "started": started, "rows": rows}
+    return _stage_document(settings, scan_id, document)
+
+
+def _stage_document(settings: Settings, scan_id: int, document: dict[str, Any]) -> StagedFile:
+    path = _register_path(settings, scan_id)
 
     def write(raw: BinaryIO) -> None:
         # The fastest compression: the register is mostly names and verdicts that repeat, so
@@ -586,12 +669,46 @@ def stage_register(
         raise _unwritten(scan_id, path, exc) from exc
 
 
+def stage_register_delta(
+    settings: Settings,
+    scan_id: int,
+    started: str,
+    base: int,
+    made: RegisterEntries,
+) -> StagedFile:
+    """A scan's register that refers to the register of scan ``base``: the
+    rows of each subject whose rows stand there (``made``'s keys) are read from it, given this
+    scan's id, date and snapshot (see :func:`_read_register`); the other subjects' rows are
+    kept here. Staged as :func:`stage_register` does."""
+    subjects: list[Any] = []
+    for entry in made.entries:
+        if isinstance(entry, tuple):
+            subjects.append(list(entry))
+            continue
+        for row in entry:
+            row["scan_id"] = scan_id
+        subjects.append(entry)
+    document = {
+        "scan_id": scan_id,
+        "started": started,
+        "base": base,
+        "own": {"scan_as_of": made.scan_as_of, "snapshot": made.snapshot},
+        "subjects": subjects,
+    }
+    return _stage_document(settings, scan_id, document)
+
+
 def keep_register(staged: StagedFile, scan_id: int) -> None:
     """Put a staged register in place (see :func:`stage_register`)."""
     try:
         staged.keep()
     except OSError as exc:
         raise _unwritten(scan_id, staged.path, exc) from exc
+
+
+def register_kept(settings: Settings, scan_id: int) -> bool:
+    """Whether scan ``scan_id``'s register file is in place."""
+    return _register_path(settings, scan_id).is_file()
 
 
 def _unwritten(scan_id: int, path: Path, exc: OSError) -> StateError:
@@ -639,13 +756,34 @@ def carry_register(settings: Settings, from_scan: int, to_scan: int, started: st
         ) from exc
 
 
-def _register_rows(settings: Settings, scan_id: int, started: str) -> list[dict[str, Any]]:
+def _register_rows(
+    settings: Settings, scan_id: int, started: str, started_of: Callable[[int], str | None]
+) -> list[dict[str, Any]]:
     """The rows of scan ``scan_id``'s register (a replayed scan reads the register it replays,
-    its own results carrying its id)."""
+    its own results carrying its id); ``started_of`` tells when a scan started (the scans
+    table), for the registers it refers to."""
     note = _replayed(settings, scan_id)
     origin = int(note["replay_of"]) if note is not None else scan_id
     if note is not None and note.get("started") != started:
         raise ConflictError(f"{_replay_path(settings, scan_id)} belongs to another scan {scan_id}")
+    rows = _read_register(settings, scan_id, origin, started if note is None else None, started_of)
+    if origin != scan_id:
+        for row in rows:
+            if row.get("scan_id") == origin:
+                row["scan_id"] = scan_id
+    return rows
+
+
+def _read_register(
+    settings: Settings,
+    scan_id: int,
+    origin: int,
+    started: str | None,
+    started_of: Callable[[int], str | None],
+) -> list[dict[str, Any]]:
+    """The rows of the register file of scan ``origin`` (``started``: the start it must name),
+    read for scan ``scan_id``. A register that refers to another (see
+    :func:`stage_register_delta`) is read with it."""
     path = _register_path(settings, origin)
     try:
         with gzip.open(path, "rb") as handle:
@@ -657,13 +795,26 @@ def _register_rows(settings: Settings, scan_id: int, started: str) -> list[dict[
         ) from None
     except (OSError, ValueError) as exc:
         raise ConflictError(f"{path} is damaged ({exc}): run the scan again") from exc
-    if note is None and document.get("started") != started:
+    if started is not None and document.get("started") != started:
         raise ConflictError(f"{path} belongs to another scan {scan_id}: run the scan again")
-    rows: list[dict[str, Any]] = document["rows"]
-    if origin != scan_id:
-        for row in rows:
-            if row.get("scan_id") == origin:
-                row["scan_id"] = scan_id
+    if "base" not in document:
+        rows: list[dict[str, Any]] = document["rows"]
+        return rows
+    base_id = int(document["base"])
+    base = _read_register(settings, scan_id, base_id, started_of(base_id) or "?", started_of)
+    standing: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in base:
+        standing[row["subject_kind"], row["subject_id"]].append(row)
+    own = {"scan_id": document["scan_id"], **document["own"]}  # fields every row has
+    rows = []
+    for entry in document["subjects"]:
+        if not isinstance(entry[0], str):
+            rows += entry
+            continue
+        found = standing.get((entry[0], entry[1]))
+        if not found:
+            raise ConflictError(f"{path} is damaged (no rows of {entry}): run the scan again")
+        rows += [{**row, **own} for row in found]
     return rows
 
 
@@ -718,6 +869,13 @@ def screening_report(
         scan = connection.execute(select(scans).where(scans.c.id == scan_id)).first()
         if scan is None:
             raise NotFoundError(f"no scan {scan_id}")
-        rows = _register_rows(settings, int(scan_id), scan._mapping["started"])
+        rows = _register_rows(
+            settings,
+            int(scan_id),
+            scan._mapping["started"],
+            lambda other: connection.execute(
+                select(scans.c.started).where(scans.c.id == other)
+            ).scalar(),
+        )
         _alert_ids(connection, rows)
     return ScreeningReport(int(scan_id), chosen, render_screening(rows, chosen), rows)

@@ -557,7 +557,7 @@ def _scan(
     # The screening register behind `report screening` and the memos: made by a forked process
     # (command line) while this one raises the alerts and writes, kept once the transaction has
     # committed.
-    from computekyc.services.reports import register_rows
+    from computekyc.services.reports import register_entries
 
     shared: dict[str, Any] = {}  # equal items and texts of the kept determinations pickled once
     tail = scan_tail(
@@ -566,8 +566,13 @@ def _scan(
             provider,
             started,
             loaded.snapshot,
-            register_rows=lambda: register_rows(
-                0, book, screener.hits, results, loaded.parties, loaded.snapshot, on, rules
+            register=lambda stands: register_entries(
+                0, book, screener.hits, results, loaded.parties, loaded.snapshot, on, rules, stands
+            ),
+            register_base=getattr(last, "register", None),  # a memo of older code may lack it
+            record_stands=lambda kind, subject_id, customer_id: (
+                subject_id in (plan.customers if kind == "customer" else plan.accounts).unchanged
+                and (customer_id is None or customer_id in carried)
             ),
             context=context,
             kept_determinations=lambda: (

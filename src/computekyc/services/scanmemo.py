@@ -27,12 +27,12 @@ from sqlalchemy.engine import Connection
 
 import computekyc
 from computekyc.alerts import AlertDraft, SubjectKind
-from computekyc.book import Book, provider_name, read_book
+from computekyc.book import Book, BookAccount, BookCustomer, provider_name, read_book
 from computekyc.book.schema import scans
 from computekyc.book.store import latest_revision
 from computekyc.brands import FootprintHit
 from computekyc.bulk import StagedFile, gc_paused, read_cache, save_pickle, stage_pickle
-from computekyc.ownership import Determination
+from computekyc.ownership import Customer, Determination, Holder
 from computekyc.ownership.model import Status
 from computekyc.screening.vocab import extra_alias_path
 from computekyc.services.determination import CustomerDetermination, TreeReach
@@ -107,6 +107,18 @@ def scan_inputs(
     return digest.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class RegisterBase:
+    """The screening register a scan kept, as the next scan's register may refer to it (see
+    ``stage_register_delta``): the scan whose register file holds the rows, what reading it
+    reads, the code that made it and the subjects with a hit in it."""
+
+    scan_id: int
+    depth: int  # register files read to read it (1: it holds every row)
+    code: str  # code_digest()
+    hit_subjects: frozenset[str]  # "customer\tID", "account\tID"
+
+
 @dataclass(slots=True)
 class ScanMemo:
     """A scan's drafts with what it was computed from and what it wrote."""
@@ -124,6 +136,7 @@ class ScanMemo:
     determinations: int
     format: int = MEMO_FORMAT
     computed_by: int = 0  # the scan that computed the drafts (replays keep it)
+    register: RegisterBase | None = None  # the register of the scan (a replay: it replays)
 
 
 def _path(settings: Settings, provider: str, part: str = "") -> Path:
@@ -356,7 +369,8 @@ def stage_determinations_memo(
     """The determinations memo written under a temporary name: kept once its scan committed."""
     with gc_paused():
         memo = DeterminationMemo(provider, scan_id, snapshot, context, dict(kept))
-    return stage_pickle(_path(settings, provider, "det"), memo)
+    # Pickled as their constructors' arguments (read by every scan; see _BOOK_RECORDS).
+    return stage_pickle(_path(settings, provider, "det"), memo, (KeptDetermination, TreeReach))
 
 
 # --------------------------------------------------------------- footprint hits of the last scan
@@ -429,7 +443,37 @@ def load_usage_facts(settings: Settings, provider: str, key: str) -> UsageFacts 
 
 
 def save_usage_facts(settings: Settings, provider: str, facts: UsageFacts) -> None:
-    save_pickle(_path(settings, provider, "usage"), facts)
+    """Keep the facts, each account's days kept once among equal days: most days of most
+    accounts read alike (the same chips, the same hours), and the facts are loaded by every
+    scan (their readers only read them)."""
+    equal: dict[tuple[Any, ...], Any] = {}
+    per_account = {
+        account: {**row, "days": [_one_of_equals(day, equal) for day in row["days"]]}
+        for account, row in facts.per_account.items()
+    }
+    save_pickle(_path(settings, provider, "usage"), replace(facts, per_account=per_account))
+
+
+def _one_of_equals(value: Any, equal: dict[tuple[Any, ...], Any]) -> Any:
+    """``value`` (JSON-like: dicts, lists, texts, numbers), or an equal one met before. Equal
+    means the same types and the same texts of every number (0.0 and -0.0, 1 and 1.0, True
+    and 1 stay apart)."""
+    if isinstance(value, dict):
+        items = [(key, _one_of_equals(item, equal)) for key, item in value.items()]
+        key = ("dict", *((k, _identity(v)) for k, v in items))
+        return equal.setdefault(key, dict(items))
+    if isinstance(value, list):
+        items = [_one_of_equals(item, equal) for item in value]
+        return equal.setdefault(("list", *map(_identity, items)), items)
+    return value
+
+
+def _identity(value: Any) -> Any:
+    """What tells ``value`` apart from every other: a container shared by
+    :func:`_one_of_equals` by its identity, a plain value by its type and text."""
+    if isinstance(value, (dict, list)):
+        return id(value)
+    return (type(value), repr(value))
 
 
 # ------------------------------------------------------------------- the book as last read
@@ -465,5 +509,11 @@ def read_book_once(settings: Settings, provider_dir: Path, folder: FolderDigest)
         return found
     book = read_book(provider_dir)
     reading = BookReading(key, book, book.content_hash)
-    save_pickle(_path(settings, provider, "book"), reading)
+    save_pickle(_path(settings, provider, "book"), reading, _BOOK_RECORDS)
     return reading
+
+
+# The book's many small records, pickled as their constructors' arguments: the generic state of
+# a slotted dataclass names every field of every record, which made the reading twice as slow
+# to load.
+_BOOK_RECORDS = (BookCustomer, BookAccount, Customer, Holder)

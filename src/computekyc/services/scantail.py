@@ -16,15 +16,29 @@ from dataclasses import dataclass, replace
 
 from computekyc.alerts import AlertDraft
 from computekyc.bulk import AfterCommit, Staged, StagedFile, after_commit
-from computekyc.services.reports import keep_register, stage_register
+from computekyc.services.reports import (
+    RegisterEntries,
+    keep_register,
+    register_kept,
+    stage_register,
+    stage_register_delta,
+)
 from computekyc.services.scanmemo import (
     KeptDetermination,
+    RegisterBase,
     ScanMemo,
+    code_digest,
     forget_memo,
     stage_determinations_memo,
     stage_memo,
 )
 from computekyc.settings import Settings
+
+# Whether a subject (kind, id, its customer's id) may keep the rows of the register referred
+# to: see ``register_entries``.
+SubjectStands = Callable[[str, str, str | None], bool]
+# At most so many register files are read to read one (then a scan keeps every row again).
+MAX_REGISTER_DEPTH = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +61,13 @@ class ScanTail:
     started: str
     snapshot: str
     context: str  # what the kept determinations were made under (date, rules, code)
-    register_rows: Callable[[], list[dict[str, object]]]  # ``scan_id`` 0: given it once known
+    # The register's rows by subject (``scan_id`` 0: given it once known), a subject whose rows
+    # stand in the register referred to (see ``SubjectStands``) by its key only.
+    register: Callable[[SubjectStands | None], RegisterEntries]
+    # The last scan's register, and whether a subject's record and its customer's
+    # determinations are those that register was made of.
+    register_base: RegisterBase | None
+    record_stands: SubjectStands
     kept_determinations: Callable[[], Iterable[tuple[str, KeptDetermination]]]
     memo: Callable[[], ScanMemo]  # the ids, ``computed_by`` and the drafts given later
     save_names: Callable[[], None]  # the name keys (a cache of its own, checked on load)
@@ -55,8 +75,26 @@ class ScanTail:
     # folder changed meanwhile keeps no memo).
     folder_unchanged: Callable[[], bool]
 
+    def _base(self) -> RegisterBase | None:
+        """The last scan's register when this one may refer to it."""
+        base = self.register_base
+        if base is None or base.code != code_digest() or base.depth >= MAX_REGISTER_DEPTH:
+            return None
+        return base if register_kept(self.settings, base.scan_id) else None
+
     def prepare(self) -> Callable[[TailFacts], Staged]:
-        rows = self.register_rows()
+        base = self._base()
+        if base is None:
+            made = self.register(None)
+        else:
+            hit_before, record_stands = base.hit_subjects, self.record_stands
+
+            def stands(kind: str, subject_id: str, customer_id: str | None) -> bool:
+                return f"{kind}\t{subject_id}" not in hit_before and record_stands(
+                    kind, subject_id, customer_id
+                )
+
+            made = self.register(stands)
         kept = list(self.kept_determinations())
         memo = self.memo()
 
@@ -64,7 +102,19 @@ class ScanTail:
             scan_id = facts.scan_id
             staged = _Files(self, scan_id)
             try:
-                staged.register = stage_register(self.settings, scan_id, self.started, rows)
+                if base is None:
+                    rows = made.rows()
+                    staged.register = stage_register(self.settings, scan_id, self.started, rows)
+                else:
+                    staged.register = stage_register_delta(
+                        self.settings, scan_id, self.started, base.scan_id, made
+                    )
+                register = RegisterBase(
+                    scan_id,
+                    1 if base is None else base.depth + 1,
+                    code_digest(),
+                    frozenset(made.hit_subjects),
+                )
                 staged.determinations = stage_determinations_memo(
                     self.settings, self.provider, scan_id, self.snapshot, self.context, kept
                 )
@@ -78,6 +128,7 @@ class ScanTail:
                             book_revision=facts.book_revision,
                             drafts=facts.drafts,
                             computed_by=scan_id,
+                            register=register,
                         ),
                     )
             except BaseException:

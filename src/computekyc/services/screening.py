@@ -251,7 +251,7 @@ def _reweighed(keys: NameKeys, words: set[str], has_hits: bool) -> bool:
     """Whether a changed word frequency may change a stored answer: a weighed word of the name
     changes its scores against every listed name; any word of it may change the explanation
     of a hit (the note on words common on the lists)."""
-    return not keys.weighed.isdisjoint(words) or (has_hits and not keys.words.isdisjoint(words))
+    return not words.isdisjoint(keys.weighed) or (has_hits and not words.isdisjoint(keys.words))
 
 
 def _driver_rows(connection: Connection, sql: str) -> list[tuple[Any, ...]]:
@@ -326,15 +326,17 @@ class _Diff:
         search reads: words, typo neighbours, skeletons — reaches the threshold
         (:meth:`ScreeningIndex.may_hit`). A name it cannot reach keeps its stored hits (and is
         not analysed again)."""
-        if not keys.posting_terms.isdisjoint(self.posted):
+        if not self.posted.isdisjoint(keys.posting_terms):
             return True  # may_hit's answer for a met term of a name always scored
         cold = self.cold
-        if keys.word_terms <= cold:
+        if cold.issuperset(keys.word_terms):
             return False  # the common case, tested at C speed: none of its words meets any
         small, memo = self.small, self.memo
         known = memo.get
         met = False
-        for term in keys.word_terms - cold:
+        for term in keys.word_terms:
+            if term in cold:
+                continue
             if (known(term) or small.term_entries(term, memo))[0]:
                 met = True
             else:
@@ -565,7 +567,8 @@ def screen_queries(
         order.extend(met)
         standing[old_id].difference_update(met)
     for old_id, keys in standing.items():
-        outcome.hits.update({key: old_hits_of.get(key) or [] for key in keys})
+        outcome.hits.update({key: [] for key in keys})  # nearly all: names without hits
+        outcome.hits.update({key: old_hits_of[key] for key in keys & old_hits_of.keys()})
         outcome.restamp.setdefault(old_id, set()).update(keys)
         outcome.delta += len(keys)
     if progress is not None:

@@ -13,6 +13,10 @@ No stored name is analysed again for this: each name's lookup terms are kept bet
 index holds cannot meet it (the same blocking keys the index's candidate search reads) and
 keeps its hits; the others are screened against the small index in one batch (forked workers
 on the command line). Kept results only have the snapshot they cite moved forward.
+
+A whole book's stored results are nearly all rows without hits citing one snapshot: those
+are read as their keys alone (one string per snapshot and threshold), and whether such a
+result may differ depends on its name alone, so it is decided once per name.
 """
 
 from __future__ import annotations

@@ -55,3 +55,32 @@ def test_stored_rows_read_alike_by_key_and_whole_table(monkeypatch: pytest.Monke
         whole = screening._stored(connection, wanted)
     assert by_key == whole
     assert len(by_key) == 601 and by_key["x"] == (2, 0.7, [{"party_id": "SDN-1", "score": 0.9}])
+
+
+def test_stored_rows_read_alike_as_keys_per_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows without hits read as one string of keys per snapshot and threshold they cite
+    give each wanted key the snapshot, threshold and hits the rows say."""
+    from computekyc.services import screening
+
+    engine = create_engine("sqlite://")
+    screen_results.metadata.create_all(engine, tables=[screen_results])
+    hits = '[{"party_id":"SDN-1","score":0.9}]'
+    rows = [(f"k{i}", 1 + i % 3, 0.74 if i % 5 else 0.7, "[]") for i in range(3000)]
+    rows += [("x", 2, 0.74, hits), ("y", 1, 0.74, hits)]
+    with engine.begin() as connection:
+        connection.execute(
+            insert(screen_results),
+            [
+                {"query_key": k, "list_snapshot_id": s, "threshold": t, "hits": h}
+                for k, s, t, h in rows
+            ],
+        )
+        wanted = dict.fromkeys([f"k{i}" for i in range(0, 3000, 2)] + ["x", "absent"])
+        by_key = screening._stored(connection, sorted(wanted))
+        monkeypatch.setattr(screening, "_READ_ALL", 10)
+        bulk = screening._stored_bulk(connection, wanted)
+    assert len(bulk.empty) == 6 and "y" not in bulk.rows
+    read = dict(bulk.rows)
+    for (snapshot, threshold), keys in bulk.empty.items():
+        read.update({k: (snapshot, threshold, []) for k in keys})
+    assert read == by_key and len(read) == 1501

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 from computekyc.bulk import read_cache, save_pickle
 from computekyc.screening import (
@@ -35,12 +35,13 @@ from computekyc.screening import (
     vocab_digest,
 )
 
-NAMES_FORMAT = 3
+NAMES_FORMAT = 4
 
 
-@dataclass(frozen=True, slots=True)
-class NameKeys:
-    """What delta screening needs of a name's analysis."""
+class NameKeys(NamedTuple):
+    """What delta screening needs of a name's analysis. A named tuple of tuples: a book's
+    worth of them is read back at every list update, and tuples load several times faster
+    than frozen dataclasses of sets (the set tests that read them take any iterable)."""
 
     # ScreeningIndex.reach_forms (what the candidate search reads), pickled: only the few names
     # whose terms meet a list change need them, and a book's worth of them as objects made
@@ -48,36 +49,33 @@ class NameKeys:
     packed_forms: bytes
     # The forms' lookup terms, for a quick test that none meets: those that are posting keys
     # themselves (joined names, generic words: met ones are always scored), and the ``w:``
-    # terms of distinctive words (ScreeningIndex.term_entries finds what they meet).
-    posting_terms: frozenset[str]
-    word_terms: frozenset[str]
-    words: frozenset[str]  # every token's text
-    weighed: frozenset[str]  # the words whose weight depends on their frequency on the lists
+    # terms of distinctive words (ScreeningIndex.term_entries finds what they meet). Each
+    # tuple holds distinct strings.
+    posting_terms: tuple[str, ...]
+    word_terms: tuple[str, ...]
+    words: tuple[str, ...]  # every token's text
+    weighed: tuple[str, ...]  # the words whose weight depends on their frequency on the lists
 
     @property
     def forms(self) -> tuple[FormReach, ...]:
         forms: tuple[FormReach, ...] = pickle.loads(self.packed_forms)
         return forms
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled as the constructor's arguments: a frozen dataclass's own pickling sets each
-        # field by name, which made loading the kept keys of a large book cost seconds.
-        return (
-            NameKeys,
-            (self.packed_forms, self.posting_terms, self.word_terms, self.words, self.weighed),
-        )
+
+def _distinct(strings: Iterable[str]) -> tuple[str, ...]:
+    intern = sys.intern  # the same words recur across names: one string each in the cache
+    return tuple(dict.fromkeys(intern(s) for s in strings))
 
 
 def name_keys(analysis: Analysis) -> NameKeys:
     tokens = [t for form in analysis.forms for t in form.tokens]
-    intern = sys.intern  # the same words recur across names: one string each in the cache
     forms = ScreeningIndex.reach_forms(analysis)
     return NameKeys(
         pickle.dumps(forms, protocol=pickle.HIGHEST_PROTOCOL),
-        frozenset(intern(term) for form in forms for term in form.forced),
-        frozenset(intern(term) for form in forms for term, _, _ in form.words),
-        frozenset(intern(t.text) for t in tokens),
-        frozenset(intern(t.text) for t in tokens if t.kind in WEIGHED_KINDS),
+        _distinct(term for form in forms for term in form.forced),
+        _distinct(term for form in forms for term, _, _ in form.words),
+        _distinct(t.text for t in tokens),
+        _distinct(t.text for t in tokens if t.kind in WEIGHED_KINDS),
     )
 
 

@@ -13,6 +13,10 @@ No stored name is analysed again for this: each name's lookup terms are kept bet
 index holds cannot meet it (the same blocking keys the index's candidate search reads) and
 keeps its hits; the others are screened against the small index in one batch (forked workers
 on the command line). Kept results only have the snapshot they cite moved forward.
+
+A whole book's stored results are nearly all rows without hits citing one snapshot: those
+are read as their keys alone (one string per snapshot and threshold), and whether such a
+result may differ depends on its name alone, so it is decided once per name.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from json.encoder import encode_basestring as _encode_text
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from computekyc.alerts import canonical_json
@@ -53,6 +57,9 @@ HitRecord = dict[str, Any]  # Hit.to_dict(): party, score and the token-by-token
 SCREEN_COLUMNS = ("id", "name", "type", "country", "date_of_birth")
 _CHUNK = 500
 _READ_ALL = 20_000  # stored results wanted above which the whole table is read
+# Snapshot and threshold pairs cited by rows without hits above which those rows are read
+# one by one rather than as one string of keys per pair.
+_EMPTY_GROUPS_MAX = 8
 
 
 # ----------------------------------------------------------------------- CSV batch screening
@@ -248,7 +255,7 @@ def _reweighed(keys: NameKeys, words: set[str], has_hits: bool) -> bool:
     """Whether a changed word frequency may change a stored answer: a weighed word of the name
     changes its scores against every listed name; any word of it may change the explanation
     of a hit (the note on words common on the lists)."""
-    return not keys.weighed.isdisjoint(words) or (has_hits and not keys.words.isdisjoint(words))
+    return not words.isdisjoint(keys.weighed) or (has_hits and not words.isdisjoint(keys.words))
 
 
 def _driver_rows(connection: Connection, sql: str) -> list[tuple[Any, ...]]:
@@ -323,15 +330,17 @@ class _Diff:
         search reads: words, typo neighbours, skeletons — reaches the threshold
         (:meth:`ScreeningIndex.may_hit`). A name it cannot reach keeps its stored hits (and is
         not analysed again)."""
-        if not keys.posting_terms.isdisjoint(self.posted):
+        if not self.posted.isdisjoint(keys.posting_terms):
             return True  # may_hit's answer for a met term of a name always scored
         cold = self.cold
-        if keys.word_terms <= cold:
+        if cold.issuperset(keys.word_terms):
             return False  # the common case, tested at C speed: none of its words meets any
         small, memo = self.small, self.memo
         known = memo.get
         met = False
-        for term in keys.word_terms - cold:
+        for term in keys.word_terms:
+            if term in cold:
+                continue
             if (known(term) or small.term_entries(term, memo))[0]:
                 met = True
             else:
@@ -400,6 +409,72 @@ def _keyed(queries: Iterable[NameQuery], names: NameKeysCache) -> dict[str, Name
     return wanted
 
 
+def _aggregate(connection: Connection) -> Any | None:
+    """The dialect's string aggregate of the stored keys, or None where it has none we know."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        return func.group_concat(screen_results.c.query_key, ",")
+    if dialect == "postgresql":
+        return func.string_agg(screen_results.c.query_key, ",")
+    return None
+
+
+@dataclass(slots=True)
+class _StoredRows:
+    """The stored results of the wanted keys: rows read in full (key → snapshot, threshold,
+    hits), and the keys of rows without hits read alone, by the snapshot and threshold they
+    cite (a whole book's results are nearly all such rows)."""
+
+    rows: dict[str, tuple[int, float, list[HitRecord]]]
+    empty: dict[tuple[int, float], set[str]] = field(default_factory=dict)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.rows or any(key in keys for keys in self.empty.values())
+
+
+def _stored_bulk(connection: Connection, wanted: Mapping[str, object]) -> _StoredRows:
+    """The stored results of ``wanted`` (keys). For a whole book the rows without hits are
+    read as the keys alone, one string per snapshot and threshold they cite, instead of one
+    row each; the few with hits are read in full."""
+    aggregate = _aggregate(connection)
+    columns = (
+        screen_results.c.query_key,
+        screen_results.c.list_snapshot_id,
+        screen_results.c.threshold,
+        screen_results.c.hits,
+    )
+    no_hits = screen_results.c.hits == "[]"
+    pairs: list[tuple[int, float]] = []
+    if len(wanted) > _READ_ALL and aggregate is not None:
+        cited = select(screen_results.c.list_snapshot_id, screen_results.c.threshold)
+        pairs = [(int(s), float(t)) for s, t in connection.execute(cited.distinct().where(no_hits))]
+    if aggregate is None or not pairs or len(pairs) > _EMPTY_GROUPS_MAX:
+        return _StoredRows(_stored(connection, sorted(wanted)))
+    empty: dict[tuple[int, float], set[str]] = {}
+    for snap, threshold in pairs:
+        text = connection.execute(
+            select(aggregate).where(
+                no_hits,
+                screen_results.c.list_snapshot_id == snap,
+                screen_results.c.threshold == threshold,
+            )
+        ).scalar()
+        keys = wanted.keys() & set(str(text).split(",")) if text else set()
+        if keys:
+            empty[snap, threshold] = keys
+    rows = {
+        str(key): (int(snap), float(threshold), json.loads(hits))
+        for key, snap, threshold, hits in connection.execute(select(*columns).where(~no_hits))
+        if key in wanted
+    }
+    return _StoredRows(rows, empty)
+
+
+def _in_order(wanted: Iterable[str], keys: set[str]) -> list[str]:
+    """``keys`` in the order of ``wanted``."""
+    return [k for k in wanted if k in keys] if keys else []
+
+
 def screen_queries(
     connection: Connection,
     loaded: LoadedIndex,
@@ -415,27 +490,14 @@ def screen_queries(
     ``workers > 1`` forks (command line only, never in a server)."""
     names = names if names is not None else NameKeysCache(None)
     wanted = _keyed(queries, names)
-    stored = _stored(connection, sorted(wanted))
+    stored = _stored_bulk(connection, wanted)
+    current = loaded.list_snapshot_id
     outcome = ScreenOutcome(
-        hits={},
-        list_snapshot_id=loaded.list_snapshot_id,
-        threshold=threshold,
-        doc_freq=loaded.index.doc_freq,
+        hits={}, list_snapshot_id=current, threshold=threshold, doc_freq=loaded.index.doc_freq
     )
     diffs: dict[int, _Diff | None] = {}
-    full: list[str] = []
-    kept: dict[str, list[HitRecord]] = {}
-    to_check: dict[int, list[str]] = {}  # old snapshot → keys its small index decides
-    for key, query in wanted.items():
-        found = stored.get(key)
-        if found is None or found[1] != threshold:
-            full.append(key)
-            continue
-        old_id, _, old_hits = found
-        if old_id == loaded.list_snapshot_id:
-            outcome.hits[key] = old_hits
-            outcome.cached += 1
-            continue
+
+    def diff_of(old_id: int) -> _Diff | None:
         if old_id not in diffs:
             old_df = _doc_freq(connection, old_id)
             diffs[old_id] = (
@@ -443,34 +505,87 @@ def screen_queries(
                 if old_df is not None
                 else None
             )
-        kept[key] = old_hits
-        differs = _may_differ(diffs[old_id], query, old_hits, names)
-        if differs is None:
-            to_check.setdefault(old_id, []).append(key)
-        elif differs:
-            full.append(key)
-    for old_id, keys in to_check.items():
+        return diffs[old_id]
+
+    full: set[str] = set()  # screened against the whole snapshot
+    old_hits_of: dict[str, list[HitRecord]] = {}  # stored hits that stand, unless re-screened
+    standing: dict[int, set[str]] = {}  # old snapshot → keys whose stored answer may stand
+    to_check: dict[int, set[str]] = {}  # old snapshot → keys its small index decides
+    for key, (old_id, stored_threshold, old_hits) in stored.rows.items():
+        if stored_threshold != threshold:
+            full.add(key)
+        elif old_id == current:
+            outcome.hits[key] = old_hits
+            outcome.cached += 1
+        else:
+            differs = _may_differ(diff_of(old_id), wanted[key], old_hits, names)
+            if differs:
+                full.add(key)
+                continue
+            old_hits_of[key] = old_hits
+            standing.setdefault(old_id, set()).add(key)
+            if differs is None:
+                to_check.setdefault(old_id, set()).add(key)
+    for (old_id, stored_threshold), keys in stored.empty.items():
+        if stored_threshold != threshold:
+            full |= keys
+        elif old_id == current:
+            outcome.hits.update({key: [] for key in keys})
+            outcome.cached += len(keys)
+        elif (delta := diff_of(old_id)) is None:
+            full |= keys
+        else:
+            # Without stored hits the answer depends on the name alone: decided once a name.
+            verdicts: dict[str, bool | None] = {}
+            differ: set[str] = set()
+            check: set[str] = set()
+            for key in keys:
+                query = wanted[key]
+                if query.name in verdicts:
+                    verdict = verdicts[query.name]
+                else:
+                    verdict = verdicts[query.name] = _may_differ(delta, query, [], names)
+                if verdict:
+                    differ.add(key)
+                elif verdict is None:
+                    check.add(key)
+            full |= differ
+            standing.setdefault(old_id, set()).update(keys - differ)
+            if check:
+                to_check.setdefault(old_id, set()).update(check)
+    full |= wanted.keys() - stored.rows.keys() - set().union(*stored.empty.values())
+    order = _in_order(wanted, full)
+    if len(to_check) > 1:  # the snapshots in the order their first key was asked
+        first = {k: i for i, k in enumerate(wanted)}
+        checked = sorted(to_check, key=lambda old: min(first[k] for k in to_check[old]))
+    else:
+        checked = list(to_check)
+    for old_id in checked:
         delta = diffs[old_id]
         assert delta is not None
+        asked = _in_order(wanted, to_check[old_id])
         found_small = delta.small.screen_many(
-            [wanted[k].query() for k in keys], threshold, workers=workers
+            [wanted[k].query() for k in asked], threshold, workers=workers
         )
-        full.extend(k for k, hits in zip(keys, found_small, strict=True) if hits)
-    for key in set(kept) - set(full):
-        outcome.hits[key] = kept[key]
-        outcome.restamp.setdefault(stored[key][0], set()).add(key)
-        outcome.delta += 1
+        met = [k for k, hits in zip(asked, found_small, strict=True) if hits]
+        order.extend(met)
+        standing[old_id].difference_update(met)
+    for old_id, keys in standing.items():
+        outcome.hits.update({key: [] for key in keys})  # nearly all: names without hits
+        outcome.hits.update({key: old_hits_of[key] for key in keys & old_hits_of.keys()})
+        outcome.restamp.setdefault(old_id, set()).update(keys)
+        outcome.delta += len(keys)
     if progress is not None:
         progress(outcome.delta + outcome.cached)
     found_hits, made = screen_full(
-        loaded.index, [wanted[k].query() for k in full], threshold, progress, workers
+        loaded.index, [wanted[k].query() for k in order], threshold, progress, workers
     )
     names.update(made)
-    for key, hits in zip(full, found_hits, strict=True):
+    for key, hits in zip(order, found_hits, strict=True):
         records = [h.to_dict() for h in hits]
         outcome.hits[key] = records
         (outcome.to_update if key in stored else outcome.to_insert)[key] = records
-    outcome.full = len(full)
+    outcome.full = len(order)
     return outcome
 
 

@@ -107,13 +107,22 @@ def _holder_keys(holder: Holder, depth: int) -> Iterator[str]:
             yield from _holder_keys(owner, depth + 1)
 
 
-def _customer_keys(customer: BookCustomer) -> Iterator[str]:
+def customer_keys(customer: BookCustomer) -> Iterator[str]:
     """The query keys of :func:`customer_roles`, without building the roles."""
     root = customer.customer.root
     yield query_key(root.name, root.country, root.type)
     for name in customer.other_names:
         yield query_key(name, root.country, root.type)
     yield from _holder_keys(root, 0)
+
+
+def account_keys(record: Any) -> Iterator[str]:
+    """The query keys of :func:`account_roles`, without building the roles."""
+    yield query_key(
+        record.name, record.country, "individual" if record.type == "individual" else "entity"
+    )
+    for owner in record.beneficial_owners:
+        yield query_key(owner, None, None)
 
 
 def _account_matched(record: Any, hits: dict[str, list[HitRecord]]) -> bool:
@@ -132,7 +141,7 @@ def _customer_matched(
     :func:`holder_queries` has one, and those of the roles are among them) only the other
     names are asked."""
     if not quiet_tree:
-        return any(hits.get(key) for key in _customer_keys(customer))
+        return any(hits.get(key) for key in customer_keys(customer))
     root = customer.customer.root
     return any(hits.get(query_key(n, root.country, root.type)) for n in customer.other_names)
 

@@ -62,9 +62,9 @@ from computekyc.reports.evidence import (
 )
 from computekyc.services.alerting import (
     Role,
-    _account_keys,
-    _customer_keys,
+    account_keys,
     account_roles,
+    customer_keys,
     customer_roles,
     in_force,
 )
@@ -597,7 +597,7 @@ def register_entries(
     entries = made.entries
     for customer in book.customers:
         root = customer.customer.root
-        if hit.isdisjoint(_customer_keys(customer)):
+        if hit.isdisjoint(customer_keys(customer)):
             entries.append(
                 no_hit("customer", customer.id, root.name, customer.id, "customer", root.country)
             )
@@ -614,7 +614,7 @@ def register_entries(
         entries.append(_role_rows(base, customer_roles(customer), hits, parties, rules, on))
     for account in book.accounts:
         record = account.record
-        if hit.isdisjoint(_account_keys(record)):
+        if hit.isdisjoint(account_keys(record)):
             owner = record.customer_id
             entries.append(
                 no_hit("account", account.id, record.name, owner, "account holder", record.country)

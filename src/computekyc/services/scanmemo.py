@@ -369,8 +369,8 @@ def stage_determinations_memo(
     """The determinations memo written under a temporary name: kept once its scan committed."""
     with gc_paused():
         memo = DeterminationMemo(provider, scan_id, snapshot, context, dict(kept))
-    # Pickled as their constructors' arguments (read by every scan; see _BOOK_RECORDS).
-    return stage_pickle(_path(settings, provider, "det"), memo, (KeptDetermination, TreeReach))
+    # Named tuples: pickled as their fields, read back without a per-field setter.
+    return stage_pickle(_path(settings, provider, "det"), memo)
 
 
 # --------------------------------------------------------------- footprint hits of the last scan

@@ -155,6 +155,12 @@ def test_delta_rescreen_equals_full_rescreen_on_real_snapshots(
     with engine.connect() as connection:
         bulk = screen_queries(connection, new, store, queries, threshold, names=kept)
     assert bulk == delta and list(bulk.to_insert) == list(delta.to_insert)
+    # A whole book's names decided by forked workers, a chunk each, decide as this process.
+    monkeypatch.setattr(screening_service, "DECIDE_PARALLEL_MIN", 0)
+    monkeypatch.setattr(screening_service, "_DECIDE_CHUNK", 7)
+    with engine.connect() as connection:
+        forked = screen_queries(connection, new, store, queries, threshold, names=kept, workers=2)
+    assert forked == delta and list(forked.to_insert) == list(delta.to_insert)
     assert kept.made == 0  # no stored name was analysed again
     diff = store.diff(old.list_snapshot_id, new.list_snapshot_id)
     gone = {r.party_id for r in diff.removed}

@@ -454,17 +454,19 @@ def _scan(
     loaded = holder.current(save_beside=workers > 1)
     lap("index")
 
-    # Each distinct (name, country, type) once, in the order first asked.
-    queries: list[NameQuery] = list(
-        dict.fromkeys(
-            chain(
-                (q for customer in book.customers for q in customer_queries(customer)),
-                (q for account in book.accounts for q in account_queries(account.record)),
+    # Each distinct (name, country, type) once, in the order first asked. The queries, kept
+    # name analyses and a book's worth of answers are acyclic: no collector walking them.
+    with gc_paused():
+        queries: list[NameQuery] = list(
+            dict.fromkeys(
+                chain(
+                    (q for customer in book.customers for q in customer_queries(customer)),
+                    (q for account in book.accounts for q in account_queries(account.record)),
+                )
             )
         )
-    )
-    names = NameKeysCache.load(settings.ensure_home())
-    with engine.connect() as connection:
+        names = NameKeysCache.load(settings.ensure_home())
+    with engine.connect() as connection, gc_paused():
         outcome = screen_queries(
             connection,
             loaded,

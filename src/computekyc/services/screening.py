@@ -22,9 +22,12 @@ result may differ depends on its name alone, so it is decided once per name.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import json
+import multiprocessing as mp
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -381,13 +384,79 @@ def _may_differ(
     what the small index finds for it decides."""
     if delta is None or any(h["party_id"] in delta.suspect for h in old_hits):
         return True
-    keys = names.get(query.name)
-    if delta.words and _reweighed(keys, delta.words, bool(old_hits)):
+    return _name_verdict(delta, query.name, names, bool(old_hits))
+
+
+def _name_verdict(delta: _Diff, name: str, names: NameKeysCache, has_hits: bool) -> bool | None:
+    """:func:`_may_differ` of a stored answer whose old hits all stand: it depends on the
+    name (and on whether it has hits) alone."""
+    keys = names.get(name)
+    if delta.words and _reweighed(keys, delta.words, has_hits):
         return True
-    reaches = delta.decided.get(query.name)
+    reaches = delta.decided.get(name)
     if reaches is None:
-        reaches = delta.decided[query.name] = delta.reaches(keys)
+        reaches = delta.decided[name] = delta.reaches(keys)
     return None if reaches else False
+
+
+# The diff, the kept name analyses and the names to decide, handed to forked workers: set
+# just before the fork, so that children inherit them and are sent only where a chunk starts.
+_DECIDING: tuple[_Diff, NameKeysCache, list[str]] | None = None
+_DECIDE_LOCK = threading.Lock()
+DECIDE_PARALLEL_MIN = 20_000  # names: below this a fork costs more than it saves
+_DECIDE_CHUNK = 10_000
+
+
+def _decided_chunk(start: int) -> dict[str, bool | None]:
+    assert _DECIDING is not None, "worker started without a diff"
+    delta, names, pending = _DECIDING
+    return _undecided(delta, pending[start : start + _DECIDE_CHUNK], names)
+
+
+def _undecided(
+    delta: _Diff, pending: Iterable[str], names: NameKeysCache
+) -> dict[str, bool | None]:
+    """The names of answers without hits that may differ (True) or that the small index must
+    decide (None); every other name keeps its answer."""
+    out: dict[str, bool | None] = {}
+    for name in pending:
+        verdict = _name_verdict(delta, name, names, False)
+        if verdict is not False:
+            out[name] = verdict
+    return out
+
+
+def _verdicts(
+    delta: _Diff, pending: list[str], names: NameKeysCache, workers: int
+) -> dict[str, bool | None]:
+    """:func:`_undecided` of ``pending`` (distinct names), in ``workers`` forked processes
+    when there are many (command line only): a whole book's names at each list update."""
+    global _DECIDING
+    if (
+        workers < 2
+        or len(pending) < DECIDE_PARALLEL_MIN
+        or "fork" not in mp.get_all_start_methods()
+    ):
+        return _undecided(delta, pending, names)
+    # A name the kept analyses lack is analysed here, so that they keep it for the next scan.
+    known = names.keys
+    for name in pending:
+        if name not in known:
+            names.get(name)
+    out: dict[str, bool | None] = {}
+    with _DECIDE_LOCK:
+        _DECIDING = (delta, names, pending)
+        gc.freeze()  # children must not touch (and so copy) every inherited object
+        try:
+            with mp.get_context("fork").Pool(workers) as pool:
+                for part in pool.imap_unordered(
+                    _decided_chunk, range(0, len(pending), _DECIDE_CHUNK)
+                ):
+                    out.update(part)
+        finally:
+            gc.unfreeze()
+            _DECIDING = None
+    return out
 
 
 def _keyed(queries: Iterable[NameQuery], names: NameKeysCache) -> dict[str, NameQuery]:
@@ -536,19 +605,14 @@ def screen_queries(
             full |= keys
         else:
             # Without stored hits the answer depends on the name alone: decided once a name.
-            verdicts: dict[str, bool | None] = {}
+            name_of = {key: wanted[key].name for key in keys}
+            verdicts = _verdicts(delta, list(dict.fromkeys(name_of.values())), names, workers)
             differ: set[str] = set()
             check: set[str] = set()
-            for key in keys:
-                query = wanted[key]
-                if query.name in verdicts:
-                    verdict = verdicts[query.name]
-                else:
-                    verdict = verdicts[query.name] = _may_differ(delta, query, [], names)
-                if verdict:
-                    differ.add(key)
-                elif verdict is None:
-                    check.add(key)
+            if verdicts:
+                for key, name in name_of.items():
+                    if name in verdicts:
+                        (differ if verdicts[name] else check).add(key)
             full |= differ
             standing.setdefault(old_id, set()).update(keys - differ)
             if check:

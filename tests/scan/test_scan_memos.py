@@ -9,22 +9,26 @@ import pickle
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from computekyc.audit import Actor
-from computekyc.book import Book, read_book
+from computekyc.book import Book, book_files, provider_name, read_book, usage_files
 from computekyc.bulk import read_cache
 from computekyc.exc import ConflictError
 from computekyc.lists.model import Party
 from computekyc.ownership import Determination, load_rules
 from computekyc.ownership.model import Status
 from computekyc.services import run_scan, scanmemo
-from computekyc.services.alerting import account_roles, customer_roles
+from computekyc.services.alerting import account_roles, customer_queries, customer_roles
 from computekyc.services.determination import CustomerDetermination, tree_reach
+from computekyc.services.namekeys import NameKeysCache
 from computekyc.services.reports import _role_rows, register_entries, screening_report
+from computekyc.services.scan import account_queries
+from computekyc.services.screening import NameQuery, book_queries
 from computekyc.settings import Settings
 from computekyc.usage import Filters, UsageStore, ingest, make_engine, summary
 from computekyc.users import OPERATOR_ROLE
@@ -249,3 +253,45 @@ def test_a_register_that_refers_to_the_last_one_reads_as_a_whole_one(
     (registers / "scan-4.json.gz").unlink()
     with pytest.raises(ConflictError, match="run the scan again"):
         screening_report(referring, actor, "csv", scan_id=6)
+
+
+def _asked(book: Book) -> list[NameQuery]:
+    """The distinct queries a scan asks of ``book``, in order (as the scan makes them)."""
+    return list(
+        dict.fromkeys(
+            chain(
+                (q for customer in book.customers for q in customer_queries(customer)),
+                (q for account in book.accounts for q in account_queries(account.record)),
+            )
+        )
+    )
+
+
+def test_kept_book_queries_are_those_the_book_asks(
+    scan_settings: Settings, provider: Path, lists_dir: Path
+) -> None:
+    on = date.fromisoformat(AS_OF)
+
+    def key_of_folder() -> str:
+        folder = scanmemo.folder_digest(book_files(provider), usage_files(provider))
+        return scanmemo.book_queries_key(folder, provider_name(provider))
+
+    run_scan(scan_settings, provider, lists=lists_dir, as_of=on)
+    book = read_book(provider)
+    key = key_of_folder()
+    kept = book_queries(NameKeysCache.load(scan_settings.home), key)
+    assert kept is not None
+    assert list(kept.values()) == _asked(book) and list(kept) == [q.key for q in _asked(book)]
+
+    # The same records in another order: the same content, other queries' order — not kept.
+    customers = provider / "customers.jsonl"
+    lines = customers.read_text().splitlines()
+    customers.write_text("\n".join(lines[1:] + lines[:1]) + "\n")
+    moved = read_book(provider)
+    assert moved.content_hash == book.content_hash and _asked(moved) != _asked(book)
+    assert book_queries(NameKeysCache.load(scan_settings.home), key_of_folder()) is None
+    run_scan(scan_settings, provider, lists=lists_dir, as_of=on)
+    kept = book_queries(NameKeysCache.load(scan_settings.home), key_of_folder())
+    assert kept is not None and list(kept.values()) == _asked(moved)
+    # The last book's queries are no longer kept for it.
+    assert book_queries(NameKeysCache.load(scan_settings.home), key) is None

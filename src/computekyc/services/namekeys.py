@@ -91,6 +91,9 @@ class NameKeysCache:
     # whole book (a hash each) costs more than reading them back.
     query_keys: dict[tuple[str, str | None, str | None], str] = field(default_factory=dict)
     query_keys_changed: bool = False
+    # What book ``query_keys`` are all the distinct queries of, in the order asked (its files
+    # and the code asking, see ``book_queries_key``): "" when not known.
+    book: str = ""
 
     @classmethod
     def load(cls, home: Path) -> NameKeysCache:
@@ -98,9 +101,21 @@ class NameKeysCache:
         found = read_cache(path)
         if isinstance(found, dict) and found.get("format") == NAMES_FORMAT:
             keys, query_keys = found.get("keys"), found.get("query_keys")
+            book = found.get("book")
             if isinstance(keys, dict) and isinstance(query_keys, dict):
-                return cls(path, keys, query_keys=query_keys)
+                return cls(path, keys, query_keys=query_keys, book=str(book or ""))
         return cls(path)
+
+    def book_queries(self, book: str) -> list[tuple[str, str | None, str | None]] | None:
+        """The distinct queries of ``book`` (see :attr:`book`) as the last scan asked them, in
+        order; None when it asked those of another book."""
+        return list(self.query_keys) if book and self.book == book else None
+
+    def asked_by(self, book: str) -> None:
+        """``query_keys`` are now all the distinct queries of ``book``, in order."""
+        if self.book != book:
+            self.book = book
+            self.query_keys_changed = True
 
     def get(self, name: str) -> NameKeys:
         """The name's keys, analysing it only when the cache does not hold it."""
@@ -132,7 +147,10 @@ class NameKeysCache:
         for stale in self.path.parent.glob("names-*.pickle"):
             if stale != self.path:
                 stale.unlink(missing_ok=True)  # another version of the analysing code
-        save_pickle(self.path, {"format": NAMES_FORMAT, "keys": kept, "query_keys": query_keys})
+        save_pickle(
+            self.path,
+            {"format": NAMES_FORMAT, "keys": kept, "query_keys": query_keys, "book": self.book},
+        )
 
 
 # ------------------------------------------------- a full screen that keeps the analyses it made

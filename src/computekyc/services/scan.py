@@ -77,6 +77,7 @@ from computekyc.services.scanmemo import (
     KeptDetermination,
     ScanMemo,
     UsageFacts,
+    book_queries_key,
     determination_context,
     folder_digest,
     keep_determination,
@@ -92,6 +93,7 @@ from computekyc.services.scanmemo import (
 from computekyc.services.scantail import ScanTail, TailFacts, scan_tail
 from computekyc.services.screening import (
     NameQuery,
+    book_queries,
     save_screening,
     screen_queries,
     stored_hits,
@@ -456,26 +458,34 @@ def _scan(
 
     # Each distinct (name, country, type) once, in the order first asked. The queries, kept
     # name analyses and a book's worth of answers are acyclic: no collector walking them.
+    # The same book files ask the same queries: kept with the name analyses.
+    asked_of = book_queries_key(folder, provider)
     with gc_paused():
-        queries: list[NameQuery] = list(
-            dict.fromkeys(
-                chain(
-                    (q for customer in book.customers for q in customer_queries(customer)),
-                    (q for account in book.accounts for q in account_queries(account.record)),
+        names = NameKeysCache.load(settings.ensure_home())
+        keyed = book_queries(names, asked_of)
+        queries: list[NameQuery] = (
+            list(keyed.values())
+            if keyed is not None
+            else list(
+                dict.fromkeys(
+                    chain(
+                        (q for customer in book.customers for q in customer_queries(customer)),
+                        (q for account in book.accounts for q in account_queries(account.record)),
+                    )
                 )
             )
         )
-        names = NameKeysCache.load(settings.ensure_home())
     with engine.connect() as connection, gc_paused():
         outcome = screen_queries(
             connection,
             loaded,
             holder.store(),
-            queries,
+            keyed if keyed is not None else queries,
             rules.possible_threshold,
             workers=workers,
             names=names,
         )
+    names.asked_by(asked_of)
     say(
         f"screening: {len(queries):,} distinct names — {outcome.full:,} "
         f"against the whole snapshot, {outcome.delta:,} against its changes only, "

@@ -499,6 +499,15 @@ def book_key(folder: FolderDigest, provider: str, path: Path) -> str:
     return digest.hexdigest()
 
 
+def book_queries_key(folder: FolderDigest, provider: str) -> str:
+    """The book's files by content and this code: what the distinct queries a scan asks of
+    its book (in order) depend on — not its usage files, which change every day."""
+    digest = hashlib.sha256(f"{code_digest()}\0{provider}\0".encode())
+    for name, sha in folder.book:
+        digest.update(f"{name}\0{sha}\0".encode())
+    return digest.hexdigest()
+
+
 def read_book_once(settings: Settings, provider_dir: Path, folder: FolderDigest) -> BookReading:
     """The provider folder's book: as the last scan read it while its files are byte-for-byte
     the same (the reading is kept under the state folder), else read and checked again."""

@@ -461,21 +461,32 @@ def _verdicts(
 
 def _keyed(queries: Iterable[NameQuery], names: NameKeysCache) -> dict[str, NameQuery]:
     """Each distinct query by its stored key, the keys kept from the last scan read back
-    instead of hashed again; ``names`` keeps those of these queries for the next."""
+    instead of hashed again; ``names`` keeps those of these queries, in order, for the next."""
     kept = names.query_keys
     remember_query_keys(kept)  # the determinations and alerts ask them again
     known = kept.get
     wanted: dict[str, NameQuery] = {}
-    fresh = False
     for query in queries:
         key = known((query.name, query.country, query.type))
-        if key is None:
-            key, fresh = query.key, True
-        wanted[key] = query
-    if fresh or len(wanted) != len(kept):
-        names.query_keys = {(q.name, q.country, q.type): key for key, q in wanted.items()}
+        wanted[key if key is not None else query.key] = query
+    asked = {(q.name, q.country, q.type): key for key, q in wanted.items()}
+    if list(asked.items()) != list(kept.items()):
+        names.query_keys = asked
         names.query_keys_changed = True
+        names.book = ""  # what book these queries are of: told by the caller
     return wanted
+
+
+def book_queries(names: NameKeysCache, book: str) -> dict[str, NameQuery] | None:
+    """The distinct queries the last scan asked of ``book`` (its files and the code asking:
+    ``book_queries_key``), by stored key and in order, as ``names`` keeps them; None when it
+    kept those of another book."""
+    triples = names.book_queries(book)
+    if triples is None:
+        return None
+    keys = names.query_keys
+    remember_query_keys(keys)
+    return {keys[triple]: NameQuery(*triple) for triple in triples}
 
 
 def _aggregate(connection: Connection) -> Any | None:
@@ -548,7 +559,7 @@ def screen_queries(
     connection: Connection,
     loaded: LoadedIndex,
     store: ListStore,
-    queries: Iterable[NameQuery],
+    queries: Iterable[NameQuery] | Mapping[str, NameQuery],
     threshold: float,
     progress: Callable[[int], None] | None = None,
     workers: int = 1,
@@ -558,7 +569,8 @@ def screen_queries(
     the database; ``names`` (the kept name analyses) gains the names screened in full.
     ``workers > 1`` forks (command line only, never in a server)."""
     names = names if names is not None else NameKeysCache(None)
-    wanted = _keyed(queries, names)
+    # Queries already keyed (``book_queries``) are taken as they are.
+    wanted = dict(queries) if isinstance(queries, Mapping) else _keyed(queries, names)
     stored = _stored_bulk(connection, wanted)
     current = loaded.list_snapshot_id
     outcome = ScreenOutcome(

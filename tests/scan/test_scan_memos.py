@@ -24,7 +24,11 @@ from computekyc.ownership import Determination, load_rules
 from computekyc.ownership.model import Status
 from computekyc.services import run_scan, scanmemo
 from computekyc.services.alerting import account_roles, customer_queries, customer_roles
-from computekyc.services.determination import CustomerDetermination, tree_reach
+from computekyc.services.determination import (
+    CustomerDetermination,
+    holder_queries,
+    tree_reach,
+)
 from computekyc.services.namekeys import NameKeysCache
 from computekyc.services.reports import _role_rows, register_entries, screening_report
 from computekyc.services.scan import account_queries
@@ -175,6 +179,17 @@ def test_register_rows_are_those_of_every_subjects_roles() -> None:
     plain = _plain_register_rows(book, hits, determinations, parties, on)
     assert [list(row.items()) for row in made] == [list(row.items()) for row in plain]
     assert sum(row.get("party_id") is not None for row in made) >= 4
+    # Customers no query of whose declared tree has a hit (as the scan knows them): only
+    # their other names are asked, and the rows are the same.
+    quiet = {
+        c.id
+        for c in book.customers
+        if not any(hits.get(q.key) for q in holder_queries(c.customer.root))
+    }
+    assert 0 < len(quiet) < len(book.customers)
+    told = register_entries(0, book, hits, determinations, parties, "snap", on, rules,
+                            quiet_trees=quiet).rows()  # fmt: skip
+    assert [list(row.items()) for row in told] == [list(row.items()) for row in plain]
     assert {row["determination"] for row in made} == {None, "review"}
 
 

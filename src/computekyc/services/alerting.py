@@ -116,16 +116,7 @@ def customer_keys(customer: BookCustomer) -> Iterator[str]:
     yield from _holder_keys(root, 0)
 
 
-def account_keys(record: Any) -> Iterator[str]:
-    """The query keys of :func:`account_roles`, without building the roles."""
-    yield query_key(
-        record.name, record.country, "individual" if record.type == "individual" else "entity"
-    )
-    for owner in record.beneficial_owners:
-        yield query_key(owner, None, None)
-
-
-def _account_matched(record: Any, hits: dict[str, list[HitRecord]]) -> bool:
+def account_matched(record: Any, hits: dict[str, list[HitRecord]]) -> bool:
     """Whether a query of :func:`account_roles` has a hit, without building the roles."""
     kind = "individual" if record.type == "individual" else "entity"
     if hits.get(query_key(record.name, record.country, kind)):
@@ -134,7 +125,7 @@ def _account_matched(record: Any, hits: dict[str, list[HitRecord]]) -> bool:
     return bool(owners) and any(hits.get(query_key(owner, None, None)) for owner in owners)
 
 
-def _customer_matched(
+def customer_matched(
     customer: BookCustomer, hits: dict[str, list[HitRecord]], quiet_tree: bool
 ) -> bool:
     """Whether a query of :func:`customer_roles` has a hit; of a quiet tree (no query of
@@ -494,7 +485,7 @@ def _build_drafts(facts: ScanFacts) -> list[AlertDraft]:
     for customer in facts.book.customers:
         # Most subjects have nothing: no hit (their roles are built only when one of them has),
         # no footprint, a determination that raises nothing (clear, no alerting rule applied).
-        matched = _customer_matched(customer, hits, customer.id in quiet)
+        matched = customer_matched(customer, hits, customer.id in quiet)
         web_hits = facts.footprint.customers.get(customer.id)
         result = facts.determinations.get(customer.id)
         if not (matched or web_hits or (result is not None and raises_drafts(result))):
@@ -517,7 +508,7 @@ def _build_drafts(facts: ScanFacts) -> list[AlertDraft]:
     restricted_accounts = {a for c in restricted for a in accounts_of.get(c, ())}
     footprint_accounts, unknown_hardware = facts.footprint.accounts, facts.unknown_hardware
     for account_id, record in records.items():
-        matched = _account_matched(record, hits)
+        matched = account_matched(record, hits)
         account_hits = footprint_accounts.get(account_id)
         unknown = unknown_hardware.get(account_id)
         if not (matched or account_hits or unknown):

@@ -21,7 +21,7 @@ import gzip
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -62,9 +62,9 @@ from computekyc.reports.evidence import (
 )
 from computekyc.services.alerting import (
     Role,
-    account_keys,
+    account_matched,
     account_roles,
-    customer_keys,
+    customer_matched,
     customer_roles,
     in_force,
 )
@@ -539,12 +539,14 @@ def register_entries(
     on: date,
     rules: RuleSet,
     stands: Callable[[str, str, str | None], bool] | None = None,
+    quiet_trees: Container[str] = frozenset(),
 ) -> RegisterEntries:
     """One row per screened subject and hit (a subject without hits: one row, band ``no hit``),
     with its customer's determination for the worst item it rents, by subject (every row:
     :meth:`RegisterEntries.rows`). ``stands(kind, id, customer_id)`` — the
     subject had no hit in the register referred to, and its record and its customer's
-    determinations are those it was made of — and the subject has no hit now: its key only."""
+    determinations are those it was made of — and the subject has no hit now: its key only.
+    ``quiet_trees``: customers no query of whose declared tree has a hit (see ``ScanFacts``)."""
     scan_as_of = on.isoformat()
     common = {"scan_id": scan_id, "scan_as_of": scan_as_of, "snapshot": snapshot}
     verdicts: dict[str, dict[str, Any]] = {}  # a customer's, then its accounts' (read-only)
@@ -570,7 +572,7 @@ def register_entries(
 
     # A subject none of whose names has a hit (nearly all) has one row, of its first name:
     # made without its roles (the keys of its names tell it has no hit).
-    hit = {key for key, found in hits.items() if found}
+    asked = hits if isinstance(hits, dict) else dict(hits)
 
     def no_hit(kind: str, subject_id: str, name: str, customer_id: str | None, role: str,
                country: str | None) -> RegisterEntry:  # fmt: skip
@@ -597,7 +599,7 @@ def register_entries(
     entries = made.entries
     for customer in book.customers:
         root = customer.customer.root
-        if hit.isdisjoint(customer_keys(customer)):
+        if not customer_matched(customer, asked, customer.id in quiet_trees):
             entries.append(
                 no_hit("customer", customer.id, root.name, customer.id, "customer", root.country)
             )
@@ -614,7 +616,7 @@ def register_entries(
         entries.append(_role_rows(base, customer_roles(customer), hits, parties, rules, on))
     for account in book.accounts:
         record = account.record
-        if hit.isdisjoint(account_keys(record)):
+        if not account_matched(record, asked):
             owner = record.customer_id
             entries.append(
                 no_hit("account", account.id, record.name, owner, "account holder", record.country)

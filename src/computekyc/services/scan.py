@@ -579,7 +579,16 @@ def _scan(
             started,
             loaded.snapshot,
             register=lambda stands: register_entries(
-                0, book, screener.hits, results, loaded.parties, loaded.snapshot, on, rules, stands
+                0,
+                book,
+                screener.hits,
+                results,
+                loaded.parties,
+                loaded.snapshot,
+                on,
+                rules,
+                stands,
+                quiet_trees=untouched,  # no name of their trees has a hit
             ),
             register_base=getattr(last, "register", None),  # a memo of older code may lack it
             record_stands=lambda kind, subject_id, customer_id: (

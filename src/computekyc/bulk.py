@@ -132,6 +132,20 @@ def _positionally(
     return reduce
 
 
+class Prepickled:
+    """A value pickled ahead of the file it goes into (while its process waits for the rest
+    of that file): written into the file as its bytes, read back as the value itself."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, value: object) -> None:
+        with gc_paused():
+            self.data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __reduce__(self) -> tuple[Callable[[bytes], Any], tuple[bytes]]:
+        return (pickle.loads, (self.data,))
+
+
 def stage_pickle(path: Path, value: object, positional: Iterable[type] = ()) -> StagedFile:
     """``value`` pickled into a staged file for ``path`` (the collector paused, see
     :func:`save_pickle`); objects of the ``positional`` classes (slotted dataclasses whose

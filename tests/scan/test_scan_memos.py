@@ -17,7 +17,7 @@ import pytest
 
 from computekyc.audit import Actor
 from computekyc.book import Book, book_files, provider_name, read_book, usage_files
-from computekyc.bulk import read_cache
+from computekyc.bulk import Prepickled, read_cache
 from computekyc.exc import ConflictError
 from computekyc.lists.model import Party
 from computekyc.ownership import Determination, load_rules
@@ -102,6 +102,14 @@ def test_kept_determinations_read_as_made(tmp_path: Path) -> None:
     staged.drop()
     assert loaded.kept == kept and loaded.scan_id == 7 and loaded.context == "context"
     assert any(k.whole is not None for k in loaded.kept.values())
+    # Pickled ahead, while a scan waits for its ids: the memo reads back the same.
+    ahead = scanmemo.stage_determinations_memo(
+        Settings(home=tmp_path / "home"), "p", 8, "s", "context", Prepickled(dict(kept))
+    )
+    read = read_cache(ahead.temp)
+    ahead.drop()
+    assert isinstance(read, scanmemo.DeterminationMemo) and type(read.kept) is dict
+    assert read.kept == kept and read.scan_id == 8 and list(read.kept) == list(kept)
 
 
 def _plain_register_rows(

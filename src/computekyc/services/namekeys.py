@@ -132,11 +132,17 @@ class NameKeysCache:
     def save(self, names: Iterable[str]) -> None:
         """Keep the keys of ``names`` (the names of this scan: the file stays the size of the
         book), replacing the file atomically; unchanged content is not written again."""
-        if self.path is None:
-            return
+        self.saver(names)()
+
+    def saver(self, names: Iterable[str]) -> Callable[[], None]:
+        """What :meth:`save` of ``names`` writes, decided now; the function returned writes
+        it (a scan decides while it waits for its transaction, and writes once committed)."""
+        path = self.path
+        if path is None:
+            return _nothing
         wanted = set(names)
         if not self.made and not self.query_keys_changed and wanted == self.keys.keys():
-            return
+            return _nothing
         kept = {n: k for n, k in self.keys.items() if n in wanted}
         # Each name pickled once: the query keys' triples name the same string objects.
         same = {n: n for n in kept}
@@ -144,13 +150,24 @@ class NameKeysCache:
             (same.get(name, name), country, kind): key
             for (name, country, kind), key in self.query_keys.items()
         }
-        for stale in self.path.parent.glob("names-*.pickle"):
-            if stale != self.path:
-                stale.unlink(missing_ok=True)  # another version of the analysing code
-        save_pickle(
-            self.path,
-            {"format": NAMES_FORMAT, "keys": kept, "query_keys": query_keys, "book": self.book},
-        )
+        content = {
+            "format": NAMES_FORMAT,
+            "keys": kept,
+            "query_keys": query_keys,
+            "book": self.book,
+        }
+
+        def write() -> None:
+            for stale in path.parent.glob("names-*.pickle"):
+                if stale != path:
+                    stale.unlink(missing_ok=True)  # another version of the analysing code
+            save_pickle(path, content)
+
+        return write
+
+
+def _nothing() -> None:
+    """Nothing to write."""
 
 
 # ------------------------------------------------- a full screen that keeps the analyses it made

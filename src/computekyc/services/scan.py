@@ -621,7 +621,7 @@ def _scan(
                 queries=len(queries),
                 determinations=counts.determinations,
             ),
-            save_names=lambda: names.save(q.name for q in queries),
+            save_names=lambda: names.saver(q.name for q in queries),
             folder_unchanged=lambda: (
                 folder_digest(book_files(provider_dir), usage_files(provider_dir)) == folder
             ),

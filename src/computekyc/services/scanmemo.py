@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -31,7 +31,14 @@ from computekyc.book import Book, BookAccount, BookCustomer, provider_name, read
 from computekyc.book.schema import scans
 from computekyc.book.store import latest_revision
 from computekyc.brands import FootprintHit
-from computekyc.bulk import StagedFile, gc_paused, read_cache, save_pickle, stage_pickle
+from computekyc.bulk import (
+    Prepickled,
+    StagedFile,
+    gc_paused,
+    read_cache,
+    save_pickle,
+    stage_pickle,
+)
 from computekyc.ownership import Customer, Determination, Holder
 from computekyc.ownership.model import Status
 from computekyc.screening.vocab import extra_alias_path
@@ -364,11 +371,17 @@ def stage_determinations_memo(
     scan_id: int,
     snapshot: str,
     context: str,
-    kept: Iterable[tuple[str, KeptDetermination]],
+    kept: Iterable[tuple[str, KeptDetermination]] | Prepickled,
 ) -> StagedFile:
-    """The determinations memo written under a temporary name: kept once its scan committed."""
-    with gc_paused():
-        memo = DeterminationMemo(provider, scan_id, snapshot, context, dict(kept))
+    """The determinations memo written under a temporary name: kept once its scan committed.
+    ``kept`` may be pickled ahead (``Prepickled`` of their dict, made while the scan's ids
+    are not known yet): the memo reads back the same."""
+    if isinstance(kept, Prepickled):
+        table = cast("dict[str, KeptDetermination]", kept)  # unpickled as that very dict
+    else:
+        with gc_paused():
+            table = dict(kept)
+    memo = DeterminationMemo(provider, scan_id, snapshot, context, table)
     # Named tuples: pickled as their fields, read back without a per-field setter.
     return stage_pickle(_path(settings, provider, "det"), memo)
 

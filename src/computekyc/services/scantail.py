@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from computekyc.alerts import AlertDraft
-from computekyc.bulk import AfterCommit, Staged, StagedFile, after_commit
+from computekyc.bulk import AfterCommit, Prepickled, Staged, StagedFile, after_commit
 from computekyc.services.reports import (
     RegisterEntries,
     keep_register,
@@ -70,7 +70,9 @@ class ScanTail:
     record_stands: SubjectStands
     kept_determinations: Callable[[], Iterable[tuple[str, KeptDetermination]]]
     memo: Callable[[], ScanMemo]  # the ids, ``computed_by`` and the drafts given later
-    save_names: Callable[[], None]  # the name keys (a cache of its own, checked on load)
+    # The name keys (a cache of its own, checked on load): what to write decided when asked,
+    # written by the function returned.
+    save_names: Callable[[], Callable[[], None]]
     # The provider folder is as it was scanned (asked once the transaction told its ids: a
     # folder changed meanwhile keeps no memo).
     folder_unchanged: Callable[[], bool]
@@ -95,12 +97,14 @@ class ScanTail:
                 )
 
             made = self.register(stands)
-        kept = list(self.kept_determinations())
+        # Pickled while the transaction runs: most of the determinations memo's writing.
+        kept = Prepickled(dict(self.kept_determinations()))
         memo = self.memo()
+        write_names = self.save_names()
 
         def stage(facts: TailFacts) -> Staged:
             scan_id = facts.scan_id
-            staged = _Files(self, scan_id)
+            staged = _Files(self, scan_id, write_names)
             try:
                 if base is None:
                     rows = made.rows()
@@ -145,6 +149,7 @@ class _Files:
 
     tail: ScanTail
     scan_id: int
+    write_names: Callable[[], None]
     register: StagedFile | None = None
     determinations: StagedFile | None = None
     memo: StagedFile | None = None
@@ -156,7 +161,7 @@ class _Files:
         try:
             assert self.register and self.determinations
             keep_register(self.register, self.scan_id)
-            self.tail.save_names()
+            self.write_names()
             self.determinations.keep()
             if self.memo is not None:
                 self.memo.keep()

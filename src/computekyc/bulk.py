@@ -51,6 +51,11 @@ class PositionalPickle:
         return (type(self), tuple(getattr(self, name) for name in names))
 
 
+# Whether objects made while the collector was paused are frozen when it resumes (see
+# ``frozen_after_pauses``).
+_freezing = False
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while acyclic objects are built or unpickled."""
@@ -60,7 +65,24 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            if _freezing:
+                gc.freeze()
             gc.enable()
+
+
+@contextmanager
+def frozen_after_pauses() -> Iterator[None]:
+    """Within the block, what was made while the collector was paused (:func:`gc_paused`) is
+    set aside from it when it resumes: resuming would otherwise walk those millions of objects
+    at once. For a process that keeps them to the end of the block (a scan on the command
+    line), which unfreezes them."""
+    global _freezing
+    before = _freezing
+    _freezing = True
+    try:
+        yield
+    finally:
+        _freezing = before
 
 
 def _temporary_beside(path: Path) -> tuple[int, Path]:

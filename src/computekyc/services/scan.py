@@ -15,7 +15,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
@@ -46,7 +46,7 @@ from computekyc.book import (
     write_import,
 )
 from computekyc.book.schema import book_entities, book_linking, scans
-from computekyc.bulk import gc_paused
+from computekyc.bulk import frozen_after_pauses, gc_paused
 from computekyc.chips import assumed_chip
 from computekyc.linking import GeoIP, link_accounts, open_geoip
 from computekyc.linking.geoip import GeoIPNotFound
@@ -347,7 +347,8 @@ def run_scan(
     # froze objects itself, such as the API server, keeps its own arrangement).
     freeze = gc.get_freeze_count() == 0
     try:
-        return _scan(settings, provider_dir, lists, as_of, progress, workers, actor, freeze)
+        with frozen_after_pauses() if freeze else nullcontext():
+            return _scan(settings, provider_dir, lists, as_of, progress, workers, actor, freeze)
     finally:
         wait_for_index_saves()  # a new snapshot's index cache, written beside (workers > 1)
         if freeze:

@@ -8,7 +8,7 @@ that is a pure function of the inputs (no times, no scan ids), so that it does n
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -116,7 +116,7 @@ def customer_keys(customer: BookCustomer) -> Iterator[str]:
     yield from _holder_keys(root, 0)
 
 
-def account_matched(record: Any, hits: dict[str, list[HitRecord]]) -> bool:
+def account_matched(record: Any, hits: Mapping[str, list[HitRecord]]) -> bool:
     """Whether a query of :func:`account_roles` has a hit, without building the roles."""
     kind = "individual" if record.type == "individual" else "entity"
     if hits.get(query_key(record.name, record.country, kind)):
@@ -126,7 +126,7 @@ def account_matched(record: Any, hits: dict[str, list[HitRecord]]) -> bool:
 
 
 def customer_matched(
-    customer: BookCustomer, hits: dict[str, list[HitRecord]], quiet_tree: bool
+    customer: BookCustomer, hits: Mapping[str, list[HitRecord]], quiet_tree: bool
 ) -> bool:
     """Whether a query of :func:`customer_roles` has a hit; of a quiet tree (no query of
     :func:`holder_queries` has one, and those of the roles are among them) only the other

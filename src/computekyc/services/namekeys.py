@@ -106,10 +106,10 @@ class NameKeysCache:
                 return cls(path, keys, query_keys=query_keys, book=str(book or ""))
         return cls(path)
 
-    def book_queries(self, book: str) -> list[tuple[str, str | None, str | None]] | None:
-        """The distinct queries of ``book`` (see :attr:`book`) as the last scan asked them, in
-        order; None when it asked those of another book."""
-        return list(self.query_keys) if book and self.book == book else None
+    def holds_queries_of(self, book: str) -> bool:
+        """Whether ``query_keys`` are all the distinct queries of ``book`` (see :attr:`book`),
+        in the order the last scan asked them."""
+        return bool(book) and self.book == book
 
     def asked_by(self, book: str) -> None:
         """``query_keys`` are now all the distinct queries of ``book``, in order."""

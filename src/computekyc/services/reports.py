@@ -572,8 +572,6 @@ def register_entries(
 
     # A subject none of whose names has a hit (nearly all) has one row, of its first name:
     # made without its roles (the keys of its names tell it has no hit).
-    asked = hits if isinstance(hits, dict) else dict(hits)
-
     def no_hit(kind: str, subject_id: str, name: str, customer_id: str | None, role: str,
                country: str | None) -> RegisterEntry:  # fmt: skip
         if stands is not None and stands(kind, subject_id, customer_id):
@@ -599,7 +597,7 @@ def register_entries(
     entries = made.entries
     for customer in book.customers:
         root = customer.customer.root
-        if not customer_matched(customer, asked, customer.id in quiet_trees):
+        if not customer_matched(customer, hits, customer.id in quiet_trees):
             entries.append(
                 no_hit("customer", customer.id, root.name, customer.id, "customer", root.country)
             )
@@ -616,7 +614,7 @@ def register_entries(
         entries.append(_role_rows(base, customer_roles(customer), hits, parties, rules, on))
     for account in book.accounts:
         record = account.record
-        if not account_matched(record, asked):
+        if not account_matched(record, hits):
             owner = record.customer_id
             entries.append(
                 no_hit("account", account.id, record.name, owner, "account holder", record.country)

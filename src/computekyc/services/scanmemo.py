@@ -34,7 +34,6 @@ from computekyc.brands import FootprintHit
 from computekyc.bulk import (
     Prepickled,
     StagedFile,
-    gc_paused,
     read_cache,
     save_pickle,
     stage_pickle,
@@ -371,19 +370,16 @@ def stage_determinations_memo(
     scan_id: int,
     snapshot: str,
     context: str,
-    kept: Iterable[tuple[str, KeptDetermination]] | Prepickled,
+    kept: Prepickled,
 ) -> StagedFile:
     """The determinations memo written under a temporary name: kept once its scan committed.
-    ``kept`` may be pickled ahead (``Prepickled`` of their dict, made while the scan's ids
-    are not known yet): the memo reads back the same."""
-    if isinstance(kept, Prepickled):
-        table = cast("dict[str, KeptDetermination]", kept)  # unpickled as that very dict
-    else:
-        with gc_paused():
-            table = dict(kept)
-    memo = DeterminationMemo(provider, scan_id, snapshot, context, table)
-    # Named tuples: pickled as their fields, read back without a per-field setter.
-    return stage_pickle(_path(settings, provider, "det"), memo)
+    ``kept`` is their dict (customer id → ``KeptDetermination``) pickled ahead, while the
+    scan's ids were not known yet: the memo reads it back as that dict."""
+    table = cast("dict[str, KeptDetermination]", kept)  # unpickled as that very dict
+    return stage_pickle(
+        _path(settings, provider, "det"),
+        DeterminationMemo(provider, scan_id, snapshot, context, table),
+    )
 
 
 # --------------------------------------------------------------- footprint hits of the last scan
@@ -505,19 +501,22 @@ class BookReading:
 
 def book_key(folder: FolderDigest, provider: str, path: Path) -> str:
     """The book's files and usage files by content, the folder, and this code."""
-    digest = hashlib.sha256(f"{code_digest()}\0{provider}\0{path.resolve()}\0".encode())
-    for name, sha in folder.book:
-        digest.update(f"{name}\0{sha}\0".encode())
-    digest.update("\0".join(folder.usage).encode())
-    return digest.hexdigest()
+    prefix = f"{code_digest()}\0{provider}\0{path.resolve()}\0"
+    return _book_files_digest(folder, prefix, "\0".join(folder.usage))
 
 
 def book_queries_key(folder: FolderDigest, provider: str) -> str:
     """The book's files by content and this code: what the distinct queries a scan asks of
     its book (in order) depend on — not its usage files, which change every day."""
-    digest = hashlib.sha256(f"{code_digest()}\0{provider}\0".encode())
+    return _book_files_digest(folder, f"{code_digest()}\0{provider}\0")
+
+
+def _book_files_digest(folder: FolderDigest, prefix: str, suffix: str = "") -> str:
+    """SHA-256 of ``prefix``, the book's files by name and content, then ``suffix``."""
+    digest = hashlib.sha256(prefix.encode())
     for name, sha in folder.book:
         digest.update(f"{name}\0{sha}\0".encode())
+    digest.update(suffix.encode())
     return digest.hexdigest()
 
 

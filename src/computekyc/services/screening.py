@@ -481,12 +481,11 @@ def book_queries(names: NameKeysCache, book: str) -> dict[str, NameQuery] | None
     """The distinct queries the last scan asked of ``book`` (its files and the code asking:
     ``book_queries_key``), by stored key and in order, as ``names`` keeps them; None when it
     kept those of another book."""
-    triples = names.book_queries(book)
-    if triples is None:
+    if not names.holds_queries_of(book):
         return None
     keys = names.query_keys
     remember_query_keys(keys)
-    return {keys[triple]: NameQuery(*triple) for triple in triples}
+    return {key: NameQuery(*triple) for triple, key in keys.items()}
 
 
 def _aggregate(connection: Connection) -> Any | None:

@@ -32,7 +32,9 @@ def test_objects_made_in_a_pause_are_frozen_only_within_the_block() -> None:
             assert gc.isenabled()
         frozen = gc.get_freeze_count()
         kept += _made_in_pause()
-        assert gc.get_freeze_count() == frozen  # after the block: no longer frozen
+        # After the block a pause freezes nothing more (a frozen object that dies leaves the
+        # frozen generation: the count may fall, never grow).
+        assert gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
     assert len(kept) == 3000
